@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'rack',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'region',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
