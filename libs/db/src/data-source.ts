@@ -1,0 +1,57 @@
+import 'reflect-metadata';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { ApiTokenEntity } from './entities/api-token.entity';
+import { BlockDeviceEntity } from './entities/block-device.entity';
+import { BmcEntity } from './entities/bmc.entity';
+import { DomainEntity } from './entities/domain.entity';
+import { EventEntity } from './entities/event.entity';
+import { InterfaceEntity } from './entities/interface.entity';
+import { MachineTagEntity } from './entities/machine-tag.entity';
+import { MachineEntity } from './entities/machine.entity';
+import { RackControllerEntity } from './entities/rack-controller.entity';
+import { ResourcePoolEntity } from './entities/resource-pool.entity';
+import { SshKeyEntity } from './entities/ssh-key.entity';
+import { TagEntity } from './entities/tag.entity';
+import { UserEntity } from './entities/user.entity';
+import { ZoneEntity } from './entities/zone.entity';
+import { MIGRATIONS } from './migrations';
+
+export const ENTITIES = [
+  UserEntity,
+  ApiTokenEntity,
+  SshKeyEntity,
+  ZoneEntity,
+  ResourcePoolEntity,
+  DomainEntity,
+  TagEntity,
+  BmcEntity,
+  MachineEntity,
+  MachineTagEntity,
+  InterfaceEntity,
+  BlockDeviceEntity,
+  EventEntity,
+  RackControllerEntity,
+];
+
+export interface DatabaseConfig {
+  url: string;
+  poolSize: number;
+}
+
+export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: db.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'kiln_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: false,
+    extra: { max: db.poolSize },
+  };
+}
+
+export function createDataSource(db: DatabaseConfig): DataSource {
+  return new DataSource(dataSourceOptions(db));
+}

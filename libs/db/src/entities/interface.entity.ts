@@ -1,0 +1,24 @@
+import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { MachineEntity } from './machine.entity';
+
+@Entity('interfaces')
+@Index(['machineId'])
+export class InterfaceEntity {
+  @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
+  @Column({ name: 'machine_id', type: 'int' }) machineId!: number;
+  @ManyToOne(() => MachineEntity, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'machine_id' }) machine?: MachineEntity;
+  @Column({ type: 'varchar', length: 255 }) name!: string;
+  @Column({ type: 'varchar', length: 20, default: 'physical' }) type!: string;
+  /** Lower-case colon form; unique among physical interfaces. */
+  @Index({ unique: true }) @Column({ name: 'mac_address', type: 'varchar', length: 17 }) macAddress!: string;
+  @Column({ type: 'boolean', default: true }) enabled!: boolean;
+  @Column({ type: 'varchar', length: 255, nullable: true }) vendor!: string | null;
+  @Column({ type: 'varchar', length: 255, nullable: true }) product!: string | null;
+  @Column({ name: 'link_speed', type: 'int', default: 0 }) linkSpeed!: number;
+  @Column({ name: 'interface_speed', type: 'int', default: 0 }) interfaceSpeed!: number;
+  @Column({ name: 'link_connected', type: 'boolean', default: true }) linkConnected!: boolean;
+  @Column({ type: 'int', default: 1500 }) mtu!: number;
+  @Column({ type: 'text', array: true, default: () => "'{}'" }) tags!: string[];
+  @Column({ name: 'ip_address', type: 'inet', nullable: true }) ipAddress!: string | null;
+  @Column({ name: 'is_boot', type: 'boolean', default: false }) isBoot!: boolean;
+}

@@ -1,0 +1,59 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+import { BmcEntity } from './bmc.entity';
+import { ResourcePoolEntity } from './resource-pool.entity';
+import { ZoneEntity } from './zone.entity';
+import { UserEntity } from './user.entity';
+import { DomainEntity } from './domain.entity';
+
+@Entity('machines')
+export class MachineEntity {
+  @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
+  @Index({ unique: true }) @Column({ name: 'system_id', type: 'varchar', length: 41 }) systemId!: string;
+  @Index({ unique: true }) @Column({ type: 'varchar', length: 255 }) hostname!: string;
+  @Column({ type: 'text', default: '' }) description!: string;
+  @Column({ name: 'domain_id', type: 'int' }) domainId!: number;
+  @ManyToOne(() => DomainEntity, { onDelete: 'RESTRICT' }) @JoinColumn({ name: 'domain_id' }) domain?: DomainEntity;
+  @Column({ type: 'varchar', length: 64, default: '' }) architecture!: string;
+  @Column({ name: 'min_hwe_kernel', type: 'varchar', length: 64, default: '' }) minHweKernel!: string;
+  @Column({ name: 'hwe_kernel', type: 'varchar', length: 64, nullable: true }) hweKernel!: string | null;
+  @Column({ type: 'varchar', length: 64, default: '' }) osystem!: string;
+  @Column({ name: 'distro_series', type: 'varchar', length: 64, default: '' }) distroSeries!: string;
+  @Column({ name: 'cpu_count', type: 'int', default: 0 }) cpuCount!: number;
+  @Column({ name: 'cpu_speed', type: 'int', default: 0 }) cpuSpeed!: number;
+  /** MiB */
+  @Column({ type: 'int', default: 0 }) memory!: number;
+  @Column({ name: 'swap_size', type: 'bigint', nullable: true }) swapSize!: string | null;
+  @Index() @Column({ type: 'smallint', default: 0 }) status!: number;
+  @Column({ name: 'previous_status', type: 'smallint', nullable: true }) previousStatus!: number | null;
+  /** Deadline of record for in-flight statuses; the sweeper fails machines past it. */
+  @Index() @Column({ name: 'status_expires', type: 'timestamptz', nullable: true }) statusExpires!: Date | null;
+  @Index() @Column({ name: 'owner_id', type: 'int', nullable: true }) ownerId!: number | null;
+  @ManyToOne(() => UserEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'owner_id' }) owner?: UserEntity;
+  @Column({ type: 'boolean', default: false }) locked!: boolean;
+  @Column({ name: 'zone_id', type: 'int' }) zoneId!: number;
+  @ManyToOne(() => ZoneEntity, { onDelete: 'RESTRICT' }) @JoinColumn({ name: 'zone_id' }) zone?: ZoneEntity;
+  @Column({ name: 'pool_id', type: 'int', nullable: true }) poolId!: number | null;
+  @ManyToOne(() => ResourcePoolEntity, { onDelete: 'RESTRICT' }) @JoinColumn({ name: 'pool_id' }) pool?: ResourcePoolEntity;
+  @Column({ name: 'power_state', type: 'varchar', length: 16, default: 'unknown' }) powerState!: string;
+  @Column({ name: 'power_state_updated', type: 'timestamptz', nullable: true }) powerStateUpdated!: Date | null;
+  @Column({ name: 'bmc_id', type: 'int', nullable: true }) bmcId!: number | null;
+  @ManyToOne(() => BmcEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'bmc_id' }) bmc?: BmcEntity;
+  /** Node-scoped power parameters (node_id, power_id, ...) of a BMC shared with other machines. */
+  @Column({ name: 'instance_power_parameters', type: 'jsonb', default: () => "'{}'" })
+  instancePowerParameters!: Record<string, string>;
+  @Column({ name: 'agent_name', type: 'varchar', length: 255, default: '' }) agentName!: string;
+  @Column({ name: 'owner_data', type: 'jsonb', default: () => "'{}'" }) ownerData!: Record<string, string>;
+  @Column({ name: 'error_description', type: 'text', default: '' }) errorDescription!: string;
+  @Column({ type: 'boolean', default: true }) netboot!: boolean;
+  @Column({ type: 'boolean', default: false }) enlisting!: boolean;
+  @Column({ name: 'ephemeral_deploy', type: 'boolean', default: false }) ephemeralDeploy!: boolean;
+  @Column({ name: 'hardware_uuid', type: 'varchar', length: 36, nullable: true }) hardwareUuid!: string | null;
+  @Column({ name: 'bios_boot_method', type: 'varchar', length: 31, nullable: true }) biosBootMethod!: string | null;
+  @Column({ name: 'user_data', type: 'bytea', nullable: true }) userData!: Buffer | null;
+  /** Latest event, kept on the row so that listing machines needs no join on events. */
+  @Column({ name: 'status_message', type: 'text', nullable: true }) statusMessage!: string | null;
+  @Column({ name: 'status_action', type: 'text', nullable: true }) statusAction!: string | null;
+  @VersionColumn({ type: 'int' }) version!: number;
+  @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
+}

@@ -1,0 +1,9 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('zones')
+export class ZoneEntity {
+  @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
+  @Column({ type: 'varchar', length: 256, unique: true }) name!: string;
+  @Column({ type: 'text', default: '' }) description!: string;
+  @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
+}

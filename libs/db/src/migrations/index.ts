@@ -1,0 +1,6 @@
+// Every schema change is one migration, listed here in order. Never edit one that has landed.
+import { InitialSchema1795615956381 } from './1795615956381-InitialSchema';
+import { SeedDefaults1795616000000 } from './1795616000000-SeedDefaults';
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const MIGRATIONS: Function[] = [InitialSchema1795615956381, SeedDefaults1795616000000];

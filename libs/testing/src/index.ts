@@ -1,0 +1,3 @@
+export * from './poll';
+export * from './postgres.harness';
+export * from './services';
