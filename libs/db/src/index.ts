@@ -14,3 +14,4 @@ export * from './entities/tag.entity';
 export * from './entities/user.entity';
 export * from './entities/zone.entity';
 export * from './migrations';
+export * from './credentials';

@@ -1,0 +1,70 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { createDataSource } from '@kiln/db';
+import { apiKey, CliError, createAdmin, migrate } from './commands';
+
+const USAGE = `kiln <command> [options]
+
+Commands (run on a region host; they use KILN_DATABASE_URL):
+  migrate                                         apply database migrations
+  createadmin --username U --password P [--email E]   create an administrator
+  apikey --username U [--generate] [--name N]     print (or create) the user's API keys
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      username: { type: 'string' },
+      password: { type: 'string' },
+      email: { type: 'string', default: '' },
+      generate: { type: 'boolean', default: false },
+      name: { type: 'string' },
+    },
+    strict: true,
+  });
+  const ds = createDataSource({
+    url: process.env.KILN_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/kiln',
+    poolSize: 2,
+  });
+  await ds.initialize();
+  try {
+    switch (command) {
+      case 'migrate': {
+        const applied = await migrate(ds);
+        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+        return 0;
+      }
+      case 'createadmin': {
+        if (!values.username) throw new CliError('--username is required');
+        const u = await createAdmin(ds, { username: values.username, password: values.password ?? '', email: values.email ?? '' });
+        process.stdout.write(`created administrator ${u.username}\n`);
+        return 0;
+      }
+      case 'apikey': {
+        if (!values.username) throw new CliError('--username is required');
+        for (const k of await apiKey(ds, { username: values.username, generate: !!values.generate, name: values.name })) {
+          process.stdout.write(`${k}\n`);
+        }
+        return 0;
+      }
+      default:
+        throw new CliError(`unknown command: ${command}\n\n${USAGE}`);
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`kiln: ${e instanceof CliError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message : e?.stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,155 @@
+import { Injectable } from '@nestjs/common';
+import { bindLogContext, log } from '../logging/logger';
+import { ApiRegistry } from './api.registry';
+import { API_PREFIX, ApiRequest, ApiResponse, RawJson } from './api.types';
+import { OAuthAuthenticator } from './auth/oauth.authenticator';
+import { parseBody, parseQueryString } from './http/body.parser';
+import { HttpError, UnauthorizedError } from './http/http.errors';
+import { formatHttpDate } from './http/maas-time';
+import { RequestParams } from './http/params';
+
+export interface RawRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  origin: string;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Buffer;
+}
+
+/**
+ * Turns an HTTP request into a call of one registered API action, the way MAAS's piston layer
+ * does: resource by path, action by (method, op), op from the query, the body or an /op-<name>
+ * suffix, OAuth from the Authorization header, and MAAS's status codes and bodies for failures.
+ */
+@Injectable()
+export class ApiDispatcher {
+  constructor(
+    private readonly registry: ApiRegistry,
+    private readonly oauth: OAuthAuthenticator,
+  ) {}
+
+  async dispatch(raw: RawRequest): Promise<RawResponse> {
+    try {
+      return await this.route(raw);
+    } catch (e) {
+      return this.errorResponse(e);
+    }
+  }
+
+  private async route(raw: RawRequest): Promise<RawResponse> {
+    const path = raw.path;
+    if (path === '/MAAS/api/version' || path === '/MAAS/api/version/') {
+      return text(200, '2.0');
+    }
+    if (/^\/MAAS\/api\/1\.0(\/|$)/.test(path)) {
+      return text(410, 'The 1.0 API is no longer available. Please use API version 2.0.');
+    }
+    if (!path.startsWith(API_PREFIX) && `${path}/` !== API_PREFIX) {
+      return text(404, `Unknown API endpoint: ${path}.`);
+    }
+
+    let routePath = path;
+    let suffixOp: string | null = null;
+    const suffix = /^(.*\/)op-([A-Za-z0-9_-]+)\/?$/.exec(path);
+    if (suffix) {
+      routePath = suffix[1];
+      suffixOp = suffix[2].replace(/-/g, '_');
+    }
+    const match = this.registry.match(routePath);
+    if (!match) return text(404, `Unknown API endpoint: ${path}.`);
+
+    const method = raw.method.toUpperCase();
+    const query = parseQueryString(raw.query);
+    const contentType = header(raw.headers, 'content-type');
+    const body = method === 'GET' || method === 'HEAD' ? new RequestParams() : parseBody(contentType, raw.body);
+    const params = RequestParams.merge(query, body);
+    const op = query.get('op') ?? body.get('op') ?? suffixOp ?? null;
+
+    const user = await this.oauth.authenticate(header(raw.headers, 'authorization'));
+    if (user) bindLogContext({ user: user.username });
+
+    const handler = user ? (match.auth ?? match.anon) : match.anon;
+    const lookupMethod = method === 'HEAD' ? 'GET' : method;
+    let action = ApiRegistry.findAction(handler, lookupMethod, op);
+    if (!action && !user && match.auth && ApiRegistry.findAction(match.auth, lookupMethod, op)) {
+      throw new UnauthorizedError('Authorization Error: Anonymous access is not allowed for this request.');
+    }
+    if (!action && user && match.anon && !match.auth) {
+      action = ApiRegistry.findAction(match.anon, lookupMethod, op);
+    }
+    if (!action) {
+      if (!handler && !user) {
+        throw new UnauthorizedError('Authorization Error: Anonymous access is not allowed for this request.');
+      }
+      if (op === null) {
+        const allowed = [...new Set((handler?.actions ?? []).filter((a) => a.op === null).map((a) => a.method))];
+        return {
+          status: 405,
+          headers: { 'content-type': 'text/plain; charset=utf-8', allow: allowed.join(', '), ...this.apiHeaders() },
+          body: `Method ${method} is not allowed on ${path}.`,
+        };
+      }
+      return text(400, `Unrecognised signature: method=${method} op=${op}`, this.apiHeaders());
+    }
+    if (action.permission === 'admin' && !user?.isAdmin) {
+      return text(403, 'You do not have permission to perform this action.', this.apiHeaders());
+    }
+
+    const req: ApiRequest = { method, path, params, pathParams: match.pathParams, user, origin: raw.origin };
+    const result = await action.run(req);
+    return this.successResponse(result);
+  }
+
+  private successResponse(result: unknown): RawResponse {
+    const headers = this.apiHeaders();
+    if (result instanceof ApiResponse) {
+      let body: string | Buffer = '';
+      if (result.body instanceof RawJson) body = result.body.json;
+      else if (Buffer.isBuffer(result.body)) body = result.body;
+      else if (typeof result.body === 'string' && !result.contentType.startsWith('application/json')) body = result.body;
+      else if (result.body !== undefined) body = JSON.stringify(result.body);
+      if (result.contentType) headers['content-type'] = result.contentType;
+      return { status: result.status, headers: { ...headers, ...result.headers }, body };
+    }
+    headers['content-type'] = 'application/json; charset=utf-8';
+    return { status: 200, headers, body: JSON.stringify(result ?? null) };
+  }
+
+  private errorResponse(e: unknown): RawResponse {
+    const headers: Record<string, string> = { ...this.apiHeaders(), date: formatHttpDate(new Date()) };
+    if (e instanceof HttpError) {
+      Object.assign(headers, e.headers ?? {});
+      if (typeof e.body === 'string') {
+        headers['content-type'] = 'text/plain; charset=utf-8';
+        return { status: e.status, headers, body: e.body };
+      }
+      headers['content-type'] = 'application/json; charset=utf-8';
+      return { status: e.status, headers, body: JSON.stringify(e.body) };
+    }
+    // Never a stack trace in a body: log it, answer plainly.
+    log().error({ err: e }, 'unhandled error in API request');
+    headers['content-type'] = 'text/plain; charset=utf-8';
+    return { status: 500, headers, body: 'Internal server error; the region log has the details.' };
+  }
+
+  private apiHeaders(): Record<string, string> {
+    return { 'x-maas-api-hash': this.registry.apiHash() };
+  }
+}
+
+function header(headers: RawRequest['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function text(status: number, body: string, extra: Record<string, string> = {}): RawResponse {
+  return { status, headers: { 'content-type': 'text/plain; charset=utf-8', ...extra }, body };
+}

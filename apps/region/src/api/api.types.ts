@@ -1,0 +1,87 @@
+import type { RequestParams } from './http/params';
+
+/** The authenticated caller of an API request. */
+export interface AuthUser {
+  id: number;
+  username: string;
+  email: string;
+  isAdmin: boolean;
+  tokenKey: string;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Path as received, e.g. /MAAS/api/2.0/machines/abc123/ */
+  path: string;
+  params: RequestParams;
+  pathParams: Record<string, string>;
+  user: AuthUser | null;
+  /** scheme://host of the request, for absolute URIs in describe/. */
+  origin: string;
+}
+
+/** A response other than 200 + JSON. */
+export class ApiResponse {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly contentType: string = 'application/json; charset=utf-8',
+    readonly headers: Record<string, string> = {},
+  ) {}
+
+  static noContent(): ApiResponse {
+    return new ApiResponse(204, undefined, '');
+  }
+
+  static text(status: number, text: string): ApiResponse {
+    return new ApiResponse(status, text, 'text/plain; charset=utf-8');
+  }
+
+  /** A JSON document serialised ahead of time (large listings build their JSON directly). */
+  static rawJson(json: string): ApiResponse {
+    return new ApiResponse(200, new RawJson(json));
+  }
+}
+
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
+export interface ParamDoc {
+  name: string;
+  type?: 'String' | 'Int' | 'Boolean' | 'Float';
+  required?: boolean;
+  doc: string;
+}
+
+export type Permission = 'anonymous' | 'authenticated' | 'admin';
+
+export interface ActionDef {
+  /** read/create/update/delete for CRUD, otherwise the op name. */
+  name: string;
+  op: string | null;
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  title: string;
+  description?: string;
+  params?: ParamDoc[];
+  /** Who may call it at all; finer checks (owner, locked) happen in the service. */
+  permission?: Permission;
+  run(req: ApiRequest): Promise<unknown> | unknown;
+}
+
+export interface HandlerDef {
+  /** MAAS handler class name: clients derive command and object names from it. */
+  name: string;
+  doc: string;
+  /** URI template under the server root, e.g. /MAAS/api/2.0/machines/{system_id}/ */
+  path: string;
+  actions: ActionDef[];
+}
+
+/** One API resource: its authenticated handler and, where MAAS has one, its anonymous handler. */
+export interface ResourceDef {
+  auth?: HandlerDef;
+  anon?: HandlerDef;
+}
+
+export const API_PREFIX = '/MAAS/api/2.0/';

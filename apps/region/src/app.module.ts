@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ApiCoreModule } from './api/api-core.module';
+import { ApiModule } from './api/api.module';
+import { REGION_CONFIG, RegionConfig } from './config/region.config';
+import { DatabaseModule } from './database/database.module';
+import { RedisModule } from './database/redis.module';
+import { JobsModule } from './jobs/jobs.module';
+import { MachinesModule } from './machines/machines.module';
+import { Global } from '@nestjs/common';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static forRoot(config: RegionConfig): DynamicModule {
+    return { module: ConfigModule, providers: [{ provide: REGION_CONFIG, useValue: config }], exports: [REGION_CONFIG] };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: RegionConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, JobsModule, ApiCoreModule, ApiModule, MachinesModule],
+    };
+  }
+}

@@ -1,0 +1,26 @@
+import { ConfigError, loadRegionConfig } from './region.config';
+
+const KEY = 'k'.repeat(40);
+
+describe('loadRegionConfig', () => {
+  it('gives sensible defaults', () => {
+    const c = loadRegionConfig({ KILN_SECRET_KEY: KEY });
+    expect(c.http.port).toBe(5240);
+    expect(c.lifecycle.nodeTimeoutMinutes).toBe(30);
+    expect(c.secretKey).toHaveLength(32);
+  });
+
+  it.each([
+    [{ KILN_HTTP_PORT: 'abc' }, /KILN_HTTP_PORT must be an integer/],
+    [{ KILN_HTTP_PORT: '70000' }, /between 0 and 65535/],
+    [{ KILN_DATABASE_URL: 'mysql://x' }, /KILN_DATABASE_URL must use postgres/],
+    [{ KILN_REDIS_URL: 'not a url' }, /KILN_REDIS_URL is not a URL/],
+  ])('refuses bad settings %j', (env, msg) => {
+    expect(() => loadRegionConfig({ KILN_SECRET_KEY: KEY, ...env })).toThrow(msg);
+  });
+
+  it('requires a secret key of real length', () => {
+    expect(() => loadRegionConfig({})).toThrow(ConfigError);
+    expect(() => loadRegionConfig({ KILN_SECRET_KEY: 'short' })).toThrow(/at least 32/);
+  });
+});

@@ -1,0 +1,15 @@
+import type { Effect } from '@kiln/lifecycle';
+
+/** Every job Kiln's region runs, with its payload. A job without a handler fails start-up. */
+export interface JobPayloads {
+  /** Fails machines whose deadline of record (status_expires) passed. Repeatable. */
+  'deadline.sweep': Record<string, never>;
+  /** Carries out one side effect of a lifecycle transition (power, start scripts, ...). */
+  'machine.effect': { systemId: string; version: number; effect: Effect; actor: string | null };
+}
+
+export type JobName = keyof JobPayloads;
+export const JOB_NAMES: readonly JobName[] = ['deadline.sweep', 'machine.effect'];
+
+export const LIFECYCLE_QUEUE = Symbol('LIFECYCLE_QUEUE');
+export const LIFECYCLE_QUEUE_NAME = 'lifecycle';

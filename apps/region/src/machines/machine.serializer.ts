@@ -1,0 +1,218 @@
+import { NodeStatus, statusName } from '@kiln/lifecycle';
+import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
+
+const API = '/MAAS/api/2.0';
+const NO_RESULTS = { status: -1, name: 'Unknown' };
+
+const HARDWARE_INFO_KEYS = [
+  'system_vendor',
+  'system_product',
+  'system_family',
+  'system_version',
+  'system_sku',
+  'system_serial',
+  'cpu_model',
+  'mainboard_vendor',
+  'mainboard_product',
+  'mainboard_serial',
+  'mainboard_version',
+  'mainboard_firmware_vendor',
+  'mainboard_firmware_date',
+  'mainboard_firmware_version',
+  'chassis_vendor',
+  'chassis_type',
+  'chassis_serial',
+  'chassis_version',
+];
+const UNKNOWN_HARDWARE_INFO = Object.fromEntries(HARDWARE_INFO_KEYS.map((k) => [k, 'Unknown']));
+
+export function interfaceJson(systemId: string, i: InterfaceRow) {
+  return {
+    system_id: systemId,
+    id: i.id,
+    name: i.name,
+    type: i.type,
+    vlan: null,
+    mac_address: i.mac_address,
+    parents: [],
+    children: [],
+    tags: i.tags,
+    enabled: i.enabled,
+    links: [],
+    params: '',
+    discovered: null,
+    effective_mtu: i.mtu,
+    vendor: i.vendor,
+    product: i.product,
+    firmware_version: null,
+    link_connected: i.link_connected,
+    interface_speed: i.interface_speed,
+    link_speed: i.link_speed,
+    numa_node: 0,
+    sriov_max_vf: 0,
+    resource_uri: `${API}/nodes/${systemId}/interfaces/${i.id}/`,
+  };
+}
+
+export function blockDeviceJson(systemId: string, b: BlockDeviceRow) {
+  const size = Number(b.size);
+  return {
+    system_id: systemId,
+    id: b.id,
+    name: b.name,
+    uuid: b.uuid,
+    type: b.type,
+    path: `/dev/disk/by-dname/${b.name}`,
+    model: b.model,
+    serial: b.serial,
+    id_path: b.id_path,
+    size,
+    block_size: b.block_size,
+    available_size: size,
+    used_size: 0,
+    used_for: 'Unused',
+    tags: b.tags,
+    filesystem: null,
+    partition_table_type: null,
+    partitions: [],
+    firmware_version: b.firmware_version,
+    storage_pool: null,
+    numa_node: 0,
+    resource_uri: `${API}/nodes/${systemId}/blockdevices/${b.id}/`,
+  };
+}
+
+export function zoneJson(z: { id: number; name: string; description: string }) {
+  return { id: z.id, name: z.name, description: z.description, resource_uri: `${API}/zones/${encodeURIComponent(z.name)}/` };
+}
+
+export function poolJson(p: { id: number; name: string; description: string }) {
+  return { id: p.id, name: p.name, description: p.description, resource_uri: `${API}/resourcepool/${p.id}/` };
+}
+
+function domainJson(r: MachineRow) {
+  return {
+    authoritative: r.domain_authoritative,
+    id: r.domain_id,
+    is_default: r.domain_is_default,
+    name: r.domain_name,
+    resource_record_count: 0,
+    resource_uri: `${API}/domains/${r.domain_id}/`,
+    ttl: r.domain_ttl,
+  };
+}
+
+/** The machine JSON of MAAS API 2.0 (reference 2.8.1): every key present, null when empty. */
+export function machineJson(rec: MachineRecord, extra: Record<string, unknown> = {}) {
+  const r = rec.row;
+  const sid = r.system_id;
+  const interfaces = rec.interfaces.map((i) => interfaceJson(sid, i));
+  const disks = rec.blockDevices.map((b) => blockDeviceJson(sid, b));
+  const physical = disks.filter((d) => d.type === 'physical');
+  const bootIface = rec.interfaces.find((i) => i.is_boot) ?? rec.interfaces[0];
+  const bootDisk = rec.blockDevices.find((b) => b.is_boot) ?? rec.blockDevices.find((b) => b.type === 'physical');
+  const storageMb = physical.reduce((sum, d) => sum + d.size, 0) / 1e6;
+  const status = r.status as NodeStatus;
+  const test = (k: string) => ({ [k]: NO_RESULTS.status, [`${k}_name`]: NO_RESULTS.name });
+  const ipAddresses = rec.interfaces.map((i) => i.ip_address).filter((ip): ip is string => !!ip);
+  return {
+    system_id: sid,
+    hostname: r.hostname,
+    description: r.description,
+    hardware_uuid: r.hardware_uuid,
+    domain: domainJson(r),
+    fqdn: `${r.hostname}.${r.domain_name}`,
+    owner: r.owner,
+    owner_data: r.owner_data,
+    workload_annotations: r.owner_data,
+    locked: r.locked,
+    cache_sets: [],
+    bcaches: [],
+    raids: [],
+    volume_groups: [],
+    bios_boot_method: r.bios_boot_method,
+    boot_interface: bootIface ? interfaces[rec.interfaces.indexOf(bootIface)] : null,
+    architecture: r.architecture || null,
+    min_hwe_kernel: r.min_hwe_kernel,
+    hwe_kernel: r.hwe_kernel,
+    cpu_count: r.cpu_count,
+    cpu_speed: r.cpu_speed,
+    memory: r.memory,
+    swap_size: r.swap_size === null ? null : Number(r.swap_size),
+    storage: storageMb,
+    status,
+    status_name: statusName(status),
+    status_message: r.status_message,
+    status_action: r.status_action,
+    osystem: r.osystem,
+    distro_series: r.distro_series,
+    ephemeral_deploy: r.ephemeral_deploy,
+    error_description: r.error_description,
+    netboot: r.netboot,
+    power_type: r.power_type ?? '',
+    power_state: r.power_state,
+    tag_names: r.tag_names ?? [],
+    address_ttl: null,
+    ip_addresses: ipAddresses,
+    interface_set: interfaces,
+    zone: zoneJson({ id: r.zone_id, name: r.zone_name, description: r.zone_description }),
+    pool:
+      r.pool_id === null ? null : poolJson({ id: r.pool_id, name: r.pool_name ?? '', description: r.pool_description ?? '' }),
+    disable_ipv4: false,
+    constraints_by_type: null,
+    boot_disk: bootDisk ? disks[rec.blockDevices.indexOf(bootDisk)] : null,
+    blockdevice_set: disks,
+    physicalblockdevice_set: physical,
+    virtualblockdevice_set: disks.filter((d) => d.type === 'virtual'),
+    special_filesystems: [],
+    node_type: 0,
+    node_type_name: 'Machine',
+    parent: null,
+    default_gateways: {
+      ipv4: { gateway_ip: null, link_id: null },
+      ipv6: { gateway_ip: null, link_id: null },
+    },
+    current_commissioning_result_id: null,
+    current_testing_result_id: null,
+    current_installation_result_id: null,
+    ...test('commissioning_status'),
+    ...test('testing_status'),
+    ...test('cpu_test_status'),
+    ...test('memory_test_status'),
+    ...test('network_test_status'),
+    ...test('storage_test_status'),
+    ...test('other_test_status'),
+    ...test('interface_test_status'),
+    hardware_info: UNKNOWN_HARDWARE_INFO,
+    numanode_set: [{ index: 0, cores: Array.from({ length: r.cpu_count }, (_, i) => i), memory: r.memory, hugepages_set: [] }],
+    last_sync: null,
+    sync_interval: null,
+    next_sync: null,
+    enable_hw_sync: false,
+    enable_kernel_crash_dump: false,
+    is_dpu: false,
+    resource_uri: `${API}/machines/${sid}/`,
+    ...extra,
+  };
+}
+
+/** What an anonymous caller may see of a machine. */
+export function anonymousMachineJson(rec: MachineRecord) {
+  const full = machineJson(rec);
+  const keys = [
+    'system_id',
+    'hostname',
+    'domain',
+    'fqdn',
+    'architecture',
+    'status',
+    'power_type',
+    'power_state',
+    'zone',
+    'status_action',
+    'status_message',
+    'status_name',
+    'node_type',
+  ] as const;
+  return { ...Object.fromEntries(keys.map((k) => [k, full[k]])), resource_uri: full.resource_uri };
+}

@@ -1,0 +1,412 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { LifecycleEvent } from '@kiln/lifecycle';
+import { ApiRegistry } from '../api/api.registry';
+import { ActionDef, ApiRequest, ApiResponse, ParamDoc } from '../api/api.types';
+import { BadRequestError, ForbiddenError } from '../api/http/http.errors';
+import { normalizeMac } from '../api/http/mac';
+import { parseBool } from '../api/http/params';
+import { machineJson, anonymousMachineJson } from './machine.serializer';
+import { MachineRecord, MachinesRepository } from './machines.repository';
+import { MachinesService } from './machines.service';
+import { SqlWhere } from './machine.filters';
+import { NodeStatus } from '@kiln/lifecycle';
+
+const FILTER_DOCS: ParamDoc[] = [
+  ['hostname', 'Only nodes relating to the node with the matching hostname.'],
+  ['mac_address', 'Only nodes relating to the node owning the specified MAC address.'],
+  ['id', 'Only nodes relating to the nodes with matching system ids.'],
+  ['domain', 'Only nodes relating to the nodes in the domain.'],
+  ['zone', 'Only nodes relating to the nodes in the zone.'],
+  ['pool', 'Only nodes belonging to the pool.'],
+  ['agent_name', 'Only nodes relating to the nodes with matching agent names.'],
+  ['status', 'Only nodes with the given status label (e.g. ready, deployed).'],
+  ['simple_status', 'Only nodes with the given simplified status (e.g. failed, rescue_mode).'],
+  ['arch', 'Only nodes of the given architecture.'],
+  ['tags', 'Only nodes with all the given tags.'],
+  ['owner', 'Only nodes owned by the given user.'],
+  ['power_state', 'Only nodes in the given power state.'],
+].map(([name, doc]) => ({ name, doc }));
+
+const ALLOCATE_DOCS: ParamDoc[] = [
+  ['name', 'Hostname or FQDN of the desired machine.'],
+  ['system_id', 'system_id of the desired machine.'],
+  ['arch', 'Architecture of the returned machine (e.g. "amd64/generic"); repeat for alternatives.'],
+  ['cpu_count', 'Minimum number of CPUs a returned machine must have.'],
+  ['mem', 'The minimum amount of memory (expressed in MB) the desired machine must have.'],
+  ['tags', 'Tags the desired machine must match.'],
+  ['not_tags', 'Tags the desired machine must NOT match.'],
+  ['zone', 'Physical zone name the desired machine must be located in.'],
+  ['not_in_zone', 'List of physical zones from which the desired machine must NOT be acquired.'],
+  ['pool', 'Resource pool name the desired machine must belong to.'],
+  ['not_in_pool', 'List of resource pool from which the desired machine must NOT be acquired.'],
+  ['storage', 'A list of storage constraint identifiers, in the form: label:size(tag[,tag[,...])][,label:...].'],
+  ['agent_name', 'An optional agent name to attach to the acquired machine.'],
+  ['comment', 'Comment for the event log.'],
+  ['dry_run', 'If true, the machine will not actually be acquired.'],
+  ['verbose', 'If true, include verbose output.'],
+].map(([name, doc]) => ({ name, doc }));
+
+/** machines/ (MachinesHandler, AnonMachinesHandler) and machines/{system_id}/ (MachineHandler). */
+@Injectable()
+export class MachinesApi implements OnModuleInit {
+  constructor(
+    private readonly registry: ApiRegistry,
+    private readonly machines: MachinesService,
+    private readonly repo: MachinesRepository,
+  ) {}
+
+  onModuleInit() {
+    const path = '/MAAS/api/2.0/machines/';
+    const item = '/MAAS/api/2.0/machines/{system_id}/';
+    const sid = (r: ApiRequest) => r.pathParams.system_id;
+    const json = (rec: MachineRecord) => machineJson(rec);
+
+    const lifecycleOp = (
+      op: string,
+      title: string,
+      event: (r: ApiRequest) => LifecycleEvent,
+      params: ParamDoc[] = [{ name: 'comment', doc: 'Optional comment for the event log.' }],
+    ): ActionDef => ({
+      name: op,
+      op,
+      method: 'POST',
+      title,
+      params,
+      run: async (r) => json(await this.machines.act(sid(r), event(r), r.user!)),
+    });
+
+    this.registry.register(
+      {
+        auth: {
+          name: 'MachinesHandler',
+          doc: 'Manage the collection of all the machines in the MAAS.',
+          path,
+          actions: [
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'List Nodes visible to the user',
+              description: 'List nodes visible to current user, optionally filtered by criteria.',
+              params: FILTER_DOCS,
+              run: async (r) => {
+                const recs = await this.machines.list(r.params, r.user!);
+                return ApiResponse.rawJson(serializeList(recs));
+              },
+            },
+            {
+              name: 'create',
+              op: null,
+              method: 'POST',
+              title: 'Create a new machine',
+              description: 'Adding a server to MAAS adds it in the New state (admins commission it at once unless commission=false).',
+              params: [
+                { name: 'architecture', required: true, doc: 'A string containing the architecture type of the machine.' },
+                { name: 'mac_addresses', required: true, doc: 'One or more MAC addresses for the machine.' },
+                { name: 'hostname', doc: 'A hostname. If not given, one will be generated.' },
+                { name: 'description', doc: 'A optional description.' },
+                { name: 'domain', doc: 'The domain of the machine.' },
+                { name: 'zone', doc: 'Name of a valid physical zone in which to place this machine.' },
+                { name: 'pool', doc: 'The resource pool to which the machine should belong.' },
+                { name: 'power_type', doc: 'A power management type, if applicable (e.g. "ipmi", "manual").' },
+                { name: 'power_parameters_{param}', doc: 'The parameter(s) for the power_type.' },
+                { name: 'power_parameters_skip_check', type: 'Boolean', doc: 'Whether or not the new power parameters should be checked.' },
+                { name: 'commission', type: 'Boolean', doc: 'Request the newly created machine to be commissioned.' },
+                { name: 'deployed', type: 'Boolean', doc: 'Create the machine directly in the Deployed state.' },
+              ],
+              run: async (r) => json(await this.machines.create(r.params, r.user)),
+            },
+            {
+              name: 'allocate',
+              op: 'allocate',
+              method: 'POST',
+              title: 'Allocate a machine',
+              description: 'Allocates an available machine for deployment. Constraints parameters can be used to allocate a machine that possesses certain characteristics.',
+              params: ALLOCATE_DOCS,
+              run: async (r) => {
+                const { rec, storage } = await this.machines.allocate(r.params, r.user!);
+                return machineJson(rec, {
+                  constraints_by_type: { storage: storage ?? {}, interfaces: {} },
+                });
+              },
+            },
+            {
+              name: 'release',
+              op: 'release',
+              method: 'POST',
+              title: 'Release machines',
+              description: 'Release multiple machines; changes their state to Ready.',
+              params: [
+                { name: 'machines', required: true, doc: 'A list of system_ids of the machines which are to be released.' },
+                { name: 'comment', doc: 'Optional comment for the event log.' },
+              ],
+              run: async (r) => this.machines.releaseMany(r.params, r.user!),
+            },
+            {
+              name: 'list_allocated',
+              op: 'list_allocated',
+              method: 'GET',
+              title: 'List allocated',
+              description: 'List machines that were allocated to the user.',
+              params: [{ name: 'id', doc: 'Only these system ids.' }],
+              run: async (r) => {
+                const w = new SqlWhere();
+                w.add('m.owner_id = ?', r.user!.id);
+                w.add('m.status = ?', NodeStatus.ALLOCATED);
+                const ids = r.params.getAll('id');
+                if (ids.length) w.add('m.system_id = ANY(?)', ids);
+                return ApiResponse.rawJson(serializeList(await this.repo.list(w)));
+              },
+            },
+            {
+              name: 'power_parameters',
+              op: 'power_parameters',
+              method: 'GET',
+              title: 'Get power parameters',
+              description: 'Get power parameters for multiple machines (admin only; contains secrets).',
+              permission: 'admin',
+              params: [{ name: 'id', doc: 'A system ID; repeat for several. Without it, every machine.' }],
+              run: async (r) => {
+                const ids = r.params.getAll('id');
+                return this.machines.powerParameters(ids.length ? ids : null);
+              },
+            },
+            {
+              name: 'is_registered',
+              op: 'is_registered',
+              method: 'GET',
+              title: 'MAC address registered',
+              params: [{ name: 'mac_address', required: true, doc: 'The MAC address to be checked.' }],
+              run: async (r) => this.isRegistered(r, false),
+            },
+          ],
+        },
+        anon: {
+          name: 'AnonMachinesHandler',
+          doc: 'Anonymous access to Machines.',
+          path,
+          actions: [
+            {
+              name: 'create',
+              op: null,
+              method: 'POST',
+              title: 'Create a new machine (enlistment)',
+              description: 'Adding a server to MAAS puts it in the New state; enlisting machines commission themselves.',
+              params: [
+                { name: 'architecture', required: true, doc: 'A string containing the architecture type of the machine.' },
+                { name: 'mac_addresses', required: true, doc: 'One or more MAC addresses for the machine.' },
+                { name: 'hostname', doc: 'A hostname. If not given, one will be generated.' },
+              ],
+              permission: 'anonymous',
+              run: async (r) => anonymousMachineJson(await this.machines.create(r.params, null)),
+            },
+            {
+              name: 'is_registered',
+              op: 'is_registered',
+              method: 'GET',
+              title: 'MAC address registered',
+              params: [{ name: 'mac_address', required: true, doc: 'The MAC address to be checked.' }],
+              permission: 'anonymous',
+              run: async (r) => this.isRegistered(r, true),
+            },
+            {
+              name: 'is_action_in_progress',
+              op: 'is_action_in_progress',
+              method: 'GET',
+              title: 'MAC address of deploying or commissioning node',
+              params: [{ name: 'mac_address', required: true, doc: 'The MAC address to be checked.' }],
+              permission: 'anonymous',
+              run: async (r) => {
+                const rec = await this.byMac(r);
+                return !!rec && ([NodeStatus.COMMISSIONING, NodeStatus.DEPLOYING] as number[]).includes(rec.row.status);
+              },
+            },
+            {
+              name: 'accept',
+              op: 'accept',
+              method: 'POST',
+              title: 'Accept declared machines',
+              params: [{ name: 'machines', doc: 'A list of system_ids of the machines whose enlistment is to be accepted.' }],
+              permission: 'anonymous',
+              run: () => {
+                throw new ForbiddenError('Anonymous users cannot accept machines.');
+              },
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'MachineHandler',
+          doc: 'Manage an individual machine.',
+          path: item,
+          actions: [
+            { name: 'read', op: null, method: 'GET', title: 'Read a node', run: async (r) => json(await this.machines.get(sid(r), r.user)) },
+            {
+              name: 'update',
+              op: null,
+              method: 'PUT',
+              title: 'Update a machine',
+              permission: 'admin',
+              params: [
+                { name: 'hostname', doc: 'The new hostname for this machine.' },
+                { name: 'description', doc: 'The new description for this machine.' },
+                { name: 'domain', doc: 'The domain for this machine.' },
+                { name: 'architecture', doc: 'The new architecture for this machine.' },
+                { name: 'min_hwe_kernel', doc: 'A string containing the minimum kernel version allowed to be ran on this machine.' },
+                { name: 'power_type', doc: 'The new power type for this machine.' },
+                { name: 'power_parameters_{param}', doc: 'The new value for the "param" power parameter.' },
+                { name: 'power_parameters_skip_check', type: 'Boolean', doc: 'Whether or not the new power parameters should be checked.' },
+                { name: 'pool', doc: 'The resource pool to which the machine should belong.' },
+                { name: 'zone', doc: 'Name of a valid physical zone in which to place this machine.' },
+                { name: 'swap_size', doc: 'Size of the swap file, in bytes (K, M, G, T suffixes accepted).' },
+                { name: 'cpu_count', type: 'Int', doc: 'The amount of CPU cores the machine has.' },
+                { name: 'memory', doc: 'How much memory the machine has (suffixes accepted; bare numbers are MiB).' },
+              ],
+              run: async (r) => json(await this.machines.update(sid(r), r.params, r.user!)),
+            },
+            {
+              name: 'delete',
+              op: null,
+              method: 'DELETE',
+              title: 'Delete a machine',
+              permission: 'admin',
+              params: [{ name: 'force', type: 'Boolean', doc: 'Delete even if the machine is deployed or busy.' }],
+              run: async (r) => {
+                await this.machines.delete(sid(r), r.user!, parseBool(r.params.get('force')) === true);
+                return ApiResponse.noContent();
+              },
+            },
+            lifecycleOp('commission', 'Commission a machine', () => ({ type: 'commission' }), [
+              { name: 'enable_ssh', type: 'Int', doc: 'Whether to enable SSH for the commissioning environment using the user\'s SSH key(s).' },
+              { name: 'skip_bmc_config', type: 'Int', doc: 'Whether to skip re-configuration of the BMC for IPMI based machines.' },
+              { name: 'skip_networking', type: 'Int', doc: 'Whether to skip re-configuring the networking on the machine after commissioning.' },
+              { name: 'skip_storage', type: 'Int', doc: 'Whether to skip re-configuring the storage on the machine after commissioning.' },
+              { name: 'commissioning_scripts', doc: 'A comma separated list of commissioning script names and tags to be run.' },
+              { name: 'testing_scripts', doc: 'A comma separated list of testing script names and tags to be run after commissioning.' },
+            ]),
+            lifecycleOp('test', 'Begin testing process for a node', () => ({ type: 'test' }), [
+              { name: 'enable_ssh', type: 'Int', doc: "Whether to enable SSH for the testing environment using the user's SSH key(s)." },
+              { name: 'testing_scripts', doc: 'A comma-separated list of testing script names and tags to be run.' },
+            ]),
+            lifecycleOp('abort', 'Abort a node operation', () => ({ type: 'abort' })),
+            {
+              name: 'deploy',
+              op: 'deploy',
+              method: 'POST',
+              title: 'Deploy a machine',
+              description: 'Deploys an operating system to a machine that was previously allocated (or allocates it first).',
+              params: [
+                { name: 'distro_series', doc: 'If present, this parameter specifies the OS release the machine will use.' },
+                { name: 'hwe_kernel', doc: 'If present, this parameter specified the kernel to be used on the machine.' },
+                { name: 'user_data', doc: 'If present, this blob of base64-encoded user-data to be made available to the machines through the metadata service.' },
+                { name: 'agent_name', doc: 'An optional agent name to attach to the acquired machine.' },
+                { name: 'comment', doc: 'Optional comment for the event log.' },
+                { name: 'ephemeral_deploy', type: 'Boolean', doc: 'Deploy the machine in memory only.' },
+              ],
+              run: async (r) => json(await this.machines.deploy(sid(r), r.params, r.user!)),
+            },
+            lifecycleOp('release', 'Release a machine', () => ({ type: 'release' }), [
+              { name: 'comment', doc: 'Optional comment for the event log.' },
+              { name: 'erase', type: 'Boolean', doc: 'Erase the disk when releasing.' },
+              { name: 'secure_erase', type: 'Boolean', doc: "Use the drive's secure erase feature if available." },
+              { name: 'quick_erase', type: 'Boolean', doc: 'Wipe 2MiB at the start and at the end of the drive.' },
+              { name: 'force', type: 'Boolean', doc: 'Will force the release of a machine.' },
+            ]),
+            lifecycleOp('mark_broken', 'Mark a node as \'broken\'', (r) => ({
+              type: 'markBroken',
+              comment: r.params.get('comment') ?? r.params.get('error_description'),
+            })),
+            lifecycleOp('mark_fixed', 'Mark a machine as \'Fixed\'', () => ({ type: 'markFixed' })),
+            lifecycleOp('rescue_mode', 'Enter rescue mode', () => ({ type: 'rescueMode' })),
+            lifecycleOp('exit_rescue_mode', 'Exit rescue mode', () => ({ type: 'exitRescueMode' })),
+            lifecycleOp('lock', 'Lock a machine', () => ({ type: 'lock' })),
+            lifecycleOp('unlock', 'Unlock a machine', () => ({ type: 'unlock' })),
+            lifecycleOp('override_failed_testing', 'Ignore failed tests', () => ({ type: 'overrideFailedTesting' })),
+            lifecycleOp('power_on', 'Turn on a node', () => ({ type: 'powerOn' }), [
+              { name: 'user_data', doc: 'Base64-encoded blob of data to be made available to the nodes through the metadata service.' },
+              { name: 'comment', doc: 'Optional comment for the event log.' },
+            ]),
+            {
+              name: 'power_off',
+              op: 'power_off',
+              method: 'POST',
+              title: 'Power off a node',
+              params: [
+                { name: 'stop_mode', doc: "Power-off mode. If 'soft', perform a soft power down if the node's power type supports it, otherwise perform a hard power off." },
+                { name: 'comment', doc: 'Optional comment for the event log.' },
+              ],
+              run: async (r) => {
+                const mode = r.params.get('stop_mode') ?? 'hard';
+                if (mode !== 'hard' && mode !== 'soft') throw new BadRequestError({ stop_mode: ['Must be hard or soft.'] });
+                return json(await this.machines.act(sid(r), { type: 'powerOff', stopMode: mode }, r.user!));
+              },
+            },
+            {
+              name: 'query_power_state',
+              op: 'query_power_state',
+              method: 'GET',
+              title: 'Get the power state of a node',
+              description: "Gets the power state of a given node. Kiln answers with the state last reported by the node's BMC.",
+              run: async (r) => ({ state: (await this.machines.get(sid(r), r.user)).row.power_state }),
+            },
+            {
+              name: 'power_parameters',
+              op: 'power_parameters',
+              method: 'GET',
+              title: 'Get power parameters',
+              description: 'Gets power parameters for a given system_id, if any (admin only; contains secrets).',
+              permission: 'admin',
+              run: async (r) => {
+                await this.machines.get(sid(r), r.user);
+                return (await this.machines.powerParameters([sid(r)]))[sid(r)] ?? {};
+              },
+            },
+            {
+              name: 'set_workload_annotations',
+              op: 'set_workload_annotations',
+              method: 'POST',
+              title: 'Set key=value data',
+              description: 'Set key=value data for the current owner. Pass any key=value form data; an empty value deletes the key.',
+              params: [{ name: 'key', doc: 'key can be any string value.' }],
+              run: async (r) => json(await this.machines.setOwnerData(sid(r), r.params, r.user!)),
+            },
+            {
+              name: 'set_owner_data',
+              op: 'set_owner_data',
+              method: 'POST',
+              title: 'Deprecated, use set-workload-annotations.',
+              params: [{ name: 'key', doc: 'key can be any string value.' }],
+              run: async (r) => json(await this.machines.setOwnerData(sid(r), r.params, r.user!)),
+            },
+          ],
+        },
+      },
+    );
+  }
+
+  private async byMac(r: ApiRequest): Promise<MachineRecord | null> {
+    const raw = r.params.get('mac_address');
+    const mac = raw ? normalizeMac(raw) : null;
+    if (!mac) throw new BadRequestError({ mac_address: ['This field is required and must be a MAC address.'] });
+    const w = new SqlWhere();
+    w.add('EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ?)', mac);
+    const [rec] = await this.repo.list(w);
+    return rec ?? null;
+  }
+
+  private async isRegistered(r: ApiRequest, anonymous: boolean): Promise<boolean> {
+    const rec = await this.byMac(r);
+    if (!rec) return false;
+    // Anonymous callers are enlisting machines: New, Commissioning and Retired ones may re-enlist.
+    if (anonymous) return !([NodeStatus.NEW, NodeStatus.COMMISSIONING, NodeStatus.RETIRED] as number[]).includes(rec.row.status);
+    return true;
+  }
+}
+
+/** The full listing, serialised in one pass. */
+export function serializeList(recs: MachineRecord[]): string {
+  const parts = new Array<string>(recs.length);
+  for (let i = 0; i < recs.length; i++) parts[i] = JSON.stringify(machineJson(recs[i]));
+  return `[${parts.join(',')}]`;
+}

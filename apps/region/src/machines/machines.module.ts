@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { REGION_CONFIG, RegionConfig } from '../config/region.config';
+import { EventsApi } from '../events/events.api';
+import { EventsRepository } from '../events/events.repository';
+import { InventoryApi } from '../inventory/inventory.api';
+import { MetaApi } from '../misc/meta.api';
+import { SecretBox } from '../power/secret-box';
+import { RacksApi } from '../racks/racks.api';
+import { MachineJobsWorker } from './machine-jobs.worker';
+import { MachineLifecycleService } from './machine-lifecycle.service';
+import { MachinesApi } from './machines.api';
+import { MachinesRepository } from './machines.repository';
+import { MachinesService, SECRET_BOX } from './machines.service';
+
+@Module({
+  providers: [
+    { provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) },
+    MachinesRepository,
+    EventsRepository,
+    MachineLifecycleService,
+    MachinesService,
+    MachineJobsWorker,
+    MachinesApi,
+    EventsApi,
+    InventoryApi,
+    RacksApi,
+    MetaApi,
+  ],
+  exports: [MachinesRepository, MachineLifecycleService, EventsRepository, MachineJobsWorker],
+})
+export class MachinesModule {}

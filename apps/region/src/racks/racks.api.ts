@@ -1,0 +1,116 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { RackControllerEntity } from '@kiln/db';
+import { ApiRegistry } from '../api/api.registry';
+import { NotFoundError } from '../api/http/http.errors';
+import { describePowerTypes } from '../power/power-types.catalogue';
+
+const API = '/MAAS/api/2.0';
+
+export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
+  return {
+    system_id: r.systemId,
+    hostname: r.hostname,
+    description: '',
+    hardware_uuid: null,
+    domain: { id: 0, name: 'maas', resource_uri: `${API}/domains/0/` },
+    fqdn: `${r.hostname}.maas`,
+    architecture: r.architecture || null,
+    cpu_count: 0,
+    cpu_speed: 0,
+    memory: 0,
+    swap_size: null,
+    osystem: '',
+    distro_series: '',
+    power_type: '',
+    power_state: 'unknown',
+    ip_addresses: r.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+    interface_set: r.interfaces.map((i, idx) => ({
+      id: idx,
+      name: i.name,
+      type: i.vlan === null ? 'physical' : 'vlan',
+      mac_address: i.mac,
+      vlan: i.vlan === null ? null : { vid: i.vlan },
+      links: i.addresses.map((a, n) => ({ id: n, mode: 'static', ip_address: a.split('/')[0] })),
+      enabled: true,
+      tags: [],
+      parents: [],
+      children: [],
+      effective_mtu: 1500,
+      resource_uri: `${API}/nodes/${r.systemId}/interfaces/${idx}/`,
+    })),
+    zone: { name: r.zone_name ?? 'default', description: '', resource_uri: `${API}/zones/${r.zone_name ?? 'default'}/` },
+    status_action: '',
+    node_type: 2,
+    node_type_name: 'Rack controller',
+    service_set: [
+      { name: 'rackd', status: r.status, status_info: r.lastSeen ? `last heartbeat ${r.lastSeen.toISOString()}` : '' },
+    ],
+    version: r.version,
+    commissioning_status: -1,
+    commissioning_status_name: 'Unknown',
+    testing_status: -1,
+    testing_status_name: 'Unknown',
+    hardware_info: {},
+    tag_names: [],
+    resource_uri: `${API}/rackcontrollers/${r.systemId}/`,
+  };
+}
+
+/** rackcontrollers/: the racks that registered with this region (registration itself runs over NATS). */
+@Injectable()
+export class RacksApi implements OnModuleInit {
+  constructor(
+    private readonly registry: ApiRegistry,
+    private readonly ds: DataSource,
+  ) {}
+
+  onModuleInit() {
+    this.registry.register(
+      {
+        auth: {
+          name: 'RackControllersHandler',
+          doc: 'Manage the collection of all rack controllers in MAAS.',
+          path: `${API}/rackcontrollers/`,
+          actions: [
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'List Nodes visible to the user',
+              run: async () => (await this.ds.getRepository(RackControllerEntity).find({ order: { id: 'ASC' } })).map(rackJson),
+            },
+            {
+              name: 'describe_power_types',
+              op: 'describe_power_types',
+              method: 'GET',
+              title: 'Get power information from rack controllers',
+              description: 'Queries all rack controllers for power information.',
+              run: () => describePowerTypes(),
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'RackControllerHandler',
+          doc: 'Manage an individual rack controller.',
+          path: `${API}/rackcontrollers/{system_id}/`,
+          actions: [
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'Read a node',
+              run: async (r) => {
+                const rack = await this.ds.getRepository(RackControllerEntity).findOneBy({ systemId: r.pathParams.system_id });
+                if (!rack) throw new NotFoundError('No RackController matches the given query.');
+                return rackJson(rack);
+              },
+            },
+          ],
+        },
+      },
+    );
+  }
+}

@@ -1,0 +1,245 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ApiTokenEntity, SshKeyEntity } from '@kiln/db';
+import { ApiRegistry } from '../api/api.registry';
+import { ApiRequest, ApiResponse } from '../api/api.types';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
+import { parseBool } from '../api/http/params';
+import { UsersRepository } from './users.repository';
+import { userJson, UsersService } from './users.service';
+
+function tokenString(t: ApiTokenEntity): string {
+  return `${t.consumerKey}:${t.tokenKey}:${t.tokenSecret}`;
+}
+
+function sshKeyJson(k: SshKeyEntity) {
+  return { id: k.id, key: k.key, keysource: k.keysource, resource_uri: `/MAAS/api/2.0/account/prefs/sshkeys/${k.id}/` };
+}
+
+const SSH_KEY = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$/;
+
+/** users/, users/{username}/, account/ and account/prefs/sshkeys/: the MAAS handlers of the same names. */
+@Injectable()
+export class UsersApi implements OnModuleInit {
+  constructor(
+    private readonly registry: ApiRegistry,
+    private readonly users: UsersService,
+    private readonly repo: UsersRepository,
+  ) {}
+
+  onModuleInit() {
+    this.registry.register(
+      {
+        auth: {
+          name: 'UsersHandler',
+          doc: 'Manage the user accounts of this MAAS.',
+          path: '/MAAS/api/2.0/users/',
+          actions: [
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'List users',
+              run: async () => (await this.repo.listVisible()).map(userJson),
+            },
+            {
+              name: 'create',
+              op: null,
+              method: 'POST',
+              title: 'Create a MAAS user account',
+              description: 'This is not safe: the password is sent in plaintext. Avoid it for production.',
+              permission: 'admin',
+              params: [
+                { name: 'username', required: true, doc: 'Identifier-style username for the new user.' },
+                { name: 'email', required: true, doc: 'Email address for the new user.' },
+                { name: 'password', required: true, doc: 'Password for the new user.' },
+                { name: 'is_superuser', required: true, type: 'Boolean', doc: 'Whether the new user is to be an administrator.' },
+              ],
+              run: async (r: ApiRequest) => {
+                const isAdminRaw = r.params.get('is_superuser');
+                const isAdmin = isAdminRaw === undefined ? false : parseBool(isAdminRaw);
+                if (isAdmin === undefined) throw new BadRequestError({ is_superuser: ['Must be a boolean.'] });
+                const u = await this.users.createUser({
+                  username: r.params.get('username'),
+                  email: r.params.get('email'),
+                  password: r.params.get('password'),
+                  isAdmin,
+                });
+                return userJson(u);
+              },
+            },
+            {
+              name: 'whoami',
+              op: 'whoami',
+              method: 'GET',
+              title: 'Retrieve logged-in user',
+              description: 'Returns the currently logged-in user.',
+              run: async (r: ApiRequest) => userJson((await this.repo.findById(r.user!.id))!),
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'UserHandler',
+          doc: 'Manage a user account.',
+          path: '/MAAS/api/2.0/users/{username}/',
+          actions: [
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'Retrieve user details',
+              run: async (r: ApiRequest) => userJson(await this.users.getVisible(r.pathParams.username)),
+            },
+            {
+              name: 'delete',
+              op: null,
+              method: 'DELETE',
+              title: 'Delete a user',
+              permission: 'admin',
+              params: [{ name: 'transfer_resources_to', doc: 'An optional username to transfer resources to.' }],
+              run: async (r: ApiRequest) => {
+                const u = await this.users.getVisible(r.pathParams.username);
+                if (u.id === r.user!.id) throw new BadRequestError('You cannot delete your own account.');
+                await this.repo.delete(u.id);
+                return ApiResponse.noContent();
+              },
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'AccountHandler',
+          doc: 'Manage the current logged-in user.',
+          path: '/MAAS/api/2.0/account/',
+          actions: [
+            {
+              name: 'create_authorisation_token',
+              op: 'create_authorisation_token',
+              method: 'POST',
+              title: 'Create an authorisation token',
+              description: 'Create an authorisation OAuth token and OAuth consumer.',
+              params: [{ name: 'name', doc: 'Optional name of the token that will be generated.' }],
+              run: async (r: ApiRequest) => {
+                const t = await this.repo.createToken(r.user!.id, r.params.get('name') ?? '');
+                return { token_key: t.tokenKey, token_secret: t.tokenSecret, consumer_key: t.consumerKey, name: t.name };
+              },
+            },
+            {
+              name: 'list_authorisation_tokens',
+              op: 'list_authorisation_tokens',
+              method: 'GET',
+              title: 'List authorisation tokens',
+              description: 'List authorisation tokens available to the currently logged-in user.',
+              run: async (r: ApiRequest) =>
+                (await this.repo.listTokens(r.user!.id)).map((t) => ({ name: t.name, token: tokenString(t) })),
+            },
+            {
+              name: 'delete_authorisation_token',
+              op: 'delete_authorisation_token',
+              method: 'POST',
+              title: 'Delete an authorisation token',
+              params: [{ name: 'token_key', required: true, doc: 'The key of the token to be deleted.' }],
+              run: async (r: ApiRequest) => {
+                const key = r.params.get('token_key');
+                if (!key) throw new BadRequestError({ token_key: ['This field is required.'] });
+                await this.repo.deleteToken(r.user!.id, key);
+                return ApiResponse.noContent();
+              },
+            },
+            {
+              name: 'update_token_name',
+              op: 'update_token_name',
+              method: 'POST',
+              title: 'Modify authorisation token',
+              params: [
+                { name: 'token', required: true, doc: 'The key of the token to be renamed (or the full token string).' },
+                { name: 'name', required: true, doc: 'New name of the token.' },
+              ],
+              run: async (r: ApiRequest) => {
+                const token = r.params.get('token');
+                const name = r.params.get('name');
+                if (!token || name === undefined) throw new BadRequestError('token and name are required.');
+                const key = token.includes(':') ? token.split(':')[1] : token;
+                if (!(await this.repo.renameToken(r.user!.id, key, name))) {
+                  throw new NotFoundError('No Token matches the given query.');
+                }
+                return 'Accepted';
+              },
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'SSHKeysHandler',
+          doc: 'Manage the collection of all the SSH keys in this MAAS.',
+          path: '/MAAS/api/2.0/account/prefs/sshkeys/',
+          actions: [
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'List SSH keys',
+              run: async (r: ApiRequest) => (await this.repo.listSshKeys(r.user!.id)).map(sshKeyJson),
+            },
+            {
+              name: 'create',
+              op: null,
+              method: 'POST',
+              title: 'Add a new SSH key',
+              params: [{ name: 'key', required: true, doc: 'A public SSH key should be provided in the request payload as form data with the name "key".' }],
+              run: async (r: ApiRequest) => {
+                const key = (r.params.get('key') ?? '').trim();
+                if (!key) throw new BadRequestError({ key: ['This field is required.'] });
+                if (!SSH_KEY.test(key)) throw new BadRequestError({ key: ['Invalid SSH public key.'] });
+                if (await this.repo.sshKeyExists(r.user!.id, key)) {
+                  throw new BadRequestError({ __all__: ['This key has already been added for this user.'] });
+                }
+                return sshKeyJson(await this.repo.addSshKey(r.user!.id, key, null));
+              },
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'SSHKeyHandler',
+          doc: 'Manage an SSH key.',
+          path: '/MAAS/api/2.0/account/prefs/sshkeys/{id}/',
+          actions: [
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'Retrieve an SSH key',
+              run: async (r: ApiRequest) => sshKeyJson(await this.ownKey(r)),
+            },
+            {
+              name: 'delete',
+              op: null,
+              method: 'DELETE',
+              title: 'Delete an SSH key',
+              run: async (r: ApiRequest) => {
+                const k = await this.ownKey(r);
+                await this.repo.deleteSshKey(k.id);
+                return ApiResponse.noContent();
+              },
+            },
+          ],
+        },
+      },
+    );
+  }
+
+  private async ownKey(r: ApiRequest): Promise<SshKeyEntity> {
+    const id = Number(r.pathParams.id);
+    const k = Number.isInteger(id) ? await this.repo.findSshKey(id) : null;
+    if (!k) throw new NotFoundError('No SSHKey matches the given query.');
+    if (k.userId !== r.user!.id && !r.user!.isAdmin) {
+      throw new ForbiddenError("Can't delete a key you don't own.");
+    }
+    return k;
+  }
+}

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'protocol',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

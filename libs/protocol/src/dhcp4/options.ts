@@ -1,0 +1,676 @@
+// Typed DHCPv4 options (RFC 2132, 3004, 3046, 4578, iPXE 175) and their byte forms.
+//
+// Decoding is lossless: an option becomes a typed field only when its bytes fit that type
+// exactly (an address option is 4 bytes, a lease time 4 bytes, ...). Anything else, including
+// codes this module does not know, lands in `raw` and is re-encoded byte for byte. So a client
+// with a quirky option 97 still gets its packet decoded; the handler simply sees no
+// `clientMachineId`.
+import {
+  assertLatin1,
+  assertUint,
+  colonHex,
+  copyBytes,
+  HEX,
+  ipFromBytes,
+  ipListFromBytes,
+  latin1,
+  writeIp,
+} from '../internal/bytes';
+
+/** Option codes this library knows by name. */
+export const DhcpOption = {
+  PAD: 0,
+  SUBNET_MASK: 1,
+  TIME_OFFSET: 2,
+  ROUTERS: 3,
+  DNS_SERVERS: 6,
+  HOSTNAME: 12,
+  DOMAIN_NAME: 15,
+  INTERFACE_MTU: 26,
+  BROADCAST_ADDRESS: 28,
+  NTP_SERVERS: 42,
+  VENDOR_SPECIFIC: 43,
+  REQUESTED_IP: 50,
+  LEASE_TIME: 51,
+  OVERLOAD: 52,
+  MESSAGE_TYPE: 53,
+  SERVER_ID: 54,
+  PARAMETER_REQUEST_LIST: 55,
+  MESSAGE: 56,
+  MAX_MESSAGE_SIZE: 57,
+  RENEWAL_TIME: 58,
+  REBINDING_TIME: 59,
+  VENDOR_CLASS_ID: 60,
+  CLIENT_ID: 61,
+  TFTP_SERVER_NAME: 66,
+  BOOTFILE_NAME: 67,
+  USER_CLASS: 77,
+  RELAY_AGENT_INFO: 82,
+  CLIENT_ARCH: 93,
+  CLIENT_NDI: 94,
+  CLIENT_MACHINE_ID: 97,
+  DOMAIN_SEARCH: 119,
+  CLASSLESS_STATIC_ROUTES: 121,
+  IPXE: 175,
+  END: 255,
+} as const;
+
+/** Option 53 (RFC 2132 9.6). */
+export enum DhcpMessageType {
+  DISCOVER = 1,
+  OFFER = 2,
+  REQUEST = 3,
+  DECLINE = 4,
+  ACK = 5,
+  NAK = 6,
+  RELEASE = 7,
+  INFORM = 8,
+}
+
+/**
+ * Option 93, client system architecture (RFC 4578 2.1 and the IANA "Processor Architecture Types"
+ * registry). A client may send several; PXE firmware sends one.
+ */
+export enum ClientArch {
+  X86_BIOS = 0,
+  NEC_PC98 = 1,
+  EFI_ITANIUM = 2,
+  DEC_ALPHA = 3,
+  ARC_X86 = 4,
+  INTEL_LEAN_CLIENT = 5,
+  EFI_IA32 = 6,
+  /** IANA "EFI BC" (byte code); in practice what x86-64 UEFI firmware (OVMF, most vendors) sends. */
+  EFI_X86_64_BC = 7,
+  EFI_XSCALE = 8,
+  EFI_X86_64 = 9,
+  EFI_ARM32 = 10,
+  EFI_ARM64 = 11,
+  POWERPC_OPEN_FIRMWARE = 12,
+  POWERPC_EPAPR = 13,
+  POWER_OPAL_V3 = 14,
+  EFI_X86_HTTP = 15,
+  EFI_X86_64_HTTP = 16,
+  EFI_BC_HTTP = 17,
+  EFI_ARM32_HTTP = 18,
+  EFI_ARM64_HTTP = 19,
+  X86_BIOS_HTTP = 20,
+  ARM32_UBOOT = 21,
+  ARM64_UBOOT = 22,
+  ARM32_UBOOT_HTTP = 23,
+  ARM64_UBOOT_HTTP = 24,
+  EFI_RISCV32 = 25,
+  EFI_RISCV32_HTTP = 26,
+  EFI_RISCV64 = 27,
+  EFI_RISCV64_HTTP = 28,
+}
+
+/** The arch name for logs ("EFI_X86_64_BC"), or "arch-<n>" for codes outside the enum. */
+export function clientArchName(code: number): string {
+  return ClientArch[code] ?? `arch-${code}`;
+}
+
+/** True for the UEFI HTTP-boot architectures (the client wants a URL in option 67). */
+export function isHttpBootArch(code: number): boolean {
+  return code >= ClientArch.EFI_X86_HTTP && code <= ClientArch.X86_BIOS_HTTP;
+}
+
+/** One option or sub-option kept as bytes. */
+export interface RawOption {
+  code: number;
+  data: Uint8Array;
+}
+
+/**
+ * Option 77. RFC 3004 says a list of length-prefixed classes; iPXE (and some older clients) send
+ * the bare string "iPXE" instead. Decoding picks 'rfc3004' when the bytes parse exactly as a
+ * non-empty list of non-empty classes, and 'plain' otherwise, so both re-encode unchanged.
+ */
+export type UserClass = { format: 'rfc3004'; classes: string[] } | { format: 'plain'; value: string };
+
+/** The class strings whichever the format ("iPXE" plain gives ["iPXE"]). */
+export function userClassStrings(uc: UserClass | undefined): string[] {
+  if (!uc) return [];
+  return uc.format === 'rfc3004' ? uc.classes : [uc.value];
+}
+
+/**
+ * Option 82 (RFC 3046), added by a relay agent. The server echoes it in every reply
+ * (RFC 3046 2.2); `reply.builder.ts` does that.
+ */
+export interface RelayAgentInfo {
+  /** Sub-option 1: agent-local circuit (often "ifname:vlan" text, sometimes binary). */
+  circuitId?: Uint8Array;
+  /** Sub-option 2: the remote end of the circuit. */
+  remoteId?: Uint8Array;
+  /** Every other sub-option, in the order received. */
+  other?: RawOption[];
+}
+
+/** Option 94 (RFC 4578 2.2): UNDI interface type and version, e.g. {1, 3, 16} = "UNDI:003016". */
+export interface ClientNdi {
+  type: number;
+  major: number;
+  minor: number;
+}
+
+/**
+ * Option 97 (RFC 4578 2.3): a type byte (0 = GUID) and 16 bytes.
+ *
+ * `uuid` is the canonical RFC 4122 text form, the same string `dmidecode -s system-uuid` prints.
+ * On the wire PXE (like SMBIOS 2.6+ and EFI) stores the first three fields little-endian; the
+ * codec swaps them both ways.
+ */
+export interface ClientMachineId {
+  type: number;
+  uuid: string;
+}
+
+/** The typed options of one packet. A key is present only when the option was. */
+export interface Dhcp4Options {
+  /** 53 */ messageType?: DhcpMessageType;
+  /** 1 */ subnetMask?: string;
+  /** 3 */ routers?: string[];
+  /** 6 */ dnsServers?: string[];
+  /** 12 */ hostname?: string;
+  /** 15 */ domainName?: string;
+  /** 28 */ broadcastAddress?: string;
+  /** 43, vendor-specific information, kept as bytes. */ vendorSpecific?: Uint8Array;
+  /** 50 */ requestedIp?: string;
+  /** 51, seconds */ leaseTime?: number;
+  /** 54 */ serverId?: string;
+  /** 55, option codes in the client's order of preference */ parameterRequestList?: number[];
+  /** 56, text for NAK / DECLINE */ message?: string;
+  /** 57 */ maxMessageSize?: number;
+  /** 58, T1 seconds */ renewalTime?: number;
+  /** 59, T2 seconds */ rebindingTime?: number;
+  /** 60, e.g. "PXEClient:Arch:00007:UNDI:003016" */ vendorClassId?: string;
+  /** 61, type byte then identifier (1 + MAC for Ethernet clients); see `formatClientId`. */ clientId?: Uint8Array;
+  /** 66 */ tftpServerName?: string;
+  /** 67 */ bootfileName?: string;
+  /** 77 */ userClass?: UserClass;
+  /** 82 */ relayAgentInfo?: RelayAgentInfo;
+  /** 93 */ clientArch?: number[];
+  /** 94 */ clientNdi?: ClientNdi;
+  /** 97 */ clientMachineId?: ClientMachineId;
+  /** 175, iPXE encapsulated options, kept as bytes; see `decodeEncapsulated`, `encodeIpxeOptions`. */ ipxe?: Uint8Array;
+  /**
+   * Options the codec does not type, and typed codes whose bytes did not fit their type, sorted
+   * by code. Re-encoded unchanged. Absent when empty.
+   */
+  raw?: RawOption[];
+}
+
+/** Lower-case colon hex of a client identifier, e.g. "01:52:54:00:77:00:00". A stable lease key. */
+export function formatClientId(id: Uint8Array): string {
+  return colonHex(id, 0, id.length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding one option's (already concatenated, RFC 3396) payload into the typed record.
+
+function u16(b: Uint8Array, i: number): number {
+  return (b[i] << 8) | b[i + 1];
+}
+
+function u32(b: Uint8Array, i: number): number {
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+}
+
+/**
+ * Stores option `code` with payload `b[s, e)` in `o` when it fits the type. Returns false when it
+ * does not (the caller keeps it raw).
+ */
+export function decodeTypedOption(o: Dhcp4Options, code: number, b: Uint8Array, s: number, e: number): boolean {
+  const len = e - s;
+  switch (code) {
+    case 53: {
+      const t = b[s];
+      if (len !== 1 || t < DhcpMessageType.DISCOVER || t > DhcpMessageType.INFORM) return false;
+      o.messageType = t;
+      return true;
+    }
+    case 1:
+      if (len !== 4) return false;
+      o.subnetMask = ipFromBytes(b, s);
+      return true;
+    case 3:
+      if (len % 4 !== 0) return false;
+      o.routers = ipListFromBytes(b, s, e);
+      return true;
+    case 6:
+      if (len % 4 !== 0) return false;
+      o.dnsServers = ipListFromBytes(b, s, e);
+      return true;
+    case 12:
+      o.hostname = latin1(b, s, e);
+      return true;
+    case 15:
+      o.domainName = latin1(b, s, e);
+      return true;
+    case 28:
+      if (len !== 4) return false;
+      o.broadcastAddress = ipFromBytes(b, s);
+      return true;
+    case 43:
+      o.vendorSpecific = copyBytes(b, s, e);
+      return true;
+    case 50:
+      if (len !== 4) return false;
+      o.requestedIp = ipFromBytes(b, s);
+      return true;
+    case 51:
+      if (len !== 4) return false;
+      o.leaseTime = u32(b, s);
+      return true;
+    case 54:
+      if (len !== 4) return false;
+      o.serverId = ipFromBytes(b, s);
+      return true;
+    case 55: {
+      const list = new Array<number>(len);
+      for (let i = 0; i < len; i++) list[i] = b[s + i];
+      o.parameterRequestList = list;
+      return true;
+    }
+    case 56:
+      o.message = latin1(b, s, e);
+      return true;
+    case 57:
+      if (len !== 2) return false;
+      o.maxMessageSize = u16(b, s);
+      return true;
+    case 58:
+      if (len !== 4) return false;
+      o.renewalTime = u32(b, s);
+      return true;
+    case 59:
+      if (len !== 4) return false;
+      o.rebindingTime = u32(b, s);
+      return true;
+    case 60:
+      o.vendorClassId = latin1(b, s, e);
+      return true;
+    case 61:
+      o.clientId = copyBytes(b, s, e);
+      return true;
+    case 66:
+      o.tftpServerName = latin1(b, s, e);
+      return true;
+    case 67:
+      o.bootfileName = latin1(b, s, e);
+      return true;
+    case 77:
+      o.userClass = decodeUserClass(b, s, e);
+      return true;
+    case 82: {
+      const info = decodeRelayAgentInfo(b, s, e);
+      if (!info) return false;
+      o.relayAgentInfo = info;
+      return true;
+    }
+    case 93: {
+      if (len % 2 !== 0) return false;
+      const arch = new Array<number>(len >> 1);
+      for (let i = 0; i < arch.length; i++) arch[i] = u16(b, s + 2 * i);
+      o.clientArch = arch;
+      return true;
+    }
+    case 94:
+      if (len !== 3) return false;
+      o.clientNdi = { type: b[s], major: b[s + 1], minor: b[s + 2] };
+      return true;
+    case 97:
+      if (len !== 17) return false;
+      o.clientMachineId = { type: b[s], uuid: guidToUuid(b, s + 1) };
+      return true;
+    case 175:
+      o.ipxe = copyBytes(b, s, e);
+      return true;
+    default:
+      return false;
+  }
+}
+
+function decodeUserClass(b: Uint8Array, s: number, e: number): UserClass {
+  const classes: string[] = [];
+  let i = s;
+  while (i < e) {
+    const n = b[i];
+    if (n === 0 || i + 1 + n > e) return { format: 'plain', value: latin1(b, s, e) };
+    classes.push(latin1(b, i + 1, i + 1 + n));
+    i += 1 + n;
+  }
+  if (classes.length === 0) return { format: 'plain', value: '' };
+  return { format: 'rfc3004', classes };
+}
+
+function decodeRelayAgentInfo(b: Uint8Array, s: number, e: number): RelayAgentInfo | undefined {
+  const info: RelayAgentInfo = {};
+  const other: RawOption[] = [];
+  let i = s;
+  while (i < e) {
+    if (i + 2 > e) return undefined;
+    const code = b[i];
+    const n = b[i + 1];
+    const ds = i + 2;
+    if (ds + n > e) return undefined;
+    if (code === 1) {
+      if (info.circuitId) return undefined;
+      info.circuitId = copyBytes(b, ds, ds + n);
+    } else if (code === 2) {
+      if (info.remoteId) return undefined;
+      info.remoteId = copyBytes(b, ds, ds + n);
+    } else {
+      other.push({ code, data: copyBytes(b, ds, ds + n) });
+    }
+    i = ds + n;
+  }
+  if (other.length > 0) info.other = other;
+  return info;
+}
+
+/** Wire GUID (first three fields little-endian) to canonical UUID text. */
+function guidToUuid(b: Uint8Array, i: number): string {
+  const h = (k: number) => HEX[b[i + k]];
+  return (
+    h(3) + h(2) + h(1) + h(0) + '-' + h(5) + h(4) + '-' + h(7) + h(6) + '-' +
+    h(8) + h(9) + '-' + h(10) + h(11) + h(12) + h(13) + h(14) + h(15)
+  );
+}
+
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Wire order of the 16 GUID bytes, as indexes into the canonical (big-endian) byte string. */
+const GUID_ORDER = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+
+// ---------------------------------------------------------------------------------------------
+// Encoding: each typed field becomes (code, payload bytes) written into a growable scratch area.
+
+/** Append-only byte area for option payloads; reused between calls (the codec is synchronous). */
+export class PayloadWriter {
+  buf: Buffer = Buffer.allocUnsafe(2048);
+  pos = 0;
+  /** Flat list of (code, start, length) triples. */
+  readonly entries: number[] = [];
+
+  reset(): void {
+    this.pos = 0;
+    this.entries.length = 0;
+  }
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
+  }
+
+  begin(code: number): number {
+    this.entries.push(code, this.pos, 0);
+    return this.entries.length - 1;
+  }
+
+  end(slot: number): void {
+    this.entries[slot] = this.pos - this.entries[slot - 1];
+  }
+
+  u8(v: number, field: string): void {
+    assertUint(v, 0xff, field);
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number, field: string): void {
+    assertUint(v, 0xffff, field);
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+
+  u32(v: number, field: string): void {
+    assertUint(v, 0xffffffff, field);
+    this.ensure(4);
+    this.buf.writeUInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+
+  ip(v: string, field: string): void {
+    this.ensure(4);
+    writeIp(this.buf, this.pos, v, field);
+    this.pos += 4;
+  }
+
+  latin1(v: string, field: string): void {
+    assertLatin1(v, field);
+    this.ensure(v.length);
+    this.pos += this.buf.write(v, this.pos, 'latin1');
+  }
+
+  bytes(v: Uint8Array, field: string): void {
+    if (!(v instanceof Uint8Array)) throw new TypeError(`${field}: expected a Uint8Array`);
+    this.ensure(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+}
+
+function fieldOf(code: number): string {
+  return `option ${code}`;
+}
+
+/** Writes every present typed field and every raw option into `w` (unsorted). */
+export function writeOptions(o: Dhcp4Options, w: PayloadWriter): void {
+  let slot: number;
+  const simpleIp = (code: number, v: string | undefined) => {
+    if (v === undefined) return;
+    slot = w.begin(code);
+    w.ip(v, fieldOf(code));
+    w.end(slot);
+  };
+  const ipList = (code: number, v: string[] | undefined) => {
+    if (v === undefined) return;
+    slot = w.begin(code);
+    for (const ip of v) w.ip(ip, fieldOf(code));
+    w.end(slot);
+  };
+  const text = (code: number, v: string | undefined) => {
+    if (v === undefined) return;
+    slot = w.begin(code);
+    w.latin1(v, fieldOf(code));
+    w.end(slot);
+  };
+  const u32 = (code: number, v: number | undefined) => {
+    if (v === undefined) return;
+    slot = w.begin(code);
+    w.u32(v, fieldOf(code));
+    w.end(slot);
+  };
+  const bytes = (code: number, v: Uint8Array | undefined) => {
+    if (v === undefined) return;
+    slot = w.begin(code);
+    w.bytes(v, fieldOf(code));
+    w.end(slot);
+  };
+
+  if (o.messageType !== undefined) {
+    slot = w.begin(53);
+    w.u8(o.messageType, 'messageType');
+    w.end(slot);
+  }
+  simpleIp(1, o.subnetMask);
+  ipList(3, o.routers);
+  ipList(6, o.dnsServers);
+  text(12, o.hostname);
+  text(15, o.domainName);
+  simpleIp(28, o.broadcastAddress);
+  bytes(43, o.vendorSpecific);
+  simpleIp(50, o.requestedIp);
+  u32(51, o.leaseTime);
+  simpleIp(54, o.serverId);
+  if (o.parameterRequestList !== undefined) {
+    slot = w.begin(55);
+    for (const c of o.parameterRequestList) w.u8(c, 'parameterRequestList');
+    w.end(slot);
+  }
+  text(56, o.message);
+  if (o.maxMessageSize !== undefined) {
+    slot = w.begin(57);
+    w.u16(o.maxMessageSize, 'maxMessageSize');
+    w.end(slot);
+  }
+  u32(58, o.renewalTime);
+  u32(59, o.rebindingTime);
+  text(60, o.vendorClassId);
+  bytes(61, o.clientId);
+  text(66, o.tftpServerName);
+  text(67, o.bootfileName);
+  if (o.userClass !== undefined) {
+    slot = w.begin(77);
+    writeUserClass(o.userClass, w);
+    w.end(slot);
+  }
+  if (o.relayAgentInfo !== undefined) {
+    slot = w.begin(82);
+    writeRelayAgentInfo(o.relayAgentInfo, w);
+    w.end(slot);
+  }
+  if (o.clientArch !== undefined) {
+    slot = w.begin(93);
+    for (const a of o.clientArch) w.u16(a, 'clientArch');
+    w.end(slot);
+  }
+  if (o.clientNdi !== undefined) {
+    slot = w.begin(94);
+    w.u8(o.clientNdi.type, 'clientNdi.type');
+    w.u8(o.clientNdi.major, 'clientNdi.major');
+    w.u8(o.clientNdi.minor, 'clientNdi.minor');
+    w.end(slot);
+  }
+  if (o.clientMachineId !== undefined) {
+    slot = w.begin(97);
+    w.u8(o.clientMachineId.type, 'clientMachineId.type');
+    writeGuid(o.clientMachineId.uuid, w);
+    w.end(slot);
+  }
+  bytes(175, o.ipxe);
+  if (o.raw !== undefined) {
+    for (const r of o.raw) {
+      assertUint(r.code, 0xff, 'raw option code');
+      if (r.code === 0 || r.code === 255) throw new TypeError(`raw option ${r.code}: pad and end are not options`);
+      if (r.code === 52 && r.data.length === 1 && r.data[0] >= 1 && r.data[0] <= 3) {
+        throw new TypeError('raw option 52: the encoder never overloads sname/file');
+      }
+      bytes(r.code, r.data);
+    }
+  }
+}
+
+function writeUserClass(uc: UserClass, w: PayloadWriter): void {
+  if (uc.format === 'plain') {
+    w.latin1(uc.value, 'userClass.value');
+    return;
+  }
+  if (uc.classes.length === 0) throw new TypeError('userClass: an RFC 3004 list needs at least one class');
+  for (const c of uc.classes) {
+    assertLatin1(c, 'userClass.classes');
+    if (c.length === 0 || c.length > 255) throw new RangeError('userClass: each class must be 1..255 bytes');
+    w.u8(c.length, 'userClass');
+    w.latin1(c, 'userClass.classes');
+  }
+}
+
+function writeSubOption(code: number, data: Uint8Array, w: PayloadWriter, field: string): void {
+  if (data.length > 255) throw new RangeError(`${field}: a sub-option carries at most 255 bytes`);
+  w.u8(code, field);
+  w.u8(data.length, field);
+  w.bytes(data, field);
+}
+
+function writeRelayAgentInfo(info: RelayAgentInfo, w: PayloadWriter): void {
+  if (info.circuitId) writeSubOption(1, info.circuitId, w, 'relayAgentInfo.circuitId');
+  if (info.remoteId) writeSubOption(2, info.remoteId, w, 'relayAgentInfo.remoteId');
+  for (const r of info.other ?? []) {
+    if (r.code === 1 || r.code === 2) throw new TypeError('relayAgentInfo.other: use circuitId / remoteId');
+    writeSubOption(r.code, r.data, w, 'relayAgentInfo.other');
+  }
+}
+
+function writeGuid(uuid: string, w: PayloadWriter): void {
+  if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
+  const canonical = Buffer.from(uuid.replace(/-/g, ''), 'hex');
+  w.ensure(16);
+  for (let k = 0; k < 16; k++) w.buf[w.pos + k] = canonical[GUID_ORDER[k]];
+  w.pos += 16;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encapsulated options (43, 175): plain TLV lists.
+
+/**
+ * Parses an encapsulated option list (the payload of 43 or 175). Pad (0) is skipped and end (255)
+ * stops. Returns undefined when a length runs past the end; never throws.
+ */
+export function decodeEncapsulated(data: Uint8Array): RawOption[] | undefined {
+  const out: RawOption[] = [];
+  let i = 0;
+  while (i < data.length) {
+    const code = data[i];
+    if (code === 0) {
+      i++;
+      continue;
+    }
+    if (code === 255) break;
+    if (i + 2 > data.length) return undefined;
+    const n = data[i + 1];
+    if (i + 2 + n > data.length) return undefined;
+    out.push({ code, data: copyBytes(data, i + 2, i + 2 + n) });
+    i += 2 + n;
+  }
+  return out;
+}
+
+/** iPXE encapsulated sub-options (175.x) that a server sends. */
+export const IpxeOption = {
+  /** 175.176: skip the ProxyDHCP wait (~3 s per boot) when set to 1. */
+  NO_PXEDHCP: 176,
+  /** 175.177: bus id of the NIC (client to server). */
+  BUS_ID: 177,
+  /** 175.235: iPXE version (client to server). */
+  VERSION: 235,
+} as const;
+
+/** iPXE feature sub-options a client advertises in 175 (`DHCP_EB_FEATURE_*`). */
+export const IpxeFeature = {
+  PXE_EXT: 0x10,
+  ISCSI: 0x11,
+  AOE: 0x12,
+  HTTP: 0x13,
+  HTTPS: 0x14,
+  TFTP: 0x15,
+  FTP: 0x16,
+  DNS: 0x17,
+  BZIMAGE: 0x18,
+  MULTIBOOT: 0x19,
+  SLAM: 0x1a,
+  SRP: 0x1b,
+  NBI: 0x20,
+  PXE: 0x21,
+  ELF: 0x22,
+  COMBOOT: 0x23,
+  EFI: 0x24,
+  FCOE: 0x25,
+} as const;
+
+/**
+ * Builds the payload of option 175 for a reply. `noPxeDhcp: true` adds 175.176 = 1, which tells
+ * iPXE not to wait ~3 s for ProxyDHCP offers. Further sub-options are appended in the order given.
+ */
+export function encodeIpxeOptions(sub: { noPxeDhcp?: boolean; extra?: RawOption[] }): Uint8Array {
+  const parts: number[] = [];
+  if (sub.noPxeDhcp) parts.push(IpxeOption.NO_PXEDHCP, 1, 1);
+  for (const r of sub.extra ?? []) {
+    assertUint(r.code, 254, 'ipxe sub-option code');
+    if (r.data.length > 255) throw new RangeError('ipxe sub-option: at most 255 bytes');
+    parts.push(r.code, r.data.length, ...r.data);
+  }
+  return Uint8Array.from(parts);
+}

@@ -1,0 +1,12 @@
+// @kiln/protocol: DHCPv4 and TFTP codecs, bytes <-> typed values. No sockets, no framework:
+// the rack's servers own the sockets and call these (STYLE habits 1, 9, 10).
+export * from './errors';
+export * from './codec';
+
+export * from './dhcp4/options';
+export * from './dhcp4/packet.codec';
+export * from './dhcp4/reply.builder';
+
+export * from './tftp/packet.codec';
+export * from './tftp/options';
+export * from './tftp/path';
