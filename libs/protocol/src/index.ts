@@ -3,7 +3,28 @@
 export * from './errors';
 export * from './codec';
 
-export * from './dhcp4/options';
+export {
+  ClientArch,
+  clientArchName,
+  decodeEncapsulated,
+  DhcpMessageType,
+  DhcpOption,
+  encodeIpxeOptions,
+  formatClientId,
+  IpxeFeature,
+  IpxeOption,
+  isHttpBootArch,
+  isIpxeClient,
+  userClassStrings,
+} from './dhcp4/options';
+export type {
+  ClientMachineId,
+  ClientNdi,
+  Dhcp4Options,
+  RawOption,
+  RelayAgentInfo,
+  UserClass,
+} from './dhcp4/options';
 export * from './dhcp4/packet.codec';
 export * from './dhcp4/reply.builder';
 

@@ -2,7 +2,7 @@
 //   node -r ./tools/register.js libs/protocol/src/dhcp4/codec.bench.ts [seconds-per-case]
 // Prints ops/s per case, median of 5 rounds. The box is shared and noisy (perf-baselines.md):
 // compare runs taken together, not against absolute figures.
-import { DHCLIENT_DISCOVER, IPXE_DISCOVER, UDHCPC_DISCOVER } from './fixtures/discover.goldens';
+import * as goldens from './fixtures/discover.goldens';
 import { encodeIpxeOptions, DhcpMessageType } from './options';
 import { decodeDhcp4, encodeDhcp4 } from './packet.codec';
 import { buildOffer } from './reply.builder';
@@ -30,6 +30,11 @@ function measure(name: string, fn: () => unknown): void {
   const fmt = (r: number) => Math.round(r).toLocaleString('en-US');
   console.log(`${name.padEnd(44)} ${fmt(rates[2]).padStart(11)} ops/s  (min ${fmt(rates[0])}, max ${fmt(rates[4])})${sink < 0 ? '!' : ''}`);
 }
+
+// Buffers, as a dgram socket delivers them.
+const DHCLIENT_DISCOVER = Buffer.from(goldens.DHCLIENT_DISCOVER);
+const UDHCPC_DISCOVER = Buffer.from(goldens.UDHCPC_DISCOVER);
+const IPXE_DISCOVER = Buffer.from(goldens.IPXE_DISCOVER);
 
 const ipxeRequest = decodeDhcp4(IPXE_DISCOVER);
 const ipxeOffer = buildOffer(ipxeRequest, {

@@ -11,6 +11,7 @@ import {
   colonHex,
   copyBytes,
   HEX,
+  hexNibble,
   ipFromBytes,
   ipListFromBytes,
   latin1,
@@ -200,6 +201,15 @@ export interface Dhcp4Options {
   raw?: RawOption[];
 }
 
+/**
+ * True for a request from iPXE: it sends option 175 (what dnsmasq's `dhcp-match=set:ipxe,175`
+ * keys on) and user class "iPXE". PXE ROMs without iPXE send neither, so the rack chain-loads
+ * them into iPXE first.
+ */
+export function isIpxeClient(o: Dhcp4Options): boolean {
+  return o.ipxe !== undefined || userClassStrings(o.userClass).includes('iPXE');
+}
+
 /** Lower-case colon hex of a client identifier, e.g. "01:52:54:00:77:00:00". A stable lease key. */
 export function formatClientId(id: Uint8Array): string {
   return colonHex(id, 0, id.length);
@@ -378,7 +388,8 @@ function guidToUuid(b: Uint8Array, i: number): string {
   );
 }
 
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Offset in the 36-character UUID text of each of its 16 bytes. */
+const UUID_BYTE_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 /** Wire order of the 16 GUID bytes, as indexes into the canonical (big-endian) byte string. */
 const GUID_ORDER = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
 
@@ -439,22 +450,36 @@ export class PayloadWriter {
     this.pos += 4;
   }
 
+  /** One byte per UTF-16 unit; throws on units above 0xff rather than mangling them. */
   latin1(v: string, field: string): void {
-    assertLatin1(v, field);
+    if (typeof v !== 'string') throw new TypeError(`${field}: expected a string`);
     this.ensure(v.length);
-    this.pos += this.buf.write(v, this.pos, 'latin1');
+    const buf = this.buf;
+    let at = this.pos;
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c > 0xff) assertLatin1(v, field);
+      buf[at++] = c;
+    }
+    this.pos = at;
   }
 
   bytes(v: Uint8Array, field: string): void {
     if (!(v instanceof Uint8Array)) throw new TypeError(`${field}: expected a Uint8Array`);
     this.ensure(v.length);
-    this.buf.set(v, this.pos);
-    this.pos += v.length;
+    const buf = this.buf;
+    let at = this.pos;
+    // A loop beats Buffer#set for the few bytes an option carries.
+    for (let i = 0; i < v.length; i++) buf[at++] = v[i];
+    this.pos = at;
   }
 }
 
+/** "option 12" etc., built once: error messages must not cost a string per encoded option. */
+const FIELD = Array.from({ length: 256 }, (_, code) => `option ${code}`);
+
 function put(w: PayloadWriter, code: number, kind: 'ip' | 'ips' | 'text' | 'u32' | 'bytes', v: unknown): void {
-  const field = `option ${code}`;
+  const field = FIELD[code];
   const slot = w.begin(code);
   switch (kind) {
     case 'ip':
@@ -639,10 +664,18 @@ function writeRelayAgentInfo(info: RelayAgentInfo, w: PayloadWriter): void {
 }
 
 function writeGuid(uuid: string, w: PayloadWriter): void {
-  if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
-  const canonical = Buffer.from(uuid.replace(/-/g, ''), 'hex');
+  if (typeof uuid !== 'string' || uuid.length !== 36) throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
   w.ensure(16);
-  for (let k = 0; k < 16; k++) w.buf[w.pos + k] = canonical[GUID_ORDER[k]];
+  for (let k = 0; k < 16; k++) {
+    const i = UUID_BYTE_AT[GUID_ORDER[k]];
+    const hi = hexNibble(uuid.charCodeAt(i));
+    const lo = hexNibble(uuid.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
+    w.buf[w.pos + k] = (hi << 4) | lo;
+  }
+  if (uuid[8] !== '-' || uuid[13] !== '-' || uuid[18] !== '-' || uuid[23] !== '-') {
+    throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
+  }
   w.pos += 16;
 }
 

@@ -21,6 +21,7 @@ import {
   IpxeFeature,
   IpxeOption,
   isHttpBootArch,
+  isIpxeClient,
   userClassStrings,
 } from './options';
 import { BootOp, decodeDhcp4, Dhcp4Packet, dhcp4Codec, dhcp4EncodingLength, encodeDhcp4 } from './packet.codec';
@@ -136,6 +137,8 @@ describe('golden DISCOVERs', () => {
     expectCodecLaws(dhcp4Codec, expected, IPXE_DISCOVER, { byteExact: false });
     expect(encodeDhcp4(expected).length).toBe(IPXE_DISCOVER.length); // 375: no padding either way
     expect(userClassStrings(expected.options.userClass)).toEqual(['iPXE']);
+    expect(isIpxeClient(expected.options)).toBe(true);
+    expect(isIpxeClient(decodeDhcp4(DHCLIENT_DISCOVER).options)).toBe(false);
     expect(clientArchName(expected.options.clientArch![0])).toBe('EFI_X86_64_BC');
 
     const features = decodeEncapsulated(expected.options.ipxe!)!;

@@ -10,6 +10,7 @@
 // it as the last option, relay agents append it last), then end, then zero padding to the
 // 300-byte BOOTP minimum. Payloads over 255 bytes are split into consecutive options of the same
 // code (RFC 3396), which decodeDhcp4 concatenates again.
+import type { Codec } from '../codec';
 import { MalformedPacketError } from '../errors';
 import {
   asBuffer,
@@ -119,34 +120,47 @@ function scanArea(b: Uint8Array, start: number, end: number, overloaded: boolean
   // A missing 'end' is tolerated: the area simply ran out.
 }
 
-/** Payload of `code`: a view when it appeared once, else the RFC 3396 concatenation. */
-function payloadOf(b: Uint8Array, code: number, firstIndex: number): [Uint8Array, number, number] {
-  if (counts[code] === 1) return [b, segments[firstIndex + 1], segments[firstIndex + 2]];
+// payloadOf's result, in module variables rather than a fresh tuple per option.
+const EMPTY = Buffer.alloc(0);
+let pData: Buffer = EMPTY;
+let pStart = 0;
+let pEnd = 0;
+
+/** Sets pData[pStart, pEnd) to the payload of `code`: the packet itself when it appeared once, else the RFC 3396 concatenation. */
+function payloadOf(b: Buffer, code: number, firstIndex: number): void {
+  if (counts[code] === 1) {
+    pData = b;
+    pStart = segments[firstIndex + 1];
+    pEnd = segments[firstIndex + 2];
+    return;
+  }
   let total = 0;
   for (let k = firstIndex; k < segments.length; k += 3) {
     if (segments[k] === code) total += segments[k + 2] - segments[k + 1];
   }
-  const joined = new Uint8Array(total);
+  const joined = Buffer.allocUnsafe(total);
   let at = 0;
   for (let k = firstIndex; k < segments.length; k += 3) {
     if (segments[k] !== code) continue;
-    joined.set(b.subarray(segments[k + 1], segments[k + 2]), at);
-    at += segments[k + 2] - segments[k + 1];
+    at += b.copy(joined, at, segments[k + 1], segments[k + 2]);
   }
-  return [joined, 0, total];
+  pData = joined;
+  pStart = 0;
+  pEnd = total;
 }
 
-function cString(b: Uint8Array, start: number, len: number): string {
+function cString(b: Buffer, start: number, len: number): string {
   if (b[start] === 0) return '';
   let end = start;
   const limit = start + len;
   while (end < limit && b[end] !== 0) end++;
-  return asBuffer(b).toString('latin1', start, end);
+  return b.toString('latin1', start, end);
 }
 
 export function decodeDhcp4(buf: Uint8Array): Dhcp4Packet {
   if (buf.length < OPTIONS) throw malformed('truncated', `${buf.length} bytes, the header alone is ${OPTIONS}`);
-  const b = buf;
+  // A view, not a copy (dgram hands us Buffers already); gives the native latin1 decoder.
+  const b = asBuffer(buf);
   const op = b[OP];
   if (op !== BootOp.REQUEST && op !== BootOp.REPLY) throw malformed('bad-field', `op ${op} is neither 1 nor 2`, OP);
   const htype = b[HTYPE];
@@ -163,8 +177,8 @@ export function decodeDhcp4(buf: Uint8Array): Dhcp4Packet {
   // Option 52 (RFC 2132 9.3): 1 = file carries options, 2 = sname, 3 = both; file is read first.
   let overload = 0;
   if (counts[52] > 0) {
-    const [d, s, e] = payloadOf(b, 52, firstSegmentOf(52));
-    if (e - s === 1 && d[s] >= 1 && d[s] <= 3) overload = d[s];
+    payloadOf(b, 52, firstSegmentOf(52));
+    if (pEnd - pStart === 1 && pData[pStart] >= 1 && pData[pStart] <= 3) overload = pData[pStart];
   }
   if (overload & 1) scanArea(b, FILE, FILE + FILE_LEN, true);
   if (overload & 2) scanArea(b, SNAME, SNAME + SNAME_LEN, true);
@@ -174,17 +188,18 @@ export function decodeDhcp4(buf: Uint8Array): Dhcp4Packet {
   for (let k = 0; k < segments.length; k += 3) {
     const code = segments[k];
     if (counts[code] < 0) continue; // already handled (repeated option)
-    const [d, s, e] = payloadOf(b, code, k);
+    payloadOf(b, code, k);
     counts[code] = -1;
     if (code === 52 && overload !== 0) continue; // consumed: sname/file were read as options
-    if (!decodeTypedOption(options, code, d, s, e)) {
-      (raw ??= []).push({ code, data: d === b ? copyBytes(b, s, e) : d });
+    if (!decodeTypedOption(options, code, pData, pStart, pEnd)) {
+      (raw ??= []).push({ code, data: copyBytes(pData, pStart, pEnd) });
     }
   }
   if (raw) {
     if (raw.length > 1) raw.sort((x, y) => x.code - y.code);
     options.raw = raw;
   }
+  pData = EMPTY; // do not keep the datagram alive until the next call
 
   return {
     op,
@@ -259,6 +274,7 @@ export function dhcp4EncodingLength(p: Dhcp4Packet): number {
 }
 
 function writeCString(out: Buffer, at: number, max: number, s: string, field: string): void {
+  if (s === '') return;
   assertLatin1(s, field);
   if (s.length > max) throw new RangeError(`${field}: at most ${max} bytes`);
   out.write(s, at, 'latin1');
@@ -266,7 +282,8 @@ function writeCString(out: Buffer, at: number, max: number, s: string, field: st
 
 export function encodeDhcp4(p: Dhcp4Packet): Buffer {
   const optionsLength = layoutOptions(p);
-  const out = Buffer.alloc(Math.max(BOOTP_MIN_LENGTH, OPTIONS + optionsLength));
+  // From Node's pool (no zeroed ArrayBuffer per packet), then cleared.
+  const out = Buffer.allocUnsafe(Math.max(BOOTP_MIN_LENGTH, OPTIONS + optionsLength)).fill(0);
 
   if (p.op !== BootOp.REQUEST && p.op !== BootOp.REPLY) throw new TypeError(`op: expected 1 or 2, got ${p.op}`);
   out[OP] = p.op;
@@ -300,11 +317,9 @@ export function encodeDhcp4(p: Dhcp4Packet): Buffer {
     let left = e[k + 2];
     do {
       const piece = left > 255 ? 255 : left;
-      out[at] = code;
-      out[at + 1] = piece;
-      src.copy(out, at + 2, s, s + piece);
-      at += 2 + piece;
-      s += piece;
+      out[at++] = code;
+      out[at++] = piece;
+      for (let j = 0; j < piece; j++) out[at++] = src[s++];
       left -= piece;
     } while (left > 0);
   }
@@ -313,7 +328,7 @@ export function encodeDhcp4(p: Dhcp4Packet): Buffer {
 }
 
 /** The codec as one object, for `expectCodecLaws` and for servers that take a codec. */
-export const dhcp4Codec = {
+export const dhcp4Codec: Codec<Dhcp4Packet> = {
   decode: decodeDhcp4,
   encode: encodeDhcp4,
   encodingLength: dhcp4EncodingLength,

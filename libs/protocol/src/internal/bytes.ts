@@ -103,7 +103,8 @@ export function assertUint(n: number, max: number, field: string): void {
   if (!Number.isInteger(n) || n < 0 || n > max) throw new RangeError(`${field}: expected an integer 0..${max}, got ${n}`);
 }
 
-function hexNibble(c: number): number {
+/** 0..15 for a hex digit's char code, else -1. */
+export function hexNibble(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;

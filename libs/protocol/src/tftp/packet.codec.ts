@@ -9,6 +9,7 @@
 // decodeTftp throws only MalformedPacketError. encodeTftp is deterministic: the mode and the
 // known option names in lower case, known options in the order blksize, timeout, tsize,
 // windowsize, then unknown options in the order given.
+import type { Codec } from '../codec';
 import { MalformedKind, MalformedPacketError } from '../errors';
 import { asBuffer, assertLatin1, assertUint, copyBytes } from '../internal/bytes';
 
@@ -341,7 +342,7 @@ export function encodeTftp(p: TftpPacket): Buffer {
   }
 }
 
-export const tftpCodec = {
+export const tftpCodec: Codec<TftpPacket> = {
   decode: decodeTftp,
   encode: encodeTftp,
   encodingLength: tftpEncodingLength,
