@@ -40,12 +40,12 @@ export class ApiController {
   private async serve(
     req: Request,
     res: Response,
-    fn: (body: Buffer) => Promise<{ status: number; headers: Record<string, string>; body: string | Buffer }>,
+    fn: (body: Buffer) => Promise<{ status: number; headers: Record<string, string>; body: string | Buffer | Buffer[] }>,
   ) {
     const requestId = randomUUID();
     await withLogContext({ requestId, method: req.method, path: req.path }, async () => {
       const started = process.hrtime.bigint();
-      let out: { status: number; headers: Record<string, string>; body: string | Buffer };
+      let out: { status: number; headers: Record<string, string>; body: string | Buffer | Buffer[] };
       try {
         out = await fn(await readBody(req));
       } catch (e) {
@@ -59,7 +59,15 @@ export class ApiController {
       res.status(out.status);
       res.setHeader('date', formatHttpDate(new Date()));
       for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
-      res.end(req.method === 'HEAD' ? undefined : out.body);
+      if (req.method === 'HEAD') res.end();
+      else if (Array.isArray(out.body)) {
+        // Large listings: many small buffers, handed to the socket as one writev.
+        res.setHeader('content-length', out.body.reduce((n, b) => n + b.length, 0));
+        res.cork();
+        for (const chunk of out.body) res.write(chunk);
+        res.uncork();
+        res.end();
+      } else res.end(out.body);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log().info({ status: out.status, ms: Math.round(ms * 10) / 10 }, 'api request');
     });

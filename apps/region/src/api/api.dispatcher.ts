@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { bindLogContext, log } from '../logging/logger';
 import { ApiRegistry } from './api.registry';
-import { API_PREFIX, ApiRequest, ApiResponse, RawJson } from './api.types';
+import { API_PREFIX, ApiRequest, ApiResponse, JsonChunks, RawJson } from './api.types';
 import { OAuthAuthenticator } from './auth/oauth.authenticator';
 import { parseBody, parseQueryString } from './http/body.parser';
 import { HttpError, UnauthorizedError } from './http/http.errors';
@@ -21,7 +21,7 @@ export interface RawRequest {
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
-  body: string | Buffer;
+  body: string | Buffer | Buffer[];
 }
 
 /**
@@ -111,8 +111,9 @@ export class ApiDispatcher {
   private successResponse(result: unknown): RawResponse {
     const headers = this.apiHeaders();
     if (result instanceof ApiResponse) {
-      let body: string | Buffer = '';
-      if (result.body instanceof RawJson) body = result.body.json;
+      let body: string | Buffer | Buffer[] = '';
+      if (result.body instanceof JsonChunks) body = result.body.chunks;
+      else if (result.body instanceof RawJson) body = result.body.json;
       else if (Buffer.isBuffer(result.body)) body = result.body;
       else if (typeof result.body === 'string' && !result.contentType.startsWith('application/json')) body = result.body;
       else if (result.body !== undefined) body = JSON.stringify(result.body);

@@ -37,10 +37,19 @@ export class ApiResponse {
     return new ApiResponse(status, text, 'text/plain; charset=utf-8');
   }
 
+  /** A JSON document already encoded as a list of chunks, written to the socket in one go. */
+  static chunks(chunks: Buffer[]): ApiResponse {
+    return new ApiResponse(200, new JsonChunks(chunks));
+  }
+
   /** A JSON document serialised ahead of time (large listings build their JSON directly). */
   static rawJson(json: string): ApiResponse {
     return new ApiResponse(200, new RawJson(json));
   }
+}
+
+export class JsonChunks {
+  constructor(readonly chunks: Buffer[]) {}
 }
 
 export class RawJson {

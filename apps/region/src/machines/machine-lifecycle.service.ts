@@ -104,9 +104,13 @@ export class MachineLifecycleService {
           break;
       }
     }
+    // The deadline runs from entering a status: actions that keep the status (power, lock) keep it.
+    if (d.to !== d.from) {
+      m.statusExpires = d.deadlineMinutes === null ? null : new Date(Date.now() + d.deadlineMinutes * 60_000);
+    }
     m.status = d.to;
     if (d.previousStatus !== undefined) m.previousStatus = d.previousStatus;
-    m.statusExpires = d.deadlineMinutes === null ? null : new Date(Date.now() + d.deadlineMinutes * 60_000);
+    if (d.enlisting !== undefined) m.enlisting = d.enlisting;
     if (mutate) await mutate(m, em);
     const saved = await em.getRepository(MachineEntity).save(m);
     await this.events.append(
@@ -123,7 +127,7 @@ export class MachineLifecycleService {
       em,
     );
     log().info(
-      { systemId: m.systemId, hostname: m.hostname, from: d.from, to: d.to, event: event.type },
+      { systemId: m.systemId, hostname: m.hostname, from: d.from, to: d.to, via: d.via, event: event.type },
       `machine ${d.event.type}: ${d.event.description}`,
     );
     const jobs = d.effects

@@ -5,6 +5,7 @@ import { ActionDef, ApiRequest, ApiResponse, ParamDoc } from '../api/api.types';
 import { BadRequestError, ForbiddenError } from '../api/http/http.errors';
 import { normalizeMac } from '../api/http/mac';
 import { parseBool } from '../api/http/params';
+import { writeMachineJson } from './machine.json-writer';
 import { machineJson, anonymousMachineJson } from './machine.serializer';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { MachinesService } from './machines.service';
@@ -90,8 +91,7 @@ export class MachinesApi implements OnModuleInit {
               description: 'List nodes visible to current user, optionally filtered by criteria.',
               params: FILTER_DOCS,
               run: async (r) => {
-                const recs = await this.machines.list(r.params, r.user!);
-                return ApiResponse.rawJson(serializeList(recs));
+                return ApiResponse.chunks(await this.machines.listJson(r.params, r.user!));
               },
             },
             {
@@ -407,6 +407,6 @@ export class MachinesApi implements OnModuleInit {
 /** The full listing, serialised in one pass. */
 export function serializeList(recs: MachineRecord[]): string {
   const parts = new Array<string>(recs.length);
-  for (let i = 0; i < recs.length; i++) parts[i] = JSON.stringify(machineJson(recs[i]));
+  for (let i = 0; i < recs.length; i++) parts[i] = writeMachineJson(recs[i]);
   return `[${parts.join(',')}]`;
 }

@@ -7,6 +7,7 @@ import { MetaApi } from '../misc/meta.api';
 import { SecretBox } from '../power/secret-box';
 import { RacksApi } from '../racks/racks.api';
 import { MachineJobsWorker } from './machine-jobs.worker';
+import { MachineJsonCache } from './machine-json.cache';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachinesApi } from './machines.api';
 import { MachinesRepository } from './machines.repository';
@@ -16,6 +17,7 @@ import { MachinesService, SECRET_BOX } from './machines.service';
   providers: [
     { provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) },
     MachinesRepository,
+    MachineJsonCache,
     EventsRepository,
     MachineLifecycleService,
     MachinesService,

@@ -49,6 +49,7 @@ export interface MachineRow {
   pool_description: string | null;
   power_type: string | null;
   tag_names: string[] | null;
+  render_key: string;
 }
 
 export interface InterfaceRow {
@@ -103,6 +104,8 @@ const SELECT_MACHINES = `
          m.zone_id, z.name AS zone_name, z.description AS zone_description,
          m.pool_id, p.name AS pool_name, p.description AS pool_description,
          b.power_type,
+         concat_ws('|', m.render_rev, d.name, d.authoritative, d.ttl, d.is_default, z.name, z.description, p.name,
+                   p.description, u.username) AS render_key,
          (SELECT array_agg(t.name ORDER BY t.name) FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id
            WHERE mt.machine_id = m.id) AS tag_names
     FROM machines m
@@ -111,6 +114,16 @@ const SELECT_MACHINES = `
     LEFT JOIN resource_pools p ON p.id = m.pool_id
     LEFT JOIN users u ON u.id = m.owner_id
     LEFT JOIN bmcs b ON b.id = m.bmc_id`;
+
+/** Only what decides whether a cached rendering is still right: the same joins, no children. */
+const SELECT_RENDER_KEYS = `
+  SELECT m.id, concat_ws('|', m.render_rev, d.name, d.authoritative, d.ttl, d.is_default, z.name, z.description, p.name,
+                   p.description, u.username) AS render_key
+    FROM machines m
+    JOIN domains d ON d.id = m.domain_id
+    JOIN zones z ON z.id = m.zone_id
+    LEFT JOIN resource_pools p ON p.id = m.pool_id
+    LEFT JOIN users u ON u.id = m.owner_id`;
 
 /**
  * Every query on the machine aggregate (machine, interfaces, block devices, tags). Listing takes
@@ -128,6 +141,11 @@ export class MachinesRepository {
     if (opts.forUpdate) sql += ' FOR UPDATE OF m SKIP LOCKED';
     const rows: MachineRow[] = await q.query(sql, where.values);
     return this.hydrate(rows, q);
+  }
+
+  /** Ids and render keys of the machines matching `where`, in listing order. */
+  listRenderKeys(where: SqlWhere): Promise<{ id: number; render_key: string }[]> {
+    return this.ds.query(`${SELECT_RENDER_KEYS} ${where.sql()} ORDER BY m.id`, where.values);
   }
 
   async findBySystemId(systemId: string, em?: EntityManager): Promise<MachineRecord | null> {

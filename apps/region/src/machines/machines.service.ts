@@ -10,6 +10,7 @@ import { EventsRepository } from '../events/events.repository';
 import { isSecretField, powerType, validatePowerParameters } from '../power/power-types.catalogue';
 import { SecretBox } from '../power/secret-box';
 import { ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS, buildWhere, LIST_FILTERS, SqlWhere } from './machine.filters';
+import { MachineJsonCache } from './machine-json.cache';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { isValidHostname, newHostname, newSystemId } from './names';
@@ -89,6 +90,7 @@ export class MachinesService {
     private readonly lifecycle: MachineLifecycleService,
     private readonly events: EventsRepository,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    private readonly jsonCache: MachineJsonCache,
   ) {}
 
   // ---- reads -------------------------------------------------------------------------------
@@ -103,6 +105,37 @@ export class MachinesService {
       return recs.filter((r) => matchStorage(wanted, r.blockDevices) !== null);
     }
     return recs;
+  }
+
+  /**
+   * The listing as JSON chunks: one query for ids and render keys, then full records only for
+   * machines whose cached rendering is stale (three more queries, whatever their number).
+   */
+  async listJson(params: RequestParams, user: AuthUser): Promise<Buffer[]> {
+    if (params.get('storage')) {
+      return [Buffer.from('['), ...joinChunks((await this.list(params, user)).map((r) => this.jsonCache.render(r))), Buffer.from(']')];
+    }
+    const where = buildWhere(params, LIST_FILTERS);
+    this.restrictToVisible(where, user);
+    const keys = await this.repo.listRenderKeys(where);
+    const out = new Array<Buffer | undefined>(keys.length);
+    const missing: number[] = [];
+    keys.forEach((k, i) => {
+      out[i] = this.jsonCache.get(k.id, k.render_key);
+      if (!out[i]) missing.push(k.id);
+    });
+    if (missing.length) {
+      const w = new SqlWhere();
+      w.add('m.id = ANY(?)', missing);
+      const fresh = new Map((await this.repo.list(w)).map((r) => [r.row.id, r]));
+      keys.forEach((k, i) => {
+        if (out[i]) return;
+        const rec = fresh.get(k.id);
+        if (rec) out[i] = this.jsonCache.render(rec);
+      });
+    }
+    if (!params.names().some((n) => n !== 'op') && user.isAdmin) this.jsonCache.retainOnly(new Set(keys.map((k) => k.id)));
+    return [Buffer.from('['), ...joinChunks(out.filter((b): b is Buffer => !!b)), Buffer.from(']')];
   }
 
   async get(systemId: string, user: AuthUser | null): Promise<MachineRecord> {
@@ -571,4 +604,15 @@ function decodeMaybeBase64(v: string): Buffer {
   const compact = v.replace(/\s+/g, '');
   if (compact.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return Buffer.from(compact, 'base64');
   return Buffer.from(v, 'utf8');
+}
+
+const COMMA = Buffer.from(',');
+
+function joinChunks(parts: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  parts.forEach((p, i) => {
+    if (i) out.push(COMMA);
+    out.push(p);
+  });
+  return out;
 }

@@ -54,6 +54,9 @@ export class MachineEntity {
   @Column({ name: 'status_message', type: 'text', nullable: true }) statusMessage!: string | null;
   @Column({ name: 'status_action', type: 'text', nullable: true }) statusAction!: string | null;
   @VersionColumn({ type: 'int' }) version!: number;
+  /** Changes (by trigger) whenever the machine's API document would; keys the rendered-JSON cache. */
+  @Column({ name: 'render_rev', type: 'bigint', default: () => "nextval('machine_render_rev_seq')", insert: false, update: false })
+  renderRev!: string;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
 }

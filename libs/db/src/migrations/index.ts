@@ -1,6 +1,11 @@
 // Every schema change is one migration, listed here in order. Never edit one that has landed.
 import { InitialSchema1795615956381 } from './1795615956381-InitialSchema';
 import { SeedDefaults1795616000000 } from './1795616000000-SeedDefaults';
+import { AddMachineRenderRevision1795620000000 } from './1795620000000-AddMachineRenderRevision';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const MIGRATIONS: Function[] = [InitialSchema1795615956381, SeedDefaults1795616000000];
+export const MIGRATIONS: Function[] = [
+  InitialSchema1795615956381,
+  SeedDefaults1795616000000,
+  AddMachineRenderRevision1795620000000,
+];

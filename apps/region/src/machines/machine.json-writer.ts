@@ -1,0 +1,122 @@
+import { NodeStatus, statusName } from '@kiln/lifecycle';
+import { BlockDeviceRow, InterfaceRow, MachineRecord } from './machines.repository';
+
+/**
+ * The machine JSON of machine.serializer.ts written straight to a string, for listings: no
+ * intermediate objects, each nested interface and block device rendered once and reused where
+ * MAAS repeats it (boot_interface, boot_disk, physicalblockdevice_set). A spec checks that both
+ * produce the same document.
+ */
+const API = '/MAAS/api/2.0';
+const s = (v: string | null | undefined): string => (v === null || v === undefined ? 'null' : JSON.stringify(v));
+const n = (v: number | null | undefined): string => (v === null || v === undefined ? 'null' : String(v));
+const strList = (v: string[] | null): string => (v && v.length ? JSON.stringify(v) : '[]');
+
+const HARDWARE_INFO = JSON.stringify(
+  Object.fromEntries(
+    [
+      'system_vendor', 'system_product', 'system_family', 'system_version', 'system_sku', 'system_serial', 'cpu_model',
+      'mainboard_vendor', 'mainboard_product', 'mainboard_serial', 'mainboard_version', 'mainboard_firmware_vendor',
+      'mainboard_firmware_date', 'mainboard_firmware_version', 'chassis_vendor', 'chassis_type', 'chassis_serial',
+      'chassis_version',
+    ].map((k) => [k, 'Unknown']),
+  ),
+);
+const TESTS = ['commissioning_status', 'testing_status', 'cpu_test_status', 'memory_test_status', 'network_test_status',
+  'storage_test_status', 'other_test_status', 'interface_test_status']
+  .map((k) => `"${k}":-1,"${k}_name":"Unknown"`)
+  .join(',');
+const STATUS_NAMES = new Map<number, string>();
+
+function iface(sid: string, i: InterfaceRow): string {
+  return (
+    `{"system_id":${s(sid)},"id":${i.id},"name":${s(i.name)},"type":${s(i.type)},"vlan":null,` +
+    `"mac_address":${s(i.mac_address)},"parents":[],"children":[],"tags":${strList(i.tags)},"enabled":${i.enabled},` +
+    `"links":[],"params":"","discovered":null,"effective_mtu":${i.mtu},"vendor":${s(i.vendor)},"product":${s(i.product)},` +
+    `"firmware_version":null,"link_connected":${i.link_connected},"interface_speed":${i.interface_speed},` +
+    `"link_speed":${i.link_speed},"numa_node":0,"sriov_max_vf":0,"resource_uri":"${API}/nodes/${sid}/interfaces/${i.id}/"}`
+  );
+}
+
+function disk(sid: string, b: BlockDeviceRow): string {
+  const size = Number(b.size);
+  return (
+    `{"system_id":${s(sid)},"id":${b.id},"name":${s(b.name)},"uuid":${s(b.uuid)},"type":${s(b.type)},` +
+    `"path":${s(`/dev/disk/by-dname/${b.name}`)},"model":${s(b.model)},"serial":${s(b.serial)},"id_path":${s(b.id_path)},` +
+    `"size":${size},"block_size":${b.block_size},"available_size":${size},"used_size":0,"used_for":"Unused",` +
+    `"tags":${strList(b.tags)},"filesystem":null,"partition_table_type":null,"partitions":[],` +
+    `"firmware_version":${s(b.firmware_version)},"storage_pool":null,"numa_node":0,` +
+    `"resource_uri":"${API}/nodes/${sid}/blockdevices/${b.id}/"}`
+  );
+}
+
+export function writeMachineJson(rec: MachineRecord): string {
+  const r = rec.row;
+  const sid = r.system_id;
+  const ifaces = rec.interfaces.map((i) => iface(sid, i));
+  const bootIfaceIdx = Math.max(0, rec.interfaces.findIndex((i) => i.is_boot));
+  const disks: string[] = [];
+  const physical: string[] = [];
+  const virtual: string[] = [];
+  let storage = 0;
+  let bootDisk = 'null';
+  let bootFound = false;
+  for (const b of rec.blockDevices) {
+    const j = disk(sid, b);
+    disks.push(j);
+    if (b.type === 'physical') {
+      physical.push(j);
+      storage += Number(b.size);
+    } else if (b.type === 'virtual') virtual.push(j);
+    if (b.is_boot && !bootFound) {
+      bootDisk = j;
+      bootFound = true;
+    }
+  }
+  if (!bootFound) {
+    const firstPhysical = rec.blockDevices.findIndex((b) => b.type === 'physical');
+    if (firstPhysical >= 0) bootDisk = disks[firstPhysical];
+  }
+  let name = STATUS_NAMES.get(r.status);
+  if (name === undefined) {
+    name = JSON.stringify(statusName(r.status as NodeStatus));
+    STATUS_NAMES.set(r.status, name);
+  }
+  const ownerData = JSON.stringify(r.owner_data ?? {});
+  const ips = rec.interfaces.filter((i) => i.ip_address).map((i) => i.ip_address as string);
+  let cores = '[';
+  for (let c = 0; c < r.cpu_count; c++) cores += c === 0 ? '0' : `,${c}`;
+  cores += ']';
+  return (
+    `{"system_id":${s(sid)},"hostname":${s(r.hostname)},"description":${s(r.description)},` +
+    `"hardware_uuid":${s(r.hardware_uuid)},"domain":{"authoritative":${r.domain_authoritative},"id":${r.domain_id},` +
+    `"is_default":${r.domain_is_default},"name":${s(r.domain_name)},"resource_record_count":0,` +
+    `"resource_uri":"${API}/domains/${r.domain_id}/","ttl":${n(r.domain_ttl)}},"fqdn":${s(`${r.hostname}.${r.domain_name}`)},` +
+    `"owner":${s(r.owner)},"owner_data":${ownerData},"workload_annotations":${ownerData},"locked":${r.locked},` +
+    `"cache_sets":[],"bcaches":[],"raids":[],"volume_groups":[],"bios_boot_method":${s(r.bios_boot_method)},` +
+    `"boot_interface":${ifaces.length ? ifaces[bootIfaceIdx] : 'null'},"architecture":${s(r.architecture || null)},` +
+    `"min_hwe_kernel":${s(r.min_hwe_kernel)},"hwe_kernel":${s(r.hwe_kernel)},"cpu_count":${r.cpu_count},` +
+    `"cpu_speed":${r.cpu_speed},"memory":${r.memory},"swap_size":${r.swap_size === null ? 'null' : Number(r.swap_size)},` +
+    `"storage":${storage / 1e6},"status":${r.status},"status_name":${name},"status_message":${s(r.status_message)},` +
+    `"status_action":${s(r.status_action)},"osystem":${s(r.osystem)},"distro_series":${s(r.distro_series)},` +
+    `"ephemeral_deploy":${r.ephemeral_deploy},"error_description":${s(r.error_description)},"netboot":${r.netboot},` +
+    `"power_type":${s(r.power_type ?? '')},"power_state":${s(r.power_state)},"tag_names":${strList(r.tag_names)},` +
+    `"address_ttl":null,"ip_addresses":${strList(ips)},"interface_set":[${ifaces.join(',')}],` +
+    `"zone":{"id":${r.zone_id},"name":${s(r.zone_name)},"description":${s(r.zone_description)},` +
+    `"resource_uri":${s(`${API}/zones/${encodeURIComponent(r.zone_name)}/`)}},` +
+    `"pool":${
+      r.pool_id === null
+        ? 'null'
+        : `{"id":${r.pool_id},"name":${s(r.pool_name ?? '')},"description":${s(r.pool_description ?? '')},"resource_uri":"${API}/resourcepool/${r.pool_id}/"}`
+    },` +
+    `"disable_ipv4":false,"constraints_by_type":null,"boot_disk":${bootDisk},"blockdevice_set":[${disks.join(',')}],` +
+    `"physicalblockdevice_set":[${physical.join(',')}],"virtualblockdevice_set":[${virtual.join(',')}],` +
+    `"special_filesystems":[],"node_type":0,"node_type_name":"Machine","parent":null,` +
+    `"default_gateways":{"ipv4":{"gateway_ip":null,"link_id":null},"ipv6":{"gateway_ip":null,"link_id":null}},` +
+    `"current_commissioning_result_id":null,"current_testing_result_id":null,"current_installation_result_id":null,` +
+    `${TESTS},"hardware_info":${HARDWARE_INFO},` +
+    `"numanode_set":[{"index":0,"cores":${cores},"memory":${r.memory},"hugepages_set":[]}],` +
+    `"last_sync":null,"sync_interval":null,"next_sync":null,"enable_hw_sync":false,"enable_kernel_crash_dump":false,` +
+    `"is_dpu":false,"resource_uri":"${API}/machines/${sid}/"}`
+  );
+}
