@@ -319,6 +319,30 @@ describe('machines against a real region', () => {
     expect(after).toBe('Failed deployment');
   });
 
+  it('keeps the cached listing true to every change that shows in a machine', async () => {
+    const m = await readyMachine();
+    const find = async () =>
+      ((await h.call(admin, 'GET', `${API}/machines/`)).json() as Machine[]).find((x) => x.system_id === m.system_id)!;
+    expect((await find()).status_name).toBe('Ready');
+    await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: m.system_id });
+    expect(await find()).toMatchObject({ status_name: 'Allocated', owner: 'alice' });
+    await h.call(admin, 'POST', `${API}/tags/`, { name: 'cached' });
+    await h.call(admin, 'POST', `${API}/tags/cached/?op=update_nodes`, { add: m.system_id });
+    expect((await find()).tag_names).toEqual(['cached']);
+    await h.call(admin, 'PUT', `${API}/tags/cached/`, { name: 'renamed-tag' });
+    expect((await find()).tag_names).toEqual(['renamed-tag']);
+    await h.call(admin, 'POST', `${API}/zones/`, { name: 'zone-a' });
+    await h.call(admin, 'PUT', `${API}/machines/${m.system_id}/`, { zone: 'zone-a' });
+    expect((await find()).zone).toMatchObject({ name: 'zone-a' });
+    await h.call(admin, 'PUT', `${API}/zones/zone-a/`, { description: 'now described' });
+    expect((await find()).zone).toMatchObject({ name: 'zone-a', description: 'now described' });
+    await h.ds.query(`INSERT INTO interfaces (machine_id, name, mac_address) SELECT id, 'eth9', '52:54:00:99:99:99' FROM machines WHERE system_id = $1`, [m.system_id]);
+    expect(((await find()).interface_set as { name: string }[]).map((i) => i.name)).toContain('eth9');
+    await h.ds.query(`UPDATE users SET username = 'alice2' WHERE username = 'alice'`);
+    expect((await find()).owner).toBe('alice2');
+    await h.ds.query(`UPDATE users SET username = 'alice' WHERE username = 'alice2'`);
+  });
+
   it('updates and deletes as admin only', async () => {
     const m = await readyMachine();
     expect((await h.call(alice, 'PUT', `${API}/machines/${m.system_id}/`, { hostname: 'nope' })).status).toBe(403);

@@ -8,6 +8,7 @@ import { SecretBox } from '../power/secret-box';
 import { RacksApi } from '../racks/racks.api';
 import { MachineJobsWorker } from './machine-jobs.worker';
 import { MachineJsonCache } from './machine-json.cache';
+import { MachineJsonWarmer } from './machine-json.warmer';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachinesApi } from './machines.api';
 import { MachinesRepository } from './machines.repository';
@@ -18,6 +19,7 @@ import { MachinesService, SECRET_BOX } from './machines.service';
     { provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) },
     MachinesRepository,
     MachineJsonCache,
+    MachineJsonWarmer,
     EventsRepository,
     MachineLifecycleService,
     MachinesService,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BmcEntity, InterfaceEntity, MachineEntity } from '@kiln/db';
-import { LifecycleEvent, NodeStatus } from '@kiln/lifecycle';
+import { LifecycleEvent, NodeStatus, statusName } from '@kiln/lifecycle';
 import type { AuthUser } from '../api/api.types';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
 import { normalizeMac } from '../api/http/mac';
@@ -461,7 +461,6 @@ export class MachinesService {
     ]);
     const bad = recs.filter((r) => !releasable.has(r.row.status));
     if (bad.length) {
-      const { statusName } = await import('@kiln/lifecycle');
       throw new ConflictError(
         `Machine(s) cannot be released in their current state: ${bad
           .map((r) => `${r.row.system_id} ('${statusName(r.row.status as NodeStatus)}')`)
