@@ -5,7 +5,7 @@ export interface JobPayloads {
   /** Fails machines whose deadline of record (status_expires) passed. Repeatable. */
   'deadline.sweep': Record<string, never>;
   /** Carries out one side effect of a lifecycle transition (power, start scripts, ...). */
-  'machine.effect': { systemId: string; version: number; effect: Effect; actor: string | null };
+  'machine.effect': { systemId: string; version: number; status: number; effect: Effect; actor: string | null };
 }
 
 export type JobName = keyof JobPayloads;

@@ -86,10 +86,9 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       [job.systemId],
     );
     if (!m) return 'skipped: machine deleted';
-    if (m.version > job.version + 1) {
-      // Several later changes happened; the transition that asked for this effect is history.
-      const [{ status }] = await this.ds.query('SELECT status FROM machines WHERE id = $1', [m.id]);
-      if (status !== m.status) return 'skipped: machine moved on';
+    if (m.status !== job.status) {
+      // The transition that asked for this effect is history: the machine moved on since.
+      return `skipped: machine is ${statusName(m.status as NodeStatus)} now`;
     }
     const say = (type: string, level: 'INFO' | 'WARNING', description: string) =>
       this.events.append({ machineId: m.id, systemId: m.system_id, hostname: m.hostname, type, level, description, action: job.effect.kind });

@@ -132,14 +132,15 @@ export class MachineLifecycleService {
     );
     const jobs = d.effects
       .filter((e) => !IN_TRANSACTION.has(e.kind))
-      .map((effect) => ({ systemId: m.systemId, version: saved.version, effect, actor: actor?.username ?? null }));
+      .map((effect) => ({ systemId: m.systemId, version: saved.version, status: d.to, effect, actor: actor?.username ?? null }));
     return { decision: d, machine: saved, jobs };
   }
 
   async enqueue(jobs: JobPayloads['machine.effect'][]): Promise<void> {
     for (const [i, job] of jobs.entries()) {
       try {
-        await this.queue.add('machine.effect', job, { jobId: `effect:${job.systemId}:${job.version}:${i}` });
+        // Same transition, same job id: a retried enqueue collapses into one job.
+        await this.queue.add('machine.effect', job, { jobId: `effect-${job.systemId}-${job.version}-${i}` });
       } catch (err) {
         // The transition is recorded; the deadline of record still fails the machine if nothing happens.
         log().error({ err, systemId: job.systemId, effect: job.effect.kind }, 'could not queue a lifecycle effect');

@@ -85,8 +85,9 @@ describe('machines against a real region', () => {
     expect(m.tag_names).toEqual([]);
     expect(typeof m.storage).toBe('number');
     const ev = await events(m.system_id);
-    expect(ev[0].type).toBe('Commissioning');
-    expect(new Date(ev[0].created.replace(/\.(?= )/, '')).toString()).not.toBe('Invalid Date');
+    const commissioning = ev.find((e) => e.type === 'Commissioning')!;
+    expect(commissioning.description).toContain('admin');
+    expect(commissioning.created).toMatch(/^\w{3}, \d{2} [A-Z][a-z]+\.? \d{4} \d{2}:\d{2}:\d{2}$/);
     const dup = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: '52:54:00:11:22:33' });
     expect(dup.status).toBe(400);
     expect(dup.json()).toEqual({ mac_addresses: ['MAC address 52:54:00:11:22:33 already in use on alpha.'] });
@@ -132,6 +133,18 @@ describe('machines against a real region', () => {
     expect(ev.every((e) => ['INFO', 'WARNING', 'ERROR', 'CRITICAL'].includes(e.level))).toBe(true);
     const deploying = ev.find((e) => e.type === 'Deploying')!;
     expect(deploying.description).toContain('alice');
+  });
+
+  it('carries out transition effects as jobs and says what happened in the events', async () => {
+    const m = await readyMachine();
+    await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: m.system_id });
+    await h.call(alice, 'POST', `${API}/machines/${m.system_id}/?op=deploy`);
+    const ev = await pollUntil(
+      () => events(m.system_id),
+      (e) => e.some((x) => x.type === 'Waiting for boot') && e.some((x) => x.description.includes('Manual power')),
+      { what: 'effect events after deploy' },
+    );
+    expect(ev.find((x) => x.description.includes('Manual power'))!.description).toContain('power on');
   });
 
   it('refuses operations the state does not allow, with MAAS status codes and messages', async () => {

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Installs and starts a whole Kiln on this machine: PostgreSQL, Redis and NATS (from Debian),
+# Kiln's npm packages, the database and its migrations, a region on :5240 and a rack, an
+# administrator, and prints the administrator's API key. Safe to run again: it keeps the
+# database, secrets and users, and restarts the region and rack on the current code.
+#
+# Settings live in /etc/kiln/region.env and /etc/kiln/rack.env (created on first run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+. tools/services.sh
+
+command -v node >/dev/null || { echo "Kiln needs Node.js 20 or later (https://nodejs.org or Debian's nodejs)" >&2; exit 1; }
+[ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || { echo "Kiln needs Node.js 20 or later" >&2; exit 1; }
+
+ensure_services
+npm ci --no-audit --no-fund --loglevel=error
+
+as_root mkdir -p /etc/kiln /var/lib/kiln /var/lib/kiln-rack /var/log/kiln /run/kiln
+secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48; }
+
+if ! as_root test -f /etc/kiln/region.env; then
+  db_pass=$(secret)
+  rack_secret=$(secret)
+  as_root install -m 600 /dev/null /etc/kiln/secret-key
+  secret | as_root tee /etc/kiln/secret-key >/dev/null
+  as_root su postgres -c "psql -qc \"CREATE ROLE kiln LOGIN PASSWORD '$db_pass'\"" 2>/dev/null || \
+    as_root su postgres -c "psql -qc \"ALTER ROLE kiln LOGIN PASSWORD '$db_pass'\""
+  as_root tee /etc/kiln/region.env >/dev/null <<ENV
+KILN_DATABASE_URL=postgres://kiln:$db_pass@127.0.0.1:5432/kiln
+KILN_REDIS_URL=redis://127.0.0.1:6379
+KILN_NATS_URL=nats://127.0.0.1:4222
+KILN_SECRET_KEY_FILE=/etc/kiln/secret-key
+KILN_RACK_SECRET=$rack_secret
+KILN_HTTP_PORT=5240
+ENV
+  as_root tee /etc/kiln/rack.env >/dev/null <<ENV
+KILN_NATS_URL=nats://127.0.0.1:4222
+KILN_RACK_SECRET=$rack_secret
+KILN_RACK_STATE_DIR=/var/lib/kiln-rack
+KILN_REGION_URL=http://127.0.0.1:5240
+ENV
+  as_root chmod 600 /etc/kiln/region.env /etc/kiln/rack.env
+fi
+as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'kiln'\"" | grep -q 1 || \
+  as_root su postgres -c "psql -qc 'CREATE DATABASE kiln OWNER kiln'"
+
+set -a
+. /etc/kiln/region.env
+set +a
+npm run -s kiln -- migrate
+
+start() {
+  local name=$1 script=$2 envfile=$3
+  if have_systemd; then
+    sed "s#@ROOT@#$ROOT#g" "deploy/systemd/kiln-$name.service" | as_root tee "/etc/systemd/system/kiln-$name.service" >/dev/null
+    as_root systemctl daemon-reload
+    as_root systemctl enable --quiet "kiln-$name"
+    as_root systemctl restart "kiln-$name"
+  else
+    local pidfile=/run/kiln/$name.pid
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+      kill "$(cat "$pidfile")"; while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.2; done
+    fi
+    as_root env $(grep -v '^#' "$envfile" | xargs) nohup node -r ./tools/register.js "$script" \
+      >>"/var/log/kiln/$name.log" 2>&1 &
+    echo $! | as_root tee "$pidfile" >/dev/null
+  fi
+}
+
+start region apps/region/src/main.ts /etc/kiln/region.env
+for _ in $(seq 1 150); do curl -sf http://127.0.0.1:5240/MAAS/api/2.0/version/ >/dev/null && break; sleep 0.2; done
+curl -sf http://127.0.0.1:5240/MAAS/api/2.0/version/ >/dev/null || { echo "the region did not start; see /var/log/kiln/region.log" >&2; exit 1; }
+if [ -f apps/rack/src/main.ts ]; then start rack apps/rack/src/main.ts /etc/kiln/rack.env; fi
+
+if ! as_root test -f /etc/kiln/admin-password; then
+  pw=$(secret | head -c 20)
+  npm run -s kiln -- createadmin --username admin --password "$pw" --email admin@localhost >/dev/null
+  echo "$pw" | as_root tee /etc/kiln/admin-password >/dev/null
+  as_root chmod 600 /etc/kiln/admin-password
+fi
+key=$(npm run -s kiln -- apikey --username admin | head -1)
+
+cat <<MSG
+
+Kiln is running.
+  region API   http://$(hostname -f 2>/dev/null || hostname):5240/MAAS/   (logs: /var/log/kiln/region.log)
+  admin        user "admin", password in /etc/kiln/admin-password
+  API key      $key
+
+  maas login admin http://127.0.0.1:5240/MAAS/ $key
+MSG

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { rpc } from './contract';
+import { interfaceAddress, macAddress, rackId } from './net.schema';
+
+/** A network interface of a rack, as the rack sees it. */
+export const rackInterface = z.object({
+  name: z.string().min(1).max(255),
+  mac: macAddress,
+  /** Addresses with prefix length, e.g. 10.0.0.2/24. */
+  addresses: z.array(interfaceAddress).max(256).default([]),
+  /** 802.1Q VLAN id of a VLAN interface; null for an untagged (physical) one. */
+  vlan: z.number().int().min(0).max(4094).nullable().default(null),
+  /** The interface a VLAN interface sits on. */
+  parent: z.string().max(255).optional(),
+});
+export type RackInterface = z.output<typeof rackInterface>;
+
+/**
+ * region.rack.register — a rack introduces itself (at start and after every NATS reconnect).
+ * The region upserts it by `rackId`, marks it running and tells it how often to heartbeat.
+ */
+export const RegisterRack = rpc({
+  name: 'RegisterRack',
+  answeredBy: 'region',
+  since: 1,
+  subject: () => 'region.rack.register',
+  request: z.object({
+    /** Stable id the rack keeps on its own disk; its system_id in the region. */
+    rackId,
+    hostname: z.string().min(1).max(255),
+    version: z.string().max(64).default(''),
+    /** Debian architecture of the rack host, e.g. amd64. */
+    architecture: z.string().max(64).default(''),
+    interfaces: z.array(rackInterface).max(1024),
+    /** HMAC proof of the shared secret (see rack-auth.ts), never the secret itself. */
+    auth: z.object({ timestamp: z.number().int().nonnegative(), proof: z.string().regex(/^[0-9a-f]{64}$/) }),
+    /** The protocol version the rack speaks. */
+    protocol: z.number().int().min(1).default(1),
+  }),
+  reply: z.object({
+    rackId,
+    /** How often the region expects a heartbeat; it marks the rack dead after three missed. */
+    heartbeatIntervalMs: z.number().int().positive(),
+    /** The DHCP configuration revision the region holds for this rack. */
+    dhcpRevision: z.number().int().nonnegative(),
+  }),
+  errors: ['AUTH_FAILED', 'UNSUPPORTED_PROTOCOL'] as const,
+});
+
+/**
+ * region.rack.heartbeat — a registered rack is alive. The reply carries the rack's current DHCP
+ * revision so that a rack which missed the last pushed update notices and fetches a snapshot.
+ */
+export const RackHeartbeat = rpc({
+  name: 'RackHeartbeat',
+  answeredBy: 'region',
+  since: 1,
+  subject: () => 'region.rack.heartbeat',
+  request: z.object({
+    rackId,
+    /** The DHCP revision the rack has applied. */
+    dhcpRevision: z.number().int().nonnegative().default(0),
+    uptimeMs: z.number().int().nonnegative().optional(),
+  }),
+  reply: z.object({
+    dhcpRevision: z.number().int().nonnegative(),
+    heartbeatIntervalMs: z.number().int().positive(),
+  }),
+  /** UNKNOWN_RACK: the region has no such rack (deleted, or a fresh database): register again. */
+  errors: ['UNKNOWN_RACK'] as const,
+});
