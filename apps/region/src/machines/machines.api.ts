@@ -179,6 +179,45 @@ export class MachinesApi implements OnModuleInit {
               params: [{ name: 'mac_address', required: true, doc: 'The MAC address to be checked.' }],
               run: async (r) => this.isRegistered(r, false),
             },
+            {
+              name: 'accept',
+              op: 'accept',
+              method: 'POST',
+              title: 'Accept declared machines',
+              description: 'Accept declared machines into MAAS: New machines start commissioning.',
+              permission: 'admin',
+              params: [{ name: 'machines', required: true, doc: 'A list of system_ids of the machines whose enlistment is to be accepted.' }],
+              run: async (r) => (await this.machines.accept(r.params.getAll('machines'), r.user!)).map((rec) => machineJson(rec)),
+            },
+            {
+              name: 'accept_all',
+              op: 'accept_all',
+              method: 'POST',
+              title: 'Accept all declared machines',
+              description: 'Accept all declared machines into MAAS.',
+              permission: 'admin',
+              run: async (r) => {
+                const w = new SqlWhere();
+                w.add('m.status = ?', NodeStatus.NEW);
+                const ids = (await this.repo.list(w)).map((x) => x.row.system_id);
+                return (await this.machines.accept(ids, r.user!)).map((rec) => machineJson(rec));
+              },
+            },
+            {
+              name: 'set_zone',
+              op: 'set_zone',
+              method: 'POST',
+              title: 'Assign nodes to a zone',
+              permission: 'admin',
+              params: [
+                { name: 'zone', required: true, doc: 'Zone name. If omitted, the zone is "none" and the nodes will be taken out of their physical zones.' },
+                { name: 'nodes', required: true, doc: 'system_ids of the nodes whose zones are to be set.' },
+              ],
+              run: async (r) => {
+                await this.machines.setZone(r.params.get('zone'), r.params.getAll('nodes'), r.user!);
+                return ApiResponse.noContent();
+              },
+            },
           ],
         },
         anon: {

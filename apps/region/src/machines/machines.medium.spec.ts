@@ -291,6 +291,20 @@ describe('machines against a real region', () => {
     expect((await h.call(admin, 'GET', `${API}/machines/?op=is_registered&mac_address=${mac}`)).json()).toBe(true);
   });
 
+  it('accepts enlisted machines into commissioning and moves machines between zones', async () => {
+    const enlisted = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: nextMac(), power_type: 'manual' });
+    const sid = (enlisted.json() as Machine).system_id;
+    expect((await h.call(alice, 'POST', `${API}/machines/?op=accept`, { machines: sid })).status).toBe(403);
+    const accepted = await h.call(admin, 'POST', `${API}/machines/?op=accept`, { machines: sid });
+    expect(accepted.status).toBe(200);
+    expect((accepted.json() as Machine[]).map((m) => m.status_name)).toEqual(['Commissioning']);
+    expect((await h.call(admin, 'POST', `${API}/machines/?op=accept`, { machines: sid })).json()).toEqual([]);
+    await h.call(admin, 'POST', `${API}/zones/`, { name: 'zone-b' });
+    expect((await h.call(admin, 'POST', `${API}/machines/?op=set_zone`, { zone: 'zone-b', nodes: sid })).status).toBe(204);
+    expect(((await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { zone: { name: string } }).zone.name).toBe('zone-b');
+    expect((await h.call(admin, 'POST', `${API}/machines/?op=set_zone`, { zone: 'nowhere', nodes: sid })).status).toBe(400);
+  });
+
   it('releases in bulk with MAAS errors for unknown and unreleasable machines', async () => {
     const a = await readyMachine();
     const b = await readyMachine();

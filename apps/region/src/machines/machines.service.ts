@@ -476,6 +476,49 @@ export class MachinesService {
     return released;
   }
 
+  /** NEW machines start commissioning; Ready or Commissioning ones are fine as they are. */
+  async accept(systemIds: string[], user: AuthUser): Promise<MachineRecord[]> {
+    const out: MachineRecord[] = [];
+    const recs: MachineRecord[] = [];
+    for (const id of systemIds) {
+      const rec = await this.repo.findBySystemId(id);
+      if (!rec) throw new BadRequestError(`Unknown machine(s): ${id}.`);
+      recs.push(rec);
+    }
+    for (const rec of recs) {
+      const t = await this.lifecycle.apply(rec.row.system_id, { type: 'accept' }, user);
+      if (t.decision) out.push((await this.repo.findBySystemId(rec.row.system_id))!);
+    }
+    return out;
+  }
+
+  async setZone(zone: string | undefined, systemIds: string[], user: AuthUser): Promise<void> {
+    if (!zone) throw new BadRequestError({ zone: ['This field is required.'] });
+    const [z] = await this.ds.query('SELECT id FROM zones WHERE name = $1', [zone]);
+    if (!z) throw new BadRequestError({ zone: [`Select a valid choice. ${zone} is not one of the available choices.`] });
+    const rows: { system_id: string; locked: boolean }[] = await this.ds.query(
+      'SELECT system_id, locked FROM machines WHERE system_id = ANY($1)',
+      [systemIds],
+    );
+    const unknown = systemIds.filter((id) => !rows.some((r) => r.system_id === id));
+    if (unknown.length) throw new BadRequestError(`Unknown machine(s): ${unknown.join(', ')}.`);
+    const locked = rows.filter((r) => r.locked).map((r) => r.system_id);
+    if (locked.length) throw new ForbiddenError(`Locked machine(s): ${locked.join(', ')}.`);
+    await this.ds.query('UPDATE machines SET zone_id = $1 WHERE system_id = ANY($2)', [z.id, systemIds]);
+    for (const id of systemIds) {
+      const rec = await this.repo.findBySystemId(id);
+      await this.events.append({
+        machineId: rec!.row.id,
+        systemId: id,
+        hostname: rec!.row.hostname,
+        type: 'Zone changed',
+        level: 'DEBUG',
+        description: `Moved to zone ${zone} by ${user.username}`,
+        username: user.username,
+      });
+    }
+  }
+
   async setOwnerData(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
     await this.ds.transaction(async (em) => {
       const m = await this.repo.lockBySystemId(em, systemId);
