@@ -1,0 +1,43 @@
+import { DataSource } from 'typeorm';
+import { createDataSource, UserEntity } from '@kiln/db';
+import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { apiKey, CliError, createAdmin, migrate } from './commands';
+
+describe('kiln admin commands', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = createDataSource({ url: db.url, poolSize: 2 });
+    await ds.initialize();
+  });
+  afterAll(async () => {
+    await ds.destroy();
+    await db.drop();
+  });
+
+  it('migrate is a no-op on an up-to-date database', async () => {
+    expect(await migrate(ds)).toEqual([]);
+  });
+
+  it('creates an administrator once and refuses a duplicate or a missing password', async () => {
+    const u = await createAdmin(ds, { username: 'root-admin', password: 'pw', email: 'a@example.com' });
+    expect(u.isAdmin).toBe(true);
+    const stored = await ds.getRepository(UserEntity).findOneByOrFail({ username: 'root-admin' });
+    expect(stored.passwordHash).not.toContain('pw');
+    await expect(createAdmin(ds, { username: 'root-admin', password: 'pw', email: '' })).rejects.toThrow(CliError);
+    await expect(createAdmin(ds, { username: 'other', password: '', email: '' })).rejects.toThrow(/password/);
+    await expect(createAdmin(ds, { username: 'bad name!', password: 'x', email: '' })).rejects.toThrow(/invalid username/);
+  });
+
+  it('prints the same key until asked to generate a new one', async () => {
+    const [first] = await apiKey(ds, { username: 'root-admin', generate: false });
+    expect(first.split(':').map((p) => p.length)).toEqual([18, 18, 32]);
+    expect(await apiKey(ds, { username: 'root-admin', generate: false })).toEqual([first]);
+    const [fresh] = await apiKey(ds, { username: 'root-admin', generate: true });
+    expect(fresh).not.toEqual(first);
+    expect(await apiKey(ds, { username: 'root-admin', generate: false })).toEqual([first, fresh]);
+    await expect(apiKey(ds, { username: 'nobody', generate: false })).rejects.toThrow(/no such user/);
+  });
+});
