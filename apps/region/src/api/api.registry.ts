@@ -95,7 +95,7 @@ export class ApiRegistry {
             uri: `${origin}${h.path}`,
             params: placeholders(h.path),
             actions: [...h.actions]
-              .sort((a, b) => a.name.localeCompare(b.name) || a.method.localeCompare(b.method))
+              .sort((a, b) => ordinal(a.name, b.name) || ordinal(a.method, b.method))
               .map((a) => ({
                 name: a.name,
                 method: a.method,
@@ -107,7 +107,7 @@ export class ApiRegistry {
         : null;
     const resources = [...this.resources]
       .map((r) => ({ name: (r.auth ?? r.anon)!.name, anon: handlerDoc(r.anon), auth: handlerDoc(r.auth) }))
-      .sort((a, b) => a.name.localeCompare(b.name));
+      .sort((a, b) => ordinal(a.name, b.name));
     const handlers = resources.flatMap((r) => [r.anon, r.auth].filter((h) => h !== null));
     return { doc: 'MAAS API', hash: '', resources, handlers };
   }
@@ -124,6 +124,11 @@ export function actionDoc(a: ActionDef): string {
     }
   }
   return doc;
+}
+
+/** Code-point order, as MAAS (Python) sorts names. */
+function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function placeholders(path: string): string[] {
