@@ -1,0 +1,64 @@
+import { ContractError, POWER_ERRORS, PowerOn, PowerQueryBatch } from '@kiln/contracts';
+import { ManualDriver, POWER_ERROR_CODES, PowerDriver, PowerError } from '@kiln/power';
+import { createPowerHandlers, powerFailure, toWireCode } from './power.handler';
+import { PowerExecutor, RackBusyError } from './power.executor';
+
+function failing(err: PowerError): PowerDriver<Record<string, string>> {
+  return {
+    def: { name: 'broken', description: 'Broken', chassis: false, can_probe: false, queryable: true, fields: [] },
+    canQueryBootDevice: false,
+    parseSettings: (p) => ({ ...p }),
+    bmcKey: () => 'k',
+    query: () => Promise.reject(err),
+    on: () => Promise.reject(err),
+    off: () => Promise.reject(err),
+    cycle: () => Promise.reject(err),
+    setBootDevice: () => Promise.reject(err),
+    queryBootDevice: () => Promise.reject(err),
+  };
+}
+
+describe('power handlers', () => {
+  const logs: string[] = [];
+  const log = { info: (o: object, m: string) => logs.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => logs.push(`${m} ${JSON.stringify(o)}`) };
+  const auth = new PowerError('BMC_AUTH', 'the BMC refused the password', '10.0.0.5: password invalid');
+  const executor = new PowerExecutor(new Map<string, PowerDriver<unknown>>([
+    ['manual', new ManualDriver() as PowerDriver<unknown>],
+    ['broken', failing(auth) as PowerDriver<unknown>],
+  ]), { jitterMs: 0, policy: { attempts: 1, verifyDelaysMs: [1] } });
+  const h = createPowerHandlers(executor, log);
+
+  it('answers with the contract’s reply shape', async () => {
+    const reply = await h.on(PowerOn.request.parse({ systemId: 'abc', powerType: 'manual', powerParameters: {} }));
+    expect(PowerOn.reply.parse(reply)).toEqual({ outcome: 'manual', state: 'unknown', verified: false, calls: 1, elapsedMs: expect.any(Number), message: expect.stringMatching(/power it on by hand/) });
+  });
+
+  it('answers failures with the contract’s codes and the BMC’s words, logging no secret', async () => {
+    const err = await h.off({ systemId: 'abc', powerType: 'broken', powerParameters: { power_pass: 'p4ssw0rd' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContractError);
+    expect(err).toMatchObject({ code: 'BMC_AUTH', message: 'the BMC refused the password (BMC said: 10.0.0.5: password invalid)' });
+    expect(logs.join('\n')).toContain('power command failed');
+    expect(logs.join('\n')).not.toContain('p4ssw0rd');
+  });
+
+  it('answers a batch with one result per machine', async () => {
+    const reply = await h.queryBatch(
+      PowerQueryBatch.request.parse({
+        items: [
+          { systemId: 'a', powerType: 'manual', powerParameters: {} },
+          { systemId: 'b', powerType: 'broken', powerParameters: {} },
+        ],
+      }),
+    );
+    expect(PowerQueryBatch.reply.parse(reply).results).toEqual([
+      { systemId: 'a', ok: true, state: 'unknown', elapsedMs: expect.any(Number) },
+      { systemId: 'b', ok: false, code: 'BMC_AUTH', fatal: true, message: 'the BMC refused the password (BMC said: 10.0.0.5: password invalid)' },
+    ]);
+  });
+
+  it('maps every libs/power code onto the wire, and a full rack to RACK_BUSY', () => {
+    for (const code of POWER_ERROR_CODES) expect(POWER_ERRORS).toContain(toWireCode(code));
+    expect(powerFailure(new RackBusyError('full')).code).toBe('RACK_BUSY');
+    expect(powerFailure(new Error('bug')).code).toBe('INTERNAL');
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * The rack's power subjects end to end: the real NATS server, the region's side calling through
+ * ContractBus, the rack's NATS adapter + handlers + executor, the real IPMI driver (freeipmi),
+ * and a real BMC (OpenIPMI ipmi_sim) whose state ipmitool cross-checks.
+ * Needs: nats-server on KILN_TEST_NATS_URL (default nats://127.0.0.1:4222), openipmi, ipmitool, freeipmi-tools.
+ */
+import { ContractError, PowerOff, PowerOn, PowerQuery, PowerQueryBatch, PowerSetBootDevice } from '@kiln/contracts';
+import { ContractBus } from '@kiln/contracts/nats';
+import { IpmiSim, createPowerDrivers } from '@kiln/power';
+import { testServices, uniquePrefix } from '@kiln/testing';
+import { NatsConnection, connect } from 'nats';
+import { createPowerHandlers } from './power.handler';
+import { PowerExecutor } from './power.executor';
+import { PowerNatsServer, servePowerOverNats } from './power.nats';
+
+jest.setTimeout(60_000);
+
+const RACK = 'rack-power-e2e';
+
+describe('power over NATS, rack side, against ipmi_sim', () => {
+  let nc: NatsConnection;
+  let server: PowerNatsServer;
+  let region: ContractBus;
+  let sim: IpmiSim;
+  let other: IpmiSim;
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    [sim, other] = await Promise.all([IpmiSim.start({ password: 'rack-secret' }), IpmiSim.start()]);
+    nc = await connect({ servers: testServices.natsUrl, name: 'power-e2e' });
+    const prefix = `${uniquePrefix('power')}.`;
+    const executor = new PowerExecutor(createPowerDrivers(), {
+      maxConcurrent: 4,
+      jitterMs: 50,
+      policy: { attempts: 2, backoffMs: 100, jitter: 0.1, verifyDelaysMs: [100, 200, 400, 800, 1200], callTimeoutMs: 3000 },
+    });
+    const log = { info: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`) };
+    server = servePowerOverNats(nc, RACK, createPowerHandlers(executor, log), { prefix, log });
+    region = new ContractBus(nc, { prefix, timeoutMs: 20_000 });
+    await nc.flush();
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await nc?.drain();
+    await Promise.all([sim?.stop(), other?.stop()]);
+  });
+
+  const target = (s: IpmiSim, extra: Record<string, string> = {}) => ({
+    systemId: `m-${s.name}`,
+    powerType: 'ipmi',
+    powerParameters: s.powerParameters(extra),
+  });
+
+  it('sets PXE, powers on, queries and powers off a BMC the region names, as ipmitool confirms', async () => {
+    expect(server.subjects.map((s) => s.slice(s.indexOf('rack.')))).toEqual([
+      `rack.${RACK}.power.on`,
+      `rack.${RACK}.power.off`,
+      `rack.${RACK}.power.cycle`,
+      `rack.${RACK}.power.query`,
+      `rack.${RACK}.power.set_boot_device`,
+      `rack.${RACK}.power.query_batch`,
+    ]);
+    const boot = await region.request(PowerSetBootDevice, [RACK], { ...target(sim), device: 'pxe' });
+    expect(boot).toMatchObject({ outcome: 'done', bootDevice: 'pxe', verified: true });
+
+    const on = await region.request(PowerOn, [RACK], target(sim));
+    expect(on).toMatchObject({ outcome: 'done', state: 'on', verified: true });
+    expect(await sim.crossCheckPower()).toBe('on');
+
+    expect(await region.request(PowerQuery, [RACK], target(sim))).toMatchObject({ state: 'on' });
+
+    const off = await region.request(PowerOff, [RACK], { ...target(sim), mode: 'hard', budgetMs: 30_000 });
+    expect(off).toMatchObject({ state: 'off', verified: true });
+    expect(await sim.crossCheckPower()).toBe('off');
+  });
+
+  it('answers a wrong password with BMC_AUTH and the BMC’s words, and never logs the password', async () => {
+    const err = await region.request(PowerOn, [RACK], target(sim, { power_pass: 'wrong-pass' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ContractError);
+    expect(err).toMatchObject({ code: 'BMC_AUTH', message: expect.stringMatching(/refused the password \(BMC said: .*password invalid\)/) });
+    const all = logged.join('\n');
+    expect(all).toContain('power command failed');
+    expect(all).not.toContain('wrong-pass');
+    expect(all).not.toContain('rack-secret');
+  });
+
+  it('polls several BMCs in one batch: each answer or failure per machine', async () => {
+    other.pause();
+    try {
+      const reply = await region.request(PowerQueryBatch, [RACK], {
+        items: [target(sim), target(other, { power_driver: 'LAN_2_0' }), target(sim, { power_user: 'nobody' })],
+        spreadMs: 100,
+      });
+      const [good, silent, badUser] = reply.results;
+      expect(good).toMatchObject({ ok: true, state: 'off' });
+      expect(silent).toMatchObject({ ok: false, code: 'BMC_TIMEOUT', fatal: false, message: expect.stringMatching(/connection timeout/) });
+      expect(badUser).toMatchObject({ ok: false, code: 'BMC_AUTH', fatal: true, message: expect.stringMatching(/username invalid/) });
+    } finally {
+      other.resume();
+    }
+  });
+
+  it('refuses an invalid request at the edge', async () => {
+    const raw = await nc.request(`${region.prefix}rack.${RACK}.power.on`, Buffer.from(JSON.stringify({ systemId: 'x' })), { timeout: 5000 });
+    expect(JSON.parse(Buffer.from(raw.data).toString())).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    const unknown = await region.request(PowerQuery, [RACK], { systemId: 'x', powerType: 'amt', powerParameters: {} }).catch((e: unknown) => e);
+    expect(unknown).toMatchObject({ code: 'BAD_SETTINGS', message: expect.stringMatching(/unknown power type "amt"/) });
+  });
+});

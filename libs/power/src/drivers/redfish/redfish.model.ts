@@ -1,0 +1,192 @@
+import { PowerError, PowerErrorCode, tidyOutput } from '../../power.errors';
+import { BootDevice, OffMode, PowerState } from '../../power.types';
+
+/**
+ * Pure reading of Redfish resources (DMTF DSP0266 / DSP8010 schemas): where the systems are,
+ * which ComputerSystem to drive, what its power state and boot override are, which ResetType
+ * to send, and what an error body says.
+ */
+export type Json = Record<string, unknown>;
+
+function obj(v: unknown): Json | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+}
+
+function odataId(v: unknown): string | undefined {
+  const id = obj(v)?.['@odata.id'];
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** The Systems collection's path from the service root. */
+export function systemsPath(root: Json): string {
+  const p = odataId(root.Systems);
+  if (!p) throw new PowerError('BAD_SETTINGS', 'this Redfish service has no Systems collection (not a server BMC?)');
+  return p;
+}
+
+/** The Sessions collection's path (Links.Sessions, else the SessionService's Sessions). */
+export function sessionsPath(root: Json): string | undefined {
+  return odataId(obj(root.Links)?.Sessions) ?? (odataId(root.SessionService) ? `${odataId(root.SessionService)!.replace(/\/$/, '')}/Sessions` : undefined);
+}
+
+/** Member paths of a collection. */
+export function members(collection: Json): string[] {
+  const m = collection.Members;
+  return Array.isArray(m) ? m.map(odataId).filter((x): x is string => !!x) : [];
+}
+
+/**
+ * The system to drive: the member whose last path segment is `nodeId`, or (as MAAS does when
+ * node_id is empty) the first member.
+ */
+export function pickSystem(memberPaths: string[], nodeId: string): string {
+  if (memberPaths.length === 0) throw new PowerError('BAD_SETTINGS', 'the Redfish Systems collection is empty');
+  if (!nodeId) return memberPaths[0];
+  const found = memberPaths.find((p) => lastSegment(p) === nodeId || p.replace(/\/$/, '') === nodeId.replace(/\/$/, ''));
+  if (!found) {
+    throw new PowerError(
+      'BAD_SETTINGS',
+      `node_id "${nodeId}" is not among this BMC's systems (${memberPaths.map(lastSegment).join(', ')})`,
+    );
+  }
+  return found;
+}
+
+export function lastSegment(path: string): string {
+  const parts = path.replace(/\/+$/, '').split('/');
+  return decodeURIComponent(parts[parts.length - 1] ?? '');
+}
+
+/** PowerState of a ComputerSystem. A transition counts as the state it leaves. */
+export function powerStateOf(system: Json): PowerState {
+  switch (system.PowerState) {
+    case 'On':
+    case 'PoweringOff':
+    case 'Paused':
+      return 'on';
+    case 'Off':
+    case 'PoweringOn':
+      return 'off';
+    default:
+      return 'unknown';
+  }
+}
+
+export interface ResetAction {
+  target: string;
+  /** Allowed ResetType values, if the service lists them (inline or in ActionInfo). */
+  allowed?: string[];
+  /** Path of an ActionInfo resource to read the allowed values from. */
+  actionInfo?: string;
+}
+
+export function resetActionOf(system: Json, systemPath: string): ResetAction {
+  const a = obj(obj(system.Actions)?.['#ComputerSystem.Reset']);
+  const target = typeof a?.target === 'string' ? a.target : `${systemPath.replace(/\/$/, '')}/Actions/ComputerSystem.Reset`;
+  const allowedRaw = a?.['ResetType@Redfish.AllowableValues'];
+  const allowed = Array.isArray(allowedRaw) ? allowedRaw.filter((x): x is string => typeof x === 'string') : undefined;
+  const info = a?.['@Redfish.ActionInfo'];
+  return { target, allowed, actionInfo: typeof info === 'string' ? info : undefined };
+}
+
+/** Allowed values from an ActionInfo resource's ResetType parameter. */
+export function allowedFromActionInfo(info: Json): string[] | undefined {
+  const params = info.Parameters;
+  if (!Array.isArray(params)) return undefined;
+  const p = params.map(obj).find((x) => x?.Name === 'ResetType');
+  const v = p?.AllowableValues;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
+}
+
+export type ResetIntent = 'on' | 'off-hard' | 'off-soft' | 'restart';
+
+const PREFERENCES: Record<ResetIntent, string[]> = {
+  on: ['On', 'ForceOn'],
+  'off-hard': ['ForceOff'],
+  'off-soft': ['GracefulShutdown'],
+  restart: ['PowerCycle', 'ForceRestart', 'GracefulRestart'],
+};
+
+export function offIntent(mode: OffMode): ResetIntent {
+  return mode === 'soft' ? 'off-soft' : 'off-hard';
+}
+
+/** The ResetType to send: our first preference the service allows. */
+export function chooseResetType(intent: ResetIntent, allowed: string[] | undefined): string {
+  const prefs = PREFERENCES[intent];
+  if (!allowed) return prefs[0];
+  const hit = prefs.find((p) => allowed.includes(p));
+  if (!hit) {
+    throw new PowerError('UNSUPPORTED', `this Redfish system allows no ResetType for ${intent} (wanted ${prefs.join(' or ')})`, `allowed: ${allowed.join(', ')}`);
+  }
+  return hit;
+}
+
+export const BOOT_TARGET: Record<BootDevice, string> = { pxe: 'Pxe', disk: 'Hdd' };
+
+export function bootOverrideBody(device: BootDevice): Json {
+  return { Boot: { BootSourceOverrideTarget: BOOT_TARGET[device], BootSourceOverrideEnabled: 'Once' } };
+}
+
+/** Checks the system offers the boot target, when it lists what it offers. */
+export function checkBootTarget(system: Json, device: BootDevice): void {
+  const allowed = obj(system.Boot)?.['BootSourceOverrideTarget@Redfish.AllowableValues'];
+  if (Array.isArray(allowed) && !allowed.includes(BOOT_TARGET[device])) {
+    throw new PowerError('UNSUPPORTED', `this Redfish system cannot boot from ${BOOT_TARGET[device]}`, `allowed: ${allowed.join(', ')}`);
+  }
+}
+
+export function bootDeviceOf(system: Json): BootDevice | 'none' | 'other' {
+  const boot = obj(system.Boot);
+  if (!boot || boot.BootSourceOverrideEnabled === 'Disabled') return 'none';
+  switch (boot.BootSourceOverrideTarget) {
+    case 'Pxe':
+      return 'pxe';
+    case 'Hdd':
+      return 'disk';
+    case 'None':
+    case undefined:
+      return 'none';
+    default:
+      return 'other';
+  }
+}
+
+/** The words of a Redfish error body: error.message plus each @Message.ExtendedInfo Message. */
+export function errorWords(body: string): string {
+  try {
+    const j = obj(JSON.parse(body));
+    const e = obj(j?.error);
+    if (e) {
+      const ext = e['@Message.ExtendedInfo'];
+      const extra = Array.isArray(ext)
+        ? ext
+            .map(obj)
+            .map((x) => [x?.MessageId, x?.Message].filter((s) => typeof s === 'string').join(': '))
+            .filter(Boolean)
+        : [];
+      return tidyOutput([typeof e.message === 'string' ? e.message : '', ...extra].filter(Boolean).join('\n'));
+    }
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return tidyOutput(body.replace(/<[^>]*>/g, ' '), 300);
+}
+
+/** A PowerError for an HTTP error status from a Redfish service. */
+export function httpError(status: number, body: string, what: string): PowerError {
+  const words = `HTTP ${status}${errorWords(body) ? `: ${errorWords(body)}` : ''}`;
+  const [code, explanation] = statusMeaning(status);
+  return new PowerError(code, `${what}: ${explanation}`, words);
+}
+
+function statusMeaning(status: number): [PowerErrorCode, string] {
+  if (status === 401) return ['BMC_AUTH', 'the BMC refused the credentials'];
+  if (status === 403) return ['BMC_AUTH', 'the user may not do this'];
+  if (status === 404) return ['BAD_SETTINGS', 'the BMC has no such resource'];
+  if (status === 405 || status === 501) return ['UNSUPPORTED', 'the BMC does not support this'];
+  if (status === 400) return ['BAD_SETTINGS', 'the BMC rejected the request'];
+  if (status === 409 || status === 412) return ['BMC_BUSY', 'the BMC refused because the resource changed or is busy'];
+  if (status === 429 || status === 503) return ['BMC_BUSY', 'the BMC is busy'];
+  return ['BMC_ERROR', 'the BMC failed'];
+}
