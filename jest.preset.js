@@ -27,4 +27,6 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['**/*.spec.ts'],
+  // Medium and end-to-end tests talk to real services and processes; give them room on a busy machine.
+  testTimeout: 30_000,
 };
