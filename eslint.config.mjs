@@ -47,4 +47,20 @@ export default [
       ],
     },
   },
+  {
+    // Contracts are schemas only; their NATS transport lives in libs/contracts/src/nats (imported by apps).
+    files: ['libs/contracts/**/*.ts'],
+    ignores: ['libs/contracts/src/nats/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@nestjs/*', 'typeorm', 'bullmq', 'ioredis', 'pg', 'express'], message: 'Pure cores import no framework.' },
+            { group: ['nats', '*/nats', './nats/*'], message: 'Contracts stay transport-free: the transport is @kiln/contracts/nats.' },
+          ],
+        },
+      ],
+    },
+  },
 ];

@@ -6,6 +6,9 @@ import { DatabaseModule } from './database/database.module';
 import { RedisModule } from './database/redis.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MachinesModule } from './machines/machines.module';
+import { NetworkingModule } from './networking/networking.module';
+import { NatsModule } from './racks/nats.module';
+import { RacksModule } from './racks/racks.module';
 import { Global } from '@nestjs/common';
 
 @Global()
@@ -21,7 +24,7 @@ export class AppModule {
   static forRoot(config: RegionConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, JobsModule, ApiCoreModule, ApiModule, MachinesModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, JobsModule, NatsModule, ApiCoreModule, ApiModule, MachinesModule, RacksModule, NetworkingModule],
     };
   }
 }

@@ -44,7 +44,7 @@ export interface RpcContract<
   readonly name: string;
   readonly answeredBy: Answerer;
   readonly since: number;
-  readonly subject: (...args: A) => string;
+  subject(...args: A): string;
   readonly request: Req;
   readonly reply: Rep;
   readonly errors: readonly E[];
@@ -56,7 +56,7 @@ export interface PushContract<A extends unknown[] = unknown[], M extends z.ZodTy
   readonly name: string;
   readonly answeredBy: Answerer;
   readonly since: number;
-  readonly subject: (...args: A) => string;
+  subject(...args: A): string;
   readonly message: M;
 }
 
@@ -70,7 +70,7 @@ export interface StreamContract<A extends unknown[] = unknown[], M extends z.Zod
   readonly name: string;
   readonly answeredBy: Answerer;
   readonly since: number;
-  readonly subject: (...args: A) => string;
+  subject(...args: A): string;
   /** Base name of the JetStream stream holding these messages. */
   readonly stream: string;
   /** Subjects the stream captures (before any deployment prefix). */

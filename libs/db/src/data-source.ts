@@ -5,14 +5,20 @@ import { BlockDeviceEntity } from './entities/block-device.entity';
 import { BmcEntity } from './entities/bmc.entity';
 import { DomainEntity } from './entities/domain.entity';
 import { EventEntity } from './entities/event.entity';
+import { FabricEntity } from './entities/fabric.entity';
+import { IpRangeEntity } from './entities/ip-range.entity';
 import { InterfaceEntity } from './entities/interface.entity';
 import { MachineTagEntity } from './entities/machine-tag.entity';
 import { MachineEntity } from './entities/machine.entity';
 import { RackControllerEntity } from './entities/rack-controller.entity';
+import { RackEventReceiptEntity } from './entities/rack-event-receipt.entity';
 import { ResourcePoolEntity } from './entities/resource-pool.entity';
 import { SshKeyEntity } from './entities/ssh-key.entity';
+import { StaticIpEntity } from './entities/static-ip.entity';
+import { SubnetEntity } from './entities/subnet.entity';
 import { TagEntity } from './entities/tag.entity';
 import { UserEntity } from './entities/user.entity';
+import { VlanEntity } from './entities/vlan.entity';
 import { ZoneEntity } from './entities/zone.entity';
 import { MIGRATIONS } from './migrations';
 
@@ -31,6 +37,12 @@ export const ENTITIES = [
   BlockDeviceEntity,
   EventEntity,
   RackControllerEntity,
+  FabricEntity,
+  VlanEntity,
+  SubnetEntity,
+  IpRangeEntity,
+  StaticIpEntity,
+  RackEventReceiptEntity,
 ];
 
 export interface DatabaseConfig {

@@ -106,6 +106,7 @@ export class ApiRegistry {
           }
         : null;
     const resources = [...this.resources]
+      .filter((r) => !(r.auth ?? r.anon)!.alias)
       .map((r) => ({ name: (r.auth ?? r.anon)!.name, anon: handlerDoc(r.anon), auth: handlerDoc(r.auth) }))
       .sort((a, b) => ordinal(a.name, b.name));
     const handlers = resources.flatMap((r) => [r.anon, r.auth].filter((h) => h !== null));

@@ -85,6 +85,11 @@ export interface HandlerDef {
   /** URI template under the server root, e.g. /MAAS/api/2.0/machines/{system_id}/ */
   path: string;
   actions: ActionDef[];
+  /**
+   * Another path of a handler described elsewhere (MAAS routes vlans/{vlan_id}/ to the VlanHandler of
+   * fabrics/{fabric_id}/vlans/{vid}/): routed, but left out of describe/ so clients see one handler.
+   */
+  alias?: boolean;
 }
 
 /** One API resource: its authenticated handler and, where MAAS has one, its anonymous handler. */

@@ -6,7 +6,17 @@ export interface RegionConfig {
   http: { host: string; port: number };
   db: { url: string; poolSize: number };
   redis: { url: string; prefix: string };
-  nats: { url: string };
+  nats: {
+    url: string;
+    /** Prepended to every subject and stream name ('' in production; tests set a unique one). */
+    prefix: string;
+  };
+  racks: {
+    /** Shared secret racks prove they know when registering; null refuses every registration. */
+    secret: string | null;
+    /** How often racks heartbeat; a rack silent for three intervals is marked dead. */
+    heartbeatIntervalMs: number;
+  };
   /** 32-byte key that encrypts BMC secrets at rest. */
   secretKey: Buffer;
   lifecycle: { nodeTimeoutMinutes: number; sweepIntervalMs: number };
@@ -58,6 +68,29 @@ function secretKey(env: Env): Buffer {
   throw new ConfigError('KILN_SECRET_KEY or KILN_SECRET_KEY_FILE must be set (the key that encrypts BMC secrets)');
 }
 
+function subjectPrefix(env: Env, name: string): string {
+  const raw = env[name] ?? '';
+  if (raw !== '' && !/^([A-Za-z0-9_-]+\.)+$/.test(raw)) {
+    throw new ConfigError(`${name} must be dot-terminated subject tokens (e.g. "site1."), got "${raw}"`);
+  }
+  return raw;
+}
+
+/** The secret racks share with the region (KILN_RACK_SECRET or a file holding it). */
+function rackSecret(env: Env): string | null {
+  let text: string | undefined = env.KILN_RACK_SECRET;
+  if (env.KILN_RACK_SECRET_FILE) {
+    try {
+      text = readFileSync(env.KILN_RACK_SECRET_FILE, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(`KILN_RACK_SECRET_FILE cannot be read: ${(e as Error).message}`);
+    }
+  }
+  if (!text) return null;
+  if (text.length < 16) throw new ConfigError('KILN_RACK_SECRET must hold at least 16 characters');
+  return text;
+}
+
 function deriveKey(text: string, name: string): Buffer {
   if (text.length < 32) throw new ConfigError(`${name} must hold at least 32 characters`);
   return createHash('sha256').update(text).digest();
@@ -74,7 +107,14 @@ export function loadRegionConfig(env: Env): RegionConfig {
       url: url(env, 'KILN_REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
       prefix: env.KILN_REDIS_PREFIX || 'kiln',
     },
-    nats: { url: url(env, 'KILN_NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']) },
+    nats: {
+      url: url(env, 'KILN_NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
+      prefix: subjectPrefix(env, 'KILN_NATS_PREFIX'),
+    },
+    racks: {
+      secret: rackSecret(env),
+      heartbeatIntervalMs: int(env, 'KILN_RACK_HEARTBEAT_MS', 10_000, 100, 600_000),
+    },
     secretKey: secretKey(env),
     lifecycle: {
       nodeTimeoutMinutes: int(env, 'KILN_NODE_TIMEOUT_MINUTES', 30, 1, 24 * 60),

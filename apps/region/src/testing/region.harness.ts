@@ -3,10 +3,13 @@ import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiTokenEntity, hashPassword, newKeyPart, UserEntity } from '@kiln/db';
+import { LeaseEvents } from '@kiln/contracts';
+import { ContractBus } from '@kiln/contracts/nats';
 import { createTestDatabase, TestDatabase, testServices, uniquePrefix } from '@kiln/testing';
 import { createRegionApp } from '../bootstrap';
 import { loadRegionConfig, RegionConfig } from '../config/region.config';
 import { configureRootLogger } from '../logging/logger';
+import { CONTRACT_BUS } from '../racks/nats.module';
 
 export interface ApiKey {
   consumerKey: string;
@@ -44,6 +47,10 @@ export class RegionHarness {
       KILN_SECRET_KEY: randomBytes(24).toString('hex'),
       KILN_HTTP_PORT: '0',
       KILN_DATABASE_POOL: '30',
+      // Its own NATS subjects and JetStream stream, so that test files never answer each other's racks.
+      KILN_NATS_URL: testServices.natsUrl,
+      KILN_NATS_PREFIX: `${uniquePrefix('t').replace(/-/g, '_')}.`,
+      KILN_RACK_SECRET: randomBytes(16).toString('hex'),
       ...env,
     });
     await h.boot();
@@ -63,7 +70,13 @@ export class RegionHarness {
     await this.app.close();
   }
 
+  /** The region's NATS bus (its subject prefix is the harness's). */
+  get bus(): ContractBus {
+    return this.app.get(CONTRACT_BUS);
+  }
+
   async stop(): Promise<void> {
+    await this.bus.deleteStream(LeaseEvents);
     await this.app.close();
     await this.db.drop();
   }

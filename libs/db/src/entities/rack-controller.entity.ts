@@ -19,6 +19,8 @@ export class RackControllerEntity {
   @Column({ name: 'last_seen', type: 'timestamptz', nullable: true }) lastSeen!: Date | null;
   /** running | degraded | dead | unknown */
   @Column({ type: 'varchar', length: 16, default: 'unknown' }) status!: string;
+  /** Revision of the DHCP configuration the region computed for this rack (bumped by every change pushed to it). */
+  @Column({ name: 'dhcp_revision', type: 'int', default: 0 }) dhcpRevision!: number;
   @Column({ name: 'zone_id', type: 'int', nullable: true }) zoneId!: number | null;
   @ManyToOne(() => ZoneEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'zone_id' }) zone?: ZoneEntity;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;

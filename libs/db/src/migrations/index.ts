@@ -2,10 +2,12 @@
 import { InitialSchema1795615956381 } from './1795615956381-InitialSchema';
 import { SeedDefaults1795616000000 } from './1795616000000-SeedDefaults';
 import { AddMachineRenderRevision1795620000000 } from './1795620000000-AddMachineRenderRevision';
+import { AddNetworking1795630000000 } from './1795630000000-AddNetworking';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
   InitialSchema1795615956381,
   SeedDefaults1795616000000,
   AddMachineRenderRevision1795620000000,
+  AddNetworking1795630000000,
 ];

@@ -1,0 +1,42 @@
+import { loadRackConfig, RackConfigError } from './rack.config';
+
+const SECRET = 's'.repeat(32);
+
+describe('loadRackConfig', () => {
+  it('gives sensible defaults', () => {
+    const c = loadRackConfig({ KILN_RACK_SECRET: SECRET });
+    expect(c).toMatchObject({
+      nats: { url: 'nats://127.0.0.1:4222', prefix: '', requestTimeoutMs: 2000 },
+      stateDir: '/var/lib/kiln-rack',
+      interfaces: null,
+      ports: { dhcp: 67, tftp: 69, http: 5248 },
+    });
+    expect(c.hostname.length).toBeGreaterThan(0);
+  });
+
+  it('reads interfaces, ports and the state directory', () => {
+    const c = loadRackConfig({
+      KILN_RACK_SECRET: SECRET,
+      KILN_RACK_INTERFACES: 'eth1, br-vlan20',
+      KILN_DHCP_PORT: '1067',
+      KILN_RACK_STATE_DIR: './tmp/rack',
+      KILN_NATS_PREFIX: 'site1.',
+    });
+    expect(c.interfaces).toEqual(['eth1', 'br-vlan20']);
+    expect(c.ports.dhcp).toBe(1067);
+    expect(c.stateDir).toBe('./tmp/rack');
+    expect(c.nats.prefix).toBe('site1.');
+  });
+
+  it.each([
+    [{}, /KILN_RACK_SECRET/],
+    [{ KILN_RACK_SECRET: 'short' }, /KILN_RACK_SECRET/],
+    [{ KILN_RACK_SECRET: SECRET, KILN_NATS_URL: 'http://x' }, /must use nats/],
+    [{ KILN_RACK_SECRET: SECRET, KILN_DHCP_PORT: '70000' }, /between 0 and 65535/],
+    [{ KILN_RACK_SECRET: SECRET, KILN_NATS_PREFIX: 'nodot' }, /KILN_NATS_PREFIX/],
+    [{ KILN_RACK_SECRET: SECRET, KILN_RACK_INTERFACES: 'eth0;rm' }, /not an interface name/],
+  ])('refuses %j', (env, msg) => {
+    expect(() => loadRackConfig(env)).toThrow(RackConfigError);
+    expect(() => loadRackConfig(env)).toThrow(msg);
+  });
+});

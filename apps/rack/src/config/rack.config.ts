@@ -1,0 +1,79 @@
+import { hostname } from 'node:os';
+
+/** Everything the rack reads from its environment, parsed and validated once at start-up (main.ts). */
+export interface RackConfig {
+  nats: {
+    url: string;
+    /** Prepended to every subject and stream name ('' in production; tests set a unique one). */
+    prefix: string;
+    /** How long a request to the region may take before the rack falls back (boot config: its cache). */
+    requestTimeoutMs: number;
+  };
+  /** Shared secret proving to the region that this rack belongs (never sent as such). */
+  secret: string;
+  /** Where the rack keeps its id, boot-config cache, DHCP configuration and leases. */
+  stateDir: string;
+  hostname: string;
+  /** Interfaces to serve and report; null means every non-loopback interface. */
+  interfaces: string[] | null;
+  ports: { dhcp: number; tftp: number; http: number };
+  bootConfig: {
+    /** An answer younger than this is reused without asking the region (a boot asks several times). */
+    freshMs: number;
+  };
+  logLevel: string;
+  version: string;
+}
+
+export const RACK_CONFIG = Symbol('RACK_CONFIG');
+
+export class RackConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw new RackConfigError(`${name} must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new RackConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function loadRackConfig(env: Env): RackConfig {
+  const natsUrl = env.KILN_NATS_URL || 'nats://127.0.0.1:4222';
+  let u: URL;
+  try {
+    u = new URL(natsUrl);
+  } catch {
+    throw new RackConfigError(`KILN_NATS_URL is not a URL: "${natsUrl}"`);
+  }
+  if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new RackConfigError(`KILN_NATS_URL must use nats: or tls:, got "${u.protocol}"`);
+  const prefix = env.KILN_NATS_PREFIX ?? '';
+  if (prefix !== '' && !/^([A-Za-z0-9_-]+\.)+$/.test(prefix)) {
+    throw new RackConfigError(`KILN_NATS_PREFIX must be dot-terminated subject tokens (e.g. "site1."), got "${prefix}"`);
+  }
+  const secret = env.KILN_RACK_SECRET ?? '';
+  if (secret.length < 16) throw new RackConfigError('KILN_RACK_SECRET must be set to the region\'s rack secret (at least 16 characters)');
+  const stateDir = env.KILN_RACK_STATE_DIR || '/var/lib/kiln-rack';
+  if (!stateDir.startsWith('/') && !stateDir.startsWith('.')) throw new RackConfigError(`KILN_RACK_STATE_DIR must be a path, got "${stateDir}"`);
+  const interfaces = (env.KILN_RACK_INTERFACES ?? '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  for (const i of interfaces) if (!/^[\w.@:-]{1,15}$/.test(i)) throw new RackConfigError(`KILN_RACK_INTERFACES: "${i}" is not an interface name`);
+  return {
+    nats: { url: natsUrl, prefix, requestTimeoutMs: int(env, 'KILN_RACK_REQUEST_TIMEOUT_MS', 2000, 50, 60_000) },
+    secret,
+    stateDir,
+    hostname: env.KILN_RACK_HOSTNAME || hostname(),
+    interfaces: interfaces.length ? interfaces : null,
+    ports: {
+      dhcp: int(env, 'KILN_DHCP_PORT', 67, 0, 65535),
+      tftp: int(env, 'KILN_TFTP_PORT', 69, 0, 65535),
+      http: int(env, 'KILN_RACK_HTTP_PORT', 5248, 0, 65535),
+    },
+    bootConfig: { freshMs: int(env, 'KILN_BOOT_CONFIG_FRESH_MS', 2000, 0, 3_600_000) },
+    logLevel: env.KILN_LOG_LEVEL || 'info',
+    version: '3.5.0',
+  };
+}

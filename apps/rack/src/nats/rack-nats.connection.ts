@@ -1,0 +1,102 @@
+import { connect, NatsConnection } from 'nats';
+import { ContractError } from '@kiln/contracts';
+import { BusLogger, ContractBus } from '@kiln/contracts/nats';
+import type { RackConfig } from '../config/rack.config';
+import { log } from '../logging/logger';
+
+const busLogger: BusLogger = {
+  debug: (o, m) => log().debug(o, m),
+  warn: (o, m) => log().warn(o, m),
+  error: (o, m) => log().error(o, m),
+};
+
+/**
+ * The rack's NATS connection. Unlike the region, the rack starts without it: DHCP, TFTP and HTTP
+ * must serve from cache while NATS or the region is away. It connects in the background, retries
+ * forever, and tells listeners about every (re)connection so that the rack re-registers.
+ */
+export class RackNatsConnection {
+  private nc: NatsConnection | null = null;
+  private bus_: ContractBus | null = null;
+  private up = false;
+  private closed = false;
+  private readonly listeners: (() => void)[] = [];
+
+  constructor(private readonly config: RackConfig) {}
+
+  /** Starts connecting; resolves at once. */
+  start(): void {
+    void connect({
+      servers: this.config.nats.url,
+      name: `kiln-rack@${this.config.hostname}`,
+      waitOnFirstConnect: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    })
+      .then((nc) => {
+        if (this.closed) return nc.close();
+        this.nc = nc;
+        this.bus_ = new ContractBus(nc, { prefix: this.config.nats.prefix, timeoutMs: this.config.nats.requestTimeoutMs, log: busLogger });
+        this.up = true;
+        log().info({ nats: this.config.nats.url }, 'connected to nats');
+        this.emit();
+        void this.watch(nc);
+      })
+      .catch((err) => log().error({ err }, 'nats connection failed for good'));
+  }
+
+  private async watch(nc: NatsConnection) {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') {
+        this.up = false;
+        log().warn('nats connection lost; serving from cache');
+      } else if (s.type === 'reconnect') {
+        this.up = true;
+        log().info('nats connection back');
+        this.emit();
+      }
+    }
+  }
+
+  private emit() {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch (err) {
+        log().error({ err }, 'nats connect listener failed');
+      }
+    }
+  }
+
+  /** Called after the first connection and after every reconnection. */
+  onConnected(listener: () => void): void {
+    this.listeners.push(listener);
+    if (this.up) listener();
+  }
+
+  get connected(): boolean {
+    return this.up && this.nc !== null && !this.nc.isClosed();
+  }
+
+  /** The bus, or UNAVAILABLE at once while disconnected (callers fall back instead of waiting). */
+  bus(): ContractBus {
+    if (!this.connected || !this.bus_) throw new ContractError('UNAVAILABLE', 'not connected to NATS');
+    return this.bus_;
+  }
+
+  /** The bus even while disconnected (subscriptions survive reconnects), or null before the first connection. */
+  maybeBus(): ContractBus | null {
+    return this.bus_;
+  }
+
+  /** Drops and re-establishes the connection (operators' "reconnect"; tests use it to exercise recovery). */
+  async reconnect(): Promise<void> {
+    await this.nc?.reconnect();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.up = false;
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc?.close());
+  }
+}

@@ -1,0 +1,12 @@
+import type { DynamicModule, Type } from '@nestjs/common';
+
+/**
+ * The rack's servers, one Nest module each, imported by RackModule. Each can inject what the rack
+ * core exports: RACK_CONFIG, RACK_IDENTITY, RackNatsConnection (and its ContractBus, for the rack's
+ * own `rack.<rackId>.*` handlers such as power), DhcpConfigFeed (the DHCP configuration and its
+ * changes), BOOT_CONFIG_SOURCE (what a MAC boots, cached) and RackEventsPublisher (lease and boot
+ * events to the region). registration/dhcp-server.adapter.ts maps these to the servers' ports
+ * (DhcpConfig, LeaseEventSink, TransferEvents). Add DhcpModule, TftpModule, HttpBootModule and
+ * PowerModule here.
+ */
+export const RACK_FEATURES: Array<Type<unknown> | DynamicModule> = [];

@@ -1,0 +1,69 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, Type } from '@nestjs/common';
+import { BOOT_CONFIG_SOURCE, NatsBootConfigSource } from './boot/boot-config.source';
+import { RACK_CONFIG, RackConfig } from './config/rack.config';
+import { RackEventsPublisher } from './events/rack-events.publisher';
+import { bindRootLogger } from './logging/logger';
+import { RackNatsConnection } from './nats/rack-nats.connection';
+import { DhcpConfigFeed } from './registration/dhcp-config.feed';
+import { loadOrCreateRackId } from './registration/rack-identity.store';
+import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';
+import { RegistrationService } from './registration/registration.service';
+import { RACK_FEATURES } from './rack.features';
+
+/** The rack core every server module builds on: config, identity, NATS, registration, caches. */
+@Global()
+@Module({})
+export class RackCoreModule implements OnApplicationShutdown {
+  constructor(@Inject(RackNatsConnection) private readonly nats: RackNatsConnection) {}
+
+  static forRoot(config: RackConfig): DynamicModule {
+    return {
+      module: RackCoreModule,
+      providers: [
+        { provide: RACK_CONFIG, useValue: config },
+        {
+          provide: RACK_IDENTITY,
+          useFactory: async (): Promise<RackIdentity> => {
+            const rackId = await loadOrCreateRackId(config.stateDir);
+            bindRootLogger({ rackId });
+            return { rackId, hostname: config.hostname };
+          },
+        },
+        {
+          provide: RackNatsConnection,
+          useFactory: () => {
+            const c = new RackNatsConnection(config);
+            c.start();
+            return c;
+          },
+        },
+        {
+          provide: DhcpConfigFeed,
+          inject: [RACK_CONFIG, RACK_IDENTITY, RackNatsConnection],
+          useFactory: async (cfg: RackConfig, id: RackIdentity, nats: RackNatsConnection) => {
+            const feed = new DhcpConfigFeed(cfg, id, nats);
+            await feed.load();
+            return feed;
+          },
+        },
+        NatsBootConfigSource,
+        { provide: BOOT_CONFIG_SOURCE, useExisting: NatsBootConfigSource },
+        RackEventsPublisher,
+        RegistrationService,
+      ],
+      exports: [RACK_CONFIG, RACK_IDENTITY, RackNatsConnection, DhcpConfigFeed, BOOT_CONFIG_SOURCE, RackEventsPublisher, RegistrationService],
+    };
+  }
+
+  async onApplicationShutdown() {
+    await this.nats.close();
+  }
+}
+
+/** The rack daemon: the core plus one module per server (rack.features.ts). */
+@Module({})
+export class RackModule {
+  static forRoot(config: RackConfig, features: Array<Type<unknown> | DynamicModule> = RACK_FEATURES): DynamicModule {
+    return { module: RackModule, imports: [RackCoreModule.forRoot(config), ...features] };
+  }
+}

@@ -1,0 +1,141 @@
+import { BOOT_ARCHITECTURES, DhcpSnapshot, RackInterface } from '@kiln/contracts';
+import type { DhcpConfig, DhcpSubnetConfig as ServerSubnet } from '../dhcp/dhcp-config.port';
+import type { LeaseEvent as ServerLeaseEvent, LeaseEventSink } from '../dhcp/lease-events.port';
+import type { TransferEvents } from '../tftp/transfer-events.port';
+import type { RackEventsPublisher } from '../events/rack-events.publisher';
+
+/**
+ * Adapters between the rack core (contract-shaped) and the servers' ports: the region's DHCP
+ * snapshot as the DHCP server's configuration, and the servers' lease and transfer reports as
+ * the lease and boot events the region consumes.
+ */
+
+function ipv4ToInt(ip: string): number {
+  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [net, len] = cidr.split('/');
+  const bits = Number(len);
+  const size = 2 ** (32 - bits);
+  const start = Math.floor(ipv4ToInt(net) / size) * size;
+  const v = ipv4ToInt(ip);
+  return v >= start && v < start + size;
+}
+
+const ARCH_CODES = new Map<string, number | null>(BOOT_ARCHITECTURES.map((a) => [a.name, a.code]));
+
+/**
+ * The DHCP server's configuration for a snapshot: each subnet is served on the rack interface whose
+ * IPv4 address lies in it (directly attached), or through relays (no interface). The rack's first
+ * IPv4 address answers relayed clients.
+ */
+export function toDhcpServerConfig(snapshot: DhcpSnapshot, interfaces: RackInterface[]): DhcpConfig {
+  const v4 = interfaces.flatMap((i) =>
+    i.addresses.filter((a) => /^\d+\.\d+\.\d+\.\d+\//.test(a)).map((a) => ({ name: i.name, address: a.split('/')[0] })),
+  );
+  const used = new Map<string, string>();
+  const subnets: ServerSubnet[] = snapshot.subnets.map((s) => {
+    const iface = s.relayed ? undefined : v4.find((i) => inCidr(i.address, s.cidr));
+    if (iface) used.set(iface.name, iface.address);
+    return {
+      id: String(s.id),
+      cidr: s.cidr,
+      ...(iface ? { interface: iface.name } : {}),
+      ranges: s.ranges.map((r) => ({ start: r.start, end: r.end })),
+      reservations: s.reservations.map((r) => ({ mac: r.mac, ip: r.ip, ...(r.hostname ? { hostname: r.hostname } : {}) })),
+      routers: s.gateway ? [s.gateway] : [],
+      dnsServers: s.dnsServers,
+      ...(s.domain ? { domainName: s.domain } : {}),
+      mtu: s.mtu,
+      leaseSeconds: s.leaseTimeS,
+      boot: {
+        enabled: true,
+        disabledArchitectures: s.disabledBootArchitectures.map((n) => ARCH_CODES.get(n)).filter((c): c is number => typeof c === 'number'),
+      },
+    };
+  });
+  return {
+    interfaces: [...used].map(([name, address]) => ({ name, address })),
+    subnets,
+    ...(v4.length ? { serverAddress: v4[0].address } : {}),
+  };
+}
+
+/**
+ * The DHCP server's lease reports as durable events: a bound address (ack) becomes a lease commit
+ * (renew when the MAC already held that address), release/decline/expire pass through, and
+ * offer/ack/nak are also boot steps on the machine.
+ */
+export function leaseEventSink(publisher: RackEventsPublisher): LeaseEventSink {
+  const held = new Map<string, string>();
+  return {
+    publish(e: ServerLeaseEvent) {
+      const at = new Date(e.at).toISOString();
+      const common = {
+        mac: e.mac,
+        at,
+        ...(e.interface ? { iface: e.interface } : {}),
+        ...(e.clientArch !== undefined ? { clientArch: e.clientArch } : {}),
+      };
+      if (e.type === 'offer' || e.type === 'ack' || e.type === 'nak') {
+        publisher.boot({
+          ...common,
+          step: e.type === 'offer' ? 'dhcp-offer' : e.type === 'ack' ? 'dhcp-ack' : 'dhcp-nak',
+          ok: e.type !== 'nak',
+          ...(e.ip && e.ip !== '0.0.0.0' ? { ip: e.ip } : {}),
+          ...(e.bootFile ? { file: e.bootFile.slice(0, 1024) } : {}),
+          ...(e.message ? { detail: e.message.slice(0, 1024) } : {}),
+        });
+      }
+      if (e.type === 'offer' || e.type === 'nak') return;
+      let action: 'commit' | 'renew' | 'release' | 'expire' | 'decline';
+      if (e.type === 'ack') {
+        action = held.get(e.mac) === e.ip ? 'renew' : 'commit';
+        held.set(e.mac, e.ip);
+      } else {
+        action = e.type;
+        if (held.get(e.mac) === e.ip) held.delete(e.mac);
+      }
+      publisher.lease({
+        ...common,
+        action,
+        ip: e.ip,
+        ...(e.hostname ? { hostname: e.hostname.slice(0, 255) } : {}),
+        ...(e.expiresAt ? { expiresAt: new Date(e.expiresAt).toISOString() } : {}),
+        subnet: e.subnetId.slice(0, 64),
+      });
+    },
+  };
+}
+
+/** TFTP and HTTP deliveries (and failures) as boot steps. Deliveries without a MAC are not machine events. */
+export function transferEvents(publisher: RackEventsPublisher): TransferEvents {
+  return {
+    served(e) {
+      if (!e.mac) return;
+      publisher.boot({
+        step: e.protocol === 'tftp' ? 'tftp-file' : 'http-file',
+        mac: e.mac,
+        ok: true,
+        at: new Date(e.startedAt).toISOString(),
+        file: e.file.slice(0, 1024),
+        bytes: e.bytes,
+        durationMs: e.durationMs,
+      });
+    },
+    failed(e) {
+      if (!e.mac) return;
+      publisher.boot({
+        step: e.protocol === 'tftp' ? 'tftp-file' : 'http-file',
+        mac: e.mac,
+        ok: false,
+        at: new Date(e.startedAt).toISOString(),
+        file: e.file.slice(0, 1024),
+        bytes: e.bytes,
+        durationMs: e.durationMs,
+        detail: `${e.reason}: ${e.message}`.slice(0, 1024),
+      });
+    },
+  };
+}

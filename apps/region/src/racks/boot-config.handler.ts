@@ -1,0 +1,56 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'nats';
+import { DataSource } from 'typeorm';
+import { BootConfig, GetBootConfig, RequestOf } from '@kiln/contracts';
+import { ContractBus } from '@kiln/contracts/nats';
+import { isNodeStatus } from '@kiln/lifecycle';
+import { EventsRepository } from '../events/events.repository';
+import { log, withLogContext } from '../logging/logger';
+import { BootMachine, decideBoot } from './boot-config.decider';
+import { CONTRACT_BUS } from './nats.module';
+import { REGION_QUEUE } from './rack-registration.handler';
+import { bootRequestEvent } from './rack-events.catalogue';
+
+/** Answers GetBootConfig from the machine's status, and records the request on the machine. */
+@Injectable()
+export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestroy {
+  private sub: Subscription | null = null;
+
+  constructor(
+    @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
+    private readonly ds: DataSource,
+    private readonly events: EventsRepository,
+  ) {}
+
+  onApplicationBootstrap() {
+    this.sub = this.bus.serve(
+      GetBootConfig,
+      [],
+      (req) => withLogContext({ rackId: req.rackId, mac: req.mac }, () => this.answer(req)),
+      { queue: REGION_QUEUE },
+    );
+  }
+
+  onModuleDestroy() {
+    this.sub?.unsubscribe();
+  }
+
+  async answer(req: RequestOf<typeof GetBootConfig>): Promise<BootConfig> {
+    const [row] = await this.ds.query(
+      `SELECT m.id, m.system_id, m.hostname, m.status, m.architecture, m.ephemeral_deploy
+         FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1`,
+      [req.mac],
+    );
+    const machine: BootMachine | null =
+      row && isNodeStatus(row.status)
+        ? { systemId: row.system_id, hostname: row.hostname, status: row.status, architecture: row.architecture, ephemeralDeploy: row.ephemeral_deploy }
+        : null;
+    const config = decideBoot(machine, req);
+    log().info({ systemId: machine?.systemId, kind: config.kind, purpose: config.purpose, iface: req.iface }, 'boot config answered');
+    if (row) {
+      const e = bootRequestEvent(config, req.rackId, req.iface, req.clientArch);
+      await this.events.append({ machineId: row.id, systemId: row.system_id, hostname: row.hostname, ...e });
+    }
+    return config;
+  }
+}

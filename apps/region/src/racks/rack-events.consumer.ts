@@ -1,0 +1,105 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { BootEvent, BootEvents, LeaseEvent, LeaseEvents } from '@kiln/contracts';
+import { Consumption, ContractBus } from '@kiln/contracts/nats';
+import { EventsRepository } from '../events/events.repository';
+import { log, withLogContext } from '../logging/logger';
+import { CONTRACT_BUS } from './nats.module';
+import { bootStepRecord, CataloguedEvent, leaseEventRecord } from './rack-events.catalogue';
+
+/** Durable consumer names: shared by every region, so each event is applied by one of them. */
+export const LEASE_CONSUMER = 'region-lease-events';
+export const BOOT_CONSUMER = 'region-boot-events';
+
+export type Applied = 'applied' | 'duplicate' | 'unknown-mac';
+
+/**
+ * Applies the lease and boot events racks publish to JetStream. At-least-once delivery, exactly-once
+ * effect: each event's id goes into rack_event_receipts in the same transaction as its effect, so
+ * a redelivered event (a region died before acking, an ack was lost) is recognised and skipped.
+ */
+@Injectable()
+export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
+  private consumptions: Consumption[] = [];
+
+  constructor(
+    @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
+    private readonly ds: DataSource,
+    private readonly events: EventsRepository,
+  ) {}
+
+  async onApplicationBootstrap() {
+    // Both contracts live in one stream; every region makes sure it exists (idempotent).
+    await this.bus.ensureStream(LeaseEvents);
+    this.consumptions = [
+      await this.bus.consumeDurable(
+        LeaseEvents,
+        { durable: LEASE_CONSUMER, filterSubject: LeaseEvents.subject('*'), ackWaitMs: 30_000 },
+        (e) => withLogContext({ rackId: e.rackId, mac: e.mac, eventId: e.eventId }, () => this.applyLease(e).then(() => undefined)),
+      ),
+      await this.bus.consumeDurable(
+        BootEvents,
+        { durable: BOOT_CONSUMER, filterSubject: BootEvents.subject('*'), ackWaitMs: 30_000 },
+        (e) => withLogContext({ rackId: e.rackId, mac: e.mac, eventId: e.eventId }, () => this.applyBoot(e).then(() => undefined)),
+      ),
+    ];
+  }
+
+  async onModuleDestroy() {
+    await Promise.all(this.consumptions.map((c) => c.stop()));
+    this.consumptions = [];
+  }
+
+  async applyLease(e: LeaseEvent): Promise<Applied> {
+    return this.once(e.eventId, e.rackId, async (em) => {
+      const m = await this.machineByMac(em, e.mac);
+      if (!m) {
+        log().debug({ ip: e.ip, action: e.action }, 'lease for a MAC no machine has');
+        return 'unknown-mac';
+      }
+      if (e.action === 'commit' || e.action === 'renew') {
+        await em.query(`UPDATE interfaces SET ip_address = $2 WHERE id = $1 AND ip_address IS DISTINCT FROM $2::inet`, [m.ifaceId, e.ip]);
+      } else if (e.action === 'release' || e.action === 'expire') {
+        await em.query(`UPDATE interfaces SET ip_address = NULL WHERE id = $1 AND ip_address = $2::inet`, [m.ifaceId, e.ip]);
+      }
+      await this.record(em, m, leaseEventRecord(e));
+      log().info({ systemId: m.systemId, ip: e.ip, action: e.action }, 'lease applied');
+      return 'applied';
+    });
+  }
+
+  async applyBoot(e: BootEvent): Promise<Applied> {
+    return this.once(e.eventId, e.rackId, async (em) => {
+      const m = await this.machineByMac(em, e.mac);
+      if (!m) return 'unknown-mac';
+      await this.record(em, m, bootStepRecord(e));
+      return 'applied';
+    });
+  }
+
+  private async once(eventId: string, rackId: string, effect: (em: EntityManager) => Promise<Applied>): Promise<Applied> {
+    return this.ds.transaction(async (em) => {
+      const fresh = await em.query(
+        `INSERT INTO rack_event_receipts (event_id, rack_id) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        [eventId, rackId],
+      );
+      if (fresh.length === 0) {
+        log().debug('rack event already applied; redelivery ignored');
+        return 'duplicate';
+      }
+      return effect(em);
+    });
+  }
+
+  private async machineByMac(em: EntityManager, mac: string) {
+    const [row] = await em.query(
+      `SELECT m.id, m.system_id, m.hostname, i.id AS iface_id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1`,
+      [mac],
+    );
+    return row ? { id: row.id as number, systemId: row.system_id as string, hostname: row.hostname as string, ifaceId: row.iface_id as number } : null;
+  }
+
+  private record(em: EntityManager, m: { id: number; systemId: string; hostname: string }, e: CataloguedEvent) {
+    return this.events.append({ machineId: m.id, systemId: m.systemId, hostname: m.hostname, ...e }, em);
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { Subscription } from 'nats';
+import { ContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack, RequestOf, verifyRackAuthProof } from '@kiln/contracts';
+import { ContractBus } from '@kiln/contracts/nats';
+import { REGION_CONFIG, RegionConfig } from '../config/region.config';
+import { log, withLogContext } from '../logging/logger';
+import { CONTRACT_BUS } from './nats.module';
+import { RacksRepository } from './racks.repository';
+
+/** Every region answers in one queue group, so each request is handled once. */
+export const REGION_QUEUE = 'kiln-region';
+
+/** Answers RegisterRack and RackHeartbeat. */
+@Injectable()
+export class RackRegistrationHandler implements OnApplicationBootstrap, OnModuleDestroy {
+  private subs: Subscription[] = [];
+
+  constructor(
+    @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
+    @Inject(REGION_CONFIG) private readonly config: RegionConfig,
+    private readonly racks: RacksRepository,
+  ) {}
+
+  onApplicationBootstrap() {
+    if (!this.config.racks.secret) {
+      log().warn('KILN_RACK_SECRET is not set: every rack registration will be refused');
+    }
+    this.subs = [
+      this.bus.serve(RegisterRack, [], (req) => withLogContext({ rackId: req.rackId }, () => this.register(req)), { queue: REGION_QUEUE }),
+      this.bus.serve(RackHeartbeat, [], (req) => withLogContext({ rackId: req.rackId }, () => this.heartbeat(req)), {
+        queue: REGION_QUEUE,
+      }),
+    ];
+  }
+
+  onModuleDestroy() {
+    for (const s of this.subs) s.unsubscribe();
+    this.subs = [];
+  }
+
+  async register(req: RequestOf<typeof RegisterRack>) {
+    const secret = this.config.racks.secret;
+    if (!secret || !verifyRackAuthProof(secret, req.rackId, req.auth, Date.now())) {
+      log().warn({ hostname: req.hostname }, 'rack registration refused: bad or stale shared-secret proof');
+      throw new ContractError('AUTH_FAILED', 'the rack secret does not match the region (or the clocks differ by more than 5 minutes)');
+    }
+    if (req.protocol > PROTOCOL_VERSION) {
+      // A newer rack talks to an older region: it must not assume what this region cannot do.
+      throw new ContractError('UNSUPPORTED_PROTOCOL', `this region speaks protocol ${PROTOCOL_VERSION}, the rack ${req.protocol}`);
+    }
+    const r = await this.racks.upsert({
+      systemId: req.rackId,
+      hostname: req.hostname,
+      version: req.version,
+      architecture: req.architecture,
+      interfaces: req.interfaces.map((i) => ({ name: i.name, mac: i.mac, addresses: i.addresses, vlan: i.vlan })),
+    });
+    log().info(
+      { hostname: req.hostname, version: req.version, interfaces: req.interfaces.length, created: r.created },
+      r.created ? 'rack registered for the first time' : 'rack registered',
+    );
+    return { rackId: req.rackId, heartbeatIntervalMs: this.config.racks.heartbeatIntervalMs, dhcpRevision: r.dhcpRevision };
+  }
+
+  async heartbeat(req: RequestOf<typeof RackHeartbeat>) {
+    const r = await this.racks.heartbeat(req.rackId);
+    if (!r) throw new ContractError('UNKNOWN_RACK', 'no rack with this id is registered; register first');
+    if (r.was === 'dead') log().info('rack is back: heartbeat after it was marked dead');
+    return { dhcpRevision: r.dhcpRevision, heartbeatIntervalMs: this.config.racks.heartbeatIntervalMs };
+  }
+}

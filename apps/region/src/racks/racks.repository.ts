@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { RackInterfaceRecord } from '@kiln/db';
+
+export interface RackRegistration {
+  systemId: string;
+  hostname: string;
+  version: string;
+  architecture: string;
+  interfaces: RackInterfaceRecord[];
+}
+
+/** Every query on rack_controllers the NATS side needs. Times come from the database clock. */
+@Injectable()
+export class RacksRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Inserts or refreshes a rack and marks it running. */
+  async upsert(r: RackRegistration): Promise<{ dhcpRevision: number; created: boolean }> {
+    const [row] = await this.ds.query(
+      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, last_seen, status)
+       VALUES ($1, $2, $3, $4, $5::jsonb, now(), 'running')
+       ON CONFLICT (system_id) DO UPDATE SET hostname = EXCLUDED.hostname, version = EXCLUDED.version,
+         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces, last_seen = now(), status = 'running'
+       RETURNING dhcp_revision, (xmax = 0) AS created`,
+      [r.systemId, r.hostname, r.version, r.architecture, JSON.stringify(r.interfaces)],
+    );
+    return { dhcpRevision: row.dhcp_revision, created: row.created };
+  }
+
+  /** Records a heartbeat; null when the rack is unknown. `was` is the status before. */
+  async heartbeat(systemId: string): Promise<{ dhcpRevision: number; was: string } | null> {
+    // UPDATE ... RETURNING answers [rows, count] through TypeORM's postgres driver.
+    const [rows] = await this.ds.query(
+      `UPDATE rack_controllers r SET last_seen = now(), status = 'running'
+         FROM (SELECT id, status FROM rack_controllers WHERE system_id = $1 FOR UPDATE) old
+        WHERE r.id = old.id
+        RETURNING r.dhcp_revision, old.status AS was`,
+      [systemId],
+    );
+    const row = rows[0];
+    return row ? { dhcpRevision: row.dhcp_revision, was: row.was } : null;
+  }
+
+  /** Marks dead every rack not heard from for `silentMs`; returns the racks that just died. */
+  async markSilentDead(silentMs: number): Promise<{ systemId: string; hostname: string; lastSeen: Date | null }[]> {
+    const [rows] = await this.ds.query(
+      `UPDATE rack_controllers SET status = 'dead'
+        WHERE status <> 'dead' AND (last_seen IS NULL OR last_seen < now() - make_interval(secs => $1::float8 / 1000))
+        RETURNING system_id, hostname, last_seen`,
+      [silentMs],
+    );
+    return (rows as { system_id: string; hostname: string; last_seen: Date | null }[]).map((r) => ({
+      systemId: r.system_id,
+      hostname: r.hostname,
+      lastSeen: r.last_seen,
+    }));
+  }
+
+  /** Forgets receipts of rack events older than any redelivery could be. */
+  async pruneEventReceipts(olderThanMs: number): Promise<number> {
+    const [, count] = await this.ds.query(
+      `DELETE FROM rack_event_receipts WHERE received < now() - make_interval(secs => $1::float8 / 1000)`,
+      [olderThanMs],
+    );
+    return Number(count ?? 0);
+  }
+}
