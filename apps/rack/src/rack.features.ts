@@ -1,4 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
+import type { RackService } from './config/rack.config';
+import { PowerModule } from './power/power.module';
 
 /**
  * The rack's servers, one Nest module each, imported by RackModule. Each can inject what the rack
@@ -9,4 +11,14 @@ import type { DynamicModule, Type } from '@nestjs/common';
  * (DhcpConfig, LeaseEventSink, TransferEvents). Add DhcpModule, TftpModule, HttpBootModule and
  * PowerModule here.
  */
-export const RACK_FEATURES: Array<Type<unknown> | DynamicModule> = [];
+export const RACK_FEATURES: Record<RackService, Array<Type<unknown> | DynamicModule>> = {
+  dhcp: [],
+  tftp: [],
+  http: [],
+  power: [PowerModule],
+};
+
+/** The modules of the services a rack runs. */
+export function featuresFor(services: readonly RackService[]): Array<Type<unknown> | DynamicModule> {
+  return services.flatMap((s) => RACK_FEATURES[s]);
+}

@@ -8,7 +8,7 @@ import { DhcpConfigFeed } from './registration/dhcp-config.feed';
 import { loadOrCreateRackId } from './registration/rack-identity.store';
 import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';
 import { RegistrationService } from './registration/registration.service';
-import { RACK_FEATURES } from './rack.features';
+import { featuresFor } from './rack.features';
 
 /** The rack core every server module builds on: config, identity, NATS, registration, caches. */
 @Global()
@@ -63,7 +63,7 @@ export class RackCoreModule implements OnApplicationShutdown {
 /** The rack daemon: the core plus one module per server (rack.features.ts). */
 @Module({})
 export class RackModule {
-  static forRoot(config: RackConfig, features: Array<Type<unknown> | DynamicModule> = RACK_FEATURES): DynamicModule {
+  static forRoot(config: RackConfig, features: Array<Type<unknown> | DynamicModule> = featuresFor(config.services)): DynamicModule {
     return { module: RackModule, imports: [RackCoreModule.forRoot(config), ...features] };
   }
 }

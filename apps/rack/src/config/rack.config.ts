@@ -17,6 +17,8 @@ export interface RackConfig {
   /** Interfaces to serve and report; null means every non-loopback interface. */
   interfaces: string[] | null;
   ports: { dhcp: number; tftp: number; http: number };
+  /** Which of the rack's services run (KILN_RACK_SERVICES, default all of them). */
+  services: RackService[];
   bootConfig: {
     /** An answer younger than this is reused without asking the region (a boot asks several times). */
     freshMs: number;
@@ -24,6 +26,9 @@ export interface RackConfig {
   logLevel: string;
   version: string;
 }
+
+export const RACK_SERVICES = ['dhcp', 'tftp', 'http', 'power'] as const;
+export type RackService = (typeof RACK_SERVICES)[number];
 
 export const RACK_CONFIG = Symbol('RACK_CONFIG');
 
@@ -61,6 +66,14 @@ export function loadRackConfig(env: Env): RackConfig {
     .split(/[\s,]+/)
     .filter(Boolean);
   for (const i of interfaces) if (!/^[\w.@:-]{1,15}$/.test(i)) throw new RackConfigError(`KILN_RACK_INTERFACES: "${i}" is not an interface name`);
+  const services = (env.KILN_RACK_SERVICES ?? RACK_SERVICES.join(','))
+    .split(/[\s,]+/)
+    .filter(Boolean);
+  for (const svc of services) {
+    if (!(RACK_SERVICES as readonly string[]).includes(svc)) {
+      throw new RackConfigError(`KILN_RACK_SERVICES: "${svc}" is not one of ${RACK_SERVICES.join(', ')}`);
+    }
+  }
   return {
     nats: { url: natsUrl, prefix, requestTimeoutMs: int(env, 'KILN_RACK_REQUEST_TIMEOUT_MS', 2000, 50, 60_000) },
     secret,
@@ -72,6 +85,7 @@ export function loadRackConfig(env: Env): RackConfig {
       tftp: int(env, 'KILN_TFTP_PORT', 69, 0, 65535),
       http: int(env, 'KILN_RACK_HTTP_PORT', 5248, 0, 65535),
     },
+    services: services as RackService[],
     bootConfig: { freshMs: int(env, 'KILN_BOOT_CONFIG_FRESH_MS', 2000, 0, 3_600_000) },
     logLevel: env.KILN_LOG_LEVEL || 'info',
     version: '3.5.0',

@@ -20,6 +20,8 @@ export interface RegionConfig {
   /** 32-byte key that encrypts BMC secrets at rest. */
   secretKey: Buffer;
   lifecycle: { nodeTimeoutMinutes: number; sweepIntervalMs: number };
+  /** Power polling: how often every BMC is queried, and over how long each round's queries are spread. */
+  power: { pollIntervalMs: number; pollSpreadMs: number };
   logLevel: string;
   maasName: string;
   version: string;
@@ -119,6 +121,10 @@ export function loadRegionConfig(env: Env): RegionConfig {
     lifecycle: {
       nodeTimeoutMinutes: int(env, 'KILN_NODE_TIMEOUT_MINUTES', 30, 1, 24 * 60),
       sweepIntervalMs: int(env, 'KILN_SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
+    },
+    power: {
+      pollIntervalMs: int(env, 'KILN_POWER_POLL_INTERVAL_MS', 300_000, 1000, 86_400_000),
+      pollSpreadMs: int(env, 'KILN_POWER_POLL_SPREAD_MS', 30_000, 0, 3_600_000),
     },
     logLevel: env.KILN_LOG_LEVEL || 'info',
     maasName: env.KILN_NAME || 'kiln',

@@ -5,11 +5,13 @@ export interface JobPayloads {
   /** Fails machines whose deadline of record (status_expires) passed. Repeatable. */
   'deadline.sweep': Record<string, never>;
   /** Carries out one side effect of a lifecycle transition (power, start scripts, ...). */
+  /** Refreshes every queryable machine's power state through the racks. Repeatable. */
+  'power.poll': Record<string, never>;
   'machine.effect': { systemId: string; version: number; status: number; effect: Effect; actor: string | null };
 }
 
 export type JobName = keyof JobPayloads;
-export const JOB_NAMES: readonly JobName[] = ['deadline.sweep', 'machine.effect'];
+export const JOB_NAMES: readonly JobName[] = ['deadline.sweep', 'power.poll', 'machine.effect'];
 
 export const LIFECYCLE_QUEUE = Symbol('LIFECYCLE_QUEUE');
 export const LIFECYCLE_QUEUE_NAME = 'lifecycle';

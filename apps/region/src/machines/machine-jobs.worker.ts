@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Job, Queue, Worker } from 'bullmq';
+import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { Effect, MONITORED_STATUSES, statusName, NodeStatus } from '@kiln/lifecycle';
+import { COMMISSIONING_LIKE_STATUSES, Effect, MONITORED_STATUSES, NodeStatus, statusName } from '@kiln/lifecycle';
+import { PowerClient, PowerFailure, PowerTargetRow } from '../power/power.client';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { EventsRepository } from '../events/events.repository';
 import { bullConnection } from '../jobs/jobs.module';
@@ -20,13 +21,15 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
   private worker: Worker | null = null;
   private readonly handlers: Handlers = {
     'deadline.sweep': () => this.sweep(),
-    'machine.effect': (data) => this.effect(data),
+    'machine.effect': (data, job) => this.effect(data, job.attemptsMade + 1, job.opts.attempts ?? 1),
+    'power.poll': () => this.pollPower(),
   };
 
   constructor(
     private readonly ds: DataSource,
     private readonly lifecycle: MachineLifecycleService,
     private readonly events: EventsRepository,
+    private readonly powerClient: PowerClient,
     @Inject(LIFECYCLE_QUEUE) private readonly queue: Queue,
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {
@@ -52,6 +55,11 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       'deadline-sweep',
       { every: this.config.lifecycle.sweepIntervalMs },
       { name: 'deadline.sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+    );
+    await this.queue.upsertJobScheduler(
+      'power-poll',
+      { every: this.config.power.pollIntervalMs },
+      { name: 'power.poll', data: {}, opts: { removeOnComplete: true, removeOnFail: 100, attempts: 1 } },
     );
   }
 
@@ -79,7 +87,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     return `failed ${failed}`;
   }
 
-  async effect(job: JobPayloads['machine.effect']): Promise<string> {
+  async effect(job: JobPayloads['machine.effect'], attempt = 1, maxAttempts = 1): Promise<string> {
     const [m] = await this.ds.query(
       `SELECT m.id, m.system_id, m.hostname, m.status, m.version, m.status_expires, b.power_type
          FROM machines m LEFT JOIN bmcs b ON b.id = m.bmc_id WHERE m.system_id = $1`,
@@ -105,11 +113,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
         } else if (power === '') {
           await say(`Power ${verb.split(' ')[0]}`, 'WARNING', `Cannot power ${verb}: no power type is configured`);
         } else {
-          await say(
-            `Power ${verb.split(' ')[0]}`,
-            'WARNING',
-            `Power ${verb} via ${power} not sent: no rack controller is connected to drive this BMC${deadline}`,
-          );
+          return this.power(m, e, job, say, attempt, maxAttempts);
         }
         return `power ${verb}`;
       }
@@ -132,5 +136,118 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       default:
         return `nothing to do for ${e.kind}`;
     }
+  }
+
+  /**
+   * Drives the BMC through a rack, verifies the result, and records what the BMC said. Fatal
+   * failures (bad credentials, settings, missing tool) are not retried; others are, with backoff,
+   * until the job's attempts run out — then the machine's power state is 'error' with the reason.
+   */
+  private async power(
+    m: { id: number; system_id: string; hostname: string; status: number },
+    e: Extract<Effect, { kind: 'powerOn' | 'powerCycle' | 'powerOff' }>,
+    job: JobPayloads['machine.effect'],
+    say: (type: string, level: 'INFO' | 'WARNING', description: string) => Promise<void>,
+    attempt: number,
+    maxAttempts: number,
+  ): Promise<string> {
+    const target = await this.powerClient.target(m.system_id);
+    if (!target) return 'skipped: no BMC';
+    const netboot = (COMMISSIONING_LIKE_STATUSES as readonly number[]).includes(m.status) || m.status === NodeStatus.DEPLOYING;
+    try {
+      if (netboot && e.kind !== 'powerOff') {
+        // The machine must network-boot into the ephemeral environment or installer.
+        await this.powerClient.run(target, { kind: 'setBootDevice', device: 'pxe' }).catch((err: PowerFailure) => {
+          if (err.code !== 'UNSUPPORTED') throw err;
+        });
+      }
+      const action = e.kind === 'powerOn' ? { kind: 'on' as const } : e.kind === 'powerCycle' ? { kind: 'cycle' as const } : { kind: 'off' as const, mode: e.stopMode };
+      const r = await this.powerClient.run(target, action);
+      await this.setPowerState(m.id, r.state, null);
+      const verb = e.kind === 'powerOn' ? 'on' : e.kind === 'powerCycle' ? 'cycled' : 'off';
+      await say(
+        `Powered ${verb}`,
+        'INFO',
+        r.outcome === 'manual'
+          ? r.message ?? 'The operator must change the power by hand'
+          : `Power ${verb} via ${target.power_type} on rack ${r.rackId}: BMC reports ${r.state}${r.verified ? ' (verified)' : ''} after ${r.calls} call(s), ${r.elapsedMs} ms`,
+      );
+      if (e.kind === 'powerOff' && m.status === NodeStatus.RELEASING && r.state === 'off') {
+        await this.lifecycle.apply(m.system_id, { type: 'releaseCompleted' }, null);
+      }
+      return `power ${verb}: ${r.state}`;
+    } catch (err) {
+      const f = err instanceof PowerFailure ? err : new PowerFailure('INTERNAL', (err as Error).message, false);
+      const last = f.fatal || attempt >= maxAttempts;
+      if (last) {
+        await this.setPowerState(m.id, 'error', f.message);
+        await this.events.append({
+          machineId: m.id,
+          systemId: m.system_id,
+          hostname: m.hostname,
+          type: 'Power failed',
+          level: 'ERROR',
+          description: `Power ${e.kind.replace('power', '').toLowerCase()} failed (${f.code})${f.fatal ? '' : ` after ${attempt} attempt(s)`}: ${f.message}`,
+          action: e.kind,
+        });
+        if (f.fatal) throw new UnrecoverableError(f.message);
+      } else {
+        await say('Power retry', 'INFO', `Power ${e.kind.replace('power', '').toLowerCase()} attempt ${attempt} of ${maxAttempts} failed (${f.code}): ${f.message}; retrying`);
+      }
+      throw f;
+    }
+  }
+
+  private async setPowerState(machineId: number, state: string, reason: string | null): Promise<void> {
+    await this.ds.query(
+      `UPDATE machines SET power_state = $2, power_state_updated = now(),
+              error_description = CASE WHEN $2 = 'error' THEN $3 ELSE error_description END
+        WHERE id = $1 AND (power_state IS DISTINCT FROM $2 OR $2 = 'error')`,
+      [machineId, state, reason ?? ''],
+    );
+  }
+
+  /**
+   * One polling round: every machine with a queryable BMC, queried by a rack under its cap on
+   * concurrent BMC calls, starts spread over the round. A BMC that does not answer is marked
+   * 'error' with the reason and asked again next round, not in a tight loop.
+   */
+  async pollPower(): Promise<string> {
+    const targets: (PowerTargetRow & { id: number; hostname: string; power_state: string })[] = await this.ds.query(
+      `SELECT m.id, m.system_id, m.hostname, m.power_state, b.power_type, b.power_parameters, m.instance_power_parameters AS instance
+         FROM machines m JOIN bmcs b ON b.id = m.bmc_id
+        WHERE b.power_type NOT IN ('', 'manual') ORDER BY m.id`,
+    );
+    if (!targets.length) return 'nothing to poll';
+    const byId = new Map(targets.map((t) => [t.system_id, t]));
+    let answered = 0;
+    let failed = 0;
+    for (let i = 0; i < targets.length; i += 1000) {
+      const chunk = targets.slice(i, i + 1000);
+      const reply = await this.powerClient.queryBatch(chunk, Math.min(this.config.power.pollSpreadMs, 60_000));
+      if (!reply) return `no rack answered; ${targets.length} machine(s) not polled`;
+      for (const r of reply.results) {
+        const t = byId.get(r.systemId)!;
+        if (r.ok) {
+          answered++;
+          await this.setPowerState(t.id, r.state, null);
+        } else {
+          failed++;
+          if (t.power_state !== 'error') {
+            await this.events.append({
+              machineId: t.id,
+              systemId: t.system_id,
+              hostname: t.hostname,
+              type: 'Power query failed',
+              level: 'WARNING',
+              description: `BMC query failed (${r.code}): ${r.message}`,
+              action: 'power.poll',
+            });
+          }
+          await this.setPowerState(t.id, 'error', r.message);
+        }
+      }
+    }
+    return `polled ${answered} ok, ${failed} failed`;
   }
 }

@@ -386,8 +386,8 @@ export class MachinesApi implements OnModuleInit {
               op: 'query_power_state',
               method: 'GET',
               title: 'Get the power state of a node',
-              description: "Gets the power state of a given node. Kiln answers with the state last reported by the node's BMC.",
-              run: async (r) => ({ state: (await this.machines.get(sid(r), r.user)).row.power_state }),
+              description: "Gets the power state of a given node: a live query of the node's BMC through a rack controller.",
+              run: async (r) => ({ state: await this.machines.queryPowerState(sid(r), r.user!) }),
             },
             {
               name: 'power_parameters',

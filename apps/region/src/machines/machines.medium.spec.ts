@@ -281,6 +281,38 @@ describe('machines against a real region', () => {
     expect(JSON.stringify(missing.json())).toContain('power_address');
   });
 
+  it('shares one BMC record between the nodes of a chassis, and keeps different credentials apart', async () => {
+    const redfish = (node: string, pass: string) => ({
+      architecture: 'amd64',
+      mac_addresses: nextMac(),
+      commission: 'false',
+      power_type: 'redfish',
+      power_parameters_power_address: 'https://10.9.9.9',
+      power_parameters_power_user: 'root',
+      power_parameters_power_pass: pass,
+      power_parameters_node_id: node,
+    });
+    const ids: string[] = [];
+    for (const [node, pass] of [['n1', 'pw'], ['n2', 'pw'], ['n3', 'other']]) {
+      const r = await h.call(admin, 'POST', `${API}/machines/`, redfish(node, pass));
+      expect(r.status).toBe(200);
+      ids.push((r.json() as Machine).system_id);
+    }
+    const rows: { system_id: string; bmc_id: number; node: string }[] = await h.ds.query(
+      `SELECT system_id, bmc_id, instance_power_parameters->>'node_id' AS node FROM machines WHERE system_id = ANY($1) ORDER BY id`,
+      [ids],
+    );
+    expect(rows.map((r) => r.node)).toEqual(['n1', 'n2', 'n3']);
+    expect(rows[0].bmc_id).toBe(rows[1].bmc_id);
+    expect(rows[2].bmc_id).not.toBe(rows[0].bmc_id);
+    const params = (await h.call(admin, 'GET', `${API}/machines/${ids[1]}/?op=power_parameters`)).json();
+    expect(params).toMatchObject({ power_address: 'https://10.9.9.9', power_pass: 'pw', node_id: 'n2' });
+    // Changing one node's credentials moves it to its own BMC record; the others keep theirs.
+    await h.call(admin, 'PUT', `${API}/machines/${ids[1]}/`, { power_parameters_power_pass: 'rotated' });
+    expect((await h.call(admin, 'GET', `${API}/machines/${ids[0]}/?op=power_parameters`)).json()).toMatchObject({ power_pass: 'pw' });
+    expect((await h.call(admin, 'GET', `${API}/machines/${ids[1]}/?op=power_parameters`)).json()).toMatchObject({ power_pass: 'rotated', node_id: 'n2' });
+  });
+
   it('enlists anonymously and answers is_registered', async () => {
     const mac = nextMac();
     const r = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: mac, commission: 'true' });

@@ -4,7 +4,8 @@ import { EventsApi } from '../events/events.api';
 import { EventsRepository } from '../events/events.repository';
 import { InventoryApi } from '../inventory/inventory.api';
 import { MetaApi } from '../misc/meta.api';
-import { SecretBox } from '../power/secret-box';
+import { SECRET_BOX, SecretBox } from '../power/secret-box';
+import { PowerClient } from '../power/power.client';
 import { RacksApi } from '../racks/racks.api';
 import { MachineJobsWorker } from './machine-jobs.worker';
 import { MachineJsonCache } from './machine-json.cache';
@@ -12,12 +13,13 @@ import { MachineJsonWarmer } from './machine-json.warmer';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachinesApi } from './machines.api';
 import { MachinesRepository } from './machines.repository';
-import { MachinesService, SECRET_BOX } from './machines.service';
+import { MachinesService } from './machines.service';
 
 @Module({
   providers: [
     { provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) },
     MachinesRepository,
+    PowerClient,
     MachineJsonCache,
     MachineJsonWarmer,
     EventsRepository,

@@ -3,12 +3,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { BmcEntity, InterfaceEntity, MachineEntity } from '@kiln/db';
 import { LifecycleEvent, NodeStatus, statusName } from '@kiln/lifecycle';
 import type { AuthUser } from '../api/api.types';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
+import { BadRequestError, ConflictError, ForbiddenError, HttpError, NotFoundError, ServiceUnavailableError } from '../api/http/http.errors';
 import { normalizeMac } from '../api/http/mac';
 import { parseBool, RequestParams } from '../api/http/params';
 import { EventsRepository } from '../events/events.repository';
 import { isSecretField, powerType, validatePowerParameters } from '../power/power-types.catalogue';
-import { SecretBox } from '../power/secret-box';
+import { PowerClient, PowerFailure } from '../power/power.client';
+import { SECRET_BOX, SecretBox } from '../power/secret-box';
 import { ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS, buildWhere, LIST_FILTERS, SqlWhere } from './machine.filters';
 import { MachineJsonCache } from './machine-json.cache';
 import { MachineLifecycleService } from './machine-lifecycle.service';
@@ -16,7 +17,6 @@ import { MachineRecord, MachinesRepository } from './machines.repository';
 import { isValidHostname, newHostname, newSystemId } from './names';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
 
-export const SECRET_BOX = Symbol('SECRET_BOX');
 
 const REMOVED_OPTIONS: Record<string, string> = {
   install_kvm: 'Support for install_kvm allocation parameter has been removed.',
@@ -91,6 +91,7 @@ export class MachinesService {
     private readonly events: EventsRepository,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
     private readonly jsonCache: MachineJsonCache,
+    private readonly power: PowerClient,
   ) {}
 
   // ---- reads -------------------------------------------------------------------------------
@@ -316,7 +317,10 @@ export class MachinesService {
           m.bmcId = null;
           m.instancePowerParameters = {};
         } else {
-          m.bmcId = await this.saveBmc(em, type, checked.params, current?.powerType === type ? current.id : null);
+          const previous = m.bmcId;
+          m.bmcId = null;
+          await em.getRepository(MachineEntity).save(m);
+          m.bmcId = await this.saveBmc(em, type, checked.params, previous);
           m.instancePowerParameters = this.nodeScopedParams(type, checked.params);
         }
       }
@@ -476,6 +480,39 @@ export class MachinesService {
     return released;
   }
 
+  /** Asks the BMC now, through a rack; records and returns what it says. */
+  async queryPowerState(systemId: string, user: AuthUser): Promise<string> {
+    const rec = await this.get(systemId, user);
+    const target = await this.power.target(systemId);
+    if (!target || target.power_type === 'manual' || target.power_type === '') return 'unknown';
+    try {
+      const r = await this.power.run(target, { kind: 'query' }, 55_000);
+      await this.ds.query('UPDATE machines SET power_state = $2, power_state_updated = now() WHERE id = $1 AND power_state IS DISTINCT FROM $2', [
+        rec.row.id,
+        r.state,
+      ]);
+      return r.state;
+    } catch (e) {
+      const f = e as PowerFailure;
+      await this.ds.query(`UPDATE machines SET power_state = 'error', power_state_updated = now(), error_description = $2 WHERE id = $1`, [
+        rec.row.id,
+        f.message,
+      ]);
+      await this.events.append({
+        machineId: rec.row.id,
+        systemId,
+        hostname: rec.row.hostname,
+        type: 'Power query failed',
+        level: 'WARNING',
+        description: `BMC query failed (${f.code}): ${f.message}`,
+        action: 'query_power_state',
+        username: user.username,
+      });
+      if (f.code === 'TIMEOUT' || f.code === 'BMC_TIMEOUT') throw new HttpError(504, `Timed out querying the BMC of ${rec.row.hostname}: ${f.message}`);
+      throw new ServiceUnavailableError(`Unable to query the power state of ${rec.row.hostname} (${f.code}): ${f.message}`);
+    }
+  }
+
   /** NEW machines start commissioning; Ready or Commissioning ones are fine as they are. */
   async accept(systemIds: string[], user: AuthUser): Promise<MachineRecord[]> {
     const out: MachineRecord[] = [];
@@ -568,32 +605,40 @@ export class MachinesService {
   }
 
   /**
-   * BMC-scoped parameters live on a BMC row, shared by every machine with the same power type and
-   * address (a chassis with several nodes). Secrets are sealed before they reach the database.
+   * BMC-scoped parameters live on a BMC row, shared by every machine whose BMC has the same
+   * power type and the same BMC-scoped parameters (a chassis with several nodes differs only in
+   * node-scoped ones, such as node_id). Different credentials for the same address make a
+   * different BMC record, as in MAAS. Secrets are sealed before they reach the database.
    */
-  private async saveBmc(em: EntityManager, type: string, params: Record<string, string>, existingId: number | null): Promise<number> {
+  private async saveBmc(em: EntityManager, type: string, params: Record<string, string>, previousId: number | null): Promise<number> {
     const def = powerType(type);
-    const bmcParams: Record<string, string> = {};
+    const plain: Record<string, string> = {};
     for (const [k, v] of Object.entries(params)) {
-      const field = def?.fields.find((f) => f.name === k);
-      if (field?.scope === 'node') continue;
-      bmcParams[k] = isSecretField(type, k) && v ? this.secrets.seal(v) : v;
+      if (def?.fields.find((f) => f.name === k)?.scope === 'node') continue;
+      plain[k] = v;
     }
     const address = params.power_address ?? '';
     const repo = em.getRepository(BmcEntity);
-    if (existingId) {
-      await repo.update({ id: existingId }, { powerType: type, powerAddress: address, powerParameters: bmcParams });
-      return existingId;
+    const candidates = await repo.findBy({ powerType: type, powerAddress: address });
+    const same = candidates.find((b) => {
+      const open = this.openParams(b.powerParameters);
+      const keys = new Set([...Object.keys(open), ...Object.keys(plain)]);
+      return [...keys].every((k) => (open[k] ?? '') === (plain[k] ?? ''));
+    });
+    let id: number;
+    if (same) id = same.id;
+    else {
+      const sealed: Record<string, string> = {};
+      for (const [k, v] of Object.entries(plain)) sealed[k] = isSecretField(type, k) && v ? this.secrets.seal(v) : v;
+      id = (await repo.save(repo.create({ powerType: type, powerAddress: address, powerParameters: sealed }))).id;
     }
-    if (address) {
-      const shared = await repo.findOneBy({ powerType: type, powerAddress: address });
-      if (shared) {
-        await repo.update({ id: shared.id }, { powerParameters: bmcParams });
-        return shared.id;
-      }
+    if (previousId && previousId !== id) {
+      // The machine moved to another BMC record: forget the old one if nothing else uses it.
+      await em.query('DELETE FROM bmcs b WHERE b.id = $1 AND NOT EXISTS (SELECT 1 FROM machines m WHERE m.bmc_id = b.id AND m.id IS NOT NULL)', [
+        previousId,
+      ]);
     }
-    const saved = await repo.save(repo.create({ powerType: type, powerAddress: address, powerParameters: bmcParams }));
-    return saved.id;
+    return id;
   }
 
   private async resolveRefs(p: RequestParams, errors: Record<string, string[]>, partial = false) {

@@ -2,6 +2,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
 const PREFIX = 'kiln-enc:v1:';
 
+/** Injection token of the region's SecretBox (keyed with the region's secret key). */
+export const SECRET_BOX = Symbol('SECRET_BOX');
+
 /** AES-256-GCM for BMC secrets at rest: `kiln-enc:v1:<base64 iv|tag|ciphertext>`. */
 export class SecretBox {
   constructor(private readonly key: Buffer) {

@@ -1,0 +1,48 @@
+import { Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { createPowerDrivers } from '@kiln/power';
+import { RACK_CONFIG, RackConfig } from '../config/rack.config';
+import { log } from '../logging/logger';
+import { RackNatsConnection } from '../nats/rack-nats.connection';
+import { RACK_IDENTITY, RackIdentity } from '../registration/rack.identity';
+import { PowerExecutor } from './power.executor';
+import { createPowerHandlers } from './power.handler';
+import { PowerNatsServer, servePowerOverNats } from './power.nats';
+
+/**
+ * Answers this rack's power subjects (rack.<rackId>.power.*) with the BMC drivers, under the
+ * rack's cap on concurrent BMC calls. Subscriptions are made once, on the first connection, and
+ * survive reconnections.
+ */
+@Injectable()
+export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
+  private server: PowerNatsServer | null = null;
+  readonly executor: PowerExecutor;
+
+  constructor(
+    @Inject(RACK_CONFIG) private readonly config: RackConfig,
+    @Inject(RACK_IDENTITY) private readonly identity: RackIdentity,
+    @Inject(RackNatsConnection) private readonly nats: RackNatsConnection,
+  ) {
+    this.executor = new PowerExecutor(createPowerDrivers(), {});
+  }
+
+  onModuleInit() {
+    this.nats.onConnected(() => {
+      const bus = this.nats.maybeBus();
+      if (this.server || !bus) return;
+      const plog = log().child({ rackId: this.identity.rackId, component: 'power' });
+      this.server = servePowerOverNats(bus.nc, this.identity.rackId, createPowerHandlers(this.executor, plog), {
+        prefix: this.config.nats.prefix,
+        log: plog,
+      });
+      plog.info({ subjects: this.server.subjects.length, maxConcurrent: this.executor.config.maxConcurrent }, 'serving power commands');
+    });
+  }
+
+  async onApplicationShutdown() {
+    await this.server?.stop();
+  }
+}
+
+@Module({ providers: [RackPowerService], exports: [RackPowerService] })
+export class PowerModule {}

@@ -1,0 +1,141 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import {
+  ContractError,
+  POWER_FATAL_ERRORS,
+  PowerCycle,
+  PowerOff,
+  PowerOn,
+  PowerOutcome,
+  PowerQuery,
+  PowerQueryBatch,
+  PowerSetBootDevice,
+} from '@kiln/contracts';
+import type { ContractBus } from '@kiln/contracts/nats';
+import { log } from '../logging/logger';
+import { CONTRACT_BUS } from '../racks/nats.module';
+import { SECRET_BOX, SecretBox } from './secret-box';
+
+export type PowerAction =
+  | { kind: 'on' }
+  | { kind: 'off'; mode?: 'hard' | 'soft' }
+  | { kind: 'cycle' }
+  | { kind: 'query' }
+  | { kind: 'setBootDevice'; device: 'pxe' | 'disk' };
+
+/** A power command that failed, with the code the rack gave and the BMC's own words. */
+export class PowerFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly fatal: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export interface PowerTargetRow {
+  system_id: string;
+  power_type: string;
+  power_parameters: Record<string, string>;
+  instance: Record<string, string>;
+}
+
+/** Rack-side failures that another rack might not have: try the next live rack. */
+const FAIL_OVER = new Set(['UNAVAILABLE', 'TIMEOUT', 'RACK_BUSY', 'MISSING_TOOL']);
+const DEFAULT_BUDGET_MS = 90_000;
+
+/**
+ * Sends power commands to a rack that can drive the machine's BMC, over NATS, and fails over to
+ * the next live rack when one does not answer. BMC secrets are decrypted only here, on their way
+ * to the rack; they are never logged.
+ */
+@Injectable()
+export class PowerClient {
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+  ) {}
+
+  async target(systemId: string): Promise<PowerTargetRow | null> {
+    const [row] = await this.ds.query(
+      `SELECT m.system_id, b.power_type, b.power_parameters, m.instance_power_parameters AS instance
+         FROM machines m JOIN bmcs b ON b.id = m.bmc_id WHERE m.system_id = $1`,
+      [systemId],
+    );
+    return row ?? null;
+  }
+
+  params(t: PowerTargetRow): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(t.power_parameters ?? {})) out[k] = this.secrets.open(String(v));
+    return { ...out, ...(t.instance ?? {}) };
+  }
+
+  /** Live racks, freshest heartbeat first. */
+  async liveRacks(): Promise<string[]> {
+    const rows: { system_id: string }[] = await this.ds.query(
+      `SELECT system_id FROM rack_controllers WHERE status = 'running' ORDER BY last_seen DESC NULLS LAST`,
+    );
+    return rows.map((r) => r.system_id);
+  }
+
+  async run(t: PowerTargetRow, action: PowerAction, budgetMs = DEFAULT_BUDGET_MS): Promise<PowerOutcome & { rackId: string }> {
+    const racks = await this.liveRacks();
+    if (!racks.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
+    const base = { systemId: t.system_id, powerType: t.power_type, powerParameters: this.params(t), budgetMs };
+    const wait = { timeoutMs: budgetMs + 5000 };
+    let last: PowerFailure | null = null;
+    for (const rackId of racks) {
+      try {
+        let outcome: PowerOutcome;
+        switch (action.kind) {
+          case 'on':
+            outcome = await this.bus.request(PowerOn, [rackId], base, wait);
+            break;
+          case 'off':
+            outcome = await this.bus.request(PowerOff, [rackId], { ...base, mode: action.mode }, wait);
+            break;
+          case 'cycle':
+            outcome = await this.bus.request(PowerCycle, [rackId], base, wait);
+            break;
+          case 'query':
+            outcome = await this.bus.request(PowerQuery, [rackId], base, wait);
+            break;
+          case 'setBootDevice':
+            outcome = await this.bus.request(PowerSetBootDevice, [rackId], { ...base, device: action.device }, wait);
+            break;
+        }
+        return { ...outcome, rackId };
+      } catch (e) {
+        const failure = toFailure(e);
+        log().warn({ systemId: t.system_id, rackId, code: failure.code, action: action.kind }, `power ${action.kind} failed on rack: ${failure.message}`);
+        if (!FAIL_OVER.has(failure.code)) throw failure;
+        last = failure;
+      }
+    }
+    throw last ?? new PowerFailure('NO_RACK', 'no rack answered', false);
+  }
+
+  /** One polling round on one rack; null when no rack answered. */
+  async queryBatch(targets: PowerTargetRow[], spreadMs: number) {
+    const items = targets.map((t) => ({ systemId: t.system_id, powerType: t.power_type, powerParameters: this.params(t) }));
+    for (const rackId of await this.liveRacks()) {
+      try {
+        return await this.bus.request(PowerQueryBatch, [rackId], { items, spreadMs, budgetMs: 120_000 }, { timeoutMs: spreadMs + 130_000 });
+      } catch (e) {
+        log().warn({ rackId, err: (e as Error).message }, 'power polling batch failed on rack; trying the next');
+      }
+    }
+    return null;
+  }
+}
+
+function toFailure(e: unknown): PowerFailure {
+  if (e instanceof PowerFailure) return e;
+  if (e instanceof ContractError) {
+    return new PowerFailure(e.code, e.message, (POWER_FATAL_ERRORS as readonly string[]).includes(e.code));
+  }
+  return new PowerFailure('INTERNAL', (e as Error)?.message ?? String(e), false);
+}
