@@ -3,6 +3,7 @@
 // transfer takes whole blocks synchronously while enough bytes are buffered and awaits `ensure`
 // only when the read-ahead has fallen behind, so lock-step transfers do not pay one disk read
 // per block.
+import { read as fsRead } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 
 export interface PayloadReader {
@@ -100,6 +101,32 @@ export class BufferReader extends QueueReader {
   }
 }
 
+/** Where a FileReader reads from: positional reads, and what to do when done. */
+export interface ReadSource {
+  read(buf: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Reads through a FileHandle, and closes it at the end. */
+export function fileHandleSource(fh: FileHandle): ReadSource {
+  return {
+    read: async (buf, position) => (await fh.read(buf, 0, buf.length, position)).bytesRead,
+    close: () => fh.close(),
+  };
+}
+
+/**
+ * Reads a file descriptor owned by someone else (a worker thread reading a file the main thread
+ * opened): close() leaves it open.
+ */
+export function borrowedFdSource(fd: number): ReadSource {
+  return {
+    read: (buf, position) =>
+      new Promise((resolve, reject) => fsRead(fd, buf, 0, buf.length, position, (e, n) => (e ? reject(e) : resolve(n)))),
+    close: () => Promise.resolve(),
+  };
+}
+
 export interface FileReaderOptions {
   /** Bytes per disk read. */
   chunkSize: number;
@@ -108,7 +135,7 @@ export interface FileReaderOptions {
 }
 
 /**
- * Reads `fh` from offset 0 in chunks, keeping at most about two chunks buffered: when a take
+ * Reads the source from offset 0 in chunks, keeping at most about two chunks buffered: when a take
  * leaves less than one chunk, the next read starts in the background.
  */
 export class FileReader extends QueueReader {
@@ -118,7 +145,7 @@ export class FileReader extends QueueReader {
   private closed = false;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly src: ReadSource,
     private readonly opts: FileReaderOptions,
   ) {
     super();
@@ -128,8 +155,8 @@ export class FileReader extends QueueReader {
   private readAhead(): void {
     if (this.reading || this.done || this.closed || this.error !== undefined) return;
     const buf = Buffer.allocUnsafe(this.opts.chunkSize);
-    this.reading = this.fh.read(buf, 0, buf.length, this.position).then(
-      ({ bytesRead }) => {
+    this.reading = this.src.read(buf, this.position).then(
+      (bytesRead) => {
         this.reading = undefined;
         if (this.closed) return;
         if (bytesRead === 0) {
@@ -165,6 +192,6 @@ export class FileReader extends QueueReader {
     if (this.closed) return;
     this.closed = true;
     await this.reading?.catch(() => undefined);
-    await this.fh.close();
+    await this.src.close();
   }
 }

@@ -1,6 +1,14 @@
 import { MalformedPacketError } from '../errors';
 import { expectCodecLaws } from '../testing/codec-laws';
-import { decodeTftp, encodeTftp, TftpErrorCode, TftpOpcode, TftpPacket, tftpCodec } from './packet.codec';
+import {
+  decodeTftp,
+  encodeTftp,
+  TftpErrorCode,
+  TftpOpcode,
+  TftpPacket,
+  tftpCodec,
+  writeTftpDataHeader,
+} from './packet.codec';
 
 /** Bytes of NUL-terminated strings, after a two-byte opcode. */
 function packet(opcode: number, ...strings: string[]): Uint8Array {
@@ -150,6 +158,22 @@ describe('decoding leniency', () => {
     buf[4] = 0;
     expect(Array.from(p.data)).toEqual([9, 9]);
     expect(Buffer.isBuffer(p.data)).toBe(false);
+  });
+});
+
+describe('writeTftpDataHeader', () => {
+  it.each([0, 1, 255, 256, 65535])('writes the same bytes as encodeTftp for block %d', (block) => {
+    const payload = Buffer.from('payload');
+    const out = Buffer.alloc(4 + payload.length);
+    payload.copy(out, 4);
+    writeTftpDataHeader(out, block);
+    expect(out).toEqual(encodeTftp({ opcode: TftpOpcode.DATA, block, data: payload }));
+    expect(decodeTftp(out)).toEqual({ opcode: TftpOpcode.DATA, block, data: Uint8Array.from(payload) });
+  });
+
+  it('refuses a block number out of range and a buffer too short', () => {
+    expect(() => writeTftpDataHeader(Buffer.alloc(4), 65536)).toThrow(RangeError);
+    expect(() => writeTftpDataHeader(Buffer.alloc(3), 1)).toThrow(RangeError);
   });
 });
 

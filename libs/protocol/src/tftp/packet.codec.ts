@@ -342,6 +342,23 @@ export function encodeTftp(p: TftpPacket): Buffer {
   }
 }
 
+/** Bytes before the payload of a DATA packet (opcode, block). */
+export const TFTP_DATA_HEADER_LENGTH = 4;
+
+/**
+ * Writes a DATA header (opcode 3, `block`) into `out[0..4)`, for servers that read the payload
+ * straight into `out[4..]` and so avoid the copy `encodeTftp` makes. `decodeTftp(out)` is then
+ * the DATA packet `{ block, data: out.subarray(4) }`.
+ */
+export function writeTftpDataHeader(out: Uint8Array, block: number): void {
+  assertUint(block, 0xffff, 'block');
+  if (out.length < TFTP_DATA_HEADER_LENGTH) throw new RangeError('out: shorter than a DATA header');
+  out[0] = 0;
+  out[1] = TftpOpcode.DATA;
+  out[2] = block >>> 8;
+  out[3] = block & 0xff;
+}
+
 export const tftpCodec: Codec<TftpPacket> = {
   decode: decodeTftp,
   encode: encodeTftp,
