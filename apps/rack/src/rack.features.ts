@@ -1,5 +1,6 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { RackService } from './config/rack.config';
+import { HttpBootModule, TftpModule } from './boot/boot-servers.module';
 import { PowerModule } from './power/power.module';
 
 /**
@@ -13,8 +14,8 @@ import { PowerModule } from './power/power.module';
  */
 export const RACK_FEATURES: Record<RackService, Array<Type<unknown> | DynamicModule>> = {
   dhcp: [],
-  tftp: [],
-  http: [],
+  tftp: [TftpModule],
+  http: [HttpBootModule],
   power: [PowerModule],
 };
 

@@ -13,10 +13,16 @@ export interface RackConfig {
   secret: string;
   /** Where the rack keeps its id, boot-config cache, DHCP configuration and leases. */
   stateDir: string;
+  /** Boot loaders (served over TFTP) and images under images/ (served over HTTP). */
+  bootRoot: string;
+  /** The region's URL, for the metadata and API proxy on the HTTP boot port; null: not proxied. */
+  regionUrl: string | null;
   hostname: string;
   /** Interfaces to serve and report; null means every non-loopback interface. */
   interfaces: string[] | null;
   ports: { dhcp: number; tftp: number; http: number };
+  /** Addresses TFTP listens on; null: every IPv4 address of the served interfaces. */
+  tftpAddresses: string[] | null;
   /** Which of the rack's services run (KILN_RACK_SERVICES, default all of them). */
   services: RackService[];
   bootConfig: {
@@ -43,6 +49,25 @@ function int(env: Env, name: string, dflt: number, min: number, max: number): nu
   const n = Number(raw);
   if (n < min || n > max) throw new RackConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
   return n;
+}
+
+function addressList(raw: string | undefined): string[] | null {
+  const list = (raw ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const a of list) {
+    if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(a)) throw new RackConfigError(`KILN_RACK_TFTP_ADDRESSES: "${a}" is not an IPv4 address`);
+  }
+  return list.length ? list : null;
+}
+
+function regionUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  try {
+    const u = new URL(raw);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw new RackConfigError(`KILN_REGION_URL must be an http(s) URL, got "${raw}"`);
+  }
+  return raw.replace(/\/+$/, '');
 }
 
 export function loadRackConfig(env: Env): RackConfig {
@@ -78,6 +103,8 @@ export function loadRackConfig(env: Env): RackConfig {
     nats: { url: natsUrl, prefix, requestTimeoutMs: int(env, 'KILN_RACK_REQUEST_TIMEOUT_MS', 2000, 50, 60_000) },
     secret,
     stateDir,
+    bootRoot: env.KILN_RACK_BOOT_ROOT || `${stateDir}/boot`,
+    regionUrl: regionUrl(env.KILN_REGION_URL),
     hostname: env.KILN_RACK_HOSTNAME || hostname(),
     interfaces: interfaces.length ? interfaces : null,
     ports: {
@@ -86,6 +113,7 @@ export function loadRackConfig(env: Env): RackConfig {
       http: int(env, 'KILN_RACK_HTTP_PORT', 5248, 0, 65535),
     },
     services: services as RackService[],
+    tftpAddresses: addressList(env.KILN_RACK_TFTP_ADDRESSES),
     bootConfig: { freshMs: int(env, 'KILN_BOOT_CONFIG_FRESH_MS', 2000, 0, 3_600_000) },
     logLevel: env.KILN_LOG_LEVEL || 'info',
     version: '3.5.0',
