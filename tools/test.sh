@@ -6,9 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/services.sh
 
-# Real peers the tests drive: DHCP clients, TFTP clients/servers, nginx, Kea/perfdhcp, IPMI, QEMU.
-apt_ensure curl iproute2 procps openssl isc-dhcp-client udhcpc dhcpcd5 tftp-hpa tftpd-hpa atftpd \
-  nginx-light kea-dhcp4-server kea-admin openipmi ipmitool freeipmi-tools qemu-system-x86 ipxe-qemu
+# Real peers the tests drive: DHCP clients, the TFTP client, curl, OpenIPMI's simulator, ipmitool
+# and freeipmi, virsh (libvirt's test driver), QEMU with iPXE. (Benchmark peers, such as Kea,
+# tftpd-hpa, atftpd and nginx, are installed by the benchmarks themselves.)
+apt_ensure curl iproute2 procps openssl python3 isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
+  openipmi ipmitool freeipmi-tools libvirt-clients qemu-system-x86 ipxe-qemu
 ensure_services
 ensure_postgres_test_access
 
