@@ -1,0 +1,238 @@
+import { ClientArch, decodeEncapsulated, Dhcp4Options, DhcpMessageType } from '@kiln/protocol';
+import { DhcpHandler } from './dhcp.handler';
+import { HandlerHarness, LAB_CONFIG } from './testing/handler.harness';
+import { macOf, request } from './testing/packets.fixture';
+import { InMemoryBootDecisions } from './boot-decision.port';
+
+const { DISCOVER, REQUEST, RELEASE, DECLINE, INFORM, OFFER, ACK, NAK } = DhcpMessageType;
+
+describe('DhcpHandler', () => {
+  let h: HandlerHarness;
+  beforeEach(() => (h = new HandlerHarness()));
+  afterEach(() => h.close());
+
+  /** DISCOVER then REQUEST (SELECTING); returns the ACKed address. */
+  function dora(mac: string, iface: { iface?: string } = { iface: 'eth0' }, giaddr?: string): string {
+    const offer = h.handle(request(DISCOVER, mac, { giaddr }), iface);
+    expect(offer.reply?.packet.options.messageType).toBe(OFFER);
+    const yiaddr = offer.reply!.packet.yiaddr;
+    const ack = h.handle(
+      request(REQUEST, mac, { giaddr, options: { serverId: offer.reply!.packet.options.serverId, requestedIp: yiaddr } }),
+      iface,
+    );
+    expect(ack.reply?.packet.options.messageType).toBe(ACK);
+    expect(ack.durable).toBe(true);
+    return ack.reply!.packet.yiaddr;
+  }
+
+  it('runs DISCOVER/OFFER/REQUEST/ACK with the subnet options, lease times and server identifier', () => {
+    const offer = h.handle(request(DISCOVER, macOf(1), { broadcast: true }));
+    const p = offer.reply!.packet;
+    expect(p.yiaddr).toBe('10.1.1.100');
+    expect(p.options).toMatchObject({
+      serverId: '10.1.1.1',
+      subnetMask: '255.255.255.0',
+      routers: ['10.1.1.1'],
+      leaseTime: 600,
+      renewalTime: 300,
+      rebindingTime: 525,
+    });
+    expect(offer.reply!.destination).toEqual({ address: '255.255.255.255', port: 68, broadcast: true });
+    expect(offer.events).toEqual([expect.objectContaining({ type: 'offer', mac: macOf(1), ip: '10.1.1.100', interface: 'eth0', subnetId: 'a' })]);
+    const ack = h.handle(request(REQUEST, macOf(1), { options: { serverId: '10.1.1.1', requestedIp: '10.1.1.100' } }));
+    expect(ack.reply!.packet.options.messageType).toBe(ACK);
+    expect(ack.events[0]).toMatchObject({ type: 'ack', ip: '10.1.1.100', leaseSeconds: 600 });
+    expect(h.store.byMac('a', macOf(1))?.state).toBe('bound');
+  });
+
+  it('answers each interface from its own subnet, and relayed requests from the giaddr subnet, to the relay port 67', () => {
+    expect(dora(macOf(1), { iface: 'eth0' })).toMatch(/^10\.1\.1\./);
+    expect(dora(macOf(1), { iface: 'eth1' })).toMatch(/^10\.1\.2\./);
+    const offer = h.handle(request(DISCOVER, macOf(2), { giaddr: '10.1.3.1' }), { iface: undefined, address: '10.1.3.1', port: 67 });
+    expect(offer.reply!.packet.yiaddr).toMatch(/^10\.1\.3\./);
+    expect(offer.reply!.packet.giaddr).toBe('10.1.3.1');
+    expect(offer.reply!.packet.options.serverId).toBe('10.1.9.1');
+    expect(offer.reply!.destination).toEqual({ address: '10.1.3.1', port: 67, broadcast: false });
+    expect(offer.events[0]).toMatchObject({ relayAddress: '10.1.3.1', subnetId: 'c' });
+  });
+
+  it('drops requests it cannot place: unknown giaddr, unserved interface, broadcast copies on the relay socket', () => {
+    expect(h.handle(request(DISCOVER, macOf(1), { giaddr: '192.0.2.1' }), { iface: undefined }).drop).toBe('no-subnet');
+    expect(h.handle(request(DISCOVER, macOf(1)), { iface: 'eth9' }).drop).toBe('unserved-interface');
+    expect(h.handle(request(DISCOVER, macOf(1)), { iface: undefined }).drop).toBe('not-relayed');
+    expect(h.handle({ ...request(DISCOVER, macOf(1)), op: 2 }).drop).toBe('not-request');
+    const bootp = request(DISCOVER, macOf(1));
+    delete bootp.options.messageType;
+    expect(h.handle(bootp).drop).toBe('bootp');
+    expect(h.handle(request(OFFER, macOf(1))).drop).toBe('unexpected-type');
+  });
+
+  it('serves reservations, with their hostname, and never gives a reserved address to anyone else', () => {
+    expect(dora('52:54:00:00:00:aa')).toBe('10.1.1.50');
+    const offer = h.handle(request(DISCOVER, '52:54:00:00:00:aa'));
+    expect(offer.reply!.packet.options.hostname).toBe('node-a');
+    const other = h.handle(request(REQUEST, macOf(9), { options: { requestedIp: '10.1.1.50' } }));
+    expect(other.reply!.packet.options.messageType).toBe(NAK);
+  });
+
+  it('gives a returning client its address back, after RELEASE and after a restart', () => {
+    const ip = dora(macOf(1));
+    dora(macOf(2));
+    h.handle(request(RELEASE, macOf(1), { ciaddr: ip, options: { serverId: '10.1.1.1' } }));
+    expect(h.store.byMac('a', macOf(1))?.state).toBe('released');
+    expect(dora(macOf(1))).toBe(ip);
+    h.restart();
+    const offer = h.handle(request(DISCOVER, macOf(1)));
+    expect(offer.reply!.packet.yiaddr).toBe(ip);
+    // INIT-REBOOT after the restart: re-acked, same address.
+    const ack = h.handle(request(REQUEST, macOf(1), { options: { requestedIp: ip } }));
+    expect(ack.reply!.packet.options.messageType).toBe(ACK);
+    expect(ack.reply!.packet.yiaddr).toBe(ip);
+  });
+
+  it('NAKs INIT-REBOOT for another subnet or an address another client holds, and renews in RENEWING', () => {
+    const ip1 = dora(macOf(1));
+    const wrong = h.handle(request(REQUEST, macOf(2), { options: { requestedIp: '10.1.2.120' } }));
+    expect(wrong.reply!.packet.options).toMatchObject({ messageType: NAK, message: 'address not on this subnet' });
+    expect(wrong.reply!.destination.broadcast).toBe(true);
+    const taken = h.handle(request(REQUEST, macOf(2), { options: { requestedIp: ip1 } }));
+    expect(taken.reply!.packet.options.messageType).toBe(NAK);
+    expect(taken.events[0]).toMatchObject({ type: 'nak', mac: macOf(2) });
+    h.clock += 200_000;
+    const renew = h.handle(request(REQUEST, macOf(1), { ciaddr: ip1 }));
+    expect(renew.reply!.packet.options.messageType).toBe(ACK);
+    expect(renew.reply!.destination).toEqual({ address: ip1, port: 68, broadcast: false });
+    expect(h.store.byMac('a', macOf(1))!.expiresAt).toBe(h.clock + 600_000);
+  });
+
+  it('withdraws its offer when the client selects another server', () => {
+    const offer = h.handle(request(DISCOVER, macOf(1)));
+    const ip = offer.reply!.packet.yiaddr;
+    const r = h.handle(request(REQUEST, macOf(1), { options: { serverId: '10.9.9.9', requestedIp: ip } }));
+    expect(r.drop).toBe('other-server');
+    expect(h.store.byMac('a', macOf(1))).toBeUndefined();
+  });
+
+  it('takes a declined address out of the pool for the probation time', () => {
+    const ip = dora(macOf(1));
+    const r = h.handle(request(DECLINE, macOf(1), { options: { serverId: '10.1.1.1', requestedIp: ip } }));
+    expect(r.events[0]).toMatchObject({ type: 'decline', ip });
+    expect(r.reply).toBeUndefined();
+    const next = h.handle(request(DISCOVER, macOf(1)));
+    expect(next.reply!.packet.yiaddr).not.toBe(ip);
+    expect(h.handle(request(REQUEST, macOf(3), { options: { requestedIp: ip } })).reply!.packet.options.messageType).toBe(NAK);
+    h.clock += 601_000;
+    h.handler.sweep();
+    expect(h.store.availableFor('a', h.store.byIp('a', ipNum(ip))?.ip ?? ipNum(ip), macOf(3), h.clock)).toBe(true);
+  });
+
+  it('answers INFORM with configuration and no lease, unicast to ciaddr', () => {
+    const r = h.handle(request(INFORM, macOf(1), { ciaddr: '10.1.1.7' }));
+    expect(r.reply!.packet.options.messageType).toBe(ACK);
+    expect(r.reply!.packet.options.leaseTime).toBeUndefined();
+    expect(r.reply!.packet.yiaddr).toBe('0.0.0.0');
+    expect(r.reply!.destination).toEqual({ address: '10.1.1.7', port: 68, broadcast: false });
+  });
+
+  it('expires leases that are not renewed and reports them', () => {
+    const ip = dora(macOf(1));
+    h.clock += 599_000;
+    expect(h.handler.sweep()).toEqual([]);
+    h.clock += 2_000;
+    expect(h.handler.sweep()).toEqual([expect.objectContaining({ type: 'expire', mac: macOf(1), ip })]);
+    expect(h.store.byMac('a', macOf(1))?.state).toBe('expired');
+  });
+
+  describe('network boot', () => {
+    function bootOffer(options: Dhcp4Options, mac = macOf(7)) {
+      return h.handle(request(DISCOVER, mac, { options })).reply!.packet;
+    }
+
+    it.each([
+      [ClientArch.X86_BIOS, 'lpxelinux.0'],
+      [ClientArch.EFI_X86_64_BC, 'bootx64.efi'],
+      [ClientArch.EFI_X86_64, 'bootx64.efi'],
+      [ClientArch.EFI_ARM64, 'bootaa64.efi'],
+    ])('gives PXE arch %i the boot file %s from the rack (siaddr)', (arch, file) => {
+      const p = bootOffer({ clientArch: [arch], vendorClassId: `PXEClient:Arch:0000${arch}:UNDI:003016` });
+      expect(p.file).toBe(file);
+      expect(p.siaddr).toBe('10.1.1.1');
+      expect(h.boot.requests.at(-1)).toMatchObject({ mac: macOf(7), clientArch: arch, ipxe: false, serverAddress: '10.1.1.1' });
+    });
+
+    it('gives UEFI HTTP boot clients a URL and vendor class HTTPClient', () => {
+      const p = bootOffer({ clientArch: [ClientArch.EFI_X86_64_HTTP], vendorClassId: 'HTTPClient:Arch:00016:UNDI:003016' });
+      expect(p.file).toBe('http://10.1.1.1:5248/images/bootx64.efi');
+      expect(p.options.vendorClassId).toBe('HTTPClient');
+    });
+
+    it('gives iPXE the script URL and 175.176 (no ProxyDHCP wait), and reports arch and user class', () => {
+      const p = bootOffer({ clientArch: [ClientArch.EFI_X86_64_BC], userClass: { format: 'plain', value: 'iPXE' }, ipxe: Uint8Array.of(0x13, 1, 1) });
+      expect(p.file).toBe('http://10.1.1.1:5248/ipxe.cfg');
+      expect(decodeEncapsulated(p.options.ipxe!)).toEqual([{ code: 176, data: Uint8Array.of(1) }]);
+      const ack = h.handle(request(REQUEST, macOf(7), { options: { serverId: '10.1.1.1', requestedIp: p.yiaddr, clientArch: [7], userClass: { format: 'plain', value: 'iPXE' } } }));
+      expect(ack.reply!.packet.file).toBe('http://10.1.1.1:5248/ipxe.cfg');
+      expect(ack.events[0]).toMatchObject({ type: 'ack', interface: 'eth0', clientArch: 7, clientArchName: 'EFI_X86_64_BC', userClass: ['iPXE'], bootFile: 'http://10.1.1.1:5248/ipxe.cfg' });
+    });
+
+    it('sends no boot file for an architecture the operator disabled on the subnet, but still an address', () => {
+      h.close();
+      const config = structuredClone(LAB_CONFIG);
+      config.subnets[0].boot = { enabled: true, disabledArchitectures: [ClientArch.X86_BIOS] };
+      h = new HandlerHarness(config);
+      const bios = bootOffer({ clientArch: [ClientArch.X86_BIOS] });
+      expect(bios.file).toBe('');
+      expect(bios.yiaddr).toMatch(/^10\.1\.1\./);
+      expect(bootOffer({ clientArch: [ClientArch.EFI_X86_64] }, macOf(8)).file).toBe('bootx64.efi');
+    });
+
+    it('uses the region decision per MAC, and works with an asynchronous boot source', async () => {
+      h.boot.overrides.set(macOf(7), { bootFile: 'custom.efi', nextServer: '10.1.1.5' });
+      const p = bootOffer({ clientArch: [ClientArch.EFI_X86_64] });
+      expect([p.file, p.siaddr]).toEqual(['custom.efi', '10.1.1.5']);
+      const asyncHandler = new DhcpHandler(LAB_CONFIG, { store: h.store, boot: new InMemoryBootDecisions({ async: true }), now: () => h.clock });
+      const r = asyncHandler.handle(request(DISCOVER, macOf(8), { options: { clientArch: [0] } }), { iface: 'eth0', address: '0.0.0.0', port: 68 });
+      expect(r).toBeInstanceOf(Promise);
+      expect((await r).reply!.packet.file).toBe('lpxelinux.0');
+    });
+
+    it('does not ask for a boot decision for plain DHCP clients', () => {
+      dora(macOf(1));
+      expect(h.boot.requests).toHaveLength(0);
+    });
+  });
+
+  describe('floods', () => {
+    it('rate-limits one MAC that hammers the server, without affecting others', () => {
+      let limited = 0;
+      for (let i = 0; i < 100; i++) if (h.handle(request(DISCOVER, macOf(1))).drop === 'rate-limited') limited++;
+      expect(limited).toBeGreaterThan(70);
+      expect(dora(macOf(2))).toMatch(/^10\.1\.1\./);
+      h.clock += 10_000;
+      expect(h.handle(request(DISCOVER, macOf(1))).reply).toBeDefined();
+    });
+
+    it('unknown MACs flooding DISCOVERs hold only offers: the pool is not exhausted and real clients are served', () => {
+      for (let i = 0; i < 5000; i++) {
+        const r = h.handle(request(DISCOVER, macOf(100_000 + i)));
+        expect(r.reply).toBeDefined(); // the oldest offer is taken back each time
+      }
+      const ip = dora(macOf(1));
+      expect(ip).toMatch(/^10\.1\.1\.1\d\d$/);
+      // A client whose offer was taken back by the flood still gets the address it requests.
+      const offer = h.handle(request(DISCOVER, macOf(2)));
+      for (let i = 0; i < 300; i++) h.handle(request(DISCOVER, macOf(200_000 + i)));
+      const ack = h.handle(request(REQUEST, macOf(2), { options: { serverId: '10.1.1.1', requestedIp: offer.reply!.packet.yiaddr } }));
+      expect(ack.reply!.packet.options.messageType).toBe(ACK);
+    });
+
+    it('says pool-exhausted only when every address is bound', () => {
+      for (let i = 0; i < 100; i++) dora(macOf(1000 + i));
+      expect(h.handle(request(DISCOVER, macOf(1))).drop).toBe('pool-exhausted');
+    });
+  });
+});
+
+function ipNum(ip: string): number {
+  return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0);
+}

@@ -1,0 +1,92 @@
+// Wires Server(listener, handler(source)) together: the lease store opened from its journal, the
+// handler over the config snapshot, the UDP listener on the configured interfaces, and the
+// server loop. The rack's Nest module (owned by the rack core) calls `startDhcp` with its NATS
+// adapters for the three ports; tests and the benchmark call it with the in-memory fakes.
+import type { Logger } from 'pino';
+import { BootDecisionSource } from './boot-decision.port';
+import { DhcpConfigSource } from './dhcp-config.port';
+import { DhcpHandler } from './dhcp.handler';
+import { DhcpListener, UdpListener, UdpListenerOptions } from './dhcp.listener';
+import { DhcpServer } from './dhcp.server';
+import { LeaseEventSink } from './lease-events.port';
+import { FsyncPolicy } from './lease.journal';
+import { LeaseStore } from './lease.store';
+import { intToIp } from './ipv4.util';
+
+export interface StartDhcpOptions {
+  config: DhcpConfigSource;
+  boot: BootDecisionSource;
+  events: LeaseEventSink;
+  log: Logger;
+  /** Lease journal path (on the rack's local disk). */
+  leaseFile: string;
+  fsync?: FsyncPolicy;
+  /** Listener settings beyond the interfaces (which come from the config). */
+  listener?: Omit<UdpListenerOptions, 'interfaces'>;
+  /** Replace the UDP listener (tests with in-memory datagrams). */
+  customListener?: DhcpListener;
+  sweepIntervalMs?: number;
+  badInputLogIntervalMs?: number;
+}
+
+export interface RunningDhcp {
+  server: DhcpServer;
+  handler: DhcpHandler;
+  store: LeaseStore;
+  stop(): Promise<void>;
+}
+
+export async function startDhcp(opts: StartDhcpOptions): Promise<RunningDhcp> {
+  const log = opts.log.child({ component: 'dhcp' });
+  const config = opts.config.current();
+  const store = LeaseStore.open(
+    {
+      file: opts.leaseFile,
+      fsync: opts.fsync,
+      onError: (err) => log.error({ err: err.message }, 'dhcp lease journal fdatasync failed'),
+    },
+    DhcpHandler.poolSpecs(config),
+  );
+  const loaded = store.stats();
+  log.info({ leases: loaded.leases, bound: loaded.bound, records: loaded.loadedRecords, bad: loaded.badJournalLines }, 'dhcp leases loaded');
+  const handler = new DhcpHandler(config, { store, boot: opts.boot });
+  const now = Date.now();
+  for (const l of store.takeExpiredOnLoad()) {
+    opts.events.publish({ type: 'expire', at: now, mac: l.mac, ip: intToIp(l.ip), subnetId: l.subnetId, hostname: l.hostname, expiresAt: l.expiresAt });
+  }
+  const interfaces = [...new Set(config.subnets.map((s) => s.interface).filter((i): i is string => i !== undefined))];
+  const listener = opts.customListener ?? new UdpListener({ ...opts.listener, interfaces });
+  const server = new DhcpServer({
+    listener,
+    handler,
+    store,
+    events: opts.events,
+    log,
+    sweepIntervalMs: opts.sweepIntervalMs,
+    badInputLogIntervalMs: opts.badInputLogIntervalMs,
+  });
+  const unsubscribe = opts.config.subscribe((next) => {
+    const nextIfaces = new Set(next.subnets.map((s) => s.interface).filter((i) => i !== undefined));
+    if (nextIfaces.size !== interfaces.length || interfaces.some((i) => !nextIfaces.has(i))) {
+      log.warn({ now: [...nextIfaces], serving: interfaces }, 'dhcp interface set changed; restart the DHCP service to serve new interfaces');
+    }
+    handler.configure(next);
+    log.info({ subnets: next.subnets.length }, 'dhcp config applied');
+  });
+  try {
+    await server.start();
+  } catch (err) {
+    unsubscribe();
+    store.close();
+    throw err;
+  }
+  return {
+    server,
+    handler,
+    store,
+    async stop() {
+      unsubscribe();
+      await server.stop();
+    },
+  };
+}
