@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # Real peers the tests drive: DHCP clients, the TFTP client, curl, OpenIPMI's simulator, ipmitool
 # and freeipmi, virsh (libvirt's test driver), QEMU with iPXE. (Benchmark peers, such as Kea,
 # atftpd and nginx, come from tools/bench/install-peers.sh.)
-apt_ensure curl iproute2 procps openssl python3 isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
+apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
   openipmi ipmitool freeipmi-tools libvirt-clients qemu-system-x86 ipxe-qemu
 ensure_services
 ensure_postgres_test_access

@@ -1,6 +1,7 @@
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { RackService } from './config/rack.config';
 import { HttpBootModule, TftpModule } from './boot/boot-servers.module';
+import { DhcpModule } from './dhcp/dhcp.module';
 import { PowerModule } from './power/power.module';
 
 /**
@@ -13,7 +14,7 @@ import { PowerModule } from './power/power.module';
  * PowerModule here.
  */
 export const RACK_FEATURES: Record<RackService, Array<Type<unknown> | DynamicModule>> = {
-  dhcp: [],
+  dhcp: [DhcpModule],
   tftp: [TftpModule],
   http: [HttpBootModule],
   power: [PowerModule],
