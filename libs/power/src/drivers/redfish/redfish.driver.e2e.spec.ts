@@ -2,6 +2,8 @@
  * The Redfish driver against the Redfish BMC emulator (tools/redfish-emulator) over real HTTPS
  * with a self-signed certificate made by openssl. Needs: openssl.
  */
+// The emulator is a standalone tool (tools/redfish-emulator), not a project: tests use it directly.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { RedfishEmulator } from '../../../../../tools/redfish-emulator/redfish.emulator';
 import { PowerError } from '../../power.errors';
 import { PowerPolicy } from '../../power.policy';
