@@ -18,14 +18,19 @@ if [[ -f build/Release/kiln_net.node && build/Release/kiln_net.node -nt src/kiln
   exit 0
 fi
 
-gyp="$(command -v node-gyp || true)"
-if [[ -z "$gyp" ]]; then
-  # npm ships node-gyp; find it next to the npm that is on PATH.
-  npm_root="$(dirname "$(readlink -f "$(command -v npm)")")/.."
-  gyp="$npm_root/node_modules/node-gyp/bin/node-gyp.js"
+# npm ships node-gyp: use its JavaScript entry point (under npm/npx, PATH also holds a shell shim
+# named node-gyp that cannot be run with node).
+npm_root="$(dirname "$(readlink -f "$(command -v npm)")")/.."
+gyp="$npm_root/node_modules/node-gyp/bin/node-gyp.js"
+if [[ ! -f "$gyp" ]]; then
+  gyp="$(command -v node-gyp || true)"
+  [[ -n "$gyp" ]] || { echo "kiln_net: node-gyp not found (it comes with npm)" >&2; exit 1; }
+  exec_gyp() { "$gyp" "$@"; }
+else
+  exec_gyp() { node "$gyp" "$@"; }
 fi
 nodedir="${npm_config_nodedir:-$(npm config get nodedir 2>/dev/null || true)}"
 if [[ -z "$nodedir" || "$nodedir" == "undefined" || "$nodedir" == "null" ]]; then
   nodedir="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
 fi
-node "$gyp" rebuild --nodedir="$nodedir" --loglevel=warn >&2
+exec_gyp rebuild --nodedir="$nodedir" --loglevel=warn >&2

@@ -134,28 +134,28 @@ describe('the rack daemon against a fake region over real NATS', () => {
   });
 
   it('registers with a stable id and its interfaces, heartbeats, and keeps its id across restarts', async () => {
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     const id = rack.get<RackIdentity>(RACK_IDENTITY).rackId;
     await pollUntil(() => region.heartbeats.length, (n) => n >= 2, { what: 'two heartbeats' });
     expect(region.registrations[0]).toMatchObject({ rackId: id, hostname: 'rack-under-test', protocol: 1 });
     expect(region.registrations[0].interfaces.length).toBeGreaterThan(0);
     expect(region.registrations[0].interfaces.every((i) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(i.mac))).toBe(true);
     await rack.close();
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     expect(rack.get<RackIdentity>(RACK_IDENTITY).rackId).toBe(id);
     await pollUntil(() => region.registrations.length, (n) => n >= 2, { what: 'second registration' });
     expect(region.registrations[1].rackId).toBe(id);
   });
 
   it('registers again after the NATS connection comes back', async () => {
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     await pollUntil(() => region.registrations.length, (n) => n >= 1, { what: 'registration' });
     await rack.get(RackNatsConnection).reconnect();
     await pollUntil(() => region.registrations.length, (n) => n >= 2, { what: 'registration after reconnect' });
   });
 
   it('registers again when the region forgets it (heartbeat answered UNKNOWN_RACK)', async () => {
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     const id = rack.get<RackIdentity>(RACK_IDENTITY).rackId;
     await pollUntil(() => region.heartbeats.length, (n) => n >= 1, { what: 'a heartbeat' });
     const before = region.registrations.length;
@@ -167,7 +167,7 @@ describe('the rack daemon against a fake region over real NATS', () => {
   it('follows the DHCP configuration: snapshot, pushed updates, gaps, and a revision behind at heartbeat', async () => {
     region.dhcpRevision = 1;
     region.snapshot = { rackId: 'placeholder', revision: 1, subnets: [{ ...subnet(1), ranges: [], reservations: [] }] };
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     const id = rack.get<RackIdentity>(RACK_IDENTITY).rackId;
     region.snapshot.rackId = id;
     const feed = rack.get(DhcpConfigFeed);
@@ -207,12 +207,12 @@ describe('the rack daemon against a fake region over real NATS', () => {
     // The configuration survives a restart, to serve while the region is away.
     await rack.close();
     await region.stop();
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     expect(rack.get(DhcpConfigFeed).current()).toMatchObject({ rackId: id, revision: 5, subnets: [] });
   });
 
   it('sends lease and boot events durably: queued while the stream is missing, delivered once it exists', async () => {
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     await pollUntil(() => region.registrations.length, (n) => n >= 1, { what: 'registration' });
     const publisher = rack.get(RackEventsPublisher);
     const id = publisher.lease({ action: 'commit', mac: '52:54:00:12:34:56', ip: '10.1.0.101', iface: 'eth1' });
@@ -237,7 +237,7 @@ describe('the rack daemon against a fake region over real NATS', () => {
   });
 
   it('asks the region what a MAC boots, and boots from its cache when the region is unreachable', async () => {
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     const source = rack.get<BootConfigSource>(BOOT_CONFIG_SOURCE);
     await pollUntil(() => region.registrations.length, (n) => n >= 1, { what: 'registration' });
     const q = { mac: '52-54-00-12-34-56', clientArch: 7, serverAddress: '10.1.0.2', iface: 'eth1' };
@@ -254,7 +254,7 @@ describe('the rack daemon against a fake region over real NATS', () => {
 
     // The cache is on disk too: a restarted rack still boots the machine without a region.
     await rack.close();
-    rack = await createRackApp(config);
+    rack = await createRackApp(config, []);
     await expect(rack.get<BootConfigSource>(BOOT_CONFIG_SOURCE).get(q)).resolves.toMatchObject({ source: 'cache', config: { systemId: 'abc123' } });
   });
 });
