@@ -7,6 +7,7 @@
 // Prints "ready" on stdout once listening; SIGTERM/SIGINT stop it cleanly and print its stats.
 import pino from 'pino';
 import * as fs from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { InMemoryBootDecisions } from './boot-decision.port';
 import { DhcpConfig, InMemoryDhcpConfigSource } from './dhcp-config.port';
 import { startDhcp } from './dhcp.runtime';
@@ -37,6 +38,9 @@ async function main(): Promise<void> {
     fsync: arg('fsync', 'interval') as FsyncPolicy,
     listener: { port: Number(arg('port', '67')) },
   });
+  // Event-loop stalls delay every reply behind them; reported on exit (ms).
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   process.stdout.write('ready\n');
   let stopping = false;
   const stop = async () => {
@@ -45,7 +49,8 @@ async function main(): Promise<void> {
     const stats = running.server.stats();
     await running.stop();
     log.flush();
-    process.stdout.write(JSON.stringify({ stats, events: events.counts, store: running.store.stats() }) + '\n');
+    const eventLoopMs = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    process.stdout.write(JSON.stringify({ stats, events: events.counts, store: running.store.stats(), eventLoopMs }) + '\n');
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());

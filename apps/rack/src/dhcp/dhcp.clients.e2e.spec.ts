@@ -39,6 +39,7 @@ describe('DHCP server with real clients (e2e, network namespaces)', () => {
       boot: new InMemoryBootDecisions(),
       events,
       log: pino({ level: 'error' }),
+      warmUp: 0,
       leaseFile: `${lab.dir}/leases.journal`,
       listener: { netns: lab.netnsPath('srv') },
     });

@@ -28,6 +28,7 @@ describe('DHCP server resilience (e2e, network namespaces)', () => {
       boot: new InMemoryBootDecisions(),
       events,
       log: pino({ level: 'error' }),
+      warmUp: 0,
       leaseFile: leaseFile(),
       listener: { netns: lab.netnsPath('srv') },
     });

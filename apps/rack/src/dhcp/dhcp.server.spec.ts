@@ -46,6 +46,7 @@ describe('DhcpServer on loopback UDP (relay mode)', () => {
       boot: new InMemoryBootDecisions(),
       events,
       log: logs.log,
+      warmUp: 0,
       leaseFile: path.join(dir, 'leases.journal'),
       listener: { address: '127.0.0.1', port: serverPort, portMap: { 67: relayPort } },
     });
