@@ -1,5 +1,5 @@
 /**
- * Test fixture: the reference tables of /work/shared/reference/maas-api.md 1.1, 1.3 and 1.4,
+ * Test fixture: the reference tables of the shared reference maas-api.md (beside the repository) 1.1, 1.3 and 1.4,
  * transcribed independently of the implementation (names, not the library's constants), so the
  * specs compare the library against the reference rather than against itself.
  * Not exported from the library.

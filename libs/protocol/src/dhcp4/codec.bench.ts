@@ -1,4 +1,4 @@
-// DHCPv4 codec micro-benchmark (not a test). From /work/main:
+// DHCPv4 codec micro-benchmark (not a test). From the repository root:
 //   node -r ./tools/register.js libs/protocol/src/dhcp4/codec.bench.ts [seconds-per-case]
 // Prints ops/s per case, median of 5 rounds. The box is shared and noisy (perf-baselines.md):
 // compare runs taken together, not against absolute figures.
