@@ -134,11 +134,12 @@ const SELECT_RENDER_KEYS = `
 export class MachinesRepository {
   constructor(private readonly ds: DataSource) {}
 
-  async list(where: SqlWhere, opts: { limit?: number; forUpdate?: boolean; orderBy?: string } = {}, em?: EntityManager) {
+  async list(where: SqlWhere, opts: { limit?: number; forUpdate?: 'skip-locked' | 'wait'; orderBy?: string } = {}, em?: EntityManager) {
     const q = em ?? this.ds.manager;
     let sql = `${SELECT_MACHINES} ${where.sql()} ORDER BY ${opts.orderBy ?? 'm.id'}`;
     if (opts.limit) sql += ` LIMIT ${Math.floor(opts.limit)}`;
-    if (opts.forUpdate) sql += ' FOR UPDATE OF m SKIP LOCKED';
+    if (opts.forUpdate === 'skip-locked') sql += ' FOR UPDATE OF m SKIP LOCKED';
+    else if (opts.forUpdate === 'wait') sql += ' FOR UPDATE OF m';
     const rows: MachineRow[] = await q.query(sql, where.values);
     return this.hydrate(rows, q);
   }

@@ -406,11 +406,14 @@ export class MachinesService {
     const result = await this.ds.transaction(async (em) => {
       // Cheapest first (MAAS: cpu_count + memory/1024). SKIP LOCKED: concurrent allocations
       // never wait on each other and never get the same machine.
-      const candidates = await this.repo.list(
-        where,
-        { limit: storage ? 200 : 1, forUpdate: !dryRun, orderBy: '(m.cpu_count + m.memory / 1024.0), m.id' },
-        em,
-      );
+      const order = '(m.cpu_count + m.memory / 1024.0), m.id';
+      const limit = storage ? 200 : 1;
+      let candidates = await this.repo.list(where, { limit, forUpdate: dryRun ? undefined : 'skip-locked', orderBy: order }, em);
+      if (!candidates.length && !dryRun) {
+        // Every match may be locked for a moment by an unrelated write (an event, a power state):
+        // wait for those rows, and let Postgres re-check them against the constraints once free.
+        candidates = await this.repo.list(where, { limit, forUpdate: 'wait', orderBy: order }, em);
+      }
       for (const c of candidates) {
         const mapping = storage ? matchStorage(storage, c.blockDevices) : null;
         if (storage && !mapping) continue;
