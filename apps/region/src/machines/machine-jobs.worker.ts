@@ -9,6 +9,7 @@ import { bullConnection } from '../jobs/jobs.module';
 import { JOB_NAMES, JobName, JobPayloads, LIFECYCLE_QUEUE, LIFECYCLE_QUEUE_NAME } from '../jobs/jobs.types';
 import { log, withLogContext } from '../logging/logger';
 import { MachineLifecycleService } from './machine-lifecycle.service';
+import { MachinesRepository } from './machines.repository';
 
 type Handlers = { [K in JobName]: (data: JobPayloads[K], job: Job) => Promise<string> };
 
@@ -30,6 +31,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     private readonly lifecycle: MachineLifecycleService,
     private readonly events: EventsRepository,
     private readonly powerClient: PowerClient,
+    private readonly machines: MachinesRepository,
     @Inject(LIFECYCLE_QUEUE) private readonly queue: Queue,
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {
@@ -163,7 +165,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       }
       const action = e.kind === 'powerOn' ? { kind: 'on' as const } : e.kind === 'powerCycle' ? { kind: 'cycle' as const } : { kind: 'off' as const, mode: e.stopMode };
       const r = await this.powerClient.run(target, action);
-      await this.setPowerState(m.id, r.state, null);
+      await this.machines.setPowerState(m.id, r.state, null);
       const verb = e.kind === 'powerOn' ? 'on' : e.kind === 'powerCycle' ? 'cycled' : 'off';
       await say(
         `Powered ${verb}`,
@@ -180,7 +182,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       const f = err instanceof PowerFailure ? err : new PowerFailure('INTERNAL', (err as Error).message, false);
       const last = f.fatal || attempt >= maxAttempts;
       if (last) {
-        await this.setPowerState(m.id, 'error', f.message);
+        await this.machines.setPowerState(m.id, 'error', f.message);
         await this.events.append({
           machineId: m.id,
           systemId: m.system_id,
@@ -196,15 +198,6 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       }
       throw f;
     }
-  }
-
-  private async setPowerState(machineId: number, state: string, reason: string | null): Promise<void> {
-    await this.ds.query(
-      `UPDATE machines SET power_state = $2, power_state_updated = now(),
-              error_description = CASE WHEN $2 = 'error' THEN $3 ELSE error_description END
-        WHERE id = $1 AND (power_state IS DISTINCT FROM $2 OR $2 = 'error')`,
-      [machineId, state, reason ?? ''],
-    );
   }
 
   /**
@@ -230,7 +223,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
         const t = byId.get(r.systemId)!;
         if (r.ok) {
           answered++;
-          await this.setPowerState(t.id, r.state, null);
+          await this.machines.setPowerState(t.id, r.state, null);
         } else {
           failed++;
           if (t.power_state !== 'error') {
@@ -244,7 +237,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
               action: 'power.poll',
             });
           }
-          await this.setPowerState(t.id, 'error', r.message);
+          await this.machines.setPowerState(t.id, 'error', r.message);
         }
       }
     }

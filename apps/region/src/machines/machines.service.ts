@@ -490,17 +490,11 @@ export class MachinesService {
     if (!target || target.power_type === 'manual' || target.power_type === '') return 'unknown';
     try {
       const r = await this.power.run(target, { kind: 'query' }, 55_000);
-      await this.ds.query('UPDATE machines SET power_state = $2, power_state_updated = now() WHERE id = $1 AND power_state IS DISTINCT FROM $2', [
-        rec.row.id,
-        r.state,
-      ]);
+      await this.repo.setPowerState(rec.row.id, r.state, null);
       return r.state;
     } catch (e) {
       const f = e as PowerFailure;
-      await this.ds.query(`UPDATE machines SET power_state = 'error', power_state_updated = now(), error_description = $2 WHERE id = $1`, [
-        rec.row.id,
-        f.message,
-      ]);
+      await this.repo.setPowerState(rec.row.id, 'error', f.message);
       await this.events.append({
         machineId: rec.row.id,
         systemId,
