@@ -323,6 +323,82 @@ describe('machines against a real region', () => {
     expect((await h.call(admin, 'GET', `${API}/machines/?op=is_registered&mac_address=${mac}`)).json()).toBe(true);
   });
 
+  it('completes a machine added with BMC credentials only when it enlists, matching by BMC address and then by MAC', async () => {
+    const bmcOnly = await h.call(admin, 'POST', `${API}/machines/`, {
+      architecture: 'amd64',
+      power_type: 'ipmi',
+      power_parameters_power_address: '10.44.0.7',
+      power_parameters_power_user: 'ADMIN',
+      power_parameters_power_pass: 'operator-pw',
+      commission: 'false',
+    });
+    expect(bmcOnly.status).toBe(200);
+    const sid = (bmcOnly.json() as Machine).system_id;
+    expect((bmcOnly.json() as { interface_set: unknown[] }).interface_set).toEqual([]);
+    const [m1, m2] = [nextMac(), nextMac()];
+    // What the MAAS enlistment runner sends once the BMC script configured a user of its own.
+    const enlist = await h.call(null, 'POST', `${API}/machines/`, {
+      architecture: 'amd64',
+      mac_addresses: `${m1},${m2}`,
+      power_type: 'ipmi',
+      power_parameters: JSON.stringify({ power_address: '10.44.0.7', power_user: 'maas', power_pass: 'script-pw', power_driver: 'LAN_2_0' }),
+    });
+    expect(enlist.status).toBe(200);
+    expect((enlist.json() as Machine).system_id).toBe(sid);
+    const after = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { interface_set: { mac_address: string }[]; boot_interface: { mac_address: string } };
+    expect(after.interface_set.map((i) => i.mac_address).sort()).toEqual([m1, m2].sort());
+    expect(after.boot_interface.mac_address).toBe(m1);
+    expect((await h.call(admin, 'GET', `${API}/machines/${sid}/?op=power_parameters`)).json()).toMatchObject({
+      power_address: '10.44.0.7',
+      power_user: 'maas',
+      power_pass: 'script-pw',
+    });
+    const [{ n }] = await h.ds.query(`SELECT count(*)::int AS n FROM machines m JOIN bmcs b ON b.id = m.bmc_id WHERE b.power_address = '10.44.0.7'`);
+    expect(n).toBe(1);
+    const events = (await h.call(admin, 'GET', `${API}/events/?op=query&id=${sid}`)).json() as { events: { type: string; description: string }[] };
+    expect(events.events.find((e) => e.type === 'Enlisted')?.description).toContain('matched by BMC ipmi 10.44.0.7');
+    expect(JSON.stringify(events)).not.toContain('script-pw');
+
+    // Enlisting again (a reboot in the enlistment environment) finds it by MAC and adds nothing.
+    const again = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: m2 });
+    expect((again.json() as Machine).system_id).toBe(sid);
+    expect(((await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { interface_set: unknown[] }).interface_set).toHaveLength(2);
+
+    // A machine past commissioning is not taken over: its MAC stays its own.
+    const ready = await readyMachine();
+    const readyMac = (ready.interface_set as { mac_address: string }[])[0].mac_address;
+    const stolen = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: readyMac });
+    expect(stolen.status).toBe(400);
+    expect(stolen.json()).toEqual({ mac_addresses: [`MAC address ${readyMac} already in use on ${ready.hostname}.`] });
+  });
+
+  it('tells the nodes of one chassis apart by node id when they enlist', async () => {
+    const ids: string[] = [];
+    for (const node of ['c1', 'c2']) {
+      const r = await h.call(admin, 'POST', `${API}/machines/`, {
+        architecture: 'amd64',
+        mac_addresses: nextMac(),
+        commission: 'false',
+        power_type: 'redfish',
+        power_parameters_power_address: 'https://10.44.1.1',
+        power_parameters_power_user: 'root',
+        power_parameters_power_pass: 'pw',
+        power_parameters_node_id: node,
+      });
+      ids.push((r.json() as Machine).system_id);
+    }
+    const mac = nextMac();
+    const r = await h.call(null, 'POST', `${API}/machines/`, {
+      architecture: 'amd64',
+      mac_addresses: mac,
+      power_type: 'redfish',
+      power_parameters: JSON.stringify({ power_address: 'https://10.44.1.1', power_user: 'root', power_pass: 'pw', node_id: 'c2' }),
+    });
+    expect((r.json() as Machine).system_id).toBe(ids[1]);
+    const macs = ((await h.call(admin, 'GET', `${API}/machines/${ids[1]}/`)).json() as { interface_set: { mac_address: string }[] }).interface_set;
+    expect(macs.map((i) => i.mac_address)).toContain(mac);
+  });
+
   it('accepts enlisted machines into commissioning and moves machines between zones', async () => {
     const enlisted = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: nextMac(), power_type: 'manual' });
     const sid = (enlisted.json() as Machine).system_id;

@@ -175,6 +175,18 @@ export class MachinesService {
     const checked = validatePowerParameters(type, powerParams, skip);
     if (!checked.ok) Object.assign(errors, checked.errors);
 
+    if (!user && !Object.keys(errors).length) {
+      // An enlisting machine that Kiln already knows (by a MAC, or by the BMC an operator
+      // registered it with) completes that record instead of becoming a second machine.
+      const reported = checked.ok ? checked.params : {};
+      const match = await this.findEnlistmentMatch(macs, type, reported);
+      if (match) {
+        await this.enlistInto(match, { macs, architecture, type, params: reported });
+        if (boolParam(p, 'commission', false)) await this.startCommissioning(match.systemId, null, [NodeStatus.NEW]);
+        return (await this.repo.findBySystemId(match.systemId))!;
+      }
+    }
+
     let hostname = p.get('hostname')?.split('.')[0];
     if (hostname !== undefined && hostname !== '' && !isValidHostname(hostname)) {
       errors.hostname = [`Invalid hostname: '${hostname}'.`];
@@ -236,24 +248,135 @@ export class MachinesService {
         em,
       );
     });
-    if (commission) {
-      try {
-        await this.lifecycle.apply(systemId, { type: 'commission' }, user);
-      } catch (e) {
-        // The machine exists; say why it did not start commissioning instead of failing the create.
-        const rec = await this.repo.findBySystemId(systemId);
-        await this.events.append({
-          machineId: rec!.row.id,
-          systemId,
-          hostname: hostname!,
-          type: 'Not commissioned',
-          level: 'WARNING',
-          description: `Commissioning did not start: ${(e as Error).message}`,
-          username: user?.username ?? '',
-        });
-      }
-    }
+    if (commission) await this.startCommissioning(systemId, user);
     return (await this.repo.findBySystemId(systemId))!;
+  }
+
+  /** Starts commissioning a machine just created or enlisted; a refusal becomes an event, not an error. */
+  private async startCommissioning(systemId: string, user: AuthUser | null, onlyFrom?: number[]): Promise<void> {
+    const rec = await this.repo.findBySystemId(systemId);
+    if (!rec || (onlyFrom && !onlyFrom.includes(rec.row.status))) return;
+    try {
+      await this.lifecycle.apply(systemId, { type: 'commission' }, user);
+    } catch (e) {
+      // The machine exists; say why it did not start commissioning instead of failing the request.
+      await this.events.append({
+        machineId: rec.row.id,
+        systemId,
+        hostname: rec.row.hostname,
+        type: 'Not commissioned',
+        level: 'WARNING',
+        description: `Commissioning did not start: ${(e as Error).message}`,
+        username: user?.username ?? '',
+      });
+    }
+  }
+
+  /**
+   * The machine an enlisting machine already is, as MAAS decides it: a New or Commissioning
+   * machine that has one of the reported MACs, or else one whose BMC has the reported power type
+   * and address (a machine an operator added with BMC credentials only, now PXE-booted by
+   * commissioning). Several candidates on one BMC (a chassis) are told apart by their node-scoped
+   * parameters; when that still leaves more than one, nothing is matched.
+   */
+  private async findEnlistmentMatch(
+    macs: string[],
+    type: string,
+    params: Record<string, string>,
+  ): Promise<{ systemId: string; by: string } | null> {
+    const statuses = [NodeStatus.NEW, NodeStatus.COMMISSIONING];
+    if (macs.length) {
+      const rows: { system_id: string; mac_address: string }[] = await this.ds.query(
+        `SELECT m.system_id, i.mac_address FROM machines m JOIN interfaces i ON i.machine_id = m.id
+          WHERE i.mac_address = ANY($1) AND m.status = ANY($2)`,
+        [macs, statuses],
+      );
+      const ids = new Set(rows.map((r) => r.system_id));
+      if (ids.size === 1) return { systemId: rows[0].system_id, by: `MAC ${rows[0].mac_address}` };
+      if (ids.size > 1) return null;
+    }
+    const address = (params.power_address ?? '').trim();
+    if (!type || !address) return null;
+    const rows: { system_id: string; node: Record<string, string> }[] = await this.ds.query(
+      `SELECT m.system_id, m.instance_power_parameters AS node FROM machines m JOIN bmcs b ON b.id = m.bmc_id
+        WHERE b.power_type = $1 AND lower(b.power_address) = lower($2) AND m.status = ANY($3)`,
+      [type, address, statuses],
+    );
+    const nodeScoped = this.nodeScopedParams(type, params);
+    const fits = rows.filter((r) => Object.entries(nodeScoped).every(([k, v]) => (r.node?.[k] ?? '') === v));
+    return fits.length === 1 ? { systemId: fits[0].system_id, by: `BMC ${type} ${address}` } : null;
+  }
+
+  /** Adds an enlisting machine's MACs, architecture and BMC report to the machine it matched. */
+  private async enlistInto(
+    match: { systemId: string; by: string },
+    report: { macs: string[]; architecture: string | null; type: string; params: Record<string, string> },
+  ): Promise<void> {
+    await this.ds.transaction(async (em) => {
+      const m = await this.repo.lockBySystemId(em, match.systemId);
+      if (!m || !([NodeStatus.NEW, NodeStatus.COMMISSIONING] as number[]).includes(m.status)) {
+        throw new ConflictError(`Machine ${match.systemId} changed state while enlisting; enlist again.`);
+      }
+      const owners: { mac_address: string; machine_id: number; hostname: string }[] = report.macs.length
+        ? await em.query(
+            `SELECT i.mac_address, i.machine_id, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id
+              WHERE i.mac_address = ANY($1)`,
+            [report.macs],
+          )
+        : [];
+      const foreign = owners.filter((o) => o.machine_id !== m.id);
+      if (foreign.length) {
+        throw new BadRequestError({ mac_addresses: foreign.map((o) => `MAC address ${o.mac_address} already in use on ${o.hostname}.`) });
+      }
+      const existing = await em.getRepository(InterfaceEntity).findBy({ machineId: m.id });
+      const added = report.macs.filter((mac) => !existing.some((e) => e.macAddress === mac));
+      const names = new Set(existing.map((e) => e.name));
+      let n = 0;
+      const nextName = () => {
+        while (names.has(`eth${n}`)) n++;
+        names.add(`eth${n}`);
+        return `eth${n}`;
+      };
+      const hasBoot = existing.some((e) => e.isBoot);
+      if (added.length) {
+        await this.repo.saveInterfaces(
+          em,
+          added.map((mac, i) => ({ machineId: m.id, name: nextName(), macAddress: mac, isBoot: !hasBoot && i === 0 })),
+        );
+      }
+      const notes: string[] = [added.length ? `added ${added.join(', ')}` : 'no new MAC'];
+      if (report.architecture && !m.architecture) {
+        m.architecture = report.architecture;
+        notes.push(`architecture ${report.architecture}`);
+      }
+      if (report.type && Object.keys(report.params).length) {
+        const current = m.bmcId ? await em.getRepository(BmcEntity).findOneBy({ id: m.bmcId }) : null;
+        if (!current || current.powerType === report.type) {
+          const merged = { ...(current ? this.openParams(current.powerParameters) : {}), ...m.instancePowerParameters, ...report.params };
+          const previous = m.bmcId;
+          m.bmcId = null;
+          await em.getRepository(MachineEntity).save(m);
+          m.bmcId = await this.saveBmc(em, report.type, merged, previous);
+          m.instancePowerParameters = this.nodeScopedParams(report.type, merged);
+          notes.push(`BMC credentials from the machine (${report.type} ${merged.power_address ?? ''})`);
+        } else {
+          notes.push(`kept power type '${current.powerType}' (the machine reported '${report.type}')`);
+        }
+      }
+      await em.getRepository(MachineEntity).save(m);
+      await this.events.append(
+        {
+          machineId: m.id,
+          systemId: m.systemId,
+          hostname: m.hostname,
+          type: 'Enlisted',
+          level: 'INFO',
+          description: `Enlisting machine matched by ${match.by}: ${notes.join('; ')}`,
+          username: '',
+        },
+        em,
+      );
+    });
   }
 
   async update(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
