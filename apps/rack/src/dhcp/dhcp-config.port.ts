@@ -49,6 +49,11 @@ export interface DhcpSubnetConfig {
    */
   serverAddress?: string;
   ranges: DhcpRange[];
+  /**
+   * The share of the VLAN's dynamic ranges a peer rack (primary/secondary) hands out: never
+   * allocated here, and requests for them are left to the peer instead of being refused.
+   */
+  peerRanges?: DhcpRange[];
   reservations?: DhcpReservation[];
   routers?: string[];
   dnsServers?: string[];
@@ -159,6 +164,16 @@ export function validateDhcpConfig(c: DhcpConfig): void {
         if (a <= y && b >= x) throw new TypeError(`dhcp config: ${where} ranges overlap at ${r.start}-${r.end}`);
       }
       spans.push([a, b]);
+    }
+    for (const r of s.peerRanges ?? []) {
+      const a = parseIp(r.start, `${where} peer range start`);
+      const b = parseIp(r.end, `${where} peer range end`);
+      if (b < a || !cidrContains(cidr, a) || !cidrContains(cidr, b)) {
+        throw new TypeError(`dhcp config: ${where} peer range ${r.start}-${r.end} is not a range inside ${cidr.text}`);
+      }
+      for (const [x, y] of spans) {
+        if (a <= y && b >= x) throw new TypeError(`dhcp config: ${where} peer range ${r.start}-${r.end} overlaps a range of ours`);
+      }
     }
     const macs = new Set<string>();
     const ips = new Set<number>();

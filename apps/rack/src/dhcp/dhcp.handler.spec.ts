@@ -105,6 +105,30 @@ describe('DhcpHandler', () => {
     expect(h.store.byMac('a', macOf(1))!.expiresAt).toBe(h.clock + 600_000);
   });
 
+  it('as one of two racks on a VLAN, hands out only its share and leaves the peer\'s clients to the peer', () => {
+    const [a] = LAB_CONFIG.subnets;
+    const halves = (lo: string, hi: string) => [{ start: lo, end: hi }];
+    const secondary = new HandlerHarness({
+      ...LAB_CONFIG,
+      subnets: [{ ...a, ranges: halves('10.1.1.150', '10.1.1.199'), peerRanges: halves('10.1.1.100', '10.1.1.149') }],
+    });
+    try {
+      const offer = secondary.handle(request(DISCOVER, macOf(1)));
+      expect(offer.reply!.packet.yiaddr).toBe('10.1.1.150');
+      // A DISCOVER asking for the peer's address still gets one of ours.
+      const asks = secondary.handle(request(DISCOVER, macOf(2), { options: { requestedIp: '10.1.1.120' } }));
+      expect(asks.reply!.packet.yiaddr).toBe('10.1.1.151');
+      // INIT-REBOOT / REBINDING with an address the peer gave: silence, not a NAK.
+      expect(secondary.handle(request(REQUEST, macOf(3), { options: { requestedIp: '10.1.1.120' } })).drop).toBe('peer-address');
+      expect(secondary.handle(request(REQUEST, macOf(3), { ciaddr: '10.1.1.121' })).drop).toBe('peer-address');
+      // Outside both shares it is wrong for everyone: NAK.
+      const outside = secondary.handle(request(REQUEST, macOf(3), { options: { requestedIp: '10.1.1.20' } }));
+      expect(outside.reply!.packet.options.messageType).toBe(NAK);
+    } finally {
+      secondary.close();
+    }
+  });
+
   it('withdraws its offer when the client selects another server', () => {
     const offer = h.handle(request(DISCOVER, macOf(1)));
     const ip = offer.reply!.packet.yiaddr;

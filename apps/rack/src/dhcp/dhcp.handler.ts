@@ -61,6 +61,8 @@ export type DropReason =
   | 'pool-exhausted'
   /** SELECTING a different server: our offer (if any) is withdrawn. */
   | 'other-server'
+  /** A REQUEST for an address in the peer rack's share of the ranges: the peer answers it. */
+  | 'peer-address'
   /** A REQUEST / DECLINE without the fields its state needs. */
   | 'bad-request'
   /** RELEASE / DECLINE for a lease we do not hold for that client. */
@@ -87,6 +89,8 @@ interface SubnetRuntime {
   bootEnabled: boolean;
   disabledArch: Set<number>;
   hostnames: Map<string, string>;
+  /** The peer rack's share of this subnet's ranges (primary/secondary racks on one VLAN). */
+  peerRanges: Array<{ start: number; end: number }>;
 }
 
 interface Runtime {
@@ -330,6 +334,11 @@ export class DhcpHandler {
     const reserved = this.store.reservationOf(subnet.id, p.key);
     if (reserved >= 0 && reserved !== ip) return this.nak(p.pkt, p.ingress, subnet, p.key, 'client has a reserved address');
     if (!this.store.availableFor(subnet.id, ip, p.key, now)) {
+      // RFC 2131 4.3.2: a server that has no record of the client's address stays silent. The
+      // peer rack handed it out and answers; a NAK here would take a good lease away.
+      if (subnet.peerRanges.some((r) => ip >= r.start && ip <= r.end) && this.store.byMac(subnet.id, p.key)?.ip !== ip) {
+        return drop('peer-address', subnet.id);
+      }
       return this.nak(p.pkt, p.ingress, subnet, p.key, 'address not available');
     }
     const hostname = subnet.hostnames.get(p.key);
@@ -559,5 +568,6 @@ function compileSubnet(config: DhcpConfig, s: DhcpSubnetConfig, ifaceAddress: Ma
     bootEnabled: s.boot?.enabled ?? true,
     disabledArch: new Set(s.boot?.disabledArchitectures ?? []),
     hostnames: new Map((s.reservations ?? []).filter((r) => r.hostname).map((r) => [r.mac, r.hostname as string])),
+    peerRanges: (s.peerRanges ?? []).map((r) => ({ start: parseIp(r.start, 'peer range'), end: parseIp(r.end, 'peer range') })),
   };
 }

@@ -44,7 +44,7 @@ export interface DhcpServerStats {
   batches: number;
 }
 
-const SILENT: ReadonlySet<DropReason> = new Set(['not-relayed', 'other-server']);
+const SILENT: ReadonlySet<DropReason> = new Set(['not-relayed', 'other-server', 'peer-address']);
 const REPLY_NAME: Record<number, 'offer' | 'ack' | 'nak'> = {
   [DhcpMessageType.OFFER]: 'offer',
   [DhcpMessageType.ACK]: 'ack',

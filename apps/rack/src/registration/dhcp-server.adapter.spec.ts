@@ -1,7 +1,7 @@
 import { DhcpSnapshot } from '@kiln/contracts';
 import { InMemoryDhcpConfigSource } from '../dhcp/dhcp-config.port';
 import type { RackEventsPublisher } from '../events/rack-events.publisher';
-import { leaseEventSink, toDhcpServerConfig, transferEvents } from './dhcp-server.adapter';
+import { leaseEventSink, shareOfRanges, toDhcpServerConfig, transferEvents } from './dhcp-server.adapter';
 
 const base = {
   gateway: '10.1.0.1',
@@ -47,6 +47,34 @@ describe('rack core to server adapters', () => {
       boot: { enabled: true, disabledArchitectures: [0] },
     });
     expect(config.subnets[1].interface).toBeUndefined();
+    expect(() => new InMemoryDhcpConfigSource(config)).not.toThrow();
+  });
+
+  it('splits each range between a primary and a secondary rack, telling each the peer\'s half', () => {
+    const ranges = [
+      { start: '10.1.0.100', end: '10.1.0.200' },
+      { start: '10.1.1.250', end: '10.1.2.4' },
+      { start: '10.1.3.9', end: '10.1.3.9' },
+    ];
+    expect(shareOfRanges(ranges, null)).toEqual({ ranges });
+    const primary = shareOfRanges(ranges, true);
+    const secondary = shareOfRanges(ranges, false);
+    expect(primary.ranges).toEqual([
+      { start: '10.1.0.100', end: '10.1.0.150' },
+      { start: '10.1.1.250', end: '10.1.1.255' },
+      { start: '10.1.3.9', end: '10.1.3.9' },
+    ]);
+    expect(secondary.ranges).toEqual([
+      { start: '10.1.0.151', end: '10.1.0.200' },
+      { start: '10.1.2.0', end: '10.1.2.4' },
+    ]);
+    expect(primary.peerRanges).toEqual(secondary.ranges);
+    expect(secondary.peerRanges).toEqual(primary.ranges);
+
+    const two = { ...snapshot, subnets: [{ ...snapshot.subnets[0], primary: false, peerRackId: 'rack-0' }] };
+    const config = toDhcpServerConfig(two, [{ name: 'eth1', mac: '52:54:00:aa:00:02', addresses: ['10.1.0.2/24'], vlan: null }]);
+    expect(config.subnets[0].ranges).toEqual([{ start: '10.1.0.151', end: '10.1.0.200' }]);
+    expect(config.subnets[0].peerRanges).toEqual([{ start: '10.1.0.100', end: '10.1.0.150' }]);
     expect(() => new InMemoryDhcpConfigSource(config)).not.toThrow();
   });
 

@@ -23,6 +23,37 @@ function inCidr(ip: string, cidr: string): boolean {
   return v >= start && v < start + size;
 }
 
+function intToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+type Range = { start: string; end: string };
+
+/**
+ * A VLAN served by a primary and a secondary rack: each dynamic range is split in two, the
+ * primary handing out the lower half and the secondary the upper, so the two never give one
+ * address to two machines, with no traffic between them (the split-scope arrangement of
+ * RFC 2131 servers sharing a link). Each rack is told the peer's half so that it leaves
+ * requests for those addresses to the peer instead of refusing them. `role` null: one rack
+ * serves the whole range.
+ */
+export function shareOfRanges(ranges: readonly Range[], role: boolean | null): { ranges: Range[]; peerRanges?: Range[] } {
+  if (role === null) return { ranges: ranges.map((r) => ({ start: r.start, end: r.end })) };
+  const mine: Range[] = [];
+  const peer: Range[] = [];
+  for (const r of ranges) {
+    const a = ipv4ToInt(r.start);
+    const b = ipv4ToInt(r.end);
+    const lowerEnd = a + Math.ceil((b - a + 1) / 2) - 1;
+    const lower = { start: intToIpv4(a), end: intToIpv4(lowerEnd) };
+    const upper = lowerEnd < b ? { start: intToIpv4(lowerEnd + 1), end: intToIpv4(b) } : null;
+    const [own, other] = role ? [lower, upper] : [upper, lower];
+    if (own) mine.push(own);
+    if (other) peer.push(other);
+  }
+  return { ranges: mine, peerRanges: peer };
+}
+
 const ARCH_CODES = new Map<string, number | null>(BOOT_ARCHITECTURES.map((a) => [a.name, a.code]));
 
 /**
@@ -42,7 +73,7 @@ export function toDhcpServerConfig(snapshot: DhcpSnapshot, interfaces: RackInter
       id: String(s.id),
       cidr: s.cidr,
       ...(iface ? { interface: iface.name } : {}),
-      ranges: s.ranges.map((r) => ({ start: r.start, end: r.end })),
+      ...shareOfRanges(s.ranges, s.peerRackId === null ? null : s.primary),
       reservations: s.reservations.map((r) => ({ mac: r.mac, ip: r.ip, ...(r.hostname ? { hostname: r.hostname } : {}) })),
       routers: s.gateway ? [s.gateway] : [],
       dnsServers: s.dnsServers,
