@@ -46,6 +46,11 @@ export class DhcpLab {
     await run(path.join(LAB, 'dhcp-lab-up.sh'), [this.prefix], { timeout: 30_000 });
   }
 
+  /** A second rack on segment A (namespace `srv2`, 10.77.1.2). */
+  async peer(): Promise<void> {
+    await run(path.join(LAB, 'dhcp-lab-peer.sh'), [this.prefix], { timeout: 30_000 });
+  }
+
   async host(name: string, segment: 'A' | 'B' | 'C', mac: string, dev = 'eth0'): Promise<void> {
     await run(path.join(LAB, 'dhcp-lab-host.sh'), [this.prefix, name, segment, mac, dev], { timeout: 30_000 });
   }
