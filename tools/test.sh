@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 . tools/services.sh
 
 # Real peers the tests drive: DHCP clients, the TFTP client, curl, OpenIPMI's simulator, ipmitool
-# and freeipmi, virsh (libvirt's test driver), QEMU with iPXE. (Benchmark peers, such as Kea,
-# atftpd and nginx, come from tools/bench/install-peers.sh.)
+# and freeipmi, virsh with a private libvirtd (tools/lab/libvirtd-up.sh), QEMU with iPXE, and the PXE lab's fixtures (radvd,
+# socat: tools/lab/ra-up.sh, ns-forward.sh). (Benchmark peers, such as Kea, atftpd and nginx,
+# come from tools/bench/install-peers.sh.)
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
-  openipmi ipmitool freeipmi-tools libvirt-clients qemu-system-x86 ipxe-qemu
+  openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat
 ensure_services
 ensure_postgres_test_access
 

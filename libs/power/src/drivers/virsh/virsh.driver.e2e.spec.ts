@@ -3,28 +3,18 @@
  * driver (`test:///...` URIs), which needs no daemon. Each virsh run opens a fresh test
  * connection, so state does not carry from one command to the next: this checks our commands,
  * their parsing and error handling against the real tool, not a power change across calls
- * (that needs a libvirtd; see the report). Skipped when virsh is not installed.
+ * (virsh.libvirtd.e2e.spec.ts does that against a real libvirtd). Needs libvirt-clients
+ * (tools/test.sh installs it).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PowerError } from '../../power.errors';
 import { VirshDriver } from './virsh.driver';
 
-const hasVirsh = (() => {
-  try {
-    execFileSync('virsh', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-const maybe = hasVirsh ? describe : describe.skip;
 const ctx = { timeoutMs: 10_000 };
 
-maybe('virsh driver against virsh with libvirt’s test driver', () => {
+describe('virsh driver against virsh with libvirt’s test driver', () => {
   const d = new VirshDriver();
   let dir: string;
   let uri: string;
