@@ -4,6 +4,7 @@ import { ApiTokenEntity } from './entities/api-token.entity';
 import { BlockDeviceEntity } from './entities/block-device.entity';
 import { BmcEntity } from './entities/bmc.entity';
 import { DomainEntity } from './entities/domain.entity';
+import { EffectOutboxEntity } from './entities/effect-outbox.entity';
 import { EventEntity } from './entities/event.entity';
 import { FabricEntity } from './entities/fabric.entity';
 import { IpRangeEntity } from './entities/ip-range.entity';
@@ -43,6 +44,7 @@ export const ENTITIES = [
   IpRangeEntity,
   StaticIpEntity,
   RackEventReceiptEntity,
+  EffectOutboxEntity,
 ];
 
 export interface DatabaseConfig {

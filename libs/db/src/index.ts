@@ -3,6 +3,7 @@ export * from './entities/api-token.entity';
 export * from './entities/block-device.entity';
 export * from './entities/bmc.entity';
 export * from './entities/domain.entity';
+export * from './entities/effect-outbox.entity';
 export * from './entities/event.entity';
 export * from './entities/fabric.entity';
 export * from './entities/interface.entity';

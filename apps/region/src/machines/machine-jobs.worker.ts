@@ -11,6 +11,9 @@ import { log, withLogContext } from '../logging/logger';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachinesRepository } from './machines.repository';
 
+/** Effects younger than this are still on their way through the normal enqueue after commit. */
+const OUTBOX_GRACE_MS = 5_000;
+
 type Handlers = { [K in JobName]: (data: JobPayloads[K], job: Job) => Promise<string> };
 
 /**
@@ -20,6 +23,7 @@ type Handlers = { [K in JobName]: (data: JobPayloads[K], job: Job) => Promise<st
 @Injectable()
 export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private worker: Worker | null = null;
+  private upkeep: NodeJS.Timeout | null = null;
   private readonly handlers: Handlers = {
     'deadline.sweep': () => this.sweep(),
     'machine.effect': (data, job) => this.effect(data, job.attemptsMade + 1, job.opts.attempts ?? 1),
@@ -52,21 +56,50 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     );
     this.worker.on('failed', (job, err) => log().warn({ jobId: job?.id, job: job?.name, err }, 'lifecycle job failed'));
     this.worker.on('error', (err) => log().error({ err }, 'lifecycle worker error'));
-    // Idempotent: every region upserts the same scheduler, so there is one sweep per interval.
-    await this.queue.upsertJobScheduler(
-      'deadline-sweep',
-      { every: this.config.lifecycle.sweepIntervalMs },
-      { name: 'deadline.sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
-    );
-    await this.queue.upsertJobScheduler(
-      'power-poll',
-      { every: this.config.power.pollIntervalMs },
-      { name: 'power.poll', data: {}, opts: { removeOnComplete: true, removeOnFail: 100, attempts: 1 } },
-    );
+    await this.ensureSchedulers(true);
+    await this.keepUp();
+    this.upkeep = setInterval(() => void this.keepUp(), this.config.lifecycle.sweepIntervalMs);
+    this.upkeep.unref();
   }
 
   async onApplicationShutdown() {
+    if (this.upkeep) clearInterval(this.upkeep);
     await this.worker?.close();
+  }
+
+  /**
+   * Idempotent: every region upserts the same schedulers, so there is one sweep per interval.
+   * Later calls only recreate a scheduler Redis no longer has (a Redis restarted without
+   * persistence forgets them), so the deadlines of record keep firing.
+   */
+  private async ensureSchedulers(upsert: boolean): Promise<void> {
+    const schedulers = [
+      {
+        id: 'deadline-sweep',
+        every: this.config.lifecycle.sweepIntervalMs,
+        template: { name: 'deadline.sweep', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+      },
+      {
+        id: 'power-poll',
+        every: this.config.power.pollIntervalMs,
+        template: { name: 'power.poll', data: {}, opts: { removeOnComplete: true, removeOnFail: 100, attempts: 1 } },
+      },
+    ];
+    for (const s of schedulers) {
+      if (!upsert && (await this.queue.getJobScheduler(s.id))) continue;
+      if (!upsert) log().warn({ scheduler: s.id }, 'job scheduler missing from Redis: recreating it');
+      await this.queue.upsertJobScheduler(s.id, { every: s.every }, s.template);
+    }
+  }
+
+  /** Periodic upkeep: schedulers present, effects left in the outbox queued. Never throws. */
+  async keepUp(): Promise<void> {
+    try {
+      await this.ensureSchedulers(false);
+      await this.lifecycle.relayOutbox(OUTBOX_GRACE_MS);
+    } catch (err) {
+      log().warn({ err }, 'lifecycle upkeep failed; retrying at the next interval');
+    }
   }
 
   /** Fails every machine whose deadline of record has passed. Safe to run from several regions at once. */

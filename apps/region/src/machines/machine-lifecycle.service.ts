@@ -21,16 +21,20 @@ const IN_TRANSACTION: ReadonlySet<Effect['kind']> = new Set([
   'setErrorDescription',
 ]);
 
+export type EffectJob = JobPayloads['machine.effect'] & { jobId: string };
+
 export interface TransitionResult {
   decision: Extract<Decision, { ok: true }> | null;
   machine: MachineEntity;
-  jobs: JobPayloads['machine.effect'][];
+  jobs: EffectJob[];
 }
 
 /**
  * Applies lifecycle decisions. Each transition is one transaction on a locked machine row that
  * writes the status, the deadline of record (status_expires) and an event; effects that reach
- * outside the database are queued as jobs after commit.
+ * outside the database are written to the effect outbox in that transaction and queued as jobs
+ * after commit. Whatever did not reach the queue (a region stopped in between, Redis away) is
+ * queued later by relayOutbox().
  */
 @Injectable()
 export class MachineLifecycleService {
@@ -85,6 +89,8 @@ export class MachineLifecycleService {
           m.ownerId = null;
           m.agentName = '';
           m.ownerData = {};
+          // Special filesystems mounted while the machine was owned belong to that allocation.
+          m.specialFilesystems = (m.specialFilesystems ?? []).filter((f) => !f.acquired);
           break;
         case 'clearDeployment':
           m.osystem = '';
@@ -130,22 +136,57 @@ export class MachineLifecycleService {
       { systemId: m.systemId, hostname: m.hostname, from: d.from, to: d.to, via: d.via, event: event.type },
       `machine ${d.event.type}: ${d.event.description}`,
     );
-    const jobs = d.effects
+    const jobs: EffectJob[] = d.effects
       .filter((e) => !IN_TRANSACTION.has(e.kind))
-      .map((effect) => ({ systemId: m.systemId, version: saved.version, status: d.to, effect, actor: actor?.username ?? null }));
+      .map((effect, i) => ({
+        // Same transition, same job id: a repeated enqueue collapses into one job.
+        jobId: `effect-${m.systemId}-${saved.version}-${i}`,
+        systemId: m.systemId,
+        version: saved.version,
+        status: d.to,
+        effect,
+        actor: actor?.username ?? null,
+      }));
+    for (const j of jobs) {
+      await em.query('INSERT INTO effect_outbox (job_id, system_id, payload) VALUES ($1, $2, $3)', [j.jobId, j.systemId, JSON.stringify(j)]);
+    }
     return { decision: d, machine: saved, jobs };
   }
 
-  async enqueue(jobs: JobPayloads['machine.effect'][]): Promise<void> {
-    for (const [i, job] of jobs.entries()) {
+  /** Queues the effects of committed transitions and clears them from the outbox. */
+  async enqueue(jobs: EffectJob[]): Promise<void> {
+    for (const { jobId, ...job } of jobs) {
       try {
-        // Same transition, same job id: a retried enqueue collapses into one job.
-        await this.queue.add('machine.effect', job, { jobId: `effect-${job.systemId}-${job.version}-${i}` });
+        await this.queue.add('machine.effect', job, { jobId });
+        await this.ds.query('DELETE FROM effect_outbox WHERE job_id = $1', [jobId]);
       } catch (err) {
-        // The transition is recorded; the deadline of record still fails the machine if nothing happens.
-        log().error({ err, systemId: job.systemId, effect: job.effect.kind }, 'could not queue a lifecycle effect');
+        // Recorded in the outbox: relayOutbox() queues it once Redis answers again.
+        log().error({ err, systemId: job.systemId, effect: job.effect.kind }, 'could not queue a lifecycle effect; it stays in the outbox');
       }
     }
+  }
+
+  /**
+   * Queues outbox effects older than `minAgeMs` (younger ones are still on their way through
+   * enqueue()). Safe from several regions at once: rows are taken with SKIP LOCKED, and the job
+   * id makes a second enqueue of the same effect a no-op. Returns how many were queued.
+   */
+  async relayOutbox(minAgeMs: number, limit = 500): Promise<number> {
+    return this.ds.transaction(async (em) => {
+      const rows: { job_id: string; payload: EffectJob }[] = await em.query(
+        `SELECT job_id, payload FROM effect_outbox WHERE created < now() - make_interval(secs => $1::float8 / 1000)
+          ORDER BY created LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [minAgeMs, limit],
+      );
+      for (const { job_id, payload } of rows) {
+        const { jobId: _ignored, ...job } = payload;
+        void _ignored;
+        await this.queue.add('machine.effect', job, { jobId: job_id });
+        log().warn({ systemId: job.systemId, effect: job.effect.kind, jobId: job_id }, 'queued a lifecycle effect left in the outbox');
+      }
+      if (rows.length) await em.query('DELETE FROM effect_outbox WHERE job_id = ANY($1)', [rows.map((r) => r.job_id)]);
+      return rows.length;
+    });
   }
 
   private async view(em: EntityManager, m: MachineEntity): Promise<MachineView> {

@@ -36,6 +36,17 @@ const record: fc.Arbitrary<MachineRecord> = fc.record({
     bios_boot_method: maybe(text),
     status_message: maybe(text),
     status_action: maybe(text),
+    storage_layout: fc.constant(null),
+    special_filesystems: fc.array(
+      fc.record({
+        fstype: fc.constantFrom('tmpfs' as const, 'ramfs' as const),
+        mount_point: text,
+        mount_options: text,
+        uuid: text,
+        acquired: fc.boolean(),
+      }),
+      { maxLength: 2 },
+    ),
     version: fc.nat(),
     owner_id: maybe(fc.nat()),
     owner: maybe(text),

@@ -1,4 +1,5 @@
 import { NodeStatus, statusName } from '@kiln/lifecycle';
+import { specialFilesystemsJson } from './machine.serializer';
 import { BlockDeviceRow, InterfaceRow, MachineRecord } from './machines.repository';
 
 /**
@@ -83,6 +84,7 @@ export function writeMachineJson(rec: MachineRecord): string {
     STATUS_NAMES.set(r.status, name);
   }
   const ownerData = JSON.stringify(r.owner_data ?? {});
+  const specials = r.special_filesystems?.length ? JSON.stringify(specialFilesystemsJson(r)) : '[]';
   const ips = rec.interfaces.filter((i) => i.ip_address).map((i) => i.ip_address as string);
   let cores = '[';
   for (let c = 0; c < r.cpu_count; c++) cores += c === 0 ? '0' : `,${c}`;
@@ -111,7 +113,7 @@ export function writeMachineJson(rec: MachineRecord): string {
     },` +
     `"disable_ipv4":false,"constraints_by_type":null,"boot_disk":${bootDisk},"blockdevice_set":[${disks.join(',')}],` +
     `"physicalblockdevice_set":[${physical.join(',')}],"virtualblockdevice_set":[${virtual.join(',')}],` +
-    `"special_filesystems":[],"node_type":0,"node_type_name":"Machine","parent":null,` +
+    `"special_filesystems":${specials},"node_type":0,"node_type_name":"Machine","parent":null,` +
     `"default_gateways":{"ipv4":{"gateway_ip":null,"link_id":null},"ipv6":{"gateway_ip":null,"link_id":null}},` +
     `"current_commissioning_result_id":null,"current_testing_result_id":null,"current_installation_result_id":null,` +
     `${TESTS},"hardware_info":${HARDWARE_INFO},` +

@@ -82,6 +82,17 @@ export function blockDeviceJson(systemId: string, b: BlockDeviceRow) {
   };
 }
 
+/** special_filesystems: the machine's tmpfs/ramfs mounts (mount_special), as MAAS shows its special filesystems. */
+export function specialFilesystemsJson(r: MachineRow) {
+  return (r.special_filesystems ?? []).map((f) => ({
+    fstype: f.fstype,
+    label: null,
+    uuid: f.uuid,
+    mount_point: f.mount_point,
+    mount_options: f.mount_options,
+  }));
+}
+
 export function zoneJson(z: { id: number; name: string; description: string }) {
   return { id: z.id, name: z.name, description: z.description, resource_uri: `${API}/zones/${encodeURIComponent(z.name)}/` };
 }
@@ -164,7 +175,7 @@ export function machineJson(rec: MachineRecord, extra: Record<string, unknown> =
     blockdevice_set: disks,
     physicalblockdevice_set: physical,
     virtualblockdevice_set: disks.filter((d) => d.type === 'virtual'),
-    special_filesystems: [],
+    special_filesystems: specialFilesystemsJson(r),
     node_type: 0,
     node_type_name: 'Machine',
     parent: null,

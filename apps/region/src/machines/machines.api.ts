@@ -6,6 +6,7 @@ import { BadRequestError, ForbiddenError } from '../api/http/http.errors';
 import { normalizeMac } from '../api/http/mac';
 import { parseBool } from '../api/http/params';
 import { writeMachineJson } from './machine.json-writer';
+import { MachineConfigService } from './machine-config.service';
 import { machineJson, anonymousMachineJson } from './machine.serializer';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { MachinesService } from './machines.service';
@@ -54,6 +55,7 @@ export class MachinesApi implements OnModuleInit {
     private readonly registry: ApiRegistry,
     private readonly machines: MachinesService,
     private readonly repo: MachinesRepository,
+    private readonly config: MachineConfigService,
   ) {}
 
   onModuleInit() {
@@ -417,6 +419,111 @@ export class MachinesApi implements OnModuleInit {
               title: 'Deprecated, use set-workload-annotations.',
               params: [{ name: 'key', doc: 'key can be any string value.' }],
               run: async (r) => json(await this.machines.setOwnerData(sid(r), r.params, r.user!)),
+            },
+            {
+              name: 'set_storage_layout',
+              op: 'set_storage_layout',
+              method: 'POST',
+              title: 'Change storage layout',
+              description:
+                "Changes the storage layout on machine with the given system_id. This operation can only be performed on a machine with a status of 'Ready'. It replaces the current storage layout and any extra configuration.",
+              permission: 'admin',
+              params: [
+                { name: 'storage_layout', required: true, doc: 'Storage layout for the machine: flat, lvm, bcache, vmfs6, vmfs7, custom or blank.' },
+                { name: 'boot_size', doc: 'Size of the boot partition (e.g. 512M, 1G).' },
+                { name: 'root_size', doc: 'Size of the root partition (e.g. 24G).' },
+                { name: 'root_device', doc: 'Physical block device to place the root partition (its id; Kiln also takes its name).' },
+                { name: 'vg_name', doc: 'LVM only. Name of created volume group.' },
+                { name: 'lv_name', doc: 'LVM only. Name of created logical volume.' },
+                { name: 'lv_size', doc: 'LVM only. Size of created logical volume.' },
+                { name: 'cache_device', doc: 'Bcache only. Physical block device to use as the cache device.' },
+                { name: 'cache_mode', doc: 'Bcache only. Cache mode for bcache device: writeback, writethrough, writearound.' },
+                { name: 'cache_size', doc: 'Bcache only. Size of the cache partition to create on the cache device (e.g. 48G).' },
+                { name: 'cache_no_part', type: 'Boolean', doc: "Bcache only. Don't create a partition on the cache device. Use the entire disk as the cache device." },
+              ],
+              run: async (r) => json(await this.config.setStorageLayout(sid(r), r.params, r.user!)),
+            },
+            {
+              name: 'mount_special',
+              op: 'mount_special',
+              method: 'POST',
+              title: 'Mount a special-purpose filesystem',
+              description: 'Mount a special-purpose filesystem, like tmpfs on a machine with the given system_id.',
+              params: [
+                { name: 'fstype', required: true, doc: 'The filesystem type. This must be a filesystem that does not require a block special device.' },
+                { name: 'mount_point', required: true, doc: 'Path on the filesystem to mount.' },
+                { name: 'mount_options', doc: 'Options to pass to mount(8) (mount_option is accepted too).' },
+              ],
+              run: async (r) => json(await this.config.mountSpecial(sid(r), r.params, r.user!)),
+            },
+            {
+              name: 'unmount_special',
+              op: 'unmount_special',
+              method: 'POST',
+              title: 'Unmount a special-purpose filesystem',
+              description: 'Unmount a special-purpose filesystem, like tmpfs, on a machine with the given system_id.',
+              params: [{ name: 'mount_point', required: true, doc: 'Path on the filesystem to unmount.' }],
+              run: async (r) => json(await this.config.unmountSpecial(sid(r), r.params, r.user!)),
+            },
+            {
+              name: 'clear_default_gateways',
+              op: 'clear_default_gateways',
+              method: 'POST',
+              title: 'Clear set default gateways',
+              description: 'Clear any set default gateways on a machine with the given system_id.',
+              permission: 'admin',
+              run: async (r) => json(await this.config.clearDefaultGateways(sid(r), r.user!)),
+            },
+            {
+              name: 'get_curtin_config',
+              op: 'get_curtin_config',
+              method: 'GET',
+              title: 'Get curtin configuration',
+              description: 'Return the rendered curtin configuration for the machine.',
+              run: async (r) => this.config.curtinConfig(sid(r), r.user!),
+            },
+            {
+              name: 'restore_networking_configuration',
+              op: 'restore_networking_configuration',
+              method: 'POST',
+              title: 'Restore networking options',
+              description: 'Restores networking options to their initial state on a machine with the given system_id.',
+              permission: 'admin',
+              run: async (r) => json(await this.config.restoreNetworking(sid(r), r.user!)),
+            },
+            {
+              name: 'restore_storage_configuration',
+              op: 'restore_storage_configuration',
+              method: 'POST',
+              title: 'Restore storage configuration',
+              description: 'Restores storage configuration options to their initial state on a machine with the given system_id.',
+              permission: 'admin',
+              run: async (r) => json(await this.config.restoreStorage(sid(r), r.user!)),
+            },
+            {
+              name: 'restore_default_configuration',
+              op: 'restore_default_configuration',
+              method: 'POST',
+              title: 'Restore default configuration',
+              description: 'Restores the default configuration options on a machine with the given system_id.',
+              permission: 'admin',
+              run: async (r) => json(await this.config.restoreDefault(sid(r), r.user!)),
+            },
+            {
+              name: 'details',
+              op: 'details',
+              method: 'GET',
+              title: 'Get system details',
+              description: 'Returns system details -- for example, LLDP and lshw XML dumps -- as a BSON document {detail_type: bytes}.',
+              run: async (r) => this.config.details(sid(r), r.user!),
+            },
+            {
+              name: 'get_token',
+              op: 'get_token',
+              method: 'GET',
+              title: 'Get a machine token',
+              permission: 'admin',
+              run: async (r) => this.config.token(sid(r), r.user!),
             },
           ],
         },

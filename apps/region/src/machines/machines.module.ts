@@ -10,6 +10,7 @@ import { RacksApi } from '../racks/racks.api';
 import { MachineJobsWorker } from './machine-jobs.worker';
 import { MachineJsonCache } from './machine-json.cache';
 import { MachineJsonWarmer } from './machine-json.warmer';
+import { MachineConfigService } from './machine-config.service';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachinesApi } from './machines.api';
 import { MachinesRepository } from './machines.repository';
@@ -25,6 +26,7 @@ import { MachinesService } from './machines.service';
     EventsRepository,
     MachineLifecycleService,
     MachinesService,
+    MachineConfigService,
     MachineJobsWorker,
     MachinesApi,
     EventsApi,

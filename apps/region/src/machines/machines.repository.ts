@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { BlockDeviceEntity, InterfaceEntity, MachineEntity } from '@kiln/db';
+import { BlockDeviceEntity, InterfaceEntity, MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
 import { SqlWhere } from './machine.filters';
 
 /** One machine as the API shows it: the row plus what it joins. */
@@ -33,6 +33,8 @@ export interface MachineRow {
   bios_boot_method: string | null;
   status_message: string | null;
   status_action: string | null;
+  storage_layout: MachineStorageLayout | null;
+  special_filesystems: SpecialFilesystem[];
   version: number;
   owner_id: number | null;
   owner: string | null;
@@ -97,7 +99,8 @@ const SELECT_MACHINES = `
          m.osystem, m.distro_series, m.cpu_count, m.cpu_speed, m.memory, m.swap_size, m.status,
          m.previous_status, m.status_expires, m.locked, m.power_state, m.agent_name, m.owner_data,
          m.error_description, m.netboot, m.enlisting, m.ephemeral_deploy, m.hardware_uuid,
-         m.bios_boot_method, m.status_message, m.status_action, m.version, m.owner_id,
+         m.bios_boot_method, m.status_message, m.status_action, m.storage_layout, m.special_filesystems,
+         m.version, m.owner_id,
          u.username AS owner,
          m.domain_id, d.name AS domain_name, d.authoritative AS domain_authoritative, d.ttl AS domain_ttl,
          d.is_default AS domain_is_default,

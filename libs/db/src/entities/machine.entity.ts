@@ -5,6 +5,42 @@ import { ZoneEntity } from './zone.entity';
 import { UserEntity } from './user.entity';
 import { DomainEntity } from './domain.entity';
 
+/** The storage layouts of MAAS's set_storage_layout that Kiln can store (custom needs commissioning data). */
+export type StorageLayoutName = 'flat' | 'lvm' | 'bcache' | 'vmfs6' | 'vmfs7' | 'blank';
+
+/**
+ * A storage layout chosen with set_storage_layout, validated against the machine's block devices
+ * and kept until deployment renders it (Kiln does not model partitions). Sizes are bytes,
+ * devices are block device ids; null means the layout's default. Keys are MAAS's parameter names.
+ */
+export interface MachineStorageLayout {
+  layout: StorageLayoutName;
+  boot_size: number | null;
+  root_device: number | null;
+  root_size: number | null;
+  /** lvm only */
+  vg_name?: string | null;
+  lv_name?: string | null;
+  lv_size?: number | null;
+  /** bcache only */
+  cache_device?: number | null;
+  cache_mode?: 'writeback' | 'writethrough' | 'writearound' | null;
+  cache_size?: number | null;
+  cache_no_part?: boolean;
+}
+
+/**
+ * A filesystem that needs no block device (mount_special). `acquired` mounts were made while the
+ * machine had an owner; they belong to that allocation and go when it is released.
+ */
+export interface SpecialFilesystem {
+  fstype: 'tmpfs' | 'ramfs';
+  mount_point: string;
+  mount_options: string;
+  uuid: string;
+  acquired: boolean;
+}
+
 @Entity('machines')
 export class MachineEntity {
   @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
@@ -50,6 +86,9 @@ export class MachineEntity {
   @Column({ name: 'hardware_uuid', type: 'varchar', length: 36, nullable: true }) hardwareUuid!: string | null;
   @Column({ name: 'bios_boot_method', type: 'varchar', length: 31, nullable: true }) biosBootMethod!: string | null;
   @Column({ name: 'user_data', type: 'bytea', nullable: true }) userData!: Buffer | null;
+  /** Chosen with set_storage_layout; null is the default layout (flat). */
+  @Column({ name: 'storage_layout', type: 'jsonb', nullable: true }) storageLayout!: MachineStorageLayout | null;
+  @Column({ name: 'special_filesystems', type: 'jsonb', default: () => "'[]'" }) specialFilesystems!: SpecialFilesystem[];
   /** Latest event, kept on the row so that listing machines needs no join on events. */
   @Column({ name: 'status_message', type: 'text', nullable: true }) statusMessage!: string | null;
   @Column({ name: 'status_action', type: 'text', nullable: true }) statusAction!: string | null;

@@ -3,6 +3,8 @@ import { InitialSchema1795615956381 } from './1795615956381-InitialSchema';
 import { SeedDefaults1795616000000 } from './1795616000000-SeedDefaults';
 import { AddMachineRenderRevision1795620000000 } from './1795620000000-AddMachineRenderRevision';
 import { AddNetworking1795630000000 } from './1795630000000-AddNetworking';
+import { AddMachineStorageConfig1795640000000 } from './1795640000000-AddMachineStorageConfig';
+import { AddEffectOutbox1795650000000 } from './1795650000000-AddEffectOutbox';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -10,4 +12,6 @@ export const MIGRATIONS: Function[] = [
   SeedDefaults1795616000000,
   AddMachineRenderRevision1795620000000,
   AddNetworking1795630000000,
+  AddMachineStorageConfig1795640000000,
+  AddEffectOutbox1795650000000,
 ];

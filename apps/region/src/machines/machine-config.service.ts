@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
+import { NodeStatus } from '@kiln/lifecycle';
+import { ApiResponse, type AuthUser } from '../api/api.types';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
+import type { RequestParams } from '../api/http/params';
+import { EventsRepository } from '../events/events.repository';
+import { encodeBson } from './bson.encoder';
+import { type CurtinMachine, curtinConfigYaml } from './curtin-config.renderer';
+import { type MachineRecord, MachinesRepository } from './machines.repository';
+import { MachinesService } from './machines.service';
+import { type LayoutDevice, validateStorageLayout } from './storage-layout.validator';
+
+const SPECIAL_FSTYPES: readonly SpecialFilesystem['fstype'][] = ['tmpfs', 'ramfs'];
+const MAX_PATH = 4095;
+
+/** What a change wrote, for the machine's event log (null: nothing to log). */
+type ChangeEvent = { type: string; description: string } | null;
+
+/**
+ * A machine's deployment configuration that is not its lifecycle: storage layout, special
+ * filesystems, the restore_* operations, and what deployment renders from them (curtin config),
+ * plus the read-only details/get_token. Preconditions, status codes and bodies are MAAS's
+ * (machines.py MachineHandler); each change is one transaction on the locked machine row with
+ * an event saying what changed.
+ */
+@Injectable()
+export class MachineConfigService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly repo: MachinesRepository,
+    private readonly events: EventsRepository,
+    private readonly machines: MachinesService,
+  ) {}
+
+  // ---- storage ------------------------------------------------------------------------------
+
+  async setStorageLayout(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
+    return this.change(systemId, user, 'admin', async (m, rec) => {
+      if (m.status !== NodeStatus.READY) throw new ConflictError('Cannot change the storage layout on a machine that is not Ready.');
+      const physical = rec.blockDevices.filter((b) => b.type === 'physical');
+      const devices: LayoutDevice[] = physical.map((b) => ({ id: b.id, name: b.name, size: Number(b.size), tags: b.tags ?? [] }));
+      const bootRow = physical.find((b) => b.is_boot) ?? physical[0];
+      const bootDisk = bootRow ? devices.find((d) => d.id === bootRow.id)! : null;
+      const layout = validateStorageLayout((name) => p.get(name), devices, bootDisk);
+      m.storageLayout = layout;
+      return { type: 'Storage layout set', description: `Storage layout set to ${describeLayout(layout, devices)} by ${user.username}` };
+    });
+  }
+
+  async mountSpecial(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
+    return this.change(systemId, user, 'edit', async (m) => {
+      if (m.status !== NodeStatus.READY && m.status !== NodeStatus.ALLOCATED) {
+        throw new ConflictError('Cannot mount the filesystem because the machine is not Ready or Allocated.');
+      }
+      const errors: Record<string, string[]> = {};
+      const fstype = p.get('fstype')?.trim() ?? '';
+      if (fstype === '') errors.fstype = ['This field is required.'];
+      else if (!(SPECIAL_FSTYPES as readonly string[]).includes(fstype)) {
+        errors.fstype = [`Select a valid choice. ${fstype} is not one of the available choices.`];
+      }
+      const mountPoint = absolutePath(p.get('mount_point'), errors);
+      // MAAS documents mount_option and reads mount_options; both are taken.
+      const options = (p.get('mount_options') ?? p.get('mount_option') ?? '').trim();
+      const mounts = m.specialFilesystems ?? [];
+      if (mountPoint !== null && mounts.some((f) => f.mount_point === mountPoint)) {
+        // MAAS would store a second filesystem there (and fail to unmount either); Kiln refuses.
+        errors.mount_point = ['A special filesystem is already mounted at this path.'];
+      }
+      if (Object.keys(errors).length) throw new BadRequestError(errors);
+      m.specialFilesystems = [
+        ...mounts,
+        {
+          fstype: fstype as SpecialFilesystem['fstype'],
+          mount_point: mountPoint!,
+          mount_options: options,
+          uuid: randomUUID(),
+          acquired: m.ownerId !== null,
+        },
+      ];
+      return {
+        type: 'Filesystem mounted',
+        description: `${fstype} mounted at ${mountPoint}${options ? ` (${options})` : ''} by ${user.username}`,
+      };
+    });
+  }
+
+  async unmountSpecial(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
+    return this.change(systemId, user, 'edit', async (m) => {
+      if (m.status !== NodeStatus.READY && m.status !== NodeStatus.ALLOCATED) {
+        throw new ConflictError('Cannot unmount the filesystem because the machine is not Ready or Allocated.');
+      }
+      const errors: Record<string, string[]> = {};
+      const mountPoint = absolutePath(p.get('mount_point'), errors);
+      const mounts = m.specialFilesystems ?? [];
+      const found = mounts.find((f) => f.mount_point === mountPoint);
+      if (mountPoint !== null && !found) errors.mount_point = ['No special filesystem is mounted at this path.'];
+      if (Object.keys(errors).length) throw new BadRequestError(errors);
+      m.specialFilesystems = mounts.filter((f) => f !== found);
+      return { type: 'Filesystem unmounted', description: `${found!.fstype} unmounted from ${mountPoint} by ${user.username}` };
+    });
+  }
+
+  // ---- restore ------------------------------------------------------------------------------
+
+  async restoreStorage(systemId: string, user: AuthUser): Promise<MachineRecord> {
+    return this.change(systemId, user, 'admin', async (m) => {
+      this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore storage configuration.');
+      return { type: 'Storage configuration restored', description: `${this.resetStorage(m)} by ${user.username}` };
+    });
+  }
+
+  async restoreNetworking(systemId: string, user: AuthUser): Promise<MachineRecord> {
+    return this.change(systemId, user, 'admin', async (m) => {
+      this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore networking configuration');
+      return { type: 'Networking configuration restored', description: `${NETWORKING_RESTORED} (by ${user.username})` };
+    });
+  }
+
+  async restoreDefault(systemId: string, user: AuthUser): Promise<MachineRecord> {
+    return this.change(systemId, user, 'admin', async (m) => {
+      this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore default networking and storage configuration.');
+      return {
+        type: 'Default configuration restored',
+        description: `${this.resetStorage(m)}; ${NETWORKING_RESTORED.charAt(0).toLowerCase()}${NETWORKING_RESTORED.slice(1)} (by ${user.username})`,
+      };
+    });
+  }
+
+  /** MAAS forgets a chosen default gateway link; Kiln never records one, so there is nothing to clear. */
+  async clearDefaultGateways(systemId: string, user: AuthUser): Promise<MachineRecord> {
+    return this.change(systemId, user, 'admin', async () => null);
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  /** The curtin configuration deployment uses, as YAML text. */
+  async curtinConfig(systemId: string, user: AuthUser): Promise<ApiResponse> {
+    const rec = await this.machines.get(systemId, user);
+    const r = rec.row;
+    if (!([NodeStatus.DEPLOYING, NodeStatus.DEPLOYED, NodeStatus.FAILED_DEPLOYMENT] as number[]).includes(r.status)) {
+      throw new BadRequestError(`Machine ${r.hostname} is not in a deployment state.`);
+    }
+    return ApiResponse.text(200, curtinConfigYaml(curtinMachine(rec)));
+  }
+
+  /** Commissioning output (lshw XML, LLDP data) as BSON; Kiln collects none yet, so both are null. */
+  async details(systemId: string, user: AuthUser): Promise<ApiResponse> {
+    await this.machines.get(systemId, user);
+    return new ApiResponse(200, encodeBson({ lshw: null, lldp: null }), 'application/bson');
+  }
+
+  /** The machine's metadata token; Kiln issues none to machines yet, and MAAS answers null for a machine without one. */
+  async token(systemId: string, user: AuthUser): Promise<null> {
+    await this.machines.get(systemId, user);
+    return null;
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private requireRestorable(m: MachineEntity, message: string): void {
+    if (m.status !== NodeStatus.READY && m.status !== NodeStatus.FAILED_TESTING) throw new ConflictError(message);
+  }
+
+  /** Back to the default layout with no special filesystems; says what was dropped. */
+  private resetStorage(m: MachineEntity): string {
+    const dropped: string[] = [];
+    if (m.storageLayout) dropped.push(`the '${m.storageLayout.layout}' layout`);
+    const mounts = m.specialFilesystems ?? [];
+    if (mounts.length) dropped.push(`${mounts.length} special filesystem${mounts.length === 1 ? '' : 's'} (${mounts.map((f) => f.mount_point).join(', ')})`);
+    m.storageLayout = null;
+    m.specialFilesystems = [];
+    return `Storage configuration restored to the default flat layout${dropped.length ? `, dropping ${dropped.join(' and ')}` : ' (nothing had been changed)'}`;
+  }
+
+  /**
+   * One change on the locked machine row: 404 when it does not exist, 403 for a caller without
+   * edit rights (another user's machine) or on a locked machine, as MAAS's permission checks do
+   * before any state check. Saves the row and the event together.
+   */
+  private async change(
+    systemId: string,
+    user: AuthUser,
+    permission: 'edit' | 'admin',
+    fn: (m: MachineEntity, rec: MachineRecord, em: EntityManager) => Promise<ChangeEvent>,
+  ): Promise<MachineRecord> {
+    await this.ds.transaction(async (em) => {
+      const m = await this.repo.lockBySystemId(em, systemId);
+      if (!m) throw new NotFoundError('No Machine matches the given query.');
+      if (permission === 'edit' && !user.isAdmin && m.ownerId !== null && m.ownerId !== user.id) {
+        throw new ForbiddenError('You do not have permission to change this machine.');
+      }
+      if (m.locked) throw new ForbiddenError(`Machine ${m.hostname} is locked.`);
+      const rec = (await this.repo.findBySystemId(systemId, em))!;
+      const event = await fn(m, rec, em);
+      if (!event) return;
+      await em.getRepository(MachineEntity).save(m);
+      await this.events.append(
+        {
+          machineId: m.id,
+          systemId: m.systemId,
+          hostname: m.hostname,
+          type: event.type,
+          level: 'DEBUG',
+          description: event.description,
+          username: user.username,
+        },
+        em,
+      );
+    });
+    return (await this.repo.findBySystemId(systemId))!;
+  }
+}
+
+const NETWORKING_RESTORED =
+  'Networking configuration left as discovered: Kiln keeps no interface configuration beyond discovery (interfaces, MACs, leased addresses), so there was nothing to restore';
+
+/** MAAS's AbsolutePathField: required, absolute, at most 4095 characters. */
+function absolutePath(raw: string | undefined, errors: Record<string, string[]>): string | null {
+  const v = raw?.trim() ?? '';
+  if (v === '') errors.mount_point = ['This field is required.'];
+  else if (v.length > MAX_PATH) errors.mount_point = [`Ensure this value has at most ${MAX_PATH} characters (it has ${v.length}).`];
+  else if (!v.startsWith('/')) errors.mount_point = ['Enter a valid value.'];
+  else return v;
+  return null;
+}
+
+/** 'lvm (root_device=sdb, vg_name=vg0)': the layout and the options that were given. */
+function describeLayout(l: MachineStorageLayout, devices: readonly LayoutDevice[]): string {
+  const name = (id: number | null | undefined) => devices.find((d) => d.id === id)?.name ?? String(id);
+  const opts: string[] = [];
+  for (const [k, v] of Object.entries(l)) {
+    if (k === 'layout' || v === null || v === undefined || v === false) continue;
+    opts.push(`${k}=${k === 'root_device' || k === 'cache_device' ? name(v as number) : String(v)}`);
+  }
+  return `'${l.layout}'${opts.length ? ` (${opts.join(', ')})` : ''}`;
+}
+
+function curtinMachine(rec: MachineRecord): CurtinMachine {
+  const r = rec.row;
+  return {
+    hostname: r.hostname,
+    osystem: r.osystem,
+    distroSeries: r.distro_series,
+    architecture: r.architecture,
+    hweKernel: r.hwe_kernel,
+    biosBootMethod: r.bios_boot_method,
+    swapSize: r.swap_size === null ? null : Number(r.swap_size),
+    interfaces: rec.interfaces.map((i) => ({
+      name: i.name,
+      type: i.type,
+      macAddress: i.mac_address,
+      mtu: i.mtu,
+      enabled: i.enabled,
+      isBoot: i.is_boot,
+    })),
+    disks: rec.blockDevices.map((b) => ({
+      id: b.id,
+      name: b.name,
+      type: b.type,
+      size: Number(b.size),
+      model: b.model,
+      serial: b.serial,
+      idPath: b.id_path,
+      isBoot: b.is_boot,
+    })),
+    storageLayout: r.storage_layout,
+    specialFilesystems: r.special_filesystems ?? [],
+  };
+}

@@ -1,0 +1,113 @@
+import { HttpError } from '../api/http/http.errors';
+import { LayoutDevice, validateStorageLayout } from './storage-layout.validator';
+
+const GB = 1e9;
+const GIB = 1024 ** 3;
+const sda: LayoutDevice = { id: 11, name: 'sda', size: 100 * GB, tags: [] };
+const sdb: LayoutDevice = { id: 12, name: 'sdb', size: 50 * GB, tags: ['ssd'] };
+const small: LayoutDevice = { id: 13, name: 'sdc', size: 8 * GIB, tags: [] };
+
+function run(params: Record<string, string>, devices: LayoutDevice[] = [sda, sdb], boot: LayoutDevice | null = devices[0] ?? null) {
+  return validateStorageLayout((n) => params[n], devices, boot);
+}
+
+function refusal(fn: () => unknown): { status: number; body: unknown } {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof HttpError) return { status: e.status, body: e.body };
+    throw e;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('validateStorageLayout', () => {
+  it('requires a known layout name, with MAAS field errors', () => {
+    expect(refusal(() => run({}))).toEqual({ status: 400, body: { storage_layout: ['This field is required.'] } });
+    expect(refusal(() => run({ storage_layout: 'zfs' }))).toEqual({
+      status: 400,
+      body: {
+        storage_layout: ["'zfs' is not a valid storage_layout.  It should be one of: 'flat', 'lvm', 'bcache', 'vmfs6', 'vmfs7', 'custom', 'blank'."],
+      },
+    });
+  });
+
+  it('stores the flat layout with sizes in bytes (SI suffixes, percentages of the boot disk after the EFI partition)', () => {
+    expect(run({ storage_layout: 'flat' })).toEqual({ layout: 'flat', boot_size: null, root_device: null, root_size: null });
+    expect(run({ storage_layout: 'flat', boot_size: '1G', root_size: '50%', root_device: 'sdb' })).toEqual({
+      layout: 'flat',
+      boot_size: 1e9,
+      root_device: 12,
+      root_size: Math.ceil(((100 * GB - 512 * 1024 ** 2) * 50) / 100),
+    });
+    expect(run({ storage_layout: 'flat', root_device: '11' }).root_device).toBe(11);
+    expect(run({ storage_layout: 'flat', root_device: '/dev/sda' }).root_device).toBe(11);
+  });
+
+  it('refuses bad sizes and devices field by field', () => {
+    expect(refusal(() => run({ storage_layout: 'flat', boot_size: 'big', root_device: 'sdz' }))).toEqual({
+      status: 400,
+      body: {
+        boot_size: ['Enter a valid value.'],
+        root_device: ["'sdz' is not a valid root_device.  It should be one of: '11', '12'."],
+      },
+    });
+    expect(refusal(() => run({ storage_layout: 'flat', boot_size: '100M' }))).toEqual({
+      status: 400,
+      body: { boot_size: ['Size is too small. Minimum size is 536870912.'] },
+    });
+    expect(refusal(() => run({ storage_layout: 'flat', root_size: '2G' }))).toEqual({
+      status: 400,
+      body: { root_size: ['Size is too small. Minimum size is 3221225472.'] },
+    });
+    expect(refusal(() => run({ storage_layout: 'flat', boot_size: '50G', root_size: '50G' }))).toEqual({
+      status: 400,
+      body: { __all__: ['Size of the boot partition and root partition are larger than the available space on the boot disk.'] },
+    });
+  });
+
+  it('answers MAAS text when there is nothing to lay out, and for layouts it cannot apply', () => {
+    expect(refusal(() => run({ storage_layout: 'flat' }, [], null))).toEqual({
+      status: 400,
+      body: 'Machine is missing a boot disk; no storage layout can be applied.',
+    });
+    expect(refusal(() => run({ storage_layout: 'custom' }))).toEqual({
+      status: 400,
+      body: "Failed to configure storage layout 'custom': No custom storage layout configuration found",
+    });
+    expect(refusal(() => run({ storage_layout: 'bcache' }, [sda, { ...sdb, tags: [] }]))).toEqual({
+      status: 400,
+      body: "Failed to configure storage layout 'bcache': Node doesn't have an available cache device to setup bcache.",
+    });
+  });
+
+  it('checks the lvm and bcache options', () => {
+    expect(run({ storage_layout: 'lvm', vg_name: 'vg0', lv_size: '20G' })).toMatchObject({ layout: 'lvm', vg_name: 'vg0', lv_name: null, lv_size: 20e9 });
+    expect(refusal(() => run({ storage_layout: 'lvm', lv_size: '1G' }))).toEqual({
+      status: 400,
+      body: { lv_size: ['Size is too small. Minimum size is 3221225472.'] },
+    });
+    // The best cache device: the smallest other disk tagged ssd.
+    expect(run({ storage_layout: 'bcache' })).toMatchObject({ layout: 'bcache', cache_device: 12, cache_mode: null, cache_no_part: false });
+    expect(refusal(() => run({ storage_layout: 'bcache', cache_mode: 'fast', cache_size: '10G', cache_no_part: 'true' }))).toEqual({
+      status: 400,
+      body: {
+        cache_mode: ['Select a valid choice. fast is not one of the available choices.'],
+        cache_size: ['Cannot use cache_size and cache_no_part at the same time.'],
+        cache_no_part: ['Cannot use cache_size and cache_no_part at the same time.'],
+      },
+    });
+    expect(refusal(() => run({ storage_layout: 'bcache', cache_device: '11' }))).toEqual({
+      status: 400,
+      body: { cache_device: ["'11' is not a valid cache_device.  It should be one of: '12'."] },
+    });
+  });
+
+  it('requires room for ESXi on the boot disk', () => {
+    expect(refusal(() => run({ storage_layout: 'vmfs7' }, [small]))).toEqual({
+      status: 400,
+      body: { boot_size: ['Boot disk must be at least 32Gb.'] },
+    });
+    expect(run({ storage_layout: 'vmfs6' })).toEqual({ layout: 'vmfs6', boot_size: null, root_device: null, root_size: null });
+  });
+});
