@@ -12,6 +12,10 @@
 // one group commit produces goes out together). Without the addon (relay-only setups, tests on
 // loopback) plain dgram sockets are used.
 //
+// The set of interfaces follows the configuration: when the region turns DHCP on for a VLAN the
+// rack has an interface on (or off), `setInterfaces` opens (or closes) that interface's socket
+// while the others keep serving.
+//
 // One more socket, bound to no device, takes what arrives elsewhere: requests from relay agents
 // (unicast to port 67 with giaddr set) on any interface, and unicast renewals from relayed
 // clients. Replies to relays leave through it so the routing table picks the way. The kernel
@@ -28,13 +32,19 @@ export interface DhcpListener {
   /** Sends a reply: broadcasts and client unicasts through the request's socket, relay replies through the relay socket. */
   send(buf: Buffer, to: Dhcp4Destination, via: Ingress): void;
   close(): Promise<void>;
+  /**
+   * Serves exactly these interfaces from now on: opens a socket for each new one, closes those of
+   * the ones left out. An interface whose socket cannot be opened (e.g. it does not exist) is left
+   * out, the others are served, and the promise rejects naming it.
+   */
+  setInterfaces(interfaces: readonly string[]): Promise<void>;
   /** Interfaces with a socket of their own. */
   readonly interfaces: readonly string[];
 }
 
 export interface UdpListenerOptions {
-  /** Interfaces to serve directly attached clients on (one SO_BINDTODEVICE socket each). */
-  interfaces: string[];
+  /** Interfaces to serve directly attached clients on at start (one SO_BINDTODEVICE socket each). */
+  interfaces: readonly string[];
   /** Open the unbound socket for relays (default true). */
   relaySocket?: boolean;
   /** Server port (67). */
@@ -55,17 +65,37 @@ interface Endpoint {
   close(): Promise<void>;
 }
 
+interface Receivers {
+  onDatagram: (msg: Buffer, from: Ingress) => void;
+  onError: (err: Error, where: string) => void;
+}
+
 export class UdpListener implements DhcpListener {
   private readonly device = new Map<string, Endpoint>();
   private relay: Endpoint | undefined;
   private readonly portMap: Record<number, number>;
+  private receivers: Receivers | undefined;
+  private closed = false;
 
   constructor(private readonly opts: UdpListenerOptions) {
     this.portMap = opts.portMap ?? {};
   }
 
   get interfaces(): readonly string[] {
-    return this.opts.interfaces;
+    return this.receivers ? [...this.device.keys()] : this.opts.interfaces;
+  }
+
+  private openDevice(net: KilnNet, iface: string, r: Receivers): void {
+    const fd = net.openUdp4({
+      address: this.opts.address ?? '0.0.0.0',
+      port: this.opts.port ?? 67,
+      device: iface,
+      netns: this.opts.netns,
+      broadcast: true,
+      reuseAddr: true,
+      rcvbuf: this.opts.rcvbuf ?? 4 << 20,
+    });
+    this.device.set(iface, new BatchSocket(net, fd, iface, r.onDatagram, (err) => r.onError(err, iface)));
   }
 
   async start(onDatagram: (msg: Buffer, from: Ingress) => void, onError: (err: Error, where: string) => void): Promise<void> {
@@ -74,11 +104,9 @@ export class UdpListener implements DhcpListener {
     const rcvbuf = this.opts.rcvbuf ?? 4 << 20;
     const needNative = this.opts.interfaces.length > 0 || this.opts.netns !== undefined;
     const net: KilnNet | undefined = needNative ? loadKilnNet() : undefined;
+    const receivers = { onDatagram, onError };
     try {
-      for (const iface of this.opts.interfaces) {
-        const fd = net!.openUdp4({ address, port, device: iface, netns: this.opts.netns, broadcast: true, reuseAddr: true, rcvbuf });
-        this.device.set(iface, new BatchSocket(net!, fd, iface, onDatagram, (err) => onError(err, iface)));
-      }
+      for (const iface of this.opts.interfaces) this.openDevice(net!, iface, receivers);
       if (this.opts.relaySocket ?? true) {
         if (net) {
           const fd = net.openUdp4({ address, port, netns: this.opts.netns, broadcast: true, reuseAddr: true, rcvbuf });
@@ -91,6 +119,26 @@ export class UdpListener implements DhcpListener {
       await this.close();
       throw err;
     }
+    this.receivers = receivers;
+  }
+
+  async setInterfaces(interfaces: readonly string[]): Promise<void> {
+    const r = this.receivers;
+    if (!r || this.closed) throw new Error('the DHCP listener is not running');
+    const wanted = new Set(interfaces);
+    const gone = [...this.device].filter(([iface]) => !wanted.has(iface));
+    for (const [iface] of gone) this.device.delete(iface);
+    await Promise.all(gone.map(([, sock]) => sock.close()));
+    const failed: string[] = [];
+    for (const iface of wanted) {
+      if (this.device.has(iface)) continue;
+      try {
+        this.openDevice(loadKilnNet(), iface, r);
+      } catch (err) {
+        failed.push(`${iface} (${(err as Error).message})`);
+      }
+    }
+    if (failed.length) throw new Error(`cannot serve DHCP on ${failed.join(', ')}`);
   }
 
   send(buf: Buffer, to: Dhcp4Destination, via: Ingress): void {
@@ -103,6 +151,7 @@ export class UdpListener implements DhcpListener {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const all = [...this.device.values()];
     if (this.relay) all.push(this.relay);
     this.device.clear();

@@ -4,7 +4,7 @@
 // adapters for the three ports; tests and the benchmark call it with the in-memory fakes.
 import type { Logger } from 'pino';
 import { BootDecisionSource } from './boot-decision.port';
-import { DhcpConfigSource } from './dhcp-config.port';
+import { DhcpConfig, DhcpConfigSource } from './dhcp-config.port';
 import { DhcpHandler } from './dhcp.handler';
 import { DhcpListener, UdpListener, UdpListenerOptions } from './dhcp.listener';
 import { DhcpServer } from './dhcp.server';
@@ -63,8 +63,7 @@ export async function startDhcp(opts: StartDhcpOptions): Promise<RunningDhcp> {
   for (const l of store.takeExpiredOnLoad()) {
     opts.events.publish({ type: 'expire', at: now, mac: l.mac, ip: intToIp(l.ip), subnetId: l.subnetId, hostname: l.hostname, expiresAt: l.expiresAt });
   }
-  const interfaces = [...new Set(config.subnets.map((s) => s.interface).filter((i): i is string => i !== undefined))];
-  const listener = opts.customListener ?? new UdpListener({ ...opts.listener, interfaces });
+  const listener = opts.customListener ?? new UdpListener({ ...opts.listener, interfaces: servedInterfaces(config) });
   const server = new DhcpServer({
     listener,
     handler,
@@ -74,13 +73,31 @@ export async function startDhcp(opts: StartDhcpOptions): Promise<RunningDhcp> {
     sweepIntervalMs: opts.sweepIntervalMs,
     badInputLogIntervalMs: opts.badInputLogIntervalMs,
   });
+  // Sockets follow the configuration (DHCP turned on or off for a subnet on one of the rack's
+  // interfaces), one change after the other, once the server runs.
+  let running = false;
+  let sockets = Promise.resolve();
+  const followInterfaces = (next: DhcpConfig) => {
+    sockets = sockets.then(async () => {
+      const before = listener.interfaces;
+      const wanted = servedInterfaces(next);
+      if (wanted.length === before.length && wanted.every((i) => before.includes(i))) return;
+      try {
+        await listener.setInterfaces(wanted);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'dhcp could not serve every configured interface');
+      }
+      const now = listener.interfaces;
+      log.info(
+        { interfaces: now, added: now.filter((i) => !before.includes(i)), removed: before.filter((i) => !now.includes(i)) },
+        'dhcp interfaces changed',
+      );
+    });
+  };
   const unsubscribe = opts.config.subscribe((next) => {
-    const nextIfaces = new Set(next.subnets.map((s) => s.interface).filter((i) => i !== undefined));
-    if (nextIfaces.size !== interfaces.length || interfaces.some((i) => !nextIfaces.has(i))) {
-      log.warn({ now: [...nextIfaces], serving: interfaces }, 'dhcp interface set changed; restart the DHCP service to serve new interfaces');
-    }
     handler.configure(next);
     log.info({ subnets: next.subnets.length }, 'dhcp config applied');
+    if (running) followInterfaces(next);
   });
   try {
     await server.start();
@@ -89,13 +106,22 @@ export async function startDhcp(opts: StartDhcpOptions): Promise<RunningDhcp> {
     store.close();
     throw err;
   }
+  running = true;
+  // A change that came while the sockets were opening.
+  followInterfaces(opts.config.current());
   return {
     server,
     handler,
     store,
     async stop() {
       unsubscribe();
+      await sockets;
       await server.stop();
     },
   };
+}
+
+/** The interfaces with a directly attached subnet to serve (relayed subnets have none). */
+export function servedInterfaces(config: DhcpConfig): string[] {
+  return [...new Set(config.subnets.map((s) => s.interface).filter((i): i is string => i !== undefined))];
 }

@@ -46,6 +46,7 @@ class ScratchListener implements DhcpListener {
     if (p.options.messageType === DhcpMessageType.OFFER) this.offers.push(p);
   }
   async close(): Promise<void> {}
+  async setInterfaces(): Promise<void> {}
 }
 
 function packet(type: DhcpMessageType, n: number, relayed: boolean, options: Dhcp4Packet['options']): Buffer {

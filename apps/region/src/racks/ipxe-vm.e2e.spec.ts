@@ -1,0 +1,161 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pollUntil, testServices } from '@kiln/testing';
+import { ApiKey, RegionHarness } from '../testing/region.harness';
+import { RackProcess, VmLab } from '../testing/vm-lab.harness';
+
+const API = '/MAAS/api/2.0';
+type Json = Record<string, unknown>;
+interface MachineEvent {
+  type: string;
+  description: string;
+}
+
+/**
+ * A QEMU VM network-boots from a real rack: its iPXE ROM (Debian's ipxe-qemu, under TCG) gets a
+ * lease from the rack's DHCP server on a subnet configured through the region's API, fetches the
+ * boot file the lease names (the rack's iPXE script, rendered from the region's boot decision for
+ * the machine with that MAC) over HTTP, and then the kernel and initrd the script names.
+ * The rack runs in a lab namespace with its production ports (DHCP 67, TFTP 69, HTTP 5248), the
+ * VM in another one on a bridge (tools/lab/vm-lab-up.sh, vm-start.sh); the evidence is the VM's
+ * serial console, the machine's events in the region and the rack's log. TFTP is not on this
+ * path: an iPXE client (user class "iPXE", option 175) is handed the script's URL, with 175.176
+ * so that it does not wait for ProxyDHCP offers; only PXE ROMs that are not iPXE load a boot
+ * loader over TFTP.
+ */
+describe('a QEMU VM PXE-boots from a rack process (iPXE, e2e)', () => {
+  const lab = new VmLab();
+  const rack = new RackProcess();
+  const MAC = '52:54:00:77:00:01';
+  const RACK_HOSTNAME = `rack-${lab.prefix}`;
+  const IMAGE = 'ubuntu/amd64/ga-22.04/jammy/stable';
+  const KERNEL_RAN = 'Kiln lab: the stand-in kernel from the rack ran';
+  const KERNEL = `#!ipxe\necho ${KERNEL_RAN}\n`;
+  let h: RegionHarness | undefined;
+  let admin: ApiKey;
+  let systemId: string;
+  let vmDir: string;
+
+  const ok = async (method: string, path: string, body?: Record<string, string>): Promise<Json> => {
+    const r = await h!.call(admin, method, `${API}/${path}`, body);
+    if (r.status !== 200) throw new Error(`${method} ${path} -> ${r.status} ${r.text}`);
+    return r.json() as Json;
+  };
+  const events = async (): Promise<MachineEvent[]> =>
+    ((await ok('GET', `events/?op=query&id=${systemId}&level=DEBUG&limit=100`)) as unknown as { events: MachineEvent[] }).events;
+
+  beforeAll(async () => {
+    VmLab.assertRoot();
+    h = await RegionHarness.start({ KILN_RACK_HEARTBEAT_MS: '600000' });
+    admin = await h.createUser('admin', true);
+    // A known machine in New: it boots the ephemeral environment (commissioning).
+    systemId = (await ok('POST', 'machines/', { architecture: 'amd64/generic', mac_addresses: MAC, power_type: 'manual', commission: 'false' }))
+      .system_id as string;
+
+    await lab.up();
+    const nats = new URL(testServices.natsUrl);
+    await lab.forwardIntoRack(4222, { host: nats.hostname, port: Number(nats.port || 4222) });
+    // Stand-ins for the ephemeral kernel and initrd. The "kernel" is an iPXE script, which iPXE
+    // runs when the rack's script says `boot`: its line on the console shows that what the rack
+    // served arrived whole and ran, and the VM then stays in its firmware.
+    const stateDir = join(lab.dir, 'rack');
+    const image = join(stateDir, 'boot', 'images', IMAGE);
+    mkdirSync(image, { recursive: true });
+    writeFileSync(join(image, 'boot-kernel'), KERNEL);
+    writeFileSync(join(image, 'boot-initrd'), Buffer.alloc(32 << 10, 9));
+    rack.start(lab.ns('rack'), {
+      KILN_NATS_URL: 'nats://127.0.0.1:4222',
+      KILN_NATS_PREFIX: h.config.nats.prefix,
+      KILN_RACK_SECRET: h.config.racks.secret!,
+      KILN_RACK_STATE_DIR: stateDir,
+      KILN_RACK_HOSTNAME: RACK_HOSTNAME,
+      KILN_RACK_INTERFACES: 'rack0',
+      KILN_RACK_SERVICES: 'dhcp,tftp,http',
+      KILN_LOG_LEVEL: 'info',
+    });
+    await pollUntil(
+      (): Promise<unknown[]> => h!.ds.query(`SELECT 1 FROM rack_controllers WHERE hostname = $1 AND status = 'running'`, [RACK_HOSTNAME]),
+      (rows) => rows.length === 1,
+      { timeoutMs: 30_000, what: 'the rack to register' },
+    );
+
+    // The lab subnet on the untagged VLAN of a new fabric, a dynamic range, DHCP on with this rack.
+    const fabric = await ok('POST', 'fabrics/', { description: 'vm lab' });
+    const vlan = (fabric.vlans as Json[])[0];
+    await ok('POST', 'subnets/', { cidr: '10.77.0.0/24', vlan: String(vlan.id), gateway_ip: '10.77.0.1', dns_servers: '10.77.0.1' });
+    await ok('POST', 'ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.199' });
+    await ok('PUT', `vlans/${vlan.id}/`, { dhcp_on: 'true', primary_rack: RACK_HOSTNAME });
+    await pollUntil(
+      () => [...rack.lines('dhcp server listening'), ...rack.lines('dhcp interfaces changed')],
+      (l) => l.some((x) => (x.interfaces as string[] | undefined)?.includes('rack0')),
+      { timeoutMs: 15_000, what: 'the rack to serve DHCP on rack0' },
+    );
+
+    vmDir = await lab.startVm('vm0', 0, MAC);
+  }, 60_000);
+
+  afterAll(async () => {
+    try {
+      await rack.stop();
+    } finally {
+      try {
+        await lab.down();
+      } finally {
+        await h?.stop();
+      }
+    }
+  }, 60_000);
+
+  it('leases an address from the rack, fetches its iPXE script over HTTP and then the kernel and initrd', async () => {
+    const base = 'http://10.77.0.1:5248';
+    const serial = await pollUntil(
+      () => lab.serial(vmDir),
+      (text) => text.includes(KERNEL_RAN),
+      { timeoutMs: 30_000, intervalMs: 100, what: 'iPXE to boot what the rack served' },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- serial.log ---\n${lab.serial(vmDir)}`);
+    });
+
+    // The VM's console, in order: a lease from the rack's range, the boot file the lease named
+    // (the rack's iPXE script for this MAC, over HTTP), the script, its kernel and initrd.
+    const ip = /^net0: (10\.77\.0\.\d+)\/255\.255\.255\.0 gw 10\.77\.0\.1$/m.exec(serial)?.[1];
+    expect(ip).toMatch(/^10\.77\.0\.1\d\d$/);
+    const lit = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const steps = [
+      new RegExp(`^Configuring \\(net0 ${MAC}\\)\\.* ok$`),
+      new RegExp(`^net0: ${lit(ip!)}/`),
+      new RegExp(`^Filename: ${lit(`${base}/ipxe.cfg?mac=${MAC}`)}$`),
+      new RegExp(`^${lit(`${base}/ipxe.cfg`)}\\.+ ok$`),
+      /^Kiln: commissioning$/,
+      new RegExp(`^${lit(`${base}/images/${IMAGE}/boot-kernel`)}\\.+ ok$`),
+      new RegExp(`^${lit(`${base}/images/${IMAGE}/boot-initrd`)}\\.+ ok$`),
+      new RegExp(`^${lit(KERNEL_RAN)}$`),
+    ];
+    const lines = serial.split('\n').map((l) => l.trim());
+    let at = -1;
+    const missing = steps.filter((re) => {
+      const i = lines.findIndex((l, n) => n > at && re.test(l));
+      if (i >= 0) at = i;
+      return i < 0;
+    });
+    expect({ missing: missing.map(String) }).toEqual({ missing: [] });
+
+    // The region's record on the machine: its boot request, the lease and the script served to it.
+    const ev = await pollUntil(events, (e) => e.some((x) => x.type === 'DHCP lease') && e.some((x) => x.type === 'HTTP Request'), {
+      timeoutMs: 10_000,
+      what: 'boot events from the rack',
+    });
+    expect(ev.find((x) => x.type === 'PXE Request')?.description).toContain(`ephemeral (commissioning) ${IMAGE}/boot-kernel`);
+    expect(ev.find((x) => x.type === 'DHCP ack')?.description).toMatch(new RegExp(`^${lit(`${base}/ipxe.cfg?mac=${MAC}, ${ip}`)}, client arch 0, `));
+    expect(ev.find((x) => x.type === 'DHCP lease')?.description).toMatch(new RegExp(`^${lit(ip!)} leased via rack \\S+ on rack0$`));
+    expect(ev.find((x) => x.type === 'HTTP Request')?.description).toMatch(/^\/ipxe\.cfg, \d+ bytes, /);
+
+    // The rack's log: the script, then the kernel and initrd, each to the leased address.
+    const served = rack.lines('http file served').filter((l) => String(l.client).startsWith(`${ip}:`));
+    expect(served.map((l) => [l.file, l.status, l.bytes])).toEqual([
+      ['/ipxe.cfg', 200, expect.any(Number)],
+      [`/images/${IMAGE}/boot-kernel`, 200, KERNEL.length],
+      [`/images/${IMAGE}/boot-initrd`, 200, 32 << 10],
+    ]);
+  }, 45_000);
+});

@@ -1,0 +1,149 @@
+// The PXE lab from a test's side: tools/lab scripts make two network namespaces with a unique
+// prefix per run (the rack's, and a switch with QEMU VMs on taps), radvd as a fixture, and a way
+// for the rack in its namespace to reach the NATS server of the root namespace (a Unix socket
+// relay, so no namespace gets a link to the root one). A real rack process runs inside the rack
+// namespace with the rack's production ports. Everything is torn down by prefix, also after a
+// failure.
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, Server, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, '..', '..', '..', '..');
+const LAB = join(ROOT, 'tools', 'lab');
+
+/** One line of the rack's JSON log (pino). */
+export type RackLogLine = Record<string, unknown> & { msg?: string };
+
+export class VmLab {
+  readonly prefix = `kv${randomBytes(3).toString('hex')}`;
+  readonly dir = mkdtempSync(join(tmpdir(), `kiln-vm-lab-${this.prefix}-`));
+  private relay: Server | undefined;
+  private readonly relayed = new Set<Socket>();
+
+  static assertRoot(): void {
+    if (process.getuid?.() !== 0) throw new Error('the PXE VM e2e test needs root (network namespaces, taps); CI runs as root');
+  }
+
+  ns(name: 'rack' | 'machines'): string {
+    return `${this.prefix}-${name}`;
+  }
+
+  /** The namespaces, bridge and rack0 (vm-lab-up.sh), and radvd on rack0 (ra-up.sh). */
+  async up(): Promise<void> {
+    await run(join(LAB, 'vm-lab-up.sh'), [this.prefix], { timeout: 30_000 });
+    await run(join(LAB, 'ra-up.sh'), [this.prefix, join(this.dir, 'radvd')], { timeout: 30_000 });
+  }
+
+  /**
+   * Makes `target` (host:port in the root namespace) reachable at 127.0.0.1:`port` inside the rack
+   * namespace: this process relays a Unix socket to the target, socat in the namespace relays the
+   * port to that Unix socket (ns-forward.sh).
+   */
+  async forwardIntoRack(port: number, target: { host: string; port: number }): Promise<void> {
+    const path = join(this.dir, `relay-${port}.sock`);
+    this.relay = createServer((inner) => {
+      const outer = connect(target.port, target.host);
+      for (const s of [inner, outer]) {
+        this.relayed.add(s);
+        s.on('close', () => this.relayed.delete(s));
+        s.on('error', () => {
+          inner.destroy();
+          outer.destroy();
+        });
+      }
+      inner.pipe(outer).pipe(inner);
+    });
+    await new Promise<void>((ok, ko) => {
+      this.relay!.once('error', ko);
+      this.relay!.listen(path, () => ok());
+    });
+    await run(join(LAB, 'ns-forward.sh'), [this.ns('rack'), String(port), path], { timeout: 30_000 });
+  }
+
+  /** Starts a PXE-booting QEMU VM on tap`idx` (vm-start.sh); returns its directory (serial.log). */
+  async startVm(name: string, idx: number, mac: string): Promise<string> {
+    const dir = join(this.dir, 'vms', name);
+    await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir], { timeout: 30_000 });
+    return dir;
+  }
+
+  /**
+   * The VM's serial console so far as plain lines: without terminal control sequences, and with
+   * the lines SeaBIOS's 80-column console cut in two joined again.
+   */
+  serial(vmDir: string): string {
+    let text: string;
+    try {
+      text = readFileSync(join(vmDir, 'serial.log'), 'latin1');
+    } catch {
+      return '';
+    }
+    const rows = text.replace(/\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '').replace(/[\x08\r]/g, '').split('\n');
+    const lines: string[] = [];
+    let cut = false;
+    for (const row of rows) {
+      if (cut) lines[lines.length - 1] += row;
+      else lines.push(row);
+      cut = row.length === 80;
+    }
+    return lines.join('\n');
+  }
+
+  /** Kills every process of the lab (QEMU, radvd, socat, the rack), deletes its namespaces and files. */
+  async down(): Promise<void> {
+    for (const s of this.relayed) s.destroy();
+    await new Promise<void>((r) => (this.relay ? this.relay.close(() => r()) : r()));
+    await run(join(LAB, 'lab-down.sh'), [this.prefix], { timeout: 30_000 });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A real rack process (apps/rack/src/main.ts, as boot-path.e2e.spec.ts starts it) inside a lab
+ * namespace, with its JSON log collected from stdout.
+ */
+export class RackProcess {
+  readonly log: RackLogLine[] = [];
+  private proc: ChildProcess | undefined;
+  private partial = '';
+
+  start(netns: string, env: Record<string, string>): void {
+    this.proc = spawn('ip', ['netns', 'exec', netns, process.execPath, '-r', './tools/register.js', 'apps/rack/src/main.ts'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { PATH: process.env.PATH, ...env },
+    });
+    this.proc.stdout!.setEncoding('utf8');
+    this.proc.stdout!.on('data', (chunk: string) => {
+      const lines = (this.partial + chunk).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          this.log.push(JSON.parse(line) as RackLogLine);
+        } catch {
+          this.log.push({ msg: line });
+        }
+      }
+    });
+  }
+
+  /** Log lines with this message. */
+  lines(msg: string): RackLogLine[] {
+    return this.log.filter((l) => l.msg === msg);
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    const timer = setTimeout(() => p.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
