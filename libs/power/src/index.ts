@@ -7,6 +7,8 @@ export * from './power.control';
 export * from './power.settings';
 export * from './power-types.catalogue';
 export * from './power.runner';
+export { planBatchCalls } from './power.batch';
+export type { BatchEntry, BatchMember, BatchCall } from './power.batch';
 export { runProcess } from './adapters/process.runner';
 export type { ProcessRunner, ProcessSpec, ProcessResult } from './adapters/process.runner';
 export { httpRequest } from './adapters/http.client';

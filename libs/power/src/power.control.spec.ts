@@ -70,6 +70,25 @@ describe('runPowerAction', () => {
     expect(e).toMatchObject({ code: 'BMC_TIMEOUT', fatal: false, bmcSays: 'connection timeout', message: 'query power state failed after 3 attempts: the BMC did not answer' });
   });
 
+  it('goes on from a first attempt a batch query made: the retries the policy leaves, the same words at the end', async () => {
+    const recovered = scripted({ query: ['on'] });
+    const { deps, sleeps } = fakeDeps();
+    const r = await runPowerAction(recovered.driver, null, { kind: 'query' }, policy, deps, { firstAttempt: timeout() });
+    expect(r).toMatchObject({ state: 'on', calls: 2, elapsedMs: 1000 });
+    expect(sleeps).toEqual([1000]);
+    expect(recovered.calls).toEqual(['query']);
+
+    const silent = scripted({ query: [timeout()] });
+    const e = await runPowerAction(silent.driver, null, { kind: 'query' }, policy, fakeDeps().deps, { firstAttempt: timeout() }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'BMC_TIMEOUT', bmcSays: 'connection timeout', message: 'query power state failed after 3 attempts: the BMC did not answer' });
+    expect(silent.calls).toEqual(['query', 'query']);
+
+    const once = scripted({ query: ['on'] });
+    const single = await runPowerAction(once.driver, null, { kind: 'query' }, powerPolicy({ attempts: 1 }), fakeDeps().deps, { firstAttempt: timeout() }).catch((x: unknown) => x);
+    expect(single).toMatchObject({ code: 'BMC_TIMEOUT', message: 'query power state failed: the BMC did not answer' });
+    expect(once.calls).toEqual([]);
+  });
+
   it('never retries a fatal failure', async () => {
     const { driver, calls } = scripted({ change: [new PowerError('BMC_AUTH', 'the BMC refused the password', 'password invalid')] });
     const { deps, sleeps } = fakeDeps();

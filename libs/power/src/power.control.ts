@@ -56,40 +56,53 @@ const VERB: Record<PowerAction['kind'], string> = {
   set_boot_device: 'set boot device',
 };
 
+/**
+ * `firstAttempt` (queries only): the query's first attempt was already made in a batch query and
+ * failed with this error; the command goes on with the retries the policy leaves.
+ */
 export async function runPowerAction<S>(
   driver: PowerDriver<S>,
   settings: S,
   action: PowerAction,
   policy: PowerPolicy,
   deps: ControlDeps = realDeps,
-  opts: { signal?: AbortSignal; systemId?: string } = {},
+  opts: { signal?: AbortSignal; systemId?: string; firstAttempt?: PowerError } = {},
 ): Promise<PowerResult> {
-  const { signal, systemId } = opts;
+  const { signal, systemId, firstAttempt } = opts;
   const started = deps.now();
   let calls = 0;
   const ctx: DriverCallContext = { signal, timeoutMs: policy.callTimeoutMs, systemId };
   const gate = deps.gate ?? (<T>(fn: () => Promise<T>) => fn());
 
-  /** One BMC call, retried on retryable errors. */
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  /**
+   * One BMC call, retried on retryable errors. `prior`: the first attempt was already made
+   * elsewhere (a batch query) and failed so; the retries follow as if this loop had made it.
+   */
+  const call = async <T>(what: string, fn: () => Promise<T>, prior?: PowerError): Promise<T> => {
     for (let attempt = 1; ; attempt++) {
-      checkAborted(signal);
-      calls++;
-      try {
-        return await gate(() => wrapped(fn));
-      } catch (e) {
-        // Only failures of the BMC call are retried; the gate's own (a full queue) pass through.
-        if (!isPowerError(e)) throw e;
-        const err = e;
-        if (err.fatal) throw err;
-        if (signal?.aborted) throw err;
-        if (attempt >= policy.attempts) {
-          throw err.withMessage(
-            policy.attempts > 1 ? `${what} failed after ${attempt} attempts: ${err.message}` : `${what} failed: ${err.message}`,
-          );
+      let err: PowerError;
+      if (attempt === 1 && prior) {
+        calls++;
+        err = prior;
+      } else {
+        checkAborted(signal);
+        calls++;
+        try {
+          return await gate(() => wrapped(fn));
+        } catch (e) {
+          // Only failures of the BMC call are retried; the gate's own (a full queue) pass through.
+          if (!isPowerError(e)) throw e;
+          err = e;
         }
-        await deps.sleep(backoffDelay(policy, attempt, deps.random), signal);
       }
+      if (err.fatal) throw err;
+      if (signal?.aborted) throw err;
+      if (attempt >= policy.attempts) {
+        throw err.withMessage(
+          policy.attempts > 1 ? `${what} failed after ${attempt} attempts: ${err.message}` : `${what} failed: ${err.message}`,
+        );
+      }
+      await deps.sleep(backoffDelay(policy, attempt, deps.random), signal);
     }
   };
 
@@ -147,7 +160,7 @@ export async function runPowerAction<S>(
 
   switch (action.kind) {
     case 'query':
-      return result(await call(VERB.query, query));
+      return result(await call(VERB.query, query, firstAttempt));
     case 'on': {
       const o = await call(VERB.on, () => driver.on(settings, ctx));
       return o.kind === 'manual' ? manual(o) : verifyState(VERB.on, 'on');

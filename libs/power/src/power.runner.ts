@@ -6,7 +6,7 @@ import { WebhookDriver, WebhookDriverOptions } from './drivers/webhook/webhook.d
 import { ControlDeps, realDeps, runPowerAction } from './power.control';
 import { PowerError } from './power.errors';
 import { PowerPolicy, powerPolicy } from './power.policy';
-import { PowerAction, PowerDriver, PowerResult } from './power.types';
+import { PowerAction, PowerDriver, PowerResult, QueryGroup } from './power.types';
 
 /** A power command as the rack receives it: which driver, its parameters, what to do. */
 export interface PowerCommand {
@@ -68,15 +68,27 @@ export class PowerRunner {
     return { driver, settings, bmcKey: driver.bmcKey(settings), command };
   }
 
+  /** `firstAttempt`: a batch query already made the query's first attempt, which failed so. */
   run(
     p: PreparedCommand,
-    opts: { signal?: AbortSignal; gate?: ControlDeps['gate']; policy?: PowerPolicy } = {},
+    opts: { signal?: AbortSignal; gate?: ControlDeps['gate']; policy?: PowerPolicy; firstAttempt?: PowerError } = {},
   ): Promise<PowerResult> {
     const deps: ControlDeps = opts.gate ? { ...this.deps, gate: opts.gate } : this.deps;
     return runPowerAction(p.driver, p.settings, p.command.action, opts.policy ?? this.policy, deps, {
       signal: opts.signal,
       systemId: p.command.systemId,
+      firstAttempt: opts.firstAttempt,
     });
+  }
+
+  /**
+   * Where a prepared query fits in a batch query, or null when its driver has no `queryMany`
+   * (or this BMC is asked alone). Keys are scoped by power type.
+   */
+  queryGroup(p: PreparedCommand): QueryGroup | null {
+    if (p.command.action.kind !== 'query' || !p.driver.queryGroup || !p.driver.queryMany) return null;
+    const g = p.driver.queryGroup(p.settings);
+    return g ? { key: `${p.driver.def.name}:${g.key}`, name: g.name } : null;
   }
 
   /** prepare + run (bad settings reject like any other failure). */

@@ -5,6 +5,8 @@
  * and never verifies: `power.control.ts` does both, the same way for every driver.
  */
 
+import { PowerError } from './power.errors';
+
 /** What a BMC says about the machine. `unknown`: the BMC cannot tell (or there is no BMC). */
 export type PowerState = 'on' | 'off' | 'unknown';
 
@@ -87,7 +89,40 @@ export interface PowerDriver<S = unknown> {
   setBootDevice(settings: S, device: BootDevice, ctx: DriverCallContext): Promise<ChangeOutcome>;
   /** `none`: no override set; `other`: an override we did not ask for (CD, BIOS setup...). */
   queryBootDevice(settings: S, ctx: DriverCallContext): Promise<BootDevice | 'none' | 'other'>;
+  /**
+   * Optional batch queries (a driver offers both methods or neither): where these settings fit
+   * in a `queryMany`, or null when this BMC is only ever asked alone.
+   */
+  queryGroup?(settings: S): QueryGroup | null;
+  /**
+   * Asks several BMCs of one query group for their power state in one BMC call (ipmi: one
+   * `ipmipower -h a,b,c --stat`), one answer per settings, in order; the names must differ.
+   * Like every driver call it never retries: the caller retries the failed ones. It throws only
+   * when the call as a whole failed (a missing tool, a run abandoned at the deadline).
+   */
+  queryMany?(settings: readonly S[], ctx: DriverCallContext): Promise<QueryManyAnswer[]>;
 }
+
+/** Where a BMC fits in a batch query. */
+export interface QueryGroup {
+  /**
+   * BMCs whose keys are equal can be asked in one call (the same tool options and credentials).
+   * Opaque, and never the credentials in the clear.
+   */
+  key: string;
+  /** How the call's output names this BMC; two BMCs with one name cannot share a call. */
+  name: string;
+}
+
+/**
+ * One BMC's part of a batch query: its power state, the failure it answered with (retryable
+ * or fatal, with the BMC's words), or `unasked` when the call never got to it (another host
+ * spoiled the call, or the output left it out) and it should be asked on its own.
+ */
+export type QueryManyAnswer =
+  | { kind: 'state'; state: PowerState }
+  | { kind: 'failed'; error: PowerError }
+  | { kind: 'unasked'; why: string };
 
 /** The result of one power command, after retries and verification. */
 export interface PowerResult {

@@ -4,6 +4,10 @@
  * concurrency cap, against the baseline of freeipmi's `ipmipower` querying the same N hosts in
  * one invocation (`ipmipower -h host1,host2,... --stat`).
  *
+ * Rows: the executor as a rack runs it (freeipmi BMCs batched, `maxBatch` hosts per ipmipower
+ * run under weighted slots), the executor with batching off (one ipmipower per BMC, as before
+ * batching), the executor driving ipmitool (always one process per BMC), and the baseline.
+ *
  * For each it prints the wall time of one full polling round and the CPU it cost: the Node
  * process itself plus the tools it ran (children's CPU from /proc/self/stat, in clock ticks).
  * The simulators' own CPU is not counted (they are the BMCs).
@@ -17,7 +21,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IpmiSim, createPowerDrivers, startIpmiSims } from '@kiln/power';
-import { PowerExecutor } from '../../../apps/rack/src/power/power.executor';
+import { DEFAULT_EXECUTOR_CONFIG, PowerExecutor } from '../../../apps/rack/src/power/power.executor';
 
 const N = Number(process.argv[2] ?? 200);
 const CAP = Number(process.argv[3] ?? 32);
@@ -68,8 +72,8 @@ async function main(): Promise<void> {
     const items = sims.map((s) => ({ systemId: s.name, powerType: 'ipmi', params: s.powerParameters() }));
     const policy = { attempts: 3, backoffMs: 500, callTimeoutMs: 10_000 };
 
-    const kiln = (tool: 'freeipmi' | 'ipmitool') => {
-      const ex = new PowerExecutor(createPowerDrivers({ ipmi: { tool } }), { maxConcurrent: CAP, jitterMs: 0, policy });
+    const kiln = (tool: 'freeipmi' | 'ipmitool', maxBatch?: number) => {
+      const ex = new PowerExecutor(createPowerDrivers({ ipmi: { tool } }), { maxConcurrent: CAP, jitterMs: 0, policy, ...(maxBatch ? { maxBatch } : {}) });
       return async () => (await ex.queryBatch(items, { spreadMs: 0 })).filter((r) => r.ok).length;
     };
 
@@ -89,25 +93,31 @@ async function main(): Promise<void> {
 
     // Warm-up (first spawns, page cache), then alternate so background load hits both alike.
     await kiln('freeipmi')();
+    await kiln('freeipmi', 1)();
     await baseline();
-    const rows: Record<string, Sample[]> = { kilnFreeipmi: [], kilnIpmitool: [], ipmipower: [] };
+    const rows: Record<string, Sample[]> = { kilnBatched: [], kilnFreeipmi: [], kilnIpmitool: [], ipmipower: [] };
     for (let r = 0; r < ROUNDS; r++) {
-      rows.kilnFreeipmi.push(await measure(kiln('freeipmi')));
+      rows.kilnBatched.push(await measure(kiln('freeipmi')));
       rows.ipmipower.push(await measure(baseline));
+      rows.kilnFreeipmi.push(await measure(kiln('freeipmi', 1)));
       rows.kilnIpmitool.push(await measure(kiln('ipmitool')));
     }
+    const kb = summarise(rows.kilnBatched);
     const k = summarise(rows.kilnFreeipmi);
     const t = summarise(rows.kilnIpmitool);
     const b = summarise(rows.ipmipower);
     const line = (name: string, s: { wallMs: number; cpuMs: number; ok: number }) =>
       `${name.padEnd(44)} ${String(s.ok).padStart(4)}/${N}  ${s.wallMs.toFixed(0).padStart(7)} ms  ${s.cpuMs.toFixed(0).padStart(7)} ms`;
-    console.log(`\n${N} BMCs, cap ${CAP}, median of ${ROUNDS} rounds, ${cpus().length} CPUs`);
+    const runs = Math.ceil(N / DEFAULT_EXECUTOR_CONFIG.maxBatch);
+    console.log(`\n${N} BMCs, cap ${CAP}, median of ${ROUNDS} rounds, ${cpus().length} CPUs; batched: ${runs} ipmipower run(s) of at most ${DEFAULT_EXECUTOR_CONFIG.maxBatch} hosts`);
     console.log(`${'one polling round'.padEnd(44)} answered      wall        CPU`);
+    console.log(line('rack executor, batched ipmipower -h <group>', kb));
     console.log(line('rack executor, freeipmi ipmipower per BMC', k));
     console.log(line('rack executor, ipmitool per BMC', t));
     console.log(line('baseline: one ipmipower -h <all> --stat', b));
-    console.log(`\nratio rack(freeipmi)/baseline: wall ${(k.wallMs / b.wallMs).toFixed(2)}x, CPU ${(k.cpuMs / b.cpuMs).toFixed(2)}x`);
-    console.log(`ratio rack(ipmitool)/baseline: wall ${(t.wallMs / b.wallMs).toFixed(2)}x, CPU ${(t.cpuMs / b.cpuMs).toFixed(2)}x`);
+    console.log(`\nratio rack(batched)/baseline: wall ${(kb.wallMs / b.wallMs).toFixed(2)}x, CPU ${(kb.cpuMs / b.cpuMs).toFixed(2)}x`);
+    console.log(`ratio rack(freeipmi per BMC)/baseline: wall ${(k.wallMs / b.wallMs).toFixed(2)}x, CPU ${(k.cpuMs / b.cpuMs).toFixed(2)}x`);
+    console.log(`ratio rack(ipmitool per BMC)/baseline: wall ${(t.wallMs / b.wallMs).toFixed(2)}x, CPU ${(t.cpuMs / b.cpuMs).toFixed(2)}x`);
   } finally {
     await Promise.all(sims.map((s) => s.stop()));
     rmSync(dir, { recursive: true, force: true });

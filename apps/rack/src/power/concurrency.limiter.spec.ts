@@ -26,6 +26,36 @@ describe('Semaphore', () => {
     expect([s.inUse, s.queued, s.peak]).toEqual([0, 0, 2]);
   });
 
+  it('weighs holders, serves waiters in order without starving a heavy one, and caps a weight at the limit', async () => {
+    const s = new Semaphore(4);
+    await s.acquire(undefined, 3);
+    const order: string[] = [];
+    const heavy = s.acquire(undefined, 2).then(() => order.push('heavy'));
+    const light = s.acquire(undefined, 1).then(() => order.push('light'));
+    await tick();
+    // One slot is free, but the heavy waiter came first: the light one waits behind it.
+    expect([order, s.inUse, s.queued]).toEqual([[], 3, 2]);
+    s.release(3);
+    await Promise.all([heavy, light]);
+    expect([order, s.inUse, s.peak]).toEqual([['heavy', 'light'], 3, 3]);
+    s.release(2);
+    s.release(1);
+    expect(await s.run(async () => s.inUse, undefined, 99)).toBe(4);
+    expect(s.inUse).toBe(0);
+  });
+
+  it('lets lighter waiters in when the heavy one at the head gives up', async () => {
+    const s = new Semaphore(2);
+    await s.acquire();
+    const ac = new AbortController();
+    const heavy = s.acquire(ac.signal, 2);
+    const light = s.acquire(undefined, 1);
+    ac.abort(new Error('gave up'));
+    await expect(heavy).rejects.toThrow('gave up');
+    await light;
+    expect([s.inUse, s.queued]).toEqual([2, 0]);
+  });
+
   it('refuses beyond its queue, and lets aborted waiters go', async () => {
     const s = new Semaphore(1, 1);
     await s.acquire();

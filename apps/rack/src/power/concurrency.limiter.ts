@@ -1,7 +1,10 @@
 /**
- * A counting semaphore with a bounded FIFO queue: at most `limit` holders, at most `maxQueued`
- * waiters (beyond that `acquire` fails at once with QueueFullError, so a flood of commands is
- * refused rather than buffered without end). Waiters leave the queue when their signal aborts.
+ * A counting semaphore with a bounded FIFO queue: holders take a weight (1 by default) and the
+ * weights held never exceed `limit`; at most `maxQueued` waiters (beyond that `acquire` fails at
+ * once with QueueFullError, so a flood of commands is refused rather than buffered without end).
+ * Waiters are served strictly in order: a heavy waiter at the head waits for enough room, and
+ * lighter ones behind it wait too, so no weight starves. A weight above `limit` counts as
+ * `limit`. Waiters leave the queue when their signal aborts.
  */
 export class QueueFullError extends Error {
   constructor(limit: number) {
@@ -11,6 +14,7 @@ export class QueueFullError extends Error {
 }
 
 interface Waiter {
+  weight: number;
   grant: () => void;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -19,7 +23,7 @@ interface Waiter {
 export class Semaphore {
   private active = 0;
   private readonly waiters: Waiter[] = [];
-  /** Highest number of simultaneous holders seen (tests and benchmarks read it). */
+  /** Highest weight held at once (tests and benchmarks read it). */
   peak = 0;
 
   constructor(
@@ -29,6 +33,7 @@ export class Semaphore {
     if (!(limit >= 1)) throw new Error('a semaphore needs a limit of at least 1');
   }
 
+  /** The weight held now. */
   get inUse(): number {
     return this.active;
   }
@@ -37,49 +42,62 @@ export class Semaphore {
     return this.waiters.length;
   }
 
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    await this.acquire(signal);
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal, weight = 1): Promise<T> {
+    const w = this.weigh(weight);
+    await this.acquire(signal, w);
     try {
       return await fn();
     } finally {
-      this.release();
+      this.release(w);
     }
   }
 
-  acquire(signal?: AbortSignal): Promise<void> {
+  acquire(signal?: AbortSignal, weight = 1): Promise<void> {
+    const w = this.weigh(weight);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.active < this.limit) {
-      this.take();
+    if (this.waiters.length === 0 && this.active + w <= this.limit) {
+      this.take(w);
       return Promise.resolve();
     }
     if (this.waiters.length >= this.maxQueued) return Promise.reject(new QueueFullError(this.maxQueued));
     return new Promise((resolve, reject) => {
-      const w: Waiter = { grant: resolve, signal };
+      const waiter: Waiter = { weight: w, grant: resolve, signal };
       if (signal) {
-        w.onAbort = () => {
-          const i = this.waiters.indexOf(w);
+        waiter.onAbort = () => {
+          const i = this.waiters.indexOf(waiter);
           if (i >= 0) this.waiters.splice(i, 1);
           reject(signal.reason);
+          // A heavy waiter that leaves the head may let lighter ones behind it in.
+          if (i === 0) this.drain();
         };
-        signal.addEventListener('abort', w.onAbort, { once: true });
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.waiters.push(w);
+      this.waiters.push(waiter);
     });
   }
 
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) {
-      // The slot passes straight to the next waiter: `active` stays the same.
-      if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
-      next.grant();
-      return;
-    }
-    this.active--;
+  /** Gives back a weight taken with `acquire` (the same weight). */
+  release(weight = 1): void {
+    this.active -= this.weigh(weight);
+    this.drain();
   }
 
-  private take(): void {
-    this.active++;
+  /** Grants waiters from the head of the queue while their weight fits. */
+  private drain(): void {
+    for (let next = this.waiters[0]; next && this.active + next.weight <= this.limit; next = this.waiters[0]) {
+      this.waiters.shift();
+      if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
+      this.take(next.weight);
+      next.grant();
+    }
+  }
+
+  private weigh(weight: number): number {
+    return Math.min(this.limit, Math.max(1, Math.ceil(weight)));
+  }
+
+  private take(weight: number): void {
+    this.active += weight;
     if (this.active > this.peak) this.peak = this.active;
   }
 }

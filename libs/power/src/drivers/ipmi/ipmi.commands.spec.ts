@@ -1,4 +1,14 @@
-import { chassisBootConfig, freeipmiConfSafe, freeipmiFiles, freeipmiInvocation, ipmitoolFiles, ipmitoolInvocation, pickTool } from './ipmi.commands';
+import {
+  chassisBootConfig,
+  freeipmiConfSafe,
+  freeipmiFiles,
+  freeipmiInvocation,
+  freeipmiQueryGroup,
+  freeipmiStatMany,
+  ipmitoolFiles,
+  ipmitoolInvocation,
+  pickTool,
+} from './ipmi.commands';
 import { parseIpmiSettings } from './ipmi.settings';
 
 const base = { power_address: '10.0.0.5', power_user: 'maas', power_pass: 's3cr#t', privilege_level: 'OPERATOR' };
@@ -73,6 +83,58 @@ describe('freeipmi invocations', () => {
       'Section Chassis_Boot_Flags\n        Boot_Flags_Persistent                         No\n        Boot_Device                                   PXE\nEndSection\n',
     );
     expect(chassisBootConfig(parseIpmiSettings({ ...base, power_boot_type: 'efi' }), 'disk')).toMatch(/BIOS_Boot_Type\s+EFI\n\s+Boot_Device\s+HARD-DRIVE/);
+  });
+});
+
+describe('batched ipmipower --stat', () => {
+  const group = (params: Record<string, string>) => freeipmiQueryGroup(parseIpmiSettings({ ...base, ...params }), 'freeipmi');
+
+  it('groups BMCs whose settings differ only in host and port', () => {
+    const a = group({ power_address: '10.0.0.5' });
+    expect(a).toEqual({ key: expect.stringMatching(/^[0-9a-f]{32}$/), name: '10.0.0.5' });
+    expect(group({ power_address: 'bmc-7.rack1:6230' })).toEqual({ key: a?.key, name: 'bmc-7.rack1' });
+    // What only changes and boot devices use does not split a group.
+    expect(group({ power_address: '10.0.0.6', power_boot_type: 'efi', power_off_mode: 'soft', mac_address: '52:54:00:00:00:01' })?.key).toBe(a?.key);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['user', { power_user: 'other' }],
+    ['password', { power_pass: 'other' }],
+    ['K_g', { k_g: 'key' }],
+    ['driver type', { power_driver: 'LAN' }],
+    ['cipher suite', { cipher_suite_id: '8' }],
+    ['privilege', { privilege_level: 'ADMIN' }],
+    ['workarounds', { workaround_flags: 'opensesspriv,intel20' }],
+  ])('puts BMCs with another %s in another group', (_what, params) => {
+    expect(group({ power_address: '10.0.0.6', ...params })?.key).not.toBe(group({})?.key);
+  });
+
+  it('keeps no secret in the key', () => {
+    const key = group({ power_pass: 'hunter22', k_g: 'kgkey' })?.key ?? '';
+    expect(key).not.toMatch(/hunter22|kgkey|maas/);
+  });
+
+  it('asks alone what a -h list cannot hold, and what ipmitool drives', () => {
+    expect(group({ power_address: 'node[1-4]' })).toBeNull();
+    expect(group({ power_address: 'fe80::1' })).toBeNull();
+    expect(group({ power_address: '[fe80::1]:623' })).toBeNull();
+    expect(group({ cipher_suite_id: '17' })).toBeNull();
+    expect(freeipmiQueryGroup(parseIpmiSettings(base), 'ipmitool')).toBeNull();
+  });
+
+  it('lists every host, with its port off 623, in one ipmipower run, credentials in the config file', () => {
+    const ss = ['10.0.0.5', '10.0.0.6:6230', 'bmc-7:623'].map((a) => parseIpmiSettings({ ...base, power_address: a }));
+    const inv = freeipmiStatMany(ss, paths, 20_000);
+    expect(inv).toEqual({
+      command: 'ipmipower',
+      args: [
+        '--config-file', paths['freeipmi.conf'], '--driver-type', 'LAN_2_0', '-h', '10.0.0.5,10.0.0.6:6230,bmc-7', '-l', 'OPERATOR', '-I', '3',
+        '-W', 'opensesspriv', '--session-timeout', '19000', '--retransmission-timeout', '1000', '--stat',
+      ],
+      env: {},
+    });
+    expect(inv.args.join(' ')).not.toMatch(/s3cr/);
+    expect(() => freeipmiStatMany([], paths, 20_000)).toThrow(/at least one/);
   });
 });
 

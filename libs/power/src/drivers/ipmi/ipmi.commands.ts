@@ -1,4 +1,5 @@
-import { BootDevice } from '../../power.types';
+import { createHmac, randomBytes } from 'node:crypto';
+import { BootDevice, QueryGroup } from '../../power.types';
 import { IpmiSettings } from './ipmi.settings';
 
 /**
@@ -71,9 +72,13 @@ export function chassisBootConfig(s: IpmiSettings, device: BootDevice): string {
   return lines.join('\n');
 }
 
-function freeipmiCommon(s: IpmiSettings, conf: string, timeoutMs: number): string[] {
-  const host = s.port && s.port !== 623 ? `${s.host}:${s.port}` : s.host;
-  const args = ['--config-file', conf, '--driver-type', s.protocol, '-h', host, '-l', s.privilege];
+/** The host as freeipmi's -h takes it: `host`, or `host:port` off the standard port. */
+export function freeipmiHost(s: IpmiSettings): string {
+  return s.port && s.port !== 623 ? `${s.host}:${s.port}` : s.host;
+}
+
+function freeipmiCommon(s: IpmiSettings, conf: string, timeoutMs: number, hosts = freeipmiHost(s)): string[] {
+  const args = ['--config-file', conf, '--driver-type', s.protocol, '-h', hosts, '-l', s.privilege];
   if (s.protocol === 'LAN_2_0' && s.cipherSuite) args.push('-I', s.cipherSuite);
   if (s.workarounds.length) args.push('-W', s.workarounds.join(','));
   // The tool gives up a little before we would kill it, so its own words reach the operator.
@@ -101,6 +106,47 @@ export function freeipmiInvocation(s: IpmiSettings, op: IpmiOp, paths: Record<st
     case 'get-boot':
       return { command: 'ipmi-chassis-config', args: [...common, '--checkout', '--section', 'Chassis_Boot_Flags'], env: {} };
   }
+}
+
+// ---------- freeipmi: many BMCs in one ipmipower ----------
+
+/**
+ * Hosts a -h list holds as they are: names and IPv4 addresses. Left out, and asked alone:
+ * anything freeipmi would read as a range (`node[1-4]`) or a list (`,`), and IPv6 addresses.
+ */
+const LISTABLE_HOST = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+
+/**
+ * Keys the digest of query groups: a key that reached a log by mistake can be neither tested
+ * against guessed passwords nor compared with another process's keys.
+ */
+const GROUP_KEY_SECRET = randomBytes(32);
+
+/**
+ * Where a BMC fits in a batched `ipmipower --stat` (see `freeipmiStatMany`), or null when it is
+ * asked alone: BMCs driven with ipmitool (`pickTool`), hosts a -h list cannot hold.
+ *
+ * The key is a keyed digest of everything ipmipower is given besides the host: the config file
+ * (user, password, K_g) and the options (driver type, privilege, cipher suite, workarounds), so
+ * that BMCs with equal keys can share one invocation and no secret shows in the key (keys are
+ * stable within one process only). The name is the host as ipmipower prints it: without the port.
+ */
+export function freeipmiQueryGroup(s: IpmiSettings, preferred: IpmiTool): QueryGroup | null {
+  if (pickTool(s, preferred) !== 'freeipmi' || !LISTABLE_HOST.test(s.host)) return null;
+  const conf = freeipmiFiles(s, { op: 'stat' })['freeipmi.conf'];
+  const options = freeipmiCommon(s, '', 0, '');
+  const key = createHmac('sha256', GROUP_KEY_SECRET).update(conf).update('\0').update(options.join('\0')).digest('hex').slice(0, 32);
+  return { key, name: s.host };
+}
+
+/**
+ * One `ipmipower -h a,b:6230,c --stat` for BMCs of one query group (their settings differ only
+ * in host and port), with the credentials of `freeipmiFiles(settings[0], { op: 'stat' })`.
+ */
+export function freeipmiStatMany(settings: readonly IpmiSettings[], paths: Record<string, string>, timeoutMs: number): Invocation {
+  if (settings.length === 0) throw new Error('freeipmiStatMany needs at least one BMC');
+  const hosts = settings.map(freeipmiHost).join(',');
+  return { command: 'ipmipower', args: [...freeipmiCommon(settings[0], paths['freeipmi.conf'], timeoutMs, hosts), '--stat'], env: {} };
 }
 
 // ---------- ipmitool ----------

@@ -1,14 +1,25 @@
 import { ProcessRunner, runProcess } from '../../adapters/process.runner';
 import { withSecretFiles } from '../../adapters/secret-files';
 import { PowerError, redact } from '../../power.errors';
-import { BootDevice, ChangeOutcome, DriverCallContext, OffMode, PowerDriver, PowerState } from '../../power.types';
-import { IpmiOp, IpmiTool, freeipmiFiles, freeipmiInvocation, ipmitoolFiles, ipmitoolInvocation, pickTool } from './ipmi.commands';
+import { BootDevice, ChangeOutcome, DriverCallContext, OffMode, PowerDriver, PowerState, QueryGroup, QueryManyAnswer } from '../../power.types';
+import {
+  IpmiOp,
+  IpmiTool,
+  freeipmiFiles,
+  freeipmiInvocation,
+  freeipmiQueryGroup,
+  freeipmiStatMany,
+  ipmitoolFiles,
+  ipmitoolInvocation,
+  pickTool,
+} from './ipmi.commands';
 import {
   ToolOutput,
   chassisConfigBootDevice,
   chassisConfigCheck,
   ipmipowerResult,
   ipmipowerState,
+  ipmipowerStates,
   ipmitoolBootDevice,
   ipmitoolCheck,
   ipmitoolState,
@@ -51,6 +62,39 @@ export class IpmiDriver implements PowerDriver<IpmiSettings> {
   async query(s: IpmiSettings, ctx: DriverCallContext): Promise<PowerState> {
     const { tool, out } = await this.exec(s, { op: 'stat' }, ctx);
     return tool === 'freeipmi' ? ipmipowerState(out) : ipmitoolState(out);
+  }
+
+  /** BMCs driven with freeipmi share an ipmipower run when all but their host and port agree. */
+  queryGroup(s: IpmiSettings): QueryGroup | null {
+    return freeipmiQueryGroup(s, this.opts.tool ?? 'freeipmi');
+  }
+
+  /**
+   * One `ipmipower -h a,b,c --stat` for BMCs of one query group, the credentials in a config
+   * file as for one BMC. Refuses BMCs of different groups or of one name: credentials of one
+   * group must never reach another's hosts, and ipmipower's answers would be ambiguous.
+   */
+  async queryMany(settings: readonly IpmiSettings[], ctx: DriverCallContext): Promise<QueryManyAnswer[]> {
+    if (settings.length === 0) return [];
+    const groups = settings.map((s) => this.queryGroup(s));
+    const key = groups[0]?.key;
+    const names = new Set(groups.map((g) => g?.name.toLowerCase()));
+    if (!key || groups.some((g) => g?.key !== key) || names.size !== settings.length) {
+      throw new Error('these BMCs cannot be queried in one ipmipower run (different settings or one host twice)');
+    }
+    const first = settings[0];
+    return withSecretFiles(
+      freeipmiFiles(first, { op: 'stat' }),
+      async (paths) => {
+        const inv = freeipmiStatMany(settings, paths, ctx.timeoutMs);
+        const res = await this.run({ ...inv, timeoutMs: ctx.timeoutMs, signal: ctx.signal });
+        if (res.aborted) throw new PowerError('BMC_TIMEOUT', `${inv.command} abandoned: the power command ran out of time`);
+        const secrets = [first.password, first.kg];
+        const out = { ...res, stdout: redact(res.stdout, secrets), stderr: redact(res.stderr, secrets) };
+        return ipmipowerStates(out, settings.map((s) => s.host));
+      },
+      this.opts.secretDir,
+    );
   }
 
   async on(s: IpmiSettings, ctx: DriverCallContext): Promise<ChangeOutcome> {

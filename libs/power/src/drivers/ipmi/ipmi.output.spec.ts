@@ -1,5 +1,14 @@
 import { PowerError } from '../../power.errors';
-import { chassisConfigBootDevice, chassisConfigCheck, ipmipowerResult, ipmipowerState, ipmitoolBootDevice, ipmitoolCheck, ipmitoolState } from './ipmi.output';
+import {
+  chassisConfigBootDevice,
+  chassisConfigCheck,
+  ipmipowerResult,
+  ipmipowerState,
+  ipmipowerStates,
+  ipmitoolBootDevice,
+  ipmitoolCheck,
+  ipmitoolState,
+} from './ipmi.output';
 
 // Outputs captured from freeipmi 1.6.10 and ipmitool 1.8.19 against OpenIPMI ipmi_sim 2.0.33.
 const out = (stdout: string, stderr = '', code: number | null = 0, timedOut = false) => ({ stdout, stderr, code, timedOut });
@@ -46,6 +55,62 @@ describe('ipmipower output', () => {
 
   it('reports a tool killed at its deadline as a timeout', () => {
     expect(err(() => ipmipowerState(out('', '', null, true)))).toMatchObject({ code: 'BMC_TIMEOUT' });
+  });
+});
+
+describe('many-host ipmipower --stat output', () => {
+  // freeipmi 1.6.10: hosts in its own order, without their ports, exit 1 when any host failed.
+  const stdout = [
+    '127.111.149.45: off',
+    '127.127.163.57: on',
+    '127.199.234.163: password invalid',
+    'bmc-7.rack1: username invalid',
+    '127.9.9.9: connection timeout',
+    '10.0.0.8: privilege level insufficient',
+    '10.0.0.9: BMC busy',
+    '10.0.0.10: ok',
+    '',
+  ].join('\n');
+
+  it('answers each host from its own line, with the one-host rules and words', () => {
+    const names = ['127.127.163.57', '127.111.149.45', '127.199.234.163', 'BMC-7.rack1', '127.9.9.9', '10.0.0.8', '10.0.0.9', '10.0.0.10'];
+    const a = ipmipowerStates(out(stdout, '', 1), names);
+    expect(a.slice(0, 2)).toEqual([
+      { kind: 'state', state: 'on' },
+      { kind: 'state', state: 'off' },
+    ]);
+    const failures = a.slice(2).map((x) => (x.kind === 'failed' ? [x.error.code, x.error.fatal, x.error.bmcSays] : x));
+    expect(failures).toEqual([
+      ['BMC_AUTH', true, '127.199.234.163: password invalid'],
+      ['BMC_AUTH', true, 'bmc-7.rack1: username invalid'],
+      ['BMC_TIMEOUT', false, '127.9.9.9: connection timeout'],
+      ['BMC_AUTH', true, '10.0.0.8: privilege level insufficient'],
+      ['BMC_BUSY', false, '10.0.0.9: BMC busy'],
+      ['BMC_ERROR', false, '10.0.0.10: ok'],
+    ]);
+    // The same words as when the host is asked alone.
+    const alone = err(() => ipmipowerState(out('127.199.234.163: password invalid\n', '', 1)));
+    expect(a[2]).toEqual({ kind: 'failed', error: expect.objectContaining({ code: alone.code, message: alone.message, bmcSays: alone.bmcSays }) });
+  });
+
+  it('leaves unasked the hosts a run never got to (one unresolvable name stops it)', () => {
+    const a = ipmipowerStates(out('no-such-host.invalid: invalid hostname\n', '', 1), ['10.0.0.5', 'no-such-host.invalid']);
+    expect(a[0]).toEqual({ kind: 'unasked', why: 'ipmipower printed no answer for 10.0.0.5' });
+    expect(a[1]).toMatchObject({ kind: 'failed', error: { bmcSays: 'no-such-host.invalid: invalid hostname' } });
+  });
+
+  it('fails every host alike when the run failed before any host', () => {
+    const a = ipmipowerStates(out('', 'Config File Error: configuration file does not exist', 1), ['10.0.0.5', '10.0.0.6']);
+    expect(a).toEqual([
+      { kind: 'failed', error: expect.objectContaining({ code: 'BAD_SETTINGS', fatal: true, bmcSays: 'Config File Error: configuration file does not exist' }) },
+      { kind: 'failed', error: expect.objectContaining({ code: 'BAD_SETTINGS' }) },
+    ]);
+  });
+
+  it('keeps what a run killed at its deadline printed, and times out the rest', () => {
+    const a = ipmipowerStates(out('10.0.0.5: on\n', '', null, true), ['10.0.0.5', '10.0.0.6']);
+    expect(a[0]).toEqual({ kind: 'state', state: 'on' });
+    expect(a[1]).toMatchObject({ kind: 'failed', error: { code: 'BMC_TIMEOUT', fatal: false, message: 'ipmipower did not finish in time' } });
   });
 });
 

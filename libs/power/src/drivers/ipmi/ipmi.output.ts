@@ -1,5 +1,5 @@
 import { PowerError, PowerErrorCode, tidyOutput } from '../../power.errors';
-import { BootDevice, PowerState } from '../../power.types';
+import { BootDevice, PowerState, QueryManyAnswer } from '../../power.types';
 
 /**
  * Pure reading of what ipmipower, ipmi-chassis-config and ipmitool print. Every failure keeps
@@ -80,13 +80,55 @@ export function ipmipowerResult(out: ToolOutput): string {
   const result = line ? line.slice(line.indexOf(': ') + 2).trim() : '';
   if (out.code === 0 && /^(on|off|ok)$/i.test(result)) return result.toLowerCase();
   const words = tidyOutput(`${out.stdout}\n${out.stderr}`) || `exit code ${out.code}`;
-  throw classify(FREEIPMI_RULES, `${result}\n${out.stderr}`, words, 'ipmipower failed');
+  throw ipmipowerFailure(result, out.stderr, words);
 }
+
+function ipmipowerFailure(result: string, stderr: string, words: string): PowerError {
+  return classify(FREEIPMI_RULES, `${result}\n${stderr}`, words, 'ipmipower failed');
+}
+
+const NO_STATE = 'ipmipower --stat gave no power state';
 
 export function ipmipowerState(out: ToolOutput): PowerState {
   const r = ipmipowerResult(out);
   if (r === 'on' || r === 'off') return r;
-  throw new PowerError('BMC_ERROR', 'ipmipower --stat gave no power state', tidyOutput(out.stdout));
+  throw new PowerError('BMC_ERROR', NO_STATE, tidyOutput(out.stdout));
+}
+
+/**
+ * Reads a many-host `ipmipower -h a,b,c --stat`: one answer per name asked (the host as in -h,
+ * without its port), in order. ipmipower prints a line per host, `host: on`, `host: off` or
+ * `host: <error>`, and exits 1 if any host failed, so each host is judged by its own line alone,
+ * with the same rules and the same words (`host: password invalid`) as a one-host run.
+ *
+ * A host without a line was not asked: one unresolvable name stops ipmipower before it asks
+ * anyone (it prints only `name: invalid hostname`). Such hosts come back `unasked`, unless the
+ * run as a whole failed (killed at its deadline: BMC_TIMEOUT; nothing printed but an error on
+ * stderr, such as a config file error: that error, for every host).
+ */
+export function ipmipowerStates(out: ToolOutput, names: readonly string[]): QueryManyAnswer[] {
+  const lines = new Map<string, { line: string; result: string }>();
+  for (const raw of out.stdout.split(/\r?\n/)) {
+    const line = raw.trim();
+    const m = /^([^\s:]+): (.+)$/.exec(line);
+    const host = m?.[1].toLowerCase();
+    if (m && host && !lines.has(host)) lines.set(host, { line, result: m[2].trim() });
+  }
+  const stderr = tidyOutput(out.stderr);
+  return names.map((name): QueryManyAnswer => {
+    const got = lines.get(name.toLowerCase());
+    if (got) {
+      if (/^(on|off)$/i.test(got.result)) return { kind: 'state', state: got.result.toLowerCase() as PowerState };
+      const words = tidyOutput(`${got.line}\n${out.stderr}`);
+      if (/^ok$/i.test(got.result)) return { kind: 'failed', error: new PowerError('BMC_ERROR', NO_STATE, words) };
+      return { kind: 'failed', error: ipmipowerFailure(got.result, out.stderr, words) };
+    }
+    if (out.timedOut) return { kind: 'failed', error: new PowerError('BMC_TIMEOUT', 'ipmipower did not finish in time', stderr) };
+    if (lines.size === 0 && (stderr || out.code !== 0)) {
+      return { kind: 'failed', error: ipmipowerFailure('', out.stderr, stderr || `exit code ${out.code}`) };
+    }
+    return { kind: 'unasked', why: `ipmipower printed no answer for ${name}` };
+  });
 }
 
 // ---------- ipmi-chassis-config ----------
