@@ -3,6 +3,7 @@ import {
   freeipmiConfSafe,
   freeipmiFiles,
   freeipmiInvocation,
+  freeipmiHost,
   freeipmiQueryGroup,
   freeipmiStatMany,
   ipmitoolFiles,
@@ -36,6 +37,10 @@ describe('ipmi settings', () => {
     expect(() => parseIpmiSettings({})).toThrow(/IP address \(power_address\) is required/);
     expect(() => parseIpmiSettings({ power_address: 'h', power_driver: 'SERIAL' })).toThrow(/power_driver: "SERIAL" is not one of/);
     expect(() => parseIpmiSettings({ power_address: 'h', power_pass: 'a\nb' })).toThrow(/line breaks/);
+    // ipmipower would read these as several hosts.
+    for (const a of ['10.0.0.5,10.0.0.6', 'node[1-4]', 'bmc 2']) {
+      expect(() => parseIpmiSettings({ power_address: a })).toThrow(/is not a host or host:port/);
+    }
     try {
       parseIpmiSettings({});
     } catch (e) {
@@ -45,6 +50,13 @@ describe('ipmi settings', () => {
 });
 
 describe('freeipmi invocations', () => {
+  it('writes a non-default port after the host, bracketing IPv6 addresses', () => {
+    expect(freeipmiHost(parseIpmiSettings({ power_address: '10.0.0.5:6230' }))).toBe('10.0.0.5:6230');
+    expect(freeipmiHost(parseIpmiSettings({ power_address: '[fe80::1]:6230' }))).toBe('[fe80::1]:6230');
+    expect(freeipmiHost(parseIpmiSettings({ power_address: '[fe80::1]' }))).toBe('fe80::1');
+    expect(freeipmiHost(parseIpmiSettings({ power_address: 'bmc.example:623' }))).toBe('bmc.example');
+  });
+
   it('put credentials in the config file, never on the command line (as MAAS does with -p)', () => {
     const s = parseIpmiSettings({ ...base, k_g: 'kg#key' });
     const files = freeipmiFiles(s, { op: 'stat' });
@@ -115,7 +127,6 @@ describe('batched ipmipower --stat', () => {
   });
 
   it('asks alone what a -h list cannot hold, and what ipmitool drives', () => {
-    expect(group({ power_address: 'node[1-4]' })).toBeNull();
     expect(group({ power_address: 'fe80::1' })).toBeNull();
     expect(group({ power_address: '[fe80::1]:623' })).toBeNull();
     expect(group({ cipher_suite_id: '17' })).toBeNull();

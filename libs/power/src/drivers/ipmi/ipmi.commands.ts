@@ -74,7 +74,8 @@ export function chassisBootConfig(s: IpmiSettings, device: BootDevice): string {
 
 /** The host as freeipmi's -h takes it: `host`, or `host:port` off the standard port. */
 export function freeipmiHost(s: IpmiSettings): string {
-  return s.port && s.port !== 623 ? `${s.host}:${s.port}` : s.host;
+  if (!s.port || s.port === 623) return s.host;
+  return s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }
 
 function freeipmiCommon(s: IpmiSettings, conf: string, timeoutMs: number, hosts = freeipmiHost(s)): string[] {

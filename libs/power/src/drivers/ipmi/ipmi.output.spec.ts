@@ -39,6 +39,7 @@ describe('ipmipower output', () => {
     ['', "'on' requires atleast operator privilege\n", 'BAD_SETTINGS', true],
     ['10.0.0.5: cipher suite id unavailable\n', '', 'BAD_SETTINGS', true],
     ['10.0.0.5: ipmi 2.0 unavailable\n', '', 'BAD_SETTINGS', true],
+    ['no-such-bmc.invalid: invalid hostname\n', '', 'BAD_SETTINGS', true],
     ['127.91.0.10: connection timeout\n', '', 'BMC_TIMEOUT', false],
     ['127.91.0.12: session timeout\n', '', 'BMC_TIMEOUT', false],
     ['10.0.0.5: BMC busy\n', '', 'BMC_BUSY', false],

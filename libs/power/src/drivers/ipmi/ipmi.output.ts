@@ -27,7 +27,7 @@ const FREEIPMI_RULES: Rule[] = [
   [/cipher suite id unavailable/i, 'BAD_SETTINGS', 'the BMC does not offer this cipher suite'],
   [/ipmi 2\.0 unavailable/i, 'BAD_SETTINGS', 'the BMC does not speak IPMI 2.0; use power_driver LAN (IPMI 1.5)'],
   [/ipmi 1\.5 unavailable/i, 'BAD_SETTINGS', 'the BMC does not speak IPMI 1.5; use power_driver LAN_2_0'],
-  [/hostname invalid/i, 'BAD_SETTINGS', 'power_address is not a valid host'],
+  [/hostname invalid|invalid hostname/i, 'BAD_SETTINGS', 'power_address is not a valid host'],
   [/device not found|could not find inband device/i, 'BAD_SETTINGS', 'no IPMI device found'],
   [/Config File Error/i, 'BAD_SETTINGS', 'the credentials could not be handed to freeipmi'],
   [/BMC busy/i, 'BMC_BUSY', 'the BMC is busy'],

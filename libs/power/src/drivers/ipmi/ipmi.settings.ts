@@ -108,7 +108,8 @@ export function parseIpmiSettings(params: Readonly<Record<string, string>>): Ipm
   if (given.power_driver === '') delete given.power_driver;
   const v = requireParameters(IPMI_TYPE, given);
   const { host, port } = splitHostPort(v.power_address);
-  if (!host || /\s/.test(host) || (port !== undefined && (port < 1 || port > 65535))) {
+  // ipmipower reads -h as a host list ("a,b", "node[1-4]"): one power_address must name one BMC.
+  if (!host || /[\s,[\]]/.test(host) || (port !== undefined && (port < 1 || port > 65535))) {
     throw new PowerError('BAD_SETTINGS', `invalid ipmi power parameters: power_address "${v.power_address}" is not a host or host:port.`);
   }
   if (/[\r\n\0]/.test(v.power_user) || /[\r\n\0]/.test(v.power_pass) || /[\r\n\0]/.test(v.k_g)) {
