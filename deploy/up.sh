@@ -62,8 +62,14 @@ start() {
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       kill "$(cat "$pidfile")"; while kill -0 "$(cat "$pidfile")" 2>/dev/null; do sleep 0.2; done
     fi
-    as_root env $(grep -v '^#' "$envfile" | xargs) nohup node -r ./tools/register.js "$script" \
-      >>"/var/log/kiln/$name.log" 2>&1 &
+    # exec all the way down, so that the pid recorded is node's own and the next run stops it.
+    if [ "$(id -u)" -eq 0 ]; then
+      (exec env $(grep -v '^#' "$envfile" | xargs) nohup node -r ./tools/register.js "$script") \
+        >>"/var/log/kiln/$name.log" 2>&1 &
+    else
+      sudo env $(grep -v '^#' "$envfile" | xargs) nohup node -r ./tools/register.js "$script" \
+        >>"/var/log/kiln/$name.log" 2>&1 &
+    fi
     echo $! | as_root tee "$pidfile" >/dev/null
   fi
 }
