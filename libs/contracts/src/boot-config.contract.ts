@@ -75,6 +75,8 @@ export const GetBootConfig = rpc({
     relayAddress: ipv4.optional(),
     /** The rack address the client reaches the rack on: boot URLs are built with it. */
     serverAddress: ipv4,
+    /** The port of the rack's HTTP boot server (5248 unless the rack says otherwise). */
+    httpPort: z.number().int().min(1).max(65535).optional(),
   }),
   reply: bootConfig,
 });

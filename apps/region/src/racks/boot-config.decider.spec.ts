@@ -21,6 +21,14 @@ describe('decideBoot', () => {
     expect(c.kernel).toBe('ubuntu/arm64/ga-22.04/jammy/stable/boot-kernel');
   });
 
+  it("builds boot URLs with the rack's own HTTP port when it has another one", () => {
+    const c = decideBoot(null, { ...req, httpPort: 8248 });
+    if (c.kind === 'local') throw new Error('unreachable');
+    expect(c.cmdline).toContain('root=squash:http://10.0.0.2:8248/images/');
+    expect(c.cmdline).toContain('cloud-config-url=http://10.0.0.2:8248/MAAS/metadata/');
+    expect(c.cmdline).not.toContain(':5248');
+  });
+
   it.each([
     ['NEW', 'ephemeral', 'commissioning'],
     ['COMMISSIONING', 'ephemeral', 'commissioning'],

@@ -45,7 +45,7 @@ export function decideBoot(m: BootMachine | null, req: RequestOf<typeof GetBootC
   const arch = debianArch(m?.architecture || null, req.clientArch);
   const imagePath = `${EPHEMERAL_IMAGE.os}/${arch}/${EPHEMERAL_IMAGE.kernel}/${EPHEMERAL_IMAGE.series}/${EPHEMERAL_IMAGE.label}`;
   const netboot = (kind: 'enlist' | 'ephemeral' | 'installer', purpose: Purpose): BootConfig => {
-    const base = `http://${rack}:${RACK_HTTP_PORT}`;
+    const base = `http://${rack}:${req.httpPort ?? RACK_HTTP_PORT}`;
     const preseed = m
       ? `${base}/MAAS/metadata/latest/by-id/${m.systemId}/?op=get_preseed`
       : `${base}/MAAS/metadata/latest/enlist-preseed/?op=get_enlist_preseed`;
