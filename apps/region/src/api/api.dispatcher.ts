@@ -100,6 +100,7 @@ export class ApiDispatcher {
       return text(400, `Unrecognised signature: method=${method} op=${op}`, this.apiHeaders());
     }
     if (action.permission === 'admin' && !user?.isAdmin) {
+      await handler?.ensureExists?.(match.pathParams);
       return text(403, 'You do not have permission to perform this action.', this.apiHeaders());
     }
 

@@ -90,6 +90,11 @@ export interface HandlerDef {
    * fabrics/{fabric_id}/vlans/{vid}/): routed, but left out of describe/ so clients see one handler.
    */
   alias?: boolean;
+  /**
+   * For handlers of one object: throws the handler's 404 when the object does not exist. Checked
+   * before an admin-only refusal, as MAAS looks the object up before it checks permissions.
+   */
+  ensureExists?(pathParams: Record<string, string>): Promise<void>;
 }
 
 /** One API resource: its authenticated handler and, where MAAS has one, its anonymous handler. */

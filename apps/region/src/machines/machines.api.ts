@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { LifecycleEvent } from '@kiln/lifecycle';
 import { ApiRegistry } from '../api/api.registry';
 import { ActionDef, ApiRequest, ApiResponse, ParamDoc } from '../api/api.types';
-import { BadRequestError, ForbiddenError } from '../api/http/http.errors';
+import { BadRequestError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
 import { normalizeMac } from '../api/http/mac';
 import { parseBool } from '../api/http/params';
 import { writeMachineJson } from './machine.json-writer';
@@ -281,6 +281,9 @@ export class MachinesApi implements OnModuleInit {
           name: 'MachineHandler',
           doc: 'Manage an individual machine.',
           path: item,
+          ensureExists: async (pp) => {
+            if (!(await this.repo.systemIdTaken(pp.system_id ?? ''))) throw new NotFoundError('No Machine matches the given query.');
+          },
           actions: [
             { name: 'read', op: null, method: 'GET', title: 'Read a node', run: async (r) => json(await this.machines.get(sid(r), r.user)) },
             {

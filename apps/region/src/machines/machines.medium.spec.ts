@@ -490,5 +490,10 @@ describe('machines against a real region', () => {
     const gone = await h.call(admin, 'GET', `${API}/machines/${m.system_id}/`);
     expect(gone.status).toBe(404);
     expect(gone.text).toBe('No Machine matches the given query.');
+    // MAAS looks the machine up before it checks permissions: a missing one is a 404 for everyone.
+    const missing = await h.call(alice, 'PUT', `${API}/machines/${m.system_id}/`, { hostname: 'nope' });
+    expect(missing.status).toBe(404);
+    expect(missing.text).toBe('No Machine matches the given query.');
+    expect((await h.call(alice, 'GET', `${API}/machines/${m.system_id}/?op=power_parameters`)).status).toBe(404);
   });
 });
