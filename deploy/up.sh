@@ -77,7 +77,14 @@ start() {
 start region apps/region/src/main.ts /etc/kiln/region.env
 for _ in $(seq 1 150); do curl -sf http://127.0.0.1:5240/MAAS/api/2.0/version/ >/dev/null && break; sleep 0.2; done
 curl -sf http://127.0.0.1:5240/MAAS/api/2.0/version/ >/dev/null || { echo "the region did not start; see /var/log/kiln/region.log" >&2; exit 1; }
-if [ -f apps/rack/src/main.ts ]; then start rack apps/rack/src/main.ts /etc/kiln/rack.env; fi
+if [ -f apps/rack/src/main.ts ]; then
+  # The boot loaders the rack hands out (lpxelinux.0, bootx64.efi, ...), into the rack's boot root.
+  rack_setting() { as_root sed -n "s/^$1=//p" /etc/kiln/rack.env | tail -1; }
+  boot_root=$(rack_setting KILN_RACK_BOOT_ROOT)
+  state_dir=$(rack_setting KILN_RACK_STATE_DIR)
+  tools/rack/install-boot-loaders.sh "${boot_root:-${state_dir:-/var/lib/kiln-rack}/boot}"
+  start rack apps/rack/src/main.ts /etc/kiln/rack.env
+fi
 
 if ! as_root test -f /etc/kiln/admin-password; then
   pw=$(secret | head -c 20)

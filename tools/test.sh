@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 . tools/services.sh
 
 # Real peers the tests drive: DHCP clients, the TFTP client, curl, OpenIPMI's simulator, ipmitool
-# and freeipmi, virsh with a private libvirtd (tools/lab/libvirtd-up.sh), QEMU with iPXE, and the PXE lab's fixtures (radvd,
-# socat: tools/lab/ra-up.sh, ns-forward.sh). (Benchmark peers, such as Kea, atftpd and nginx,
-# come from tools/bench/install-peers.sh.)
+# and freeipmi, virsh with a private libvirtd (tools/lab/libvirtd-up.sh), QEMU with iPXE and with
+# OVMF (UEFI PXE), and the PXE lab's fixtures (radvd, socat: tools/lab/ra-up.sh, ns-forward.sh).
+# The boot loaders the rack hands out are fetched by tools/rack/install-boot-loaders.sh itself.
+# (Benchmark peers, such as Kea, atftpd and nginx, come from tools/bench/install-peers.sh.)
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
-  openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat
+  openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat \
+  ovmf
 ensure_services
 ensure_postgres_test_access
 

@@ -1,4 +1,13 @@
-import { addressFacing, renderBootFile, templateFor } from './boot-files.renderer';
+import { FakeBootConfigSource } from './boot-config.fake';
+import {
+  addressFacing,
+  BootFilesRenderer,
+  GRUB_GENERIC_CONFIG_PATH,
+  grubKernelArgs,
+  renderBootFile,
+  renderGrubGenericConfig,
+  templateFor,
+} from './boot-files.renderer';
 
 const netboot = {
   kind: 'ephemeral' as const,
@@ -19,6 +28,50 @@ describe('boot files', () => {
     expect(templateFor('boot.ipxe')).toBe('ipxe');
     expect(templateFor('lpxelinux.0')).toBeNull();
     expect(templateFor('pxelinux.cfg/default')).toBeNull();
+    expect(templateFor(GRUB_GENERIC_CONFIG_PATH)).toBeNull();
+  });
+
+  it('renders the generic GRUB config at the network GRUB\'s prefix, chaining to the per-MAC one', () => {
+    expect(GRUB_GENERIC_CONFIG_PATH).toBe('grub/grub.cfg');
+    const cfg = renderGrubGenericConfig();
+    const lines = cfg.split('\n').filter((l) => l && !l.startsWith('#'));
+    // The per-MAC path it names is one the rack renders, for GRUB's form of the MAC.
+    const chained = lines.find((l) => l.startsWith('configfile '))!;
+    expect(chained).toBe('configfile /grub/grub.cfg-${net_default_mac}');
+    expect(templateFor(chained.slice('configfile /'.length).replace('${net_default_mac}', '52:54:00:12:34:56'))).toBe('grub');
+    // Past configfile only when the rack could not render that one: say so, back to the firmware.
+    expect(lines.slice(lines.indexOf(chained) + 1)).toEqual([expect.stringMatching(/^echo "Kiln: .*no boot config/), 'sleep 10', 'exit']);
+  });
+
+  it('serves the generic GRUB config to any client without asking the region', async () => {
+    const source = new FakeBootConfigSource();
+    const renderer = new BootFilesRenderer(source, () => '10.0.0.1', 5248);
+    for (const protocol of ['tftp', 'http'] as const) {
+      const file = await renderer.render({ protocol, path: 'grub/grub.cfg', client: { address: '10.0.0.99', port: 1234 } });
+      expect(file?.content.toString()).toBe(renderGrubGenericConfig());
+      expect(file?.systemId).toBeUndefined();
+    }
+    expect(source.queries).toEqual([]);
+    // Static boot loaders are still not rendered.
+    expect(await renderer.render({ protocol: 'tftp', path: 'grubx64.efi', client: { address: '10.0.0.99', port: 1234 } })).toBeNull();
+  });
+
+  it('renders the per-MAC GRUB config from the region\'s answer for that MAC', async () => {
+    const source = new FakeBootConfigSource();
+    source.answers.set('52:54:00:12:34:56', netboot);
+    const renderer = new BootFilesRenderer(source, () => '10.0.0.1', 5248);
+    const file = await renderer.render({ protocol: 'tftp', path: 'grub/grub.cfg-52:54:00:12:34:56', mac: '52:54:00:12:34:56', client: { address: '10.0.0.99', port: 1 } });
+    expect(file).toMatchObject({ mac: '52:54:00:12:34:56', systemId: 'abc123' });
+    // The kernel and initrd over HTTP; if GRUB cannot load the kernel so, over TFTP.
+    const k = 'ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel ro root=squash:http://10.0.0.1:5248/images/x/squashfs';
+    const i = 'ubuntu/amd64/ga-22.04/jammy/stable/boot-initrd';
+    expect(file!.content.toString()).toBe(
+      'set default="0"\nset timeout=0\nmenuentry "commissioning" {\n  echo "Kiln: commissioning"\n  insmod http\n' +
+        `  if linux (http,10.0.0.1:5248)/images/${k}; then\n    initrd (http,10.0.0.1:5248)/images/${i}\n  else\n` +
+        '    echo "Kiln: no kernel over HTTP, loading it over TFTP"\n' +
+        `    linux (tftp,10.0.0.1)/images/${k}\n    initrd (tftp,10.0.0.1)/images/${i}\n  fi\n}\n`,
+    );
+    expect(source.queries).toEqual([{ mac: '52:54:00:12:34:56', serverAddress: '10.0.0.1' }]);
   });
 
   it('renders a network boot for each loader', () => {
@@ -28,8 +81,20 @@ describe('boot files', () => {
         '  INITRD http://10.0.0.1:5248/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-initrd\n' +
         '  APPEND ro root=squash:http://10.0.0.1:5248/images/x/squashfs\n  IPAPPEND 2\n',
     );
-    expect(renderBootFile('grub', netboot, base)).toContain('linux (http,10.0.0.1:5248)/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel ro root=');
+    expect(renderBootFile('grub', netboot, base)).toContain('if linux (http,10.0.0.1:5248)/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel ro root=');
     expect(renderBootFile('ipxe', netboot, base)).toMatch(/^#!ipxe\n.*\nkernel http:\/\/10\.0\.0\.1:5248\/images\/.*boot-kernel ro root=.*\ninitrd .*boot-initrd\nboot\n$/);
+  });
+
+  it('escapes GRUB\'s own syntax in the kernel command line, leaving quotes to GRUB', () => {
+    // MAAS's cloud-config seed: unescaped braces are a GRUB syntax error that loses the menu entry.
+    expect(grubKernelArgs("ro cc:{'datasource_list': ['MAAS']}end_cc ip=::::h:BOOTIF")).toBe(
+      "ro cc:\\{'datasource_list': ['MAAS']\\}end_cc ip=::::h:BOOTIF",
+    );
+    expect(grubKernelArgs('a=$x;b|c&d<e>f\\g')).toBe('a=\\$x\\;b\\|c\\&d\\<e\\>f\\\\g');
+    // Inside quotes: single quotes are literal to GRUB, double quotes still expand $ and \.
+    expect(grubKernelArgs(`x='{$}' y="{$}"`)).toBe(`x='{$}' y="{\\$}"`);
+    const grub = renderBootFile('grub', { ...netboot, cmdline: "ro cc:{'datasource_list': ['MAAS']}end_cc" }, 'http://10.0.0.1:5248');
+    expect(grub).toContain("/boot-kernel ro cc:\\{'datasource_list': ['MAAS']\\}end_cc\n");
   });
 
   it('boots deployed machines from the local disk', () => {

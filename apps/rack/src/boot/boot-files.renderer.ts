@@ -12,6 +12,57 @@ export function templateFor(path: string): BootTemplate | null {
   return null;
 }
 
+/**
+ * Where Debian's and Ubuntu's signed network GRUB (grubnetx64.efi, which the rack hands out as
+ * grubx64.efi behind shim) looks for its config: the image's prefix is "/grub" on the server it
+ * was loaded from, and its built-in config sources $prefix/x86_64-efi/grub.cfg (arm64-efi on arm64)
+ * if that exists, else $prefix/grub.cfg. The rack renders the latter for every client.
+ */
+export const GRUB_GENERIC_CONFIG_PATH = 'grub/grub.cfg';
+
+/**
+ * The generic GRUB config: it loads the machine's own config (`grub/grub.cfg-<mac>`, rendered per
+ * MAC like MAAS's, with GRUB's lower-case colon-separated ${net_default_mac}). The rack renders
+ * that one for any MAC (unknown ones enlist), so GRUB only goes on past `configfile` when the rack
+ * could not render it (the region unreachable and nothing cached): it then says so and returns to
+ * the firmware, which tries its next boot option. Pure.
+ */
+export function renderGrubGenericConfig(): string {
+  return (
+    '# Kiln rack: generic GRUB config, loaded first by the network GRUB.\n' +
+    'set default="0"\nset timeout=0\n' +
+    'echo "Kiln: loading grub/grub.cfg-${net_default_mac}"\n' +
+    'configfile /grub/grub.cfg-${net_default_mac}\n' +
+    'echo "Kiln: this rack has no boot config for ${net_default_mac} now; back to the firmware in 10 s"\n' +
+    'sleep 10\nexit\n'
+  );
+}
+
+/**
+ * A kernel command line as the arguments of GRUB's `linux` command. GRUB's script parser treats
+ * { } $ ; | & < > and backslashes outside quotes as its own syntax (an unescaped `cc:{...}end_cc`
+ * is a syntax error that loses the whole menu entry), so those are escaped. Quotes stay GRUB
+ * quotes, which GRUB removes, as in MAAS's GRUB configs: `cc:{'datasource_list': ['MAAS']}end_cc`
+ * reaches the kernel as `cc:{datasource_list: [MAAS]}end_cc`, the same YAML to cloud-init. (GRUB
+ * 2.06 hands the kernel a literal quote backslash-escaped.) Pure.
+ */
+export function grubKernelArgs(cmdline: string): string {
+  let out = '';
+  let quote = '';
+  for (const ch of cmdline) {
+    if (quote) {
+      if (ch === quote) quote = '';
+      else if (quote === '"' && (ch === '$' || ch === '\\')) out += '\\';
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+    } else if ('{}$;|&<>\\'.includes(ch)) {
+      out += '\\';
+    }
+    out += ch;
+  }
+  return out;
+}
+
 /** Renders what a machine should boot as a PXELINUX, GRUB or iPXE config. Pure. */
 export function renderBootFile(template: BootTemplate, config: BootConfig, base: string): string {
   if (config.kind === 'local') {
@@ -30,10 +81,19 @@ export function renderBootFile(template: BootTemplate, config: BootConfig, base:
     case 'pxelinux':
       return `DEFAULT execute\nLABEL execute\n  KERNEL ${kernel}\n  INITRD ${initrd}\n  APPEND ${config.cmdline}\n  IPAPPEND 2\n`;
     case 'grub': {
-      const g = base.replace(/^http:\/\//, '(http,').replace(/\/?$/, ')');
+      // The kernel and initrd over HTTP, else over TFTP from the same rack: Debian's signed network
+      // GRUB has no HTTP built in (`insmod http` loads http.mod from its prefix, see
+      // tools/rack/install-boot-loaders.sh) and, with Secure Boot on, loads no modules. insmod
+      // reports success either way, so what decides is whether `linux` loads the kernel.
+      const http = base.replace(/^http:\/\//, '(http,').replace(/\/?$/, ')');
+      const tftp = `(tftp,${new URL(base).hostname})`;
+      const args = grubKernelArgs(config.cmdline);
       return (
         'set default="0"\nset timeout=0\n' +
-        `menuentry "${config.purpose}" {\n  linux ${g}/images/${config.kernel} ${config.cmdline}\n  initrd ${g}/images/${config.initrd}\n}\n`
+        `menuentry "${config.purpose}" {\n  echo "Kiln: ${config.purpose}"\n  insmod http\n` +
+        `  if linux ${http}/images/${config.kernel} ${args}; then\n    initrd ${http}/images/${config.initrd}\n  else\n` +
+        `    echo "Kiln: no kernel over HTTP, loading it over TFTP"\n` +
+        `    linux ${tftp}/images/${config.kernel} ${args}\n    initrd ${tftp}/images/${config.initrd}\n  fi\n}\n`
       );
     }
     case 'ipxe':
@@ -42,9 +102,10 @@ export function renderBootFile(template: BootTemplate, config: BootConfig, base:
 }
 
 /**
- * The TFTP and HTTP servers' per-machine files, made from the region's (cached) answer to "what
- * should this MAC boot?". `serverAddressFor` picks the rack address facing the client, so the URLs
- * in the file are reachable from it.
+ * The TFTP and HTTP servers' rendered files: the generic GRUB config (the same for every client,
+ * made without asking the region), and the per-machine files, made from the region's (cached)
+ * answer to "what should this MAC boot?". `serverAddressFor` picks the rack address facing the
+ * client, so the URLs in the file are reachable from it.
  */
 export class BootFilesRenderer implements BootFileSource {
   constructor(
@@ -54,6 +115,7 @@ export class BootFilesRenderer implements BootFileSource {
   ) {}
 
   async render(req: BootFileRequest): Promise<RenderedBootFile | null> {
+    if (req.path === GRUB_GENERIC_CONFIG_PATH) return { content: Buffer.from(renderGrubGenericConfig()) };
     const template = templateFor(req.path);
     if (!template || !req.mac) return null;
     const serverAddress = this.serverAddressFor(req.client.address);

@@ -19,6 +19,12 @@ const LAB = join(ROOT, 'tools', 'lab');
 /** One line of the rack's JSON log (pino). */
 export type RackLogLine = Record<string, unknown> & { msg?: string };
 
+/**
+ * What network-boots a lab VM (tools/lab/vm-start.sh): a BIOS with iPXE, or UEFI's own PXE, with
+ * Secure Boot off or enforced (Microsoft's keys enrolled).
+ */
+export type VmFirmware = 'bios-ipxe' | 'uefi-pxe' | 'uefi-pxe-secure-boot';
+
 export class VmLab {
   readonly prefix = `kv${randomBytes(3).toString('hex')}`;
   readonly dir = mkdtempSync(join(tmpdir(), `kiln-vm-lab-${this.prefix}-`));
@@ -65,16 +71,30 @@ export class VmLab {
     await run(join(LAB, 'ns-forward.sh'), [this.ns('rack'), String(port), path], { timeout: 30_000 });
   }
 
-  /** Starts a PXE-booting QEMU VM on tap`idx` (vm-start.sh); returns its directory (serial.log). */
-  async startVm(name: string, idx: number, mac: string): Promise<string> {
+  /**
+   * Puts the boot loaders a rack hands out (lpxelinux.0, bootx64.efi, grubx64.efi, ...) into
+   * `bootRoot` with the production step, tools/rack/install-boot-loaders.sh (Debian's packages,
+   * which tools/test.sh installs beforehand).
+   */
+  async installBootLoaders(bootRoot: string): Promise<void> {
+    await run(join(ROOT, 'tools', 'rack', 'install-boot-loaders.sh'), [bootRoot], { timeout: 120_000 });
+  }
+
+  /**
+   * Starts a PXE-booting QEMU VM on tap`idx` (vm-start.sh): SeaBIOS with QEMU's iPXE ROM, or OVMF
+   * with its own UEFI PXE and the NIC's ROM disabled (with Secure Boot off or enforced). Returns
+   * its directory (serial.log).
+   */
+  async startVm(name: string, idx: number, mac: string, firmware: VmFirmware = 'bios-ipxe'): Promise<string> {
     const dir = join(this.dir, 'vms', name);
-    await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir], { timeout: 30_000 });
+    await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000 });
     return dir;
   }
 
   /**
-   * The VM's serial console so far as plain lines: without terminal control sequences, and with
-   * the lines SeaBIOS's 80-column console cut in two joined again.
+   * The VM's serial console so far as plain lines: without terminal control sequences (SeaBIOS's,
+   * and OVMF's such as ESC [=3h), and with the lines SeaBIOS's 80-column console cut in two joined
+   * again.
    */
   serial(vmDir: string): string {
     let text: string;
@@ -83,7 +103,7 @@ export class VmLab {
     } catch {
       return '';
     }
-    const rows = text.replace(/\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '').replace(/[\x08\r]/g, '').split('\n');
+    const rows = text.replace(/\x1b(\[[0-9;?=]*[A-Za-z]|c)/g, '').replace(/[\x08\r]/g, '').split('\n');
     const lines: string[] = [];
     let cut = false;
     for (const row of rows) {
