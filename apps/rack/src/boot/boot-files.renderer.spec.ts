@@ -63,13 +63,15 @@ describe('boot files', () => {
     const file = await renderer.render({ protocol: 'tftp', path: 'grub/grub.cfg-52:54:00:12:34:56', mac: '52:54:00:12:34:56', client: { address: '10.0.0.99', port: 1 } });
     expect(file).toMatchObject({ mac: '52:54:00:12:34:56', systemId: 'abc123' });
     // The kernel and initrd over HTTP; if GRUB cannot load the kernel so, over TFTP.
-    const k = 'ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel ro root=squash:http://10.0.0.1:5248/images/x/squashfs';
+    const k = 'ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel';
+    const args = 'ro root=squash:http://10.0.0.1:5248/images/x/squashfs BOOTIF=01-52-54-00-12-34-56';
     const i = 'ubuntu/amd64/ga-22.04/jammy/stable/boot-initrd';
+    const q = '\\?mac=52:54:00:12:34:56';
     expect(file!.content.toString()).toBe(
       'set default="0"\nset timeout=0\nmenuentry "commissioning" {\n  echo "Kiln: commissioning"\n  insmod http\n' +
-        `  if linux (http,10.0.0.1:5248)/images/${k}; then\n    initrd (http,10.0.0.1:5248)/images/${i}\n  else\n` +
+        `  if linux (http,10.0.0.1:5248)/images/${k}${q} ${args}; then\n    initrd (http,10.0.0.1:5248)/images/${i}${q}\n  else\n` +
         '    echo "Kiln: no kernel over HTTP, loading it over TFTP"\n' +
-        `    linux (tftp,10.0.0.1)/images/${k}\n    initrd (tftp,10.0.0.1)/images/${i}\n  fi\n}\n`,
+        `    linux (tftp,10.0.0.1)/images/${k} ${args}\n    initrd (tftp,10.0.0.1)/images/${i}\n  fi\n}\n`,
     );
     expect(source.queries).toEqual([{ mac: '52:54:00:12:34:56', serverAddress: '10.0.0.1' }]);
   });
@@ -83,6 +85,26 @@ describe('boot files', () => {
     );
     expect(renderBootFile('grub', netboot, base)).toContain('if linux (http,10.0.0.1:5248)/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel ro root=');
     expect(renderBootFile('ipxe', netboot, base)).toMatch(/^#!ipxe\n.*\nkernel http:\/\/10\.0\.0\.1:5248\/images\/.*boot-kernel ro root=.*\ninitrd .*boot-initrd\nboot\n$/);
+  });
+
+  it('tags kernel and initrd URLs with the MAC and gives GRUB and iPXE the BOOTIF PXELINUX adds itself', () => {
+    const base = 'http://10.0.0.1:5248';
+    const mac = '52:54:00:12:34:56';
+    const pxe = renderBootFile('pxelinux', netboot, base, mac);
+    expect(pxe).toContain(`KERNEL ${base}/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel?mac=${mac}\n`);
+    expect(pxe).toContain(`INITRD ${base}/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-initrd?mac=${mac}\n`);
+    expect(pxe).toContain('IPAPPEND 2');
+    expect(pxe).not.toContain('BOOTIF');
+    const ipxe = renderBootFile('ipxe', netboot, base, mac);
+    expect(ipxe).toContain(`boot-kernel?mac=${mac} ro root=squash:${base}/images/x/squashfs BOOTIF=01-52-54-00-12-34-56\n`);
+    expect(ipxe).toContain(`initrd ${base}/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-initrd?mac=${mac}\n`);
+    const grub = renderBootFile('grub', netboot, base, mac);
+    // GRUB reads `?` as a wildcard unless escaped.
+    expect(grub).toContain(`if linux (http,10.0.0.1:5248)/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel\\?mac=${mac} ro root=`);
+    expect(grub).toContain(`initrd (http,10.0.0.1:5248)/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-initrd\\?mac=${mac}\n`);
+    // Over TFTP the path is a file name: no query.
+    expect(grub).toContain('linux (tftp,10.0.0.1)/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel ro root=');
+    expect(grub.match(/BOOTIF=01-52-54-00-12-34-56[;\n]/g)).toHaveLength(2);
   });
 
   it('escapes GRUB\'s own syntax in the kernel command line, leaving quotes to GRUB', () => {

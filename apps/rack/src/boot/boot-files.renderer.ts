@@ -63,8 +63,15 @@ export function grubKernelArgs(cmdline: string): string {
   return out;
 }
 
-/** Renders what a machine should boot as a PXELINUX, GRUB or iPXE config. Pure. */
-export function renderBootFile(template: BootTemplate, config: BootConfig, base: string): string {
+/**
+ * Renders what a machine should boot as a PXELINUX, GRUB or iPXE config. Pure.
+ *
+ * With the machine's MAC: the kernel and initrd URLs carry `?mac=`, so the HTTP server can tell
+ * whose download it is (each becomes a boot step in the machine's events), and the GRUB and iPXE
+ * command lines get `BOOTIF=01-<mac>`, which the `ip=...:BOOTIF` of the command line needs to pick
+ * the interface (PXELINUX adds it itself: IPAPPEND 2), as MAAS's configs do.
+ */
+export function renderBootFile(template: BootTemplate, config: BootConfig, base: string, mac?: string): string {
   if (config.kind === 'local') {
     switch (template) {
       case 'pxelinux':
@@ -75,8 +82,10 @@ export function renderBootFile(template: BootTemplate, config: BootConfig, base:
         return '#!ipxe\necho Booting from the local disk\nexit\n';
     }
   }
-  const kernel = `${base}/images/${config.kernel}`;
-  const initrd = `${base}/images/${config.initrd}`;
+  const tag = mac ? `?mac=${mac}` : '';
+  const bootif = mac ? ` BOOTIF=01-${mac.replace(/:/g, '-')}` : '';
+  const kernel = `${base}/images/${config.kernel}${tag}`;
+  const initrd = `${base}/images/${config.initrd}${tag}`;
   switch (template) {
     case 'pxelinux':
       return `DEFAULT execute\nLABEL execute\n  KERNEL ${kernel}\n  INITRD ${initrd}\n  APPEND ${config.cmdline}\n  IPAPPEND 2\n`;
@@ -87,17 +96,19 @@ export function renderBootFile(template: BootTemplate, config: BootConfig, base:
       // reports success either way, so what decides is whether `linux` loads the kernel.
       const http = base.replace(/^http:\/\//, '(http,').replace(/\/?$/, ')');
       const tftp = `(tftp,${new URL(base).hostname})`;
-      const args = grubKernelArgs(config.cmdline);
+      const args = grubKernelArgs(config.cmdline) + bootif;
+      // `?` is a wildcard to GRUB's script parser (it would try to expand the path): escaped.
+      const gtag = tag.replace('?', '\\?');
       return (
         'set default="0"\nset timeout=0\n' +
         `menuentry "${config.purpose}" {\n  echo "Kiln: ${config.purpose}"\n  insmod http\n` +
-        `  if linux ${http}/images/${config.kernel} ${args}; then\n    initrd ${http}/images/${config.initrd}\n  else\n` +
+        `  if linux ${http}/images/${config.kernel}${gtag} ${args}; then\n    initrd ${http}/images/${config.initrd}${gtag}\n  else\n` +
         `    echo "Kiln: no kernel over HTTP, loading it over TFTP"\n` +
         `    linux ${tftp}/images/${config.kernel} ${args}\n    initrd ${tftp}/images/${config.initrd}\n  fi\n}\n`
       );
     }
     case 'ipxe':
-      return `#!ipxe\necho Kiln: ${config.purpose}\nkernel ${kernel} ${config.cmdline}\ninitrd ${initrd}\nboot\n`;
+      return `#!ipxe\necho Kiln: ${config.purpose}\nkernel ${kernel} ${config.cmdline}${bootif}\ninitrd ${initrd}\nboot\n`;
   }
 }
 
@@ -120,7 +131,7 @@ export class BootFilesRenderer implements BootFileSource {
     if (!template || !req.mac) return null;
     const serverAddress = this.serverAddressFor(req.client.address);
     const answer = await this.source.get({ mac: req.mac, serverAddress });
-    const content = renderBootFile(template, answer.config, `http://${serverAddress}:${this.httpPort}`);
+    const content = renderBootFile(template, answer.config, `http://${serverAddress}:${this.httpPort}`, req.mac);
     return {
       content: Buffer.from(content),
       contentType: template === 'ipxe' ? 'text/plain; charset=utf-8' : undefined,

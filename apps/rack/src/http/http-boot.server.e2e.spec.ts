@@ -116,6 +116,8 @@ interface CurlHttp {
   code: number;
   status: number;
   headers: Record<string, string>;
+  /** The last header block as it came over the wire. */
+  raw: string;
   body: Buffer;
 }
 
@@ -135,7 +137,7 @@ async function curl(url: string, ...args: string[]): Promise<CurlHttp> {
     if (i > 0) headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
   }
   const body = await readFile(bfile).catch(() => Buffer.alloc(0));
-  return { code: r.code, status, headers, body };
+  return { code: r.code, status, headers, raw: last.join('\r\n'), body };
 }
 
 const IMG = '/ubuntu/amd64/squashfs';
@@ -147,6 +149,8 @@ describe('static boot resources', () => {
     expect(r.headers['content-length']).toBe(String(image.length));
     expect(r.headers['accept-ranges']).toBe('bytes');
     expect(r.headers.etag).toBeDefined();
+    // GRUB's HTTP client matches the header name exactly: without "Content-Length: " it cannot load a kernel.
+    expect(r.raw).toContain(`\r\nContent-Length: ${image.length}`);
     expect(sha(r.body)).toBe(sha(image));
     const ev = await pollUntil(() => s.events.servedEvents.find((e) => e.file === IMG), Boolean);
     expect(ev).toMatchObject({ protocol: 'http', source: 'static', bytes: image.length, size: image.length, http: { method: 'GET', status: 200 } });

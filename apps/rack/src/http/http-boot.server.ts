@@ -194,7 +194,7 @@ export class HttpBootServer {
     try {
       rendered = await this.deps.bootFiles.render({ protocol: 'http', path, query, client, mac });
     } catch (e) {
-      const bytes = sendText(res, 503, 'Kiln rack: cannot render this boot file now', { 'retry-after': '5' });
+      const bytes = sendText(res, 503, 'Kiln rack: cannot render this boot file now', { 'Retry-After': '5' });
       this.log.warn({ err: e, client: client.address, path, mac }, 'boot file render failed');
       this.report({ rawPath, client, method, startedAt }, { status: 503, bytes, size: 0, source: 'rendered', mac, failure: { reason: 'unavailable', message: 'render failed' } });
       return;
@@ -202,9 +202,9 @@ export class HttpBootServer {
     if (rendered) {
       const body = rendered.content;
       res.writeHead(200, {
-        'content-type': rendered.contentType ?? 'text/plain; charset=utf-8',
-        'content-length': body.length,
-        'cache-control': 'no-store',
+        'Content-Type': rendered.contentType ?? 'text/plain; charset=utf-8',
+        'Content-Length': body.length,
+        'Cache-Control': 'no-store',
       });
       if (method === 'HEAD') res.end();
       else res.end(body);

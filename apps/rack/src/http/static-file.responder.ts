@@ -44,7 +44,7 @@ function errnoOf(e: unknown): string | undefined {
 
 export function sendText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): number {
   const body = Buffer.from(text.endsWith('\n') ? text : `${text}\n`);
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, ...headers });
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, ...headers });
   res.end(body);
   return body.length;
 }
@@ -87,11 +87,13 @@ export async function serveStaticFile(
     if (!st.isFile()) return refused('not a regular file');
     const size = st.size;
     const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}-${st.ino.toString(16)}"`;
+    // Header names as RFC 9110 writes them: GRUB's HTTP client matches "Content-Length: " exactly
+    // and without it cannot load a kernel.
     const headers: Record<string, string | number> = {
-      'content-type': contentType(relPath),
-      'accept-ranges': 'bytes',
-      'last-modified': st.mtime.toUTCString(),
-      etag,
+      'Content-Type': contentType(relPath),
+      'Accept-Ranges': 'bytes',
+      'Last-Modified': st.mtime.toUTCString(),
+      ETag: etag,
     };
     if (req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);
@@ -100,10 +102,10 @@ export async function serveStaticFile(
     }
     // If-Range: a range only applies to the same version of the file.
     const ifRange = req.headers['if-range'];
-    const rangeHeader = ifRange === undefined || ifRange === etag || ifRange === headers['last-modified'] ? req.headers.range : undefined;
+    const rangeHeader = ifRange === undefined || ifRange === etag || ifRange === headers['Last-Modified'] ? req.headers.range : undefined;
     const range = parseByteRange(rangeHeader, size);
     if (range.kind === 'unsatisfiable') {
-      const bytes = sendText(res, 416, 'Range not satisfiable', { 'content-range': `bytes */${size}` });
+      const bytes = sendText(res, 416, 'Range not satisfiable', { 'Content-Range': `bytes */${size}` });
       return { status: 416, bytes, size: 0, range: rangeHeader, failure: { reason: 'bad-request', message: `range ${rangeHeader} of ${size} bytes` } };
     }
     let start = 0;
@@ -112,10 +114,10 @@ export async function serveStaticFile(
     if (range.kind === 'partial') {
       ({ start, end } = range);
       status = 206;
-      headers['content-range'] = `bytes ${start}-${end}/${size}`;
+      headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
     }
     const length = end - start + 1;
-    headers['content-length'] = length;
+    headers['Content-Length'] = length;
     res.writeHead(status, headers);
     const outcomeBase = { status, size: length, range: range.kind === 'partial' ? rangeHeader : undefined };
     if (req.method === 'HEAD' || length === 0) {

@@ -140,19 +140,26 @@ describe('a QEMU VM PXE-boots from a rack process (iPXE, e2e)', () => {
     });
     expect({ missing: missing.map(String) }).toEqual({ missing: [] });
 
-    // The region's record on the machine: its boot request, the lease and the script served to it.
-    const ev = await pollUntil(events, (e) => e.some((x) => x.type === 'DHCP lease') && e.some((x) => x.type === 'HTTP Request'), {
+    // The region's record on the machine: its boot request, the lease, and the script, kernel and
+    // initrd served to it (their URLs carry the MAC).
+    const httpEvents = (e: { type: string }[]) => e.filter((x) => x.type === 'HTTP Request').length;
+    const ev = await pollUntil(events, (e) => e.some((x) => x.type === 'DHCP lease') && httpEvents(e) >= 3, {
       timeoutMs: 10_000,
       what: 'boot events from the rack',
     });
     expect(ev.find((x) => x.type === 'PXE Request')?.description).toContain(`ephemeral (commissioning) ${IMAGE}/boot-kernel`);
     expect(ev.find((x) => x.type === 'DHCP ack')?.description).toMatch(new RegExp(`^${lit(`${base}/ipxe.cfg?mac=${MAC}, ${ip}`)}, client arch 0, `));
     expect(ev.find((x) => x.type === 'DHCP lease')?.description).toMatch(new RegExp(`^${lit(ip!)} leased via rack \\S+ on rack0$`));
-    expect(ev.find((x) => x.type === 'HTTP Request')?.description).toMatch(/^\/ipxe\.cfg, \d+ bytes, /);
+    const served = ev.filter((x) => x.type === 'HTTP Request').map((x) => x.description).reverse();
+    expect(served).toEqual([
+      expect.stringMatching(/^\/ipxe\.cfg, \d+ bytes, /),
+      expect.stringMatching(new RegExp(`^${lit(`/images/${IMAGE}/boot-kernel, ${KERNEL.length} bytes, `)}`)),
+      expect.stringMatching(new RegExp(`^${lit(`/images/${IMAGE}/boot-initrd, ${32 << 10} bytes, `)}`)),
+    ]);
 
     // The rack's log: the script, then the kernel and initrd, each to the leased address.
-    const served = rack.lines('http file served').filter((l) => String(l.client).startsWith(`${ip}:`));
-    expect(served.map((l) => [l.file, l.status, l.bytes])).toEqual([
+    const logged = rack.lines('http file served').filter((l) => String(l.client).startsWith(`${ip}:`));
+    expect(logged.map((l) => [l.file, l.status, l.bytes])).toEqual([
       ['/ipxe.cfg', 200, expect.any(Number)],
       [`/images/${IMAGE}/boot-kernel`, 200, KERNEL.length],
       [`/images/${IMAGE}/boot-initrd`, 200, 32 << 10],
