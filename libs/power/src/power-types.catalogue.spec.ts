@@ -81,5 +81,13 @@ describe('power-type catalogue', () => {
     expect(validatePowerParameters('ipmi', { x: '1' }, true)).toEqual({ ok: true, params: { x: '1' } });
     expect(validatePowerParameters('ipmi', { power_address: 'h', workaround_flags: 'opensesspriv,idzero' }, false)).toMatchObject({ ok: true });
     expect(validatePowerParameters('ipmi', { power_address: 'h', workaround_flags: 'magic' }, false)).toMatchObject({ ok: false });
+    // What the driver itself would refuse at power time is refused when saved.
+    expect(validatePowerParameters('ipmi', { power_address: '10.0.0.1,10.0.0.2' }, false)).toEqual({
+      ok: false,
+      errors: { power_parameters: ['invalid ipmi power parameters: power_address "10.0.0.1,10.0.0.2" is not a host or host:port.'] },
+    });
+    expect(validatePowerParameters('ipmi', { power_address: 'bmc:99999' }, false)).toMatchObject({ ok: false });
+    expect(validatePowerParameters('redfish', { power_address: 'https://[nope', power_user: 'u', power_pass: 'p' }, false)).toMatchObject({ ok: false });
+    expect(validatePowerParameters('ipmi', { power_address: '[fe80::1]:623' }, false)).toMatchObject({ ok: true });
   });
 });

@@ -1,8 +1,9 @@
-import { IPMI_TYPE } from './drivers/ipmi/ipmi.settings';
+import { IPMI_TYPE, parseIpmiSettings } from './drivers/ipmi/ipmi.settings';
 import { MANUAL_TYPE } from './drivers/manual/manual.driver';
-import { REDFISH_TYPE } from './drivers/redfish/redfish.settings';
+import { parseRedfishSettings, REDFISH_TYPE } from './drivers/redfish/redfish.settings';
 import { VIRSH_TYPE } from './drivers/virsh/virsh.driver';
 import { WEBHOOK_TYPE } from './drivers/webhook/webhook.driver';
+import { isPowerError } from './power.errors';
 import { checkParameters } from './power.settings';
 import { PowerTypeDef } from './power.types';
 
@@ -14,6 +15,16 @@ import { PowerTypeDef } from './power.types';
 export const POWER_TYPES: readonly PowerTypeDef[] = [IPMI_TYPE, REDFISH_TYPE, VIRSH_TYPE, WEBHOOK_TYPE, MANUAL_TYPE];
 
 const BY_NAME = new Map(POWER_TYPES.map((p) => [p.name, p]));
+
+/**
+ * The drivers' own reading of their settings, so that what a driver would refuse at power time
+ * (an IPMI address ipmipower would read as several hosts, a Redfish address that is no URL) is
+ * refused when the parameters are saved.
+ */
+const DRIVER_CHECKS: Record<string, (values: Record<string, string>) => unknown> = {
+  ipmi: parseIpmiSettings,
+  redfish: parseRedfishSettings,
+};
 
 export function powerType(name: string): PowerTypeDef | undefined {
   return BY_NAME.get(name);
@@ -73,5 +84,13 @@ export function validatePowerParameters(
   }
   if (skipCheck) return { ok: true, params: { ...params } };
   const { problems, values } = checkParameters(def, params);
+  if (!problems.length) {
+    try {
+      DRIVER_CHECKS[type]?.(values);
+    } catch (e) {
+      if (!isPowerError(e)) throw e;
+      problems.push(e.message);
+    }
+  }
   return problems.length ? { ok: false, errors: { power_parameters: problems } } : { ok: true, params: values };
 }
