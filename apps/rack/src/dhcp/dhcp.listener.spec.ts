@@ -73,6 +73,18 @@ describe('UdpListener.setInterfaces', () => {
     expect(await deliveredOn('still served')).toBe('lo');
   });
 
+  it('starts with the interfaces it can open, reporting the ones it cannot', async () => {
+    const other = new UdpListener({ interfaces: ['lo', 'kiln-none0'], address: '127.0.0.1', port: await freePort() });
+    const otherErrors: string[] = [];
+    await other.start(() => undefined, (err, where) => otherErrors.push(`${where}: ${err.message}`));
+    try {
+      expect(other.interfaces).toEqual(['lo']);
+      expect(otherErrors).toEqual([expect.stringMatching(/^start: cannot serve DHCP on kiln-none0/)]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses once closed', async () => {
     await listener.close();
     await expect(listener.setInterfaces(['lo'])).rejects.toThrow(/not running/);

@@ -105,8 +105,17 @@ export class UdpListener implements DhcpListener {
     const needNative = this.opts.interfaces.length > 0 || this.opts.netns !== undefined;
     const net: KilnNet | undefined = needNative ? loadKilnNet() : undefined;
     const receivers = { onDatagram, onError };
+    // An interface that cannot be opened (gone, renamed) is reported and left out: the others are
+    // served, and the runtime tries it again at the next configuration change.
+    const failed: string[] = [];
     try {
-      for (const iface of this.opts.interfaces) this.openDevice(net!, iface, receivers);
+      for (const iface of this.opts.interfaces) {
+        try {
+          this.openDevice(net!, iface, receivers);
+        } catch (err) {
+          failed.push(`${iface} (${(err as Error).message})`);
+        }
+      }
       if (this.opts.relaySocket ?? true) {
         if (net) {
           const fd = net.openUdp4({ address, port, netns: this.opts.netns, broadcast: true, reuseAddr: true, rcvbuf });
@@ -120,6 +129,7 @@ export class UdpListener implements DhcpListener {
       throw err;
     }
     this.receivers = receivers;
+    if (failed.length) onError(new Error(`cannot serve DHCP on ${failed.join(', ')}`), 'start');
   }
 
   async setInterfaces(interfaces: readonly string[]): Promise<void> {
