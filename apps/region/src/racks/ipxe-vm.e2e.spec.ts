@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pollUntil, testServices } from '@kiln/testing';
+import { pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { RackProcess, VmLab } from '../testing/vm-lab.harness';
 
@@ -53,8 +53,6 @@ describe('a QEMU VM PXE-boots from a rack process (iPXE, e2e)', () => {
       .system_id as string;
 
     await lab.up();
-    const nats = new URL(testServices.natsUrl);
-    await lab.forwardIntoRack(4222, { host: nats.hostname, port: Number(nats.port || 4222) });
     // Stand-ins for the ephemeral kernel and initrd. The "kernel" is an iPXE script, which iPXE
     // runs when the rack's script says `boot`: its line on the console shows that what the rack
     // served arrived whole and ran, and the VM then stays in its firmware.
@@ -63,33 +61,7 @@ describe('a QEMU VM PXE-boots from a rack process (iPXE, e2e)', () => {
     mkdirSync(image, { recursive: true });
     writeFileSync(join(image, 'boot-kernel'), KERNEL);
     writeFileSync(join(image, 'boot-initrd'), Buffer.alloc(32 << 10, 9));
-    rack.start(lab.ns('rack'), {
-      KILN_NATS_URL: 'nats://127.0.0.1:4222',
-      KILN_NATS_PREFIX: h.config.nats.prefix,
-      KILN_RACK_SECRET: h.config.racks.secret!,
-      KILN_RACK_STATE_DIR: stateDir,
-      KILN_RACK_HOSTNAME: RACK_HOSTNAME,
-      KILN_RACK_INTERFACES: 'rack0',
-      KILN_RACK_SERVICES: 'dhcp,tftp,http',
-      KILN_LOG_LEVEL: 'info',
-    });
-    await pollUntil(
-      (): Promise<unknown[]> => h!.ds.query(`SELECT 1 FROM rack_controllers WHERE hostname = $1 AND status = 'running'`, [RACK_HOSTNAME]),
-      (rows) => rows.length === 1,
-      { timeoutMs: 30_000, what: 'the rack to register' },
-    );
-
-    // The lab subnet on the untagged VLAN of a new fabric, a dynamic range, DHCP on with this rack.
-    const fabric = await ok('POST', 'fabrics/', { description: 'vm lab' });
-    const vlan = (fabric.vlans as Json[])[0];
-    await ok('POST', 'subnets/', { cidr: '10.77.0.0/24', vlan: String(vlan.id), gateway_ip: '10.77.0.1', dns_servers: '10.77.0.1' });
-    await ok('POST', 'ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.199' });
-    await ok('PUT', `vlans/${vlan.id}/`, { dhcp_on: 'true', primary_rack: RACK_HOSTNAME });
-    await pollUntil(
-      () => [...rack.lines('dhcp server listening'), ...rack.lines('dhcp interfaces changed')],
-      (l) => l.some((x) => (x.interfaces as string[] | undefined)?.includes('rack0')),
-      { timeoutMs: 15_000, what: 'the rack to serve DHCP on rack0' },
-    );
+    await lab.startServingRack(rack, h, admin, { stateDir, hostname: RACK_HOSTNAME });
 
     vmDir = await lab.startVm('vm0', 0, MAC);
   }, 60_000);

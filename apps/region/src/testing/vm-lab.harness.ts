@@ -11,6 +11,8 @@ import { connect, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { pollUntil, testServices } from '@kiln/testing';
+import { ApiKey, RegionHarness } from './region.harness';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -76,6 +78,47 @@ export class VmLab {
    * `bootRoot` with the production step, tools/rack/install-boot-loaders.sh (Debian's packages,
    * which tools/test.sh installs beforehand).
    */
+  /**
+   * Starts `rack` in the rack namespace as a rack of `region` (NATS through the relay) and waits
+   * until it has registered; then, through the REST API as `admin`, puts the lab subnet
+   * (10.77.0.0/24 on the untagged VLAN of a new fabric, dynamic range .100-.199) under DHCP with
+   * this rack as primary, and waits until the rack serves DHCP on rack0.
+   */
+  async startServingRack(rack: RackProcess, region: RegionHarness, admin: ApiKey, opts: { stateDir: string; hostname: string }): Promise<void> {
+    const nats = new URL(testServices.natsUrl);
+    await this.forwardIntoRack(4222, { host: nats.hostname, port: Number(nats.port || 4222) });
+    rack.start(this.ns('rack'), {
+      KILN_NATS_URL: 'nats://127.0.0.1:4222',
+      KILN_NATS_PREFIX: region.config.nats.prefix,
+      KILN_RACK_SECRET: region.config.racks.secret!,
+      KILN_RACK_STATE_DIR: opts.stateDir,
+      KILN_RACK_HOSTNAME: opts.hostname,
+      KILN_RACK_INTERFACES: 'rack0',
+      KILN_RACK_SERVICES: 'dhcp,tftp,http',
+      KILN_LOG_LEVEL: 'info',
+    });
+    await pollUntil(
+      (): Promise<unknown[]> => region.ds.query(`SELECT 1 FROM rack_controllers WHERE hostname = $1 AND status = 'running'`, [opts.hostname]),
+      (rows) => rows.length === 1,
+      { timeoutMs: 30_000, what: 'the rack to register' },
+    );
+    const ok = async (method: string, path: string, body: Record<string, string>): Promise<Record<string, unknown>> => {
+      const r = await region.call(admin, method, `/MAAS/api/2.0/${path}`, body);
+      if (r.status !== 200) throw new Error(`${method} ${path} -> ${r.status} ${r.text}`);
+      return r.json() as Record<string, unknown>;
+    };
+    const fabric = await ok('POST', 'fabrics/', { description: 'vm lab' });
+    const vlan = (fabric.vlans as Array<{ id: number }>)[0];
+    await ok('POST', 'subnets/', { cidr: '10.77.0.0/24', vlan: String(vlan.id), gateway_ip: '10.77.0.1', dns_servers: '10.77.0.1' });
+    await ok('POST', 'ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.199' });
+    await ok('PUT', `vlans/${vlan.id}/`, { dhcp_on: 'true', primary_rack: opts.hostname });
+    await pollUntil(
+      () => [...rack.lines('dhcp server listening'), ...rack.lines('dhcp interfaces changed')],
+      (l) => l.some((x) => (x.interfaces as string[] | undefined)?.includes('rack0')),
+      { timeoutMs: 15_000, what: 'the rack to serve DHCP on rack0' },
+    );
+  }
+
   async installBootLoaders(bootRoot: string): Promise<void> {
     await run(join(ROOT, 'tools', 'rack', 'install-boot-loaders.sh'), [bootRoot], { timeout: 120_000 });
   }
