@@ -49,7 +49,7 @@ CACHE=${KILN_BOOT_LOADER_CACHE:-/var/cache/kiln/boot-loaders}
 PKGS=(pxelinux syslinux-common shim-signed shim-helpers-amd64-signed grub-efi-amd64-signed grub-efi-amd64-bin)
 as_root mkdir -p "$CACHE/debs"
 
-# fetch PKG: the candidate version's .deb in the cache (downloaded once), unpacked under $CACHE/root.
+# fetch PKG: the candidate version's .deb in the cache (downloaded once), unpacked under $CACHE/unpacked.
 declare -A VERSION
 fetch() {
   local pkg=$1 ver deb
@@ -65,12 +65,12 @@ fetch() {
     (cd "$CACHE/debs" && as_root apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver")
     deb=$(ls "$CACHE/debs/${pkg}_${ver//:/%3a}_"*.deb | head -1)
   fi
-  as_root dpkg-deb -x "$deb" "$CACHE/root"
+  as_root dpkg-deb -x "$deb" "$CACHE/unpacked"
   VERSION[$pkg]=$ver
 }
-as_root rm -rf "$CACHE/root"
+as_root rm -rf "$CACHE/unpacked"
 for p in "${PKGS[@]}"; do fetch "$p"; done
-U="$CACHE/root/usr"
+U="$CACHE/unpacked/usr"
 
 # put SRC NAME: BOOT_ROOT/NAME becomes a copy of SRC (a plain file: the rack serves nothing through
 # a symlink that leaves its boot root).

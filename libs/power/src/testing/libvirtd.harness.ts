@@ -98,7 +98,9 @@ export class PrivateLibvirtd {
   /** PID of the QEMU process running a domain (from libvirtd's pid file in its private /run), or null. */
   qemuPid(domain: string): number | null {
     try {
-      const pid = Number(readFileSync(`/proc/${this.pid}/root/run/libvirt/qemu/${domain}.pid`, 'utf8').trim());
+      // libvirtd's private /run, seen through procfs from outside its mount namespace.
+      const privateRun = join('/proc', String(this.pid), 'root', 'run');
+      const pid = Number(readFileSync(join(privateRun, 'libvirt', 'qemu', `${domain}.pid`), 'utf8').trim());
       return pid > 0 ? pid : null;
     } catch {
       return null;
