@@ -1,5 +1,6 @@
 import { BOOT_ARCHITECTURES, DhcpSnapshot, RackInterface } from '@kiln/contracts';
 import type { DhcpConfig, DhcpSubnetConfig as ServerSubnet } from '../dhcp/dhcp-config.port';
+import { cidrContains, intToIp, ipToInt, parseCidr } from '../dhcp/ipv4.util';
 import type { LeaseEvent as ServerLeaseEvent, LeaseEventSink } from '../dhcp/lease-events.port';
 import type { TransferEvents } from '../tftp/transfer-events.port';
 import type { RackEventsPublisher } from '../events/rack-events.publisher';
@@ -10,21 +11,8 @@ import type { RackEventsPublisher } from '../events/rack-events.publisher';
  * the lease and boot events the region consumes.
  */
 
-function ipv4ToInt(ip: string): number {
-  return ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
 function inCidr(ip: string, cidr: string): boolean {
-  const [net, len] = cidr.split('/');
-  const bits = Number(len);
-  const size = 2 ** (32 - bits);
-  const start = Math.floor(ipv4ToInt(net) / size) * size;
-  const v = ipv4ToInt(ip);
-  return v >= start && v < start + size;
-}
-
-function intToIpv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return cidrContains(parseCidr(cidr, 'subnet'), ipToInt(ip));
 }
 
 type Range = { start: string; end: string };
@@ -42,11 +30,11 @@ export function shareOfRanges(ranges: readonly Range[], role: boolean | null): {
   const mine: Range[] = [];
   const peer: Range[] = [];
   for (const r of ranges) {
-    const a = ipv4ToInt(r.start);
-    const b = ipv4ToInt(r.end);
+    const a = ipToInt(r.start);
+    const b = ipToInt(r.end);
     const lowerEnd = a + Math.ceil((b - a + 1) / 2) - 1;
-    const lower = { start: intToIpv4(a), end: intToIpv4(lowerEnd) };
-    const upper = lowerEnd < b ? { start: intToIpv4(lowerEnd + 1), end: intToIpv4(b) } : null;
+    const lower = { start: intToIp(a), end: intToIp(lowerEnd) };
+    const upper = lowerEnd < b ? { start: intToIp(lowerEnd + 1), end: intToIp(b) } : null;
     const [own, other] = role ? [lower, upper] : [upper, lower];
     if (own) mine.push(own);
     if (other) peer.push(other);

@@ -66,17 +66,7 @@ describe('a QEMU VM PXE-boots from a rack process (iPXE, e2e)', () => {
     vmDir = await lab.startVm('vm0', 0, MAC);
   }, 60_000);
 
-  afterAll(async () => {
-    try {
-      await rack.stop();
-    } finally {
-      try {
-        await lab.down();
-      } finally {
-        await h?.stop();
-      }
-    }
-  }, 60_000);
+  afterAll(() => lab.stopAll(rack, h), 60_000);
 
   it('leases an address from the rack, fetches its iPXE script over HTTP and then the kernel and initrd', async () => {
     const base = 'http://10.77.0.1:5248';

@@ -128,17 +128,7 @@ describe('UEFI VMs without iPXE PXE-boot shim and GRUB from a rack process (OVMF
     sbVmDir = await lab.startVm('vm1', 1, SB_MAC, 'uefi-pxe-secure-boot');
   }, 90_000);
 
-  afterAll(async () => {
-    try {
-      await rack.stop();
-    } finally {
-      try {
-        await lab.down();
-      } finally {
-        await h?.stop();
-      }
-    }
-  }, 60_000);
+  afterAll(() => lab.stopAll(rack, h), 60_000);
 
   it('leases an address, loads shim and GRUB over TFTP, the generic and the per-MAC GRUB config, and GRUB fetches the kernel over HTTP, then TFTP', async () => {
     // Under TCG the whole chain takes ~12-20 s: OVMF ~6 s to its PXE, ~4 s of DHCP (UEFI PXE

@@ -119,6 +119,19 @@ export class VmLab {
     );
   }
 
+  /** Stops the rack, then the lab (VMs, fixtures, namespaces), then the region, each even if one before failed. */
+  async stopAll(rack: RackProcess, region: RegionHarness | undefined): Promise<void> {
+    try {
+      await rack.stop();
+    } finally {
+      try {
+        await this.down();
+      } finally {
+        await region?.stop();
+      }
+    }
+  }
+
   async installBootLoaders(bootRoot: string): Promise<void> {
     await run(join(ROOT, 'tools', 'rack', 'install-boot-loaders.sh'), [bootRoot], { timeout: 120_000 });
   }
