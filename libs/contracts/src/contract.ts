@@ -28,6 +28,8 @@ export const COMMON_ERRORS = [
   'TIMEOUT',
   /** Nobody is listening on the subject (no region, rack offline) or the connection is down. */
   'UNAVAILABLE',
+  /** The request did not carry a valid region signature (see crypto/message-signature.ts). */
+  'UNAUTHENTICATED',
 ] as const;
 export type CommonErrorCode = (typeof COMMON_ERRORS)[number];
 

@@ -35,6 +35,7 @@ import {
   RpcContract,
   StreamContract,
 } from '../contract';
+import { HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNED_AT, MessageSignature, MessageSigner, MessageVerifier } from '../crypto/message-signature';
 
 /** The few pino methods the bus logs with. */
 export interface BusLogger {
@@ -54,6 +55,17 @@ export interface BusOptions {
   /** Request timeout when the call does not give one. */
   timeoutMs?: number;
   log?: BusLogger;
+  /**
+   * A region's bus: signs every request, push and reply it sends, so that racks can tell a region
+   * from anyone else on the bus.
+   */
+  signer?: MessageSigner;
+  /**
+   * A rack's bus: requests and pushes it serves, and replies it receives, must carry a valid,
+   * fresh, unreplayed region signature; anything else is refused (requests answer
+   * UNAUTHENTICATED, pushes are dropped, replies fail with BAD_REPLY) and logged.
+   */
+  verifier?: MessageVerifier;
 }
 
 export interface CallOptions {
@@ -104,6 +116,8 @@ export class ContractBus {
   readonly prefix: string;
   private readonly timeoutMs: number;
   private readonly log: BusLogger;
+  private readonly signer: MessageSigner | undefined;
+  private readonly verifier: MessageVerifier | undefined;
   private js: JetStreamClient | null = null;
 
   constructor(
@@ -113,6 +127,8 @@ export class ContractBus {
     this.prefix = opts.prefix ?? '';
     this.timeoutMs = opts.timeoutMs ?? 5000;
     this.log = opts.log ?? silent;
+    this.signer = opts.signer;
+    this.verifier = opts.verifier;
   }
 
   subject(relative: string): string {
@@ -134,12 +150,18 @@ export class ContractBus {
     const parsed = c.request.safeParse(req);
     if (!parsed.success) throw new ContractError('BAD_REQUEST', `${c.name}: ${describeIssues(parsed.error)}`);
     const subject = this.subject(c.subject(...args));
-    const h = this.headers(opts.correlationId);
+    const data = codec.encode(parsed.data);
+    const h = this.headers(opts.correlationId, subject, data);
     let msg: Msg;
     try {
-      msg = await this.nc.request(subject, codec.encode(parsed.data), { timeout: opts.timeoutMs ?? this.timeoutMs, headers: h });
+      msg = await this.nc.request(subject, data, { timeout: opts.timeoutMs ?? this.timeoutMs, headers: h });
     } catch (e) {
       throw transportError(c.name, e);
+    }
+    const refused = this.refusal(msg);
+    if (refused) {
+      this.log.warn({ contract: c.name, subject, refused }, 'reply refused: not signed by a region');
+      throw new ContractError('BAD_REPLY', `${c.name}: reply refused (${refused})`);
     }
     let body: unknown;
     try {
@@ -187,12 +209,18 @@ export class ContractBus {
     const reply = (body: unknown) => {
       if (!msg.reply) return;
       try {
-        msg.respond(codec.encode(body));
+        const data = codec.encode(body);
+        msg.respond(data, this.signer ? { headers: this.headers(correlationId, msg.reply, data) } : undefined);
       } catch (err) {
         this.log.warn({ err, contract: c.name, correlationId }, 'could not send reply');
       }
     };
     const fail = (code: string, message: string) => reply({ ok: false, error: { code, message: message.slice(0, 4096) } });
+    const refused = this.refusal(msg);
+    if (refused) {
+      this.log.warn({ contract: c.name, subject: msg.subject, correlationId, refused }, 'request refused: not signed by a region');
+      return fail('UNAUTHENTICATED', `request refused (${refused})`);
+    }
     let raw: unknown;
     try {
       raw = codec.decode(msg.data);
@@ -228,7 +256,9 @@ export class ContractBus {
   push<C extends PushContract>(c: C, args: Parameters<C['subject']>, message: MessageIn<C>, correlationId?: string): void {
     const parsed = c.message.safeParse(message);
     if (!parsed.success) throw new ContractError('BAD_REQUEST', `${c.name}: ${describeIssues(parsed.error)}`);
-    this.nc.publish(this.subject(c.subject(...args)), codec.encode(parsed.data), { headers: this.headers(correlationId) });
+    const subject = this.subject(c.subject(...args));
+    const data = codec.encode(parsed.data);
+    this.nc.publish(subject, data, { headers: this.headers(correlationId, subject, data) });
   }
 
   /** Receives pushes; invalid messages are logged and dropped. */
@@ -242,6 +272,11 @@ export class ContractBus {
       callback: (err, msg) => {
         if (err) return;
         const correlationId = msg.headers?.get(HEADER_CORRELATION) || randomUUID();
+        const refused = this.refusal(msg);
+        if (refused) {
+          this.log.warn({ contract: c.name, subject: msg.subject, refused }, 'push dropped: not signed by a region');
+          return;
+        }
         let parsed;
         try {
           parsed = c.message.safeParse(codec.decode(msg.data));
@@ -303,10 +338,12 @@ export class ContractBus {
     if (!parsed.success) throw new ContractError('BAD_REQUEST', `${c.name}: ${describeIssues(parsed.error)}`);
     this.js ??= this.nc.jetstream();
     try {
-      const ack = await this.js.publish(this.subject(c.subject(...args)), codec.encode(parsed.data), {
+      const subject = this.subject(c.subject(...args));
+      const data = codec.encode(parsed.data);
+      const ack = await this.js.publish(subject, data, {
         msgID: c.id(parsed.data),
         timeout: opts.timeoutMs ?? this.timeoutMs,
-        headers: this.headers(opts.correlationId),
+        headers: this.headers(opts.correlationId, subject, data),
       });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (e) {
@@ -394,10 +431,26 @@ export class ContractBus {
     }
   }
 
-  private headers(correlationId?: string): MsgHdrs {
+  /** Why a received message must not be acted on (no valid region signature), or null. */
+  private refusal(msg: Msg): string | null {
+    if (!this.verifier) return null;
+    const h = msg.headers;
+    const sig: Partial<MessageSignature> | null = h
+      ? { signature: h.get(HEADER_SIGNATURE) || undefined, nonce: h.get(HEADER_NONCE) || undefined, signedAt: Number(h.get(HEADER_SIGNED_AT) || NaN) }
+      : null;
+    return this.verifier.check(msg.subject, msg.data, sig);
+  }
+
+  private headers(correlationId: string | undefined, subject: string, data: Uint8Array): MsgHdrs {
     const h = natsHeaders();
     h.set(HEADER_PROTOCOL, String(PROTOCOL_VERSION));
     h.set(HEADER_CORRELATION, correlationId ?? randomUUID());
+    if (this.signer) {
+      const s = this.signer.sign(subject, data);
+      h.set(HEADER_SIGNATURE, s.signature);
+      h.set(HEADER_SIGNED_AT, String(s.signedAt));
+      h.set(HEADER_NONCE, s.nonce);
+    }
     return h;
   }
 }
