@@ -12,3 +12,4 @@ export * from './dhcp-config.contract';
 export * from './dhcp-config.ops';
 export * from './rack-events.contract';
 export * from './power.contract';
+export * from './bus-permissions';

@@ -1,3 +1,4 @@
 export * from './poll';
 export * from './postgres.harness';
 export * from './services';
+export * from './nats-server.harness';
