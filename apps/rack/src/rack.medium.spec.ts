@@ -62,22 +62,22 @@ class FakeRegion {
 
   start() {
     this.subs = [
-      this.bus.serve(RegisterRack, [], (req) => {
+      this.bus.serve(RegisterRack, ['*'], (req) => {
         if (!verifyRackAuthProof(SECRET, req.rackId, req.auth, Date.now())) throw new ContractError('AUTH_FAILED', 'bad proof');
         this.registrations.push(req);
         this.known.add(req.rackId);
         return { rackId: req.rackId, heartbeatIntervalMs: 100, dhcpRevision: this.dhcpRevision };
       }),
-      this.bus.serve(RackHeartbeat, [], (req) => {
+      this.bus.serve(RackHeartbeat, ['*'], (req) => {
         if (!this.known.has(req.rackId)) throw new ContractError('UNKNOWN_RACK', 'who?');
         this.heartbeats.push(req);
         return { dhcpRevision: this.heartbeatRevision ?? this.dhcpRevision, heartbeatIntervalMs: 100 };
       }),
-      this.bus.serve(GetDhcpConfig, [], (req) => {
+      this.bus.serve(GetDhcpConfig, ['*'], (req) => {
         this.snapshotsServed++;
         return this.snapshot ?? { rackId: req.rackId, revision: this.dhcpRevision, subnets: [] };
       }),
-      this.bus.serve(GetBootConfig, [], (req): BootConfig => {
+      this.bus.serve(GetBootConfig, ['*'], (req): BootConfig => {
         this.bootQueries.push(req);
         return { kind: 'local', purpose: 'local', systemId: 'abc123', hostname: 'node1' };
       }),

@@ -49,7 +49,7 @@ export const bootConfig = z.discriminatedUnion('kind', [
 export type BootConfig = z.output<typeof bootConfig>;
 
 /**
- * region.boot.config — "what should this MAC boot?". The rack asks on every boot request it sees
+ * region.rack.<rackId>.boot.config — "what should this MAC boot?". The rack asks on every boot request it sees
  * (DHCP, TFTP, HTTP), caches the answer per MAC, and boots from its cache when no region answers.
  * The region records the request as an event on the machine.
  */
@@ -57,7 +57,7 @@ export const GetBootConfig = rpc({
   name: 'GetBootConfig',
   answeredBy: 'region',
   since: 1,
-  subject: () => 'region.boot.config',
+  subject: (rackId: string) => `region.rack.${rackId}.boot.config`,
   request: z.object({
     rackId,
     mac: macAddress,

@@ -111,3 +111,16 @@ export function renderNatsServerConfig(c: NatsServerConfigInput): string {
   ];
   return lines.filter((l, i) => l !== '' || i === lines.length - 1).join('\n');
 }
+
+/**
+ * The rack a message came from, read from the subject the NATS server let through
+ * (`<prefix>region.rack.<id>.…` or `<prefix>region.events.<kind>.<id>`): only that rack may publish
+ * there. null for any other subject.
+ */
+export function rackIdOfSubject(prefix: string, subject: string): string | null {
+  if (!subject.startsWith(prefix)) return null;
+  const t = subject.slice(prefix.length).split('.');
+  if (t[0] !== 'region') return null;
+  const id = t[1] === 'rack' && t.length >= 4 ? t[2] : t[1] === 'events' && t.length === 4 ? t[3] : undefined;
+  return id && SUBJECT_TOKEN.test(id) ? id : null;
+}

@@ -15,9 +15,9 @@ describe('contracts', () => {
   });
 
   it('cuts subjects by who answers', () => {
-    expect(RegisterRack.subject()).toBe('region.rack.register');
+    expect(RegisterRack.subject('r1')).toBe('region.rack.r1.register');
     expect(RegisterRack.answeredBy).toBe('region');
-    expect(GetBootConfig.subject()).toMatch(/^region\./);
+    expect(GetBootConfig.subject('r1')).toBe('region.rack.r1.boot.config');
   });
 
   it('gives new fields defaults, so an older peer\'s message still validates', () => {

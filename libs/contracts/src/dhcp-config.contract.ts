@@ -86,14 +86,14 @@ export const dhcpUpdate = z.object({
 export type DhcpUpdate = z.output<typeof dhcpUpdate>;
 
 /**
- * region.dhcp.config — the full DHCP configuration of a rack, with its revision. A rack asks at
+ * region.rack.<rackId>.dhcp.config — the full DHCP configuration of a rack, with its revision. A rack asks at
  * start, after registering, and whenever it detects a gap in the pushed updates.
  */
 export const GetDhcpConfig = rpc({
   name: 'GetDhcpConfig',
   answeredBy: 'region',
   since: 1,
-  subject: () => 'region.dhcp.config',
+  subject: (rackId: string) => `region.rack.${rackId}.dhcp.config`,
   request: z.object({ rackId }),
   reply: dhcpSnapshot,
   errors: ['UNKNOWN_RACK'] as const,

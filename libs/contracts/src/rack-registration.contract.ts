@@ -16,14 +16,14 @@ export const rackInterface = z.object({
 export type RackInterface = z.output<typeof rackInterface>;
 
 /**
- * region.rack.register — a rack introduces itself (at start and after every NATS reconnect).
+ * region.rack.<rackId>.register — a rack introduces itself (at start and after every NATS reconnect).
  * The region upserts it by `rackId`, marks it running and tells it how often to heartbeat.
  */
 export const RegisterRack = rpc({
   name: 'RegisterRack',
   answeredBy: 'region',
   since: 1,
-  subject: () => 'region.rack.register',
+  subject: (rackId: string) => `region.rack.${rackId}.register`,
   request: z.object({
     /** Stable id the rack keeps on its own disk; its system_id in the region. */
     rackId,
@@ -48,14 +48,14 @@ export const RegisterRack = rpc({
 });
 
 /**
- * region.rack.heartbeat — a registered rack is alive. The reply carries the rack's current DHCP
+ * region.rack.<rackId>.heartbeat — a registered rack is alive. The reply carries the rack's current DHCP
  * revision so that a rack which missed the last pushed update notices and fetches a snapshot.
  */
 export const RackHeartbeat = rpc({
   name: 'RackHeartbeat',
   answeredBy: 'region',
   since: 1,
-  subject: () => 'region.rack.heartbeat',
+  subject: (rackId: string) => `region.rack.${rackId}.heartbeat`,
   request: z.object({
     rackId,
     /** The DHCP revision the rack has applied. */

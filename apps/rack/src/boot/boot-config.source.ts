@@ -71,7 +71,7 @@ export class NatsBootConfigSource implements BootConfigSource {
     }
     try {
       const httpPort = this.config.ports.http || undefined;
-      const config = await this.nats.bus().request(GetBootConfig, [], { ...query, mac, rackId: this.identity.rackId, ...(httpPort ? { httpPort } : {}) });
+      const config = await this.nats.bus().request(GetBootConfig, [this.identity.rackId], { ...query, mac, rackId: this.identity.rackId, ...(httpPort ? { httpPort } : {}) });
       const entry = { config, answeredAt: Date.now() };
       this.memory.set(mac, entry);
       void writeFileAtomic(this.file(mac), JSON.stringify(entry)).catch((err) => log().warn({ err, mac }, 'could not cache boot config on disk'));

@@ -99,7 +99,7 @@ export class DhcpConfigFeed implements OnModuleDestroy {
   refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const snap = await this.nats.bus().request(GetDhcpConfig, [], { rackId: this.identity.rackId });
+        const snap = await this.nats.bus().request(GetDhcpConfig, [this.identity.rackId], { rackId: this.identity.rackId });
         const queued = this.pending.sort((a, b) => a.revision - b.revision);
         this.pending = [];
         let next = snap;

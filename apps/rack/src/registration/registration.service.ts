@@ -73,7 +73,7 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
     while (!this.stopped) {
       try {
         const timestamp = Date.now();
-        const reply = await this.nats.bus().request(RegisterRack, [], {
+        const reply = await this.nats.bus().request(RegisterRack, [this.identity.rackId], {
           rackId: this.identity.rackId,
           hostname: this.identity.hostname,
           version: this.config.version,
@@ -109,7 +109,7 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
   async heartbeat(): Promise<void> {
     if (this.stopped || this.state !== 'registered') return;
     try {
-      const reply = await this.nats.bus().request(RackHeartbeat, [], {
+      const reply = await this.nats.bus().request(RackHeartbeat, [this.identity.rackId], {
         rackId: this.identity.rackId,
         dhcpRevision: this.dhcp.revision,
         uptimeMs: Date.now() - this.startedAt,

@@ -7,6 +7,7 @@ import { log, withLogContext } from '../logging/logger';
 import { CONTRACT_BUS } from '../racks/nats.module';
 import { REGION_QUEUE } from '../racks/rack-registration.handler';
 import { DhcpConfigBuilder } from './dhcp-config.builder';
+import { senderRack } from '../racks/rack-sender';
 
 /** Pushes DHCP updates to racks, and answers their snapshot requests (GetDhcpConfig). */
 @Injectable()
@@ -22,11 +23,12 @@ export class DhcpConfigPublisher implements OnApplicationBootstrap, OnModuleDest
   onApplicationBootstrap() {
     this.sub = this.bus.serve(
       GetDhcpConfig,
-      [],
-      (req) =>
+      ['*'],
+      (req, ctx) =>
         withLogContext({ rackId: req.rackId }, async () => {
+          const rackId = senderRack(this.bus, ctx, req.rackId);
           // REPEATABLE READ: the revision and the configuration come from one consistent view.
-          const snap = await this.ds.transaction('REPEATABLE READ', (em) => this.builder.snapshot(em, req.rackId));
+          const snap = await this.ds.transaction('REPEATABLE READ', (em) => this.builder.snapshot(em, rackId));
           if (!snap) throw new ContractError('UNKNOWN_RACK', 'no rack with this id is registered');
           log().info({ revision: snap.revision, subnets: snap.subnets.length }, 'dhcp snapshot sent');
           return snap;

@@ -18,7 +18,7 @@ describe('networking model and the DHCP configuration pushed to racks', () => {
     user = await h.createUser('user', false);
     for (const rackId of ['rack-a', 'rack-b']) {
       const timestamp = Date.now();
-      await h.bus.request(RegisterRack, [], {
+      await h.bus.request(RegisterRack, [rackId], {
         rackId,
         hostname: `host-${rackId}`,
         interfaces: [{ name: 'eth1', mac: '52:54:00:ee:00:01', addresses: ['10.20.0.2/24'] }],
@@ -37,7 +37,7 @@ describe('networking model and the DHCP configuration pushed to racks', () => {
     if (r.status !== 200) throw new Error(`${method} ${path} -> ${r.status} ${r.text}`);
     return r.json() as Json;
   };
-  const snapshot = (rackId: string) => h.bus.request(GetDhcpConfig, [], { rackId });
+  const snapshot = (rackId: string) => h.bus.request(GetDhcpConfig, [rackId], { rackId });
 
   it('creates fabrics with their untagged VLAN, VLANs and subnets in MAAS shapes', async () => {
     const f = await ok('POST', 'fabrics/', { description: 'lab' });

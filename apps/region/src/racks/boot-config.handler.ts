@@ -10,6 +10,7 @@ import { BootMachine, decideBoot } from './boot-config.decider';
 import { CONTRACT_BUS } from './nats.module';
 import { REGION_QUEUE } from './rack-registration.handler';
 import { bootRequestEvent } from './rack-events.catalogue';
+import { senderRack } from './rack-sender';
 
 /** Answers GetBootConfig from the machine's status, and records the request on the machine. */
 @Injectable()
@@ -25,8 +26,9 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
   onApplicationBootstrap() {
     this.sub = this.bus.serve(
       GetBootConfig,
-      [],
-      (req) => withLogContext({ rackId: req.rackId, mac: req.mac }, () => this.answer(req)),
+      ['*'],
+      (req, ctx) =>
+        withLogContext({ rackId: req.rackId, mac: req.mac }, () => this.answer({ ...req, rackId: senderRack(this.bus, ctx, req.rackId) })),
       { queue: REGION_QUEUE },
     );
   }

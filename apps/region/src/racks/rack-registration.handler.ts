@@ -6,6 +6,7 @@ import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log, withLogContext } from '../logging/logger';
 import { CONTRACT_BUS } from './nats.module';
 import { RacksRepository } from './racks.repository';
+import { senderRack } from './rack-sender';
 
 /** Every region answers in one queue group, so each request is handled once. */
 export const REGION_QUEUE = 'kiln-region';
@@ -26,10 +27,18 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
       log().warn('KILN_RACK_SECRET is not set: every rack registration will be refused');
     }
     this.subs = [
-      this.bus.serve(RegisterRack, [], (req) => withLogContext({ rackId: req.rackId }, () => this.register(req)), { queue: REGION_QUEUE }),
-      this.bus.serve(RackHeartbeat, [], (req) => withLogContext({ rackId: req.rackId }, () => this.heartbeat(req)), {
-        queue: REGION_QUEUE,
-      }),
+      this.bus.serve(
+        RegisterRack,
+        ['*'],
+        (req, ctx) => withLogContext({ rackId: req.rackId }, () => this.register({ ...req, rackId: senderRack(this.bus, ctx, req.rackId) })),
+        { queue: REGION_QUEUE },
+      ),
+      this.bus.serve(
+        RackHeartbeat,
+        ['*'],
+        (req, ctx) => withLogContext({ rackId: req.rackId }, () => this.heartbeat({ ...req, rackId: senderRack(this.bus, ctx, req.rackId) })),
+        { queue: REGION_QUEUE },
+      ),
     ];
   }
 

@@ -33,7 +33,7 @@ describe('racks and the region over NATS', () => {
 
   const register = (rackId: string, secret = h.config.racks.secret!) => {
     const timestamp = Date.now();
-    return h.bus.request(RegisterRack, [], {
+    return h.bus.request(RegisterRack, [rackId], {
       rackId,
       hostname: `host-${rackId}`,
       version: '3.5.0',
@@ -89,13 +89,29 @@ describe('racks and the region over NATS', () => {
   it('refuses a rack that does not know the secret, and a heartbeat from an unknown rack', async () => {
     await expect(register('rogue-rack', 'not-the-secret-at-all')).rejects.toMatchObject({ code: 'AUTH_FAILED' });
     expect(await h.ds.query(`SELECT 1 FROM rack_controllers WHERE system_id = 'rogue-rack'`)).toHaveLength(0);
-    await expect(h.bus.request(RackHeartbeat, [], { rackId: 'never-seen' })).rejects.toMatchObject({ code: 'UNKNOWN_RACK' });
+    await expect(h.bus.request(RackHeartbeat, ['never-seen'], { rackId: 'never-seen' })).rejects.toMatchObject({ code: 'UNKNOWN_RACK' });
     await expect(register('good-rack')).resolves.toMatchObject({ rackId: 'good-rack', heartbeatIntervalMs: 300 });
     // A dead rack that heartbeats again is running again.
     await h.ds.query(`UPDATE rack_controllers SET status = 'dead' WHERE system_id = 'good-rack'`);
-    await h.bus.request(RackHeartbeat, [], { rackId: 'good-rack' });
+    await h.bus.request(RackHeartbeat, ['good-rack'], { rackId: 'good-rack' });
     const [{ status }] = await h.ds.query(`SELECT status FROM rack_controllers WHERE system_id = 'good-rack'`);
     expect(status).toBe('running');
+  });
+
+  it('takes the rack from the subject the NATS server let through, and refuses a payload naming another rack', async () => {
+    const timestamp = Date.now();
+    const forged = {
+      rackId: 'victim-rack',
+      hostname: 'forged',
+      interfaces: [],
+      auth: { timestamp, proof: rackAuthProof(h.config.racks.secret!, 'victim-rack', timestamp) },
+    };
+    await expect(h.bus.request(RegisterRack, ['good-rack'], forged)).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await h.ds.query(`SELECT 1 FROM rack_controllers WHERE system_id = 'victim-rack'`)).toHaveLength(0);
+    await expect(h.bus.request(RackHeartbeat, ['good-rack'], { rackId: 'victim-rack' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      h.bus.request(GetBootConfig, ['good-rack'], { rackId: 'victim-rack', mac: '52:54:00:00:00:09', serverAddress: '10.9.0.2' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
   async function machine(mac: string, status: NodeStatus): Promise<string> {
@@ -107,7 +123,7 @@ describe('racks and the region over NATS', () => {
   }
 
   it('answers GetBootConfig from the machine status and records the request on the machine', async () => {
-    const ask = (mac: string) => h.bus.request(GetBootConfig, [], { rackId: 'good-rack', mac, serverAddress: '10.9.0.2', iface: 'eth1', clientArch: 7 });
+    const ask = (mac: string) => h.bus.request(GetBootConfig, ['good-rack'], { rackId: 'good-rack', mac, serverAddress: '10.9.0.2', iface: 'eth1', clientArch: 7 });
     const cases: [NodeStatus, string, string][] = [
       [NodeStatus.COMMISSIONING, 'ephemeral', 'commissioning'],
       [NodeStatus.TESTING, 'ephemeral', 'testing'],
