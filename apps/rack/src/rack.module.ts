@@ -5,7 +5,7 @@ import { RackEventsPublisher } from './events/rack-events.publisher';
 import { bindRootLogger } from './logging/logger';
 import { RackNatsConnection } from './nats/rack-nats.connection';
 import { DhcpConfigFeed } from './registration/dhcp-config.feed';
-import { loadOrCreateRackId } from './registration/rack-identity.store';
+import { loadOrCreateBoxKeyPair, loadOrCreateRackId } from './registration/rack-identity.store';
 import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';
 import { RegistrationService } from './registration/registration.service';
 import { featuresFor } from './rack.features';
@@ -26,7 +26,7 @@ export class RackCoreModule implements OnApplicationShutdown {
           useFactory: async (): Promise<RackIdentity> => {
             const rackId = await loadOrCreateRackId(config.stateDir);
             bindRootLogger({ rackId });
-            return { rackId, hostname: config.hostname };
+            return { rackId, hostname: config.hostname, box: await loadOrCreateBoxKeyPair(config.stateDir) };
           },
         },
         {

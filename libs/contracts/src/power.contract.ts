@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { rpc } from './contract';
+import { BoxKeyPair, openSealed, sealTo } from './crypto/sealed-box';
 import { systemId } from './net.schema';
 
 /**
@@ -46,17 +47,39 @@ export const POWER_FATAL_ERRORS = ['BMC_AUTH', 'BAD_SETTINGS', 'MISSING_TOOL', '
 export const powerStateWire = z.enum(['on', 'off', 'unknown']);
 export const bootDeviceWire = z.enum(['pxe', 'disk']);
 
-/** MAAS power parameters: names and values are strings (secrets included: NATS carries them, never logs). */
+/** MAAS power parameters: names and values are strings (secrets included: they travel sealed, never logged). */
 export const powerParameters = z
   .record(z.string().min(1).max(64), z.string().max(4096))
   .refine((p) => Object.keys(p).length <= 64, 'too many power parameters');
+
+/**
+ * Power parameters sealed by the region to the one rack that runs the command (its X25519 box
+ * key, see crypto/sealed-box.ts), for one machine: anyone else on the bus sees ciphertext, and a
+ * box cannot be replayed for another machine or another rack.
+ */
+export const sealedPowerParameters = z.string().min(1).max(400_000).regex(/^kb1\.[A-Za-z0-9_-]+$/, 'a sealed box');
+
+function powerParametersContext(rackId: string, systemId: string): string {
+  return `power:${rackId}:${systemId}`;
+}
+
+/** What the region sends: the machine's power parameters sealed to `rackId`'s box public key. */
+export function sealPowerParameters(rackBoxPublicKey: string, rackId: string, systemId: string, params: Record<string, string>): string {
+  return sealTo(rackBoxPublicKey, JSON.stringify(params), powerParametersContext(rackId, systemId));
+}
+
+/** What the rack reads. Throws when the box was not sealed to this rack for this machine, or is not power parameters. */
+export function openPowerParameters(rack: BoxKeyPair, rackId: string, systemId: string, sealed: string): Record<string, string> {
+  const clear = openSealed(rack, sealed, powerParametersContext(rackId, systemId)).toString('utf8');
+  return powerParameters.parse(JSON.parse(clear));
+}
 
 /** Which BMC, how to reach it, and for which machine. */
 export const powerTarget = z.object({
   systemId,
   /** MAAS power_type: ipmi, redfish, virsh, webhook, manual. */
   powerType: z.string().min(1).max(64),
-  powerParameters,
+  sealedParameters: sealedPowerParameters,
 });
 
 const commandBase = powerTarget.extend({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { rpc } from './contract';
+import { isBoxPublicKey } from './crypto/sealed-box';
 import { interfaceAddress, macAddress, rackId } from './net.schema';
 
 /** A network interface of a rack, as the rack sees it. */
@@ -36,6 +37,11 @@ export const RegisterRack = rpc({
     auth: z.object({ timestamp: z.number().int().nonnegative(), proof: z.string().regex(/^[0-9a-f]{64}$/) }),
     /** The protocol version the rack speaks. */
     protocol: z.number().int().min(1).default(1),
+    /**
+     * The rack's X25519 box public key (its secret key never leaves the rack): the region seals
+     * BMC credentials and other secrets for this rack to it. A rack without one gets no secrets.
+     */
+    boxPublicKey: z.string().max(64).refine(isBoxPublicKey, 'an X25519 public key (base64url, 32 bytes)').optional(),
   }),
   reply: z.object({
     rackId,

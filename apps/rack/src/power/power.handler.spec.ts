@@ -1,4 +1,4 @@
-import { ContractError, POWER_ERRORS, PowerOn, PowerQueryBatch } from '@kiln/contracts';
+import { ContractError, generateBoxKeyPair, openPowerParameters, POWER_ERRORS, PowerOn, PowerQueryBatch, sealPowerParameters } from '@kiln/contracts';
 import { ManualDriver, POWER_ERROR_CODES, PowerDriver, PowerError } from '@kiln/power';
 import { createPowerHandlers, powerFailure, toWireCode } from './power.handler';
 import { PowerExecutor, RackBusyError } from './power.executor';
@@ -26,15 +26,17 @@ describe('power handlers', () => {
     ['manual', new ManualDriver() as PowerDriver<unknown>],
     ['broken', failing(auth) as PowerDriver<unknown>],
   ]), { jitterMs: 0, policy: { attempts: 1, verifyDelaysMs: [1] } });
-  const h = createPowerHandlers(executor, log);
+  const box = generateBoxKeyPair();
+  const h = createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, 'rack-1', systemId, sealed), log);
+  const sealed = (systemId: string, p: Record<string, string>) => sealPowerParameters(box.publicKey, 'rack-1', systemId, p);
 
   it('answers with the contract’s reply shape', async () => {
-    const reply = await h.on(PowerOn.request.parse({ systemId: 'abc', powerType: 'manual', powerParameters: {} }));
+    const reply = await h.on(PowerOn.request.parse({ systemId: 'abc', powerType: 'manual', sealedParameters: sealed('abc', {}) }));
     expect(PowerOn.reply.parse(reply)).toEqual({ outcome: 'manual', state: 'unknown', verified: false, calls: 1, elapsedMs: expect.any(Number), message: expect.stringMatching(/power it on by hand/) });
   });
 
   it('answers failures with the contract’s codes and the BMC’s words, logging no secret', async () => {
-    const err = await h.off({ systemId: 'abc', powerType: 'broken', powerParameters: { power_pass: 'p4ssw0rd' } }).catch((e: unknown) => e);
+    const err = await h.off({ systemId: 'abc', powerType: 'broken', sealedParameters: sealed('abc', { power_pass: 'p4ssw0rd' }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ContractError);
     expect(err).toMatchObject({ code: 'BMC_AUTH', message: 'the BMC refused the password (BMC said: 10.0.0.5: password invalid)' });
     expect(logs.join('\n')).toContain('power command failed');
@@ -45,15 +47,32 @@ describe('power handlers', () => {
     const reply = await h.queryBatch(
       PowerQueryBatch.request.parse({
         items: [
-          { systemId: 'a', powerType: 'manual', powerParameters: {} },
-          { systemId: 'b', powerType: 'broken', powerParameters: {} },
+          { systemId: 'a', powerType: 'manual', sealedParameters: sealed('a', {}) },
+          { systemId: 'b', powerType: 'broken', sealedParameters: sealed('b', {}) },
+          // Sealed for machine a: cannot be replayed for machine c.
+          { systemId: 'c', powerType: 'manual', sealedParameters: sealed('a', {}) },
         ],
       }),
     );
     expect(PowerQueryBatch.reply.parse(reply).results).toEqual([
       { systemId: 'a', ok: true, state: 'unknown', elapsedMs: expect.any(Number) },
       { systemId: 'b', ok: false, code: 'BMC_AUTH', fatal: true, message: 'the BMC refused the password (BMC said: 10.0.0.5: password invalid)' },
+      { systemId: 'c', ok: false, code: 'BAD_SETTINGS', fatal: true, message: expect.stringMatching(/not sealed to this rack/) },
     ]);
+  });
+
+  it('refuses parameters sealed to another rack, for another machine, or not sealed at all, and never runs the driver', async () => {
+    const other = generateBoxKeyPair();
+    const cases = [
+      sealPowerParameters(other.publicKey, 'rack-1', 'abc', {}),
+      sealPowerParameters(box.publicKey, 'rack-2', 'abc', {}),
+      sealed('xyz', {}),
+      'kb1.AAAA',
+    ];
+    for (const sealedParameters of cases) {
+      await expect(h.on({ systemId: 'abc', powerType: 'manual', sealedParameters })).rejects.toMatchObject({ code: 'BAD_SETTINGS' });
+    }
+    expect(PowerOn.request.safeParse({ systemId: 'abc', powerType: 'manual', powerParameters: { power_pass: 'x' } }).success).toBe(false);
   });
 
   it('maps every libs/power code onto the wire, and a full rack to RACK_BUSY', () => {

@@ -35,23 +35,38 @@ export interface PowerHandlers {
   queryBatch(req: RequestOf<typeof PowerQueryBatch>): Promise<ReplyIn<typeof PowerQueryBatch>>;
 }
 
-type Target = { systemId: string; powerType: string; powerParameters: Record<string, string>; budgetMs?: number };
+type Target = { systemId: string; powerType: string; sealedParameters: string; budgetMs?: number };
 
-export function createPowerHandlers(executor: PowerExecutor, log: PowerLog = silent): PowerHandlers {
+/**
+ * Opens the power parameters the region sealed to this rack for one machine (see
+ * sealPowerParameters); throws when they were sealed to another rack or machine, or altered.
+ */
+export type PowerParametersOpener = (systemId: string, sealed: string) => Record<string, string>;
+
+const NOT_SEALED_HERE = 'the power parameters were not sealed to this rack for this machine (the region may hold an older key of this rack: it re-learns it when the rack registers)';
+
+export function createPowerHandlers(executor: PowerExecutor, unseal: PowerParametersOpener, log: PowerLog = silent): PowerHandlers {
+  const open = (t: { systemId: string; sealedParameters: string }): Record<string, string> | null => {
+    try {
+      return unseal(t.systemId, t.sealedParameters);
+    } catch {
+      log.warn({ systemId: t.systemId }, 'power command refused: its parameters were not sealed to this rack');
+      return null;
+    }
+  };
   const run = async (req: Target, action: PowerAction): Promise<PowerOutcome> => {
     const ids = { systemId: req.systemId, powerType: req.powerType, action: action.kind };
+    const params = open(req);
+    if (!params) throw new ContractError('BAD_SETTINGS', NOT_SEALED_HERE);
     try {
-      const r = await executor.execute(
-        { powerType: req.powerType, params: req.powerParameters, action, systemId: req.systemId },
-        { budgetMs: req.budgetMs },
-      );
+      const r = await executor.execute({ powerType: req.powerType, params, action, systemId: req.systemId }, { budgetMs: req.budgetMs });
       log.info({ ...ids, outcome: r.outcome, state: r.state, calls: r.calls, elapsedMs: r.elapsedMs }, 'power command done');
       return toOutcome(r);
     } catch (e) {
       const failure = powerFailure(e);
       // Parameters are logged without their secrets; the BMC's words are in the message.
       log.warn(
-        { ...ids, code: failure.code, params: redactPowerParameters(req.powerType, req.powerParameters), err: failure.message },
+        { ...ids, code: failure.code, params: redactPowerParameters(req.powerType, params), err: failure.message },
         'power command failed',
       );
       throw failure;
@@ -66,19 +81,24 @@ export function createPowerHandlers(executor: PowerExecutor, log: PowerLog = sil
     setBootDevice: (req) => run(req, { kind: 'set_boot_device', device: req.device }),
     queryBatch: async (req) => {
       const started = Date.now();
+      const opened = req.items.map((i) => ({ systemId: i.systemId, powerType: i.powerType, params: open(i) }));
+      const refused = opened.filter((i) => !i.params).map((i) => ({ systemId: i.systemId, ok: false as const, code: 'BAD_SETTINGS' as const, message: NOT_SEALED_HERE, fatal: true }));
       const results = await executor.queryBatch(
-        req.items.map((i) => ({ systemId: i.systemId, powerType: i.powerType, params: i.powerParameters })),
+        opened.flatMap((i) => (i.params ? [{ systemId: i.systemId, powerType: i.powerType, params: i.params }] : [])),
         { spreadMs: req.spreadMs, budgetMs: req.budgetMs },
       );
       const failed = results.filter((r) => !r.ok).length;
       log.info({ items: results.length, failed, elapsedMs: Date.now() - started }, 'power query batch done');
       return {
         elapsedMs: Date.now() - started,
-        results: results.map((r) =>
-          r.ok
-            ? { systemId: r.systemId, ok: true as const, state: r.state, elapsedMs: r.elapsedMs }
-            : { systemId: r.systemId, ok: false as const, code: toWireCode(r.error.code), message: r.error.describe().slice(0, 4096), fatal: r.error.fatal },
-        ),
+        results: [
+          ...results.map((r) =>
+            r.ok
+              ? { systemId: r.systemId, ok: true as const, state: r.state, elapsedMs: r.elapsedMs }
+              : { systemId: r.systemId, ok: false as const, code: toWireCode(r.error.code), message: r.error.describe().slice(0, 4096), fatal: r.error.fatal },
+          ),
+          ...refused,
+        ],
       };
     },
   };

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { openPowerParameters } from '@kiln/contracts';
 import { createPowerDrivers } from '@kiln/power';
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
@@ -31,7 +32,11 @@ export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
       const bus = this.nats.maybeBus();
       if (this.server || !bus) return;
       const plog = log().child({ rackId: this.identity.rackId, component: 'power' });
-      this.server = servePowerOverNats(bus.nc, this.identity.rackId, createPowerHandlers(this.executor, plog), {
+      this.server = servePowerOverNats(bus.nc, this.identity.rackId, createPowerHandlers(
+          this.executor,
+          (systemId, sealed) => openPowerParameters(this.identity.box, this.identity.rackId, systemId, sealed),
+          plog,
+        ), {
         prefix: this.config.nats.prefix,
         log: plog,
       });

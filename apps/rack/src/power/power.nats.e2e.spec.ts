@@ -4,7 +4,7 @@
  * and a real BMC (OpenIPMI ipmi_sim) whose state ipmitool cross-checks.
  * Needs: nats-server on KILN_TEST_NATS_URL (default nats://127.0.0.1:4222), openipmi, ipmitool, freeipmi-tools.
  */
-import { ContractError, PowerOff, PowerOn, PowerQuery, PowerQueryBatch, PowerSetBootDevice } from '@kiln/contracts';
+import { ContractError, generateBoxKeyPair, openPowerParameters, PowerOff, PowerOn, PowerQuery, PowerQueryBatch, PowerSetBootDevice, sealPowerParameters } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { IpmiSim, createPowerDrivers } from '@kiln/power';
 import { testServices, uniquePrefix } from '@kiln/testing';
@@ -24,18 +24,22 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
   let sim: IpmiSim;
   let other: IpmiSim;
   const logged: string[] = [];
+  const box = generateBoxKeyPair();
+  /** Everything a listener on '>' saw while the tests ran. */
+  const sniffed: string[] = [];
 
   beforeAll(async () => {
     [sim, other] = await Promise.all([IpmiSim.start({ password: 'rack-secret' }), IpmiSim.start()]);
     nc = await connect({ servers: testServices.natsUrl, name: 'power-e2e' });
     const prefix = `${uniquePrefix('power')}.`;
+    nc.subscribe(`${prefix}>`, { callback: (_e, m) => m && sniffed.push(Buffer.from(m.data).toString()) });
     const executor = new PowerExecutor(createPowerDrivers(), {
       maxConcurrent: 4,
       jitterMs: 50,
       policy: { attempts: 2, backoffMs: 100, jitter: 0.1, verifyDelaysMs: [100, 200, 400, 800, 1200], callTimeoutMs: 3000 },
     });
     const log = { info: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`) };
-    server = servePowerOverNats(nc, RACK, createPowerHandlers(executor, log), { prefix, log });
+    server = servePowerOverNats(nc, RACK, createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, RACK, systemId, sealed), log), { prefix, log });
     region = new ContractBus(nc, { prefix, timeoutMs: 20_000 });
     await nc.flush();
   });
@@ -49,7 +53,7 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
   const target = (s: IpmiSim, extra: Record<string, string> = {}) => ({
     systemId: `m-${s.name}`,
     powerType: 'ipmi',
-    powerParameters: s.powerParameters(extra),
+    sealedParameters: sealPowerParameters(box.publicKey, RACK, `m-${s.name}`, s.powerParameters(extra)),
   });
 
   it('sets PXE, powers on, queries and powers off a BMC the region names, as ipmitool confirms', async () => {
@@ -83,6 +87,9 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
     expect(all).toContain('power command failed');
     expect(all).not.toContain('wrong-pass');
     expect(all).not.toContain('rack-secret');
+    // Nor does the bus carry it in clear: a listener on '>' saw only sealed boxes.
+    expect(sniffed.length).toBeGreaterThan(0);
+    expect(sniffed.join('\n')).not.toMatch(/rack-secret|wrong-pass/);
   });
 
   it('polls several BMCs in one batch: each answer or failure per machine', async () => {
@@ -104,7 +111,7 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
   it('refuses an invalid request at the edge', async () => {
     const raw = await nc.request(`${region.prefix}rack.${RACK}.power.on`, Buffer.from(JSON.stringify({ systemId: 'x' })), { timeout: 5000 });
     expect(JSON.parse(Buffer.from(raw.data).toString())).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
-    const unknown = await region.request(PowerQuery, [RACK], { systemId: 'x', powerType: 'amt', powerParameters: {} }).catch((e: unknown) => e);
+    const unknown = await region.request(PowerQuery, [RACK], { systemId: 'x', powerType: 'amt', sealedParameters: sealPowerParameters(box.publicKey, RACK, 'x', {}) }).catch((e: unknown) => e);
     expect(unknown).toMatchObject({ code: 'BAD_SETTINGS', message: expect.stringMatching(/unknown power type "amt"/) });
   });
 });

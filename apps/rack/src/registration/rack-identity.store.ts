@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { rackId as rackIdSchema } from '@kiln/contracts';
+import { BoxKeyPair, generateBoxKeyPair, isBoxPublicKey, rackId as rackIdSchema } from '@kiln/contracts';
 import { readFileIfExists, writeFileAtomic } from './state.files';
 
 const ALPHABET = 'abcdefghjkmnpqrstvwxyz0123456789';
@@ -25,4 +25,28 @@ export async function loadOrCreateRackId(stateDir: string): Promise<string> {
   const id = newRackId();
   await writeFileAtomic(path, `${id}\n`);
   return id;
+}
+
+/**
+ * The rack's X25519 box key pair, kept in `<stateDir>/rack-box.key` (mode 0600): created on first
+ * start. The region seals BMC credentials to its public key; the secret key never leaves the rack.
+ */
+export async function loadOrCreateBoxKeyPair(stateDir: string): Promise<BoxKeyPair> {
+  const path = join(stateDir, 'rack-box.key');
+  const existing = await readFileIfExists(path);
+  if (existing) {
+    let kp: Partial<BoxKeyPair> = {};
+    try {
+      kp = JSON.parse(existing) as Partial<BoxKeyPair>;
+    } catch {
+      // reported below
+    }
+    if (typeof kp.publicKey !== 'string' || typeof kp.secretKey !== 'string' || !isBoxPublicKey(kp.publicKey)) {
+      throw new Error(`${path} is not a rack box key; remove it to get a new one (the rack then re-registers its new public key)`);
+    }
+    return { publicKey: kp.publicKey, secretKey: kp.secretKey };
+  }
+  const kp = generateBoxKeyPair();
+  await writeFileAtomic(path, `${JSON.stringify(kp)}\n`);
+  return kp;
 }

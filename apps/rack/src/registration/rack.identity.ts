@@ -1,7 +1,13 @@
-/** Who this rack is: its stable id (from the state directory) and its host name. */
+import type { BoxKeyPair } from '@kiln/contracts';
+
+/**
+ * Who this rack is: its stable id and its box key pair (both from the state directory), and its
+ * host name. The box secret key never leaves the rack; the region seals secrets to its public key.
+ */
 export interface RackIdentity {
   rackId: string;
   hostname: string;
+  box: BoxKeyPair;
 }
 
 export const RACK_IDENTITY = Symbol('RACK_IDENTITY');

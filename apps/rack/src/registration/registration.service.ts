@@ -76,6 +76,7 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
         const reply = await this.nats.bus().request(RegisterRack, [this.identity.rackId], {
           rackId: this.identity.rackId,
           hostname: this.identity.hostname,
+          boxPublicKey: this.identity.box.publicKey,
           version: this.config.version,
           architecture: debianArch(process.arch),
           interfaces: discoverInterfaces(this.config.interfaces),

@@ -10,6 +10,7 @@ import {
   PowerQuery,
   PowerQueryBatch,
   PowerSetBootDevice,
+  sealPowerParameters,
 } from '@kiln/contracts';
 import type { ContractBus } from '@kiln/contracts/nats';
 import { log } from '../logging/logger';
@@ -39,6 +40,11 @@ export interface PowerTargetRow {
   power_type: string;
   power_parameters: Record<string, string>;
   instance: Record<string, string>;
+}
+
+interface LiveRack {
+  rackId: string;
+  boxPublicKey: string;
 }
 
 /** Rack-side failures that another rack might not have: try the next live rack. */
@@ -73,21 +79,30 @@ export class PowerClient {
     return { ...out, ...(t.instance ?? {}) };
   }
 
-  /** Live racks, freshest heartbeat first. */
-  async liveRacks(): Promise<string[]> {
-    const rows: { system_id: string }[] = await this.ds.query(
-      `SELECT system_id FROM rack_controllers WHERE status = 'running' ORDER BY last_seen DESC NULLS LAST`,
+  /**
+   * Live racks that can receive secrets (they registered a box public key), freshest heartbeat
+   * first. BMC credentials are sealed to each rack's key, so nobody else on the bus reads them.
+   */
+  async liveRacks(): Promise<LiveRack[]> {
+    return this.ds.query(
+      `SELECT system_id AS "rackId", box_public_key AS "boxPublicKey" FROM rack_controllers
+        WHERE status = 'running' AND box_public_key IS NOT NULL ORDER BY last_seen DESC NULLS LAST`,
     );
-    return rows.map((r) => r.system_id);
+  }
+
+  private sealed(rack: LiveRack, t: PowerTargetRow, params: Record<string, string>): string {
+    return sealPowerParameters(rack.boxPublicKey, rack.rackId, t.system_id, params);
   }
 
   async run(t: PowerTargetRow, action: PowerAction, budgetMs = DEFAULT_BUDGET_MS): Promise<PowerOutcome & { rackId: string }> {
     const racks = await this.liveRacks();
     if (!racks.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
-    const base = { systemId: t.system_id, powerType: t.power_type, powerParameters: this.params(t), budgetMs };
+    const params = this.params(t);
     const wait = { timeoutMs: budgetMs + 5000 };
     let last: PowerFailure | null = null;
-    for (const rackId of racks) {
+    for (const rack of racks) {
+      const rackId = rack.rackId;
+      const base = { systemId: t.system_id, powerType: t.power_type, sealedParameters: this.sealed(rack, t, params), budgetMs };
       try {
         let outcome: PowerOutcome;
         switch (action.kind) {
@@ -120,8 +135,10 @@ export class PowerClient {
 
   /** One polling round on one rack; null when no rack answered. */
   async queryBatch(targets: PowerTargetRow[], spreadMs: number) {
-    const items = targets.map((t) => ({ systemId: t.system_id, powerType: t.power_type, powerParameters: this.params(t) }));
-    for (const rackId of await this.liveRacks()) {
+    const clear = targets.map((t) => ({ t, params: this.params(t) }));
+    for (const rack of await this.liveRacks()) {
+      const rackId = rack.rackId;
+      const items = clear.map(({ t, params }) => ({ systemId: t.system_id, powerType: t.power_type, sealedParameters: this.sealed(rack, t, params) }));
       try {
         return await this.bus.request(PowerQueryBatch, [rackId], { items, spreadMs, budgetMs: 120_000 }, { timeoutMs: spreadMs + 130_000 });
       } catch (e) {

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { generateBoxKeyPair } from '@kiln/contracts';
 import { IpmiSim } from '@kiln/power';
 import { pollUntil, testServices } from '@kiln/testing';
 import { MachineJobsWorker } from '../machines/machine-jobs.worker';
@@ -51,7 +52,10 @@ describe('power control through a rack, against ipmi_sim', () => {
     );
     RACK_ID = row.system_id;
     // A fresher "live" rack that does not answer: every command must fail over to the real one.
-    await h.ds.query(`INSERT INTO rack_controllers (system_id, hostname, status, last_seen) VALUES ('ghost1', 'rack-gone', 'running', now() + interval '1 hour')`);
+    await h.ds.query(
+      `INSERT INTO rack_controllers (system_id, hostname, status, last_seen, box_public_key) VALUES ('ghost1', 'rack-gone', 'running', now() + interval '1 hour', $1)`,
+      [generateBoxKeyPair().publicKey],
+    );
   }, 120_000);
 
   afterAll(async () => {

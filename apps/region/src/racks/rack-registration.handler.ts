@@ -63,6 +63,7 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
       version: req.version,
       architecture: req.architecture,
       interfaces: req.interfaces.map((i) => ({ name: i.name, mac: i.mac, addresses: i.addresses, vlan: i.vlan })),
+      boxPublicKey: req.boxPublicKey,
     });
     log().info(
       { hostname: req.hostname, version: req.version, interfaces: req.interfaces.length, created: r.created },

@@ -8,6 +8,8 @@ export interface RackRegistration {
   version: string;
   architecture: string;
   interfaces: RackInterfaceRecord[];
+  /** The rack's X25519 box public key; a rack without one is sent no secrets. */
+  boxPublicKey?: string;
 }
 
 /** Every query on rack_controllers the NATS side needs. Times come from the database clock. */
@@ -18,12 +20,13 @@ export class RacksRepository {
   /** Inserts or refreshes a rack and marks it running. */
   async upsert(r: RackRegistration): Promise<{ dhcpRevision: number; created: boolean }> {
     const [row] = await this.ds.query(
-      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, last_seen, status)
-       VALUES ($1, $2, $3, $4, $5::jsonb, now(), 'running')
+      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, last_seen, status, box_public_key)
+       VALUES ($1, $2, $3, $4, $5::jsonb, now(), 'running', $6)
        ON CONFLICT (system_id) DO UPDATE SET hostname = EXCLUDED.hostname, version = EXCLUDED.version,
-         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces, last_seen = now(), status = 'running'
+         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces, last_seen = now(), status = 'running',
+         box_public_key = EXCLUDED.box_public_key
        RETURNING dhcp_revision, (xmax = 0) AS created`,
-      [r.systemId, r.hostname, r.version, r.architecture, JSON.stringify(r.interfaces)],
+      [r.systemId, r.hostname, r.version, r.architecture, JSON.stringify(r.interfaces), r.boxPublicKey ?? null],
     );
     return { dhcpRevision: row.dhcp_revision, created: row.created };
   }

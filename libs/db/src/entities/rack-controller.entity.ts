@@ -21,6 +21,8 @@ export class RackControllerEntity {
   @Column({ type: 'varchar', length: 16, default: 'unknown' }) status!: string;
   /** Revision of the DHCP configuration the region computed for this rack (bumped by every change pushed to it). */
   @Column({ name: 'dhcp_revision', type: 'int', default: 0 }) dhcpRevision!: number;
+  /** X25519 public key the rack registered (base64url); secrets for this rack are sealed to it. */
+  @Column({ name: 'box_public_key', type: 'varchar', length: 64, nullable: true }) boxPublicKey!: string | null;
   @Column({ name: 'zone_id', type: 'int', nullable: true }) zoneId!: number | null;
   @ManyToOne(() => ZoneEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'zone_id' }) zone?: ZoneEntity;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
