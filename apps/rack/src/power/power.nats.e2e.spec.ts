@@ -4,11 +4,12 @@
  * and a real BMC (OpenIPMI ipmi_sim) whose state ipmitool cross-checks.
  * Needs: nats-server on KILN_TEST_NATS_URL (default nats://127.0.0.1:4222), openipmi, ipmitool, freeipmi-tools.
  */
-import { ContractError, generateBoxKeyPair, openPowerParameters, PowerOff, PowerOn, PowerQuery, PowerQueryBatch, PowerSetBootDevice, sealPowerParameters } from '@kiln/contracts';
+import { ContractError, generateBoxKeyPair, MessageSigner, MessageVerifier, openPowerParameters, PowerOff, PowerOn, PowerQuery, PowerQueryBatch, PowerSetBootDevice, sealPowerParameters } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { IpmiSim, createPowerDrivers } from '@kiln/power';
 import { testServices, uniquePrefix } from '@kiln/testing';
-import { NatsConnection, connect } from 'nats';
+import { MsgHdrs, NatsConnection, connect, headers } from 'nats';
+import { HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNED_AT } from '@kiln/contracts';
 import { createPowerHandlers } from './power.handler';
 import { PowerExecutor } from './power.executor';
 import { PowerNatsServer, servePowerOverNats } from './power.nats';
@@ -25,6 +26,7 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
   let other: IpmiSim;
   const logged: string[] = [];
   const box = generateBoxKeyPair();
+  const signer = MessageSigner.fromSecret('region-secret-for-power-e2e-tests');
   /** Everything a listener on '>' saw while the tests ran. */
   const sniffed: string[] = [];
 
@@ -39,8 +41,8 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
       policy: { attempts: 2, backoffMs: 100, jitter: 0.1, verifyDelaysMs: [100, 200, 400, 800, 1200], callTimeoutMs: 3000 },
     });
     const log = { info: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`) };
-    server = servePowerOverNats(nc, RACK, createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, RACK, systemId, sealed), log), { prefix, log });
-    region = new ContractBus(nc, { prefix, timeoutMs: 20_000 });
+    server = servePowerOverNats(nc, RACK, createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, RACK, systemId, sealed), log), { prefix, log, verifier: new MessageVerifier([signer.publicKey]) });
+    region = new ContractBus(nc, { prefix, timeoutMs: 20_000, signer });
     await nc.flush();
   });
 
@@ -50,6 +52,14 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
     await Promise.all([sim?.stop(), other?.stop()]);
   });
 
+  const signedHeaders = (subject: string, body: Buffer) => {
+    const sig = signer.sign(subject, body);
+    const h = headers();
+    h.set(HEADER_SIGNATURE, sig.signature);
+    h.set(HEADER_SIGNED_AT, String(sig.signedAt));
+    h.set(HEADER_NONCE, sig.nonce);
+    return h;
+  };
   const target = (s: IpmiSim, extra: Record<string, string> = {}) => ({
     systemId: `m-${s.name}`,
     powerType: 'ipmi',
@@ -108,8 +118,33 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
     }
   });
 
+  it('acts only on requests a region signed: unsigned, forged and replayed ones never reach the BMC', async () => {
+    const before = await sim.crossCheckPower();
+    const body = Buffer.from(JSON.stringify(target(sim)));
+    const subject = `${region.prefix}rack.${RACK}.power.cycle`;
+    const answer = async (headers?: MsgHdrs) => JSON.parse(Buffer.from((await nc.request(subject, body, { timeout: 5000, headers })).data).toString());
+    const signedBy = (s: MessageSigner) => {
+      const sig = s.sign(subject, body);
+      const h = headers();
+      h.set(HEADER_SIGNATURE, sig.signature);
+      h.set(HEADER_SIGNED_AT, String(sig.signedAt));
+      h.set(HEADER_NONCE, sig.nonce);
+      return h;
+    };
+    expect(await answer()).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+    expect(await answer(signedBy(MessageSigner.fromSecret('an-attacker-who-is-not-the-region')))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+    const genuine = signedBy(signer);
+    const queried = await answer(genuine);
+    expect(queried).toMatchObject({ ok: true });
+    expect(await answer(genuine)).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED', message: expect.stringMatching(/replayed/) } });
+    // The one genuine cycle ran; nothing else did.
+    expect(before).toBe('off');
+    expect(await sim.crossCheckPower()).toBe('on');
+    await region.request(PowerOff, [RACK], { ...target(sim), mode: 'hard' });
+  });
+
   it('refuses an invalid request at the edge', async () => {
-    const raw = await nc.request(`${region.prefix}rack.${RACK}.power.on`, Buffer.from(JSON.stringify({ systemId: 'x' })), { timeout: 5000 });
+    const raw = await nc.request(`${region.prefix}rack.${RACK}.power.on`, Buffer.from(JSON.stringify({ systemId: 'x' })), { timeout: 5000, headers: signedHeaders(`${region.prefix}rack.${RACK}.power.on`, Buffer.from(JSON.stringify({ systemId: 'x' }))) });
     expect(JSON.parse(Buffer.from(raw.data).toString())).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     const unknown = await region.request(PowerQuery, [RACK], { systemId: 'x', powerType: 'amt', sealedParameters: sealPowerParameters(box.publicKey, RACK, 'x', {}) }).catch((e: unknown) => e);
     expect(unknown).toMatchObject({ code: 'BAD_SETTINGS', message: expect.stringMatching(/unknown power type "amt"/) });

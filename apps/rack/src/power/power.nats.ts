@@ -1,6 +1,10 @@
 import {
   ContractError,
   HEADER_CORRELATION,
+  HEADER_NONCE,
+  HEADER_SIGNATURE,
+  HEADER_SIGNED_AT,
+  MessageVerifier,
   PowerCycle,
   PowerOff,
   PowerOn,
@@ -25,6 +29,11 @@ export interface PowerNatsOptions {
   /** Subject prefix shared with the region's bus (deployment or test isolation). */
   prefix?: string;
   log?: PowerLog & { error?(obj: object, msg: string): void };
+  /**
+   * Acts only on requests signed by a region (the key the rack pinned): anyone else on the bus,
+   * or a replayed or stale request, is answered UNAUTHENTICATED and the BMC is never called.
+   */
+  verifier?: MessageVerifier;
 }
 
 export interface PowerNatsServer {
@@ -69,6 +78,18 @@ export function servePowerOverNats(nc: NatsConnection, rackId: string, handlers:
       }
     };
     const fail = (code: string, message: string) => reply({ ok: false, error: { code, message: message.slice(0, 4096) } });
+    if (opts.verifier) {
+      const h = msg.headers;
+      const refused = opts.verifier.check(
+        msg.subject,
+        msg.data,
+        h ? { signature: h.get(HEADER_SIGNATURE) || undefined, nonce: h.get(HEADER_NONCE) || undefined, signedAt: Number(h.get(HEADER_SIGNED_AT) || NaN) } : null,
+      );
+      if (refused) {
+        log?.warn({ contract: c.name, subject: msg.subject, correlationId, refused }, 'power request refused: not signed by a region');
+        return fail('UNAUTHENTICATED', `request refused (${refused})`);
+      }
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(Buffer.from(msg.data).toString('utf8'));
