@@ -2,10 +2,10 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, Type } fr
 import { BOOT_CONFIG_SOURCE, NatsBootConfigSource } from './boot/boot-config.source';
 import { RACK_CONFIG, RackConfig } from './config/rack.config';
 import { RackEventsPublisher } from './events/rack-events.publisher';
-import { bindRootLogger } from './logging/logger';
+import { bindRootLogger, log } from './logging/logger';
 import { RackNatsConnection } from './nats/rack-nats.connection';
 import { DhcpConfigFeed } from './registration/dhcp-config.feed';
-import { loadOrCreateBoxKeyPair, loadOrCreateRackId } from './registration/rack-identity.store';
+import { loadOrCreateBoxKeyPair, loadOrCreateNatsSeed, loadOrCreateRackId } from './registration/rack-identity.store';
 import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';
 import { RegistrationService } from './registration/registration.service';
 import { featuresFor } from './rack.features';
@@ -26,13 +26,16 @@ export class RackCoreModule implements OnApplicationShutdown {
           useFactory: async (): Promise<RackIdentity> => {
             const rackId = await loadOrCreateRackId(config.stateDir);
             bindRootLogger({ rackId });
-            return { rackId, hostname: config.hostname, box: await loadOrCreateBoxKeyPair(config.stateDir) };
+            const nkey = await loadOrCreateNatsSeed(config.stateDir);
+            log().info({ nkey: nkey.publicKey }, 'rack NATS identity (public nkey)');
+            return { rackId, hostname: config.hostname, box: await loadOrCreateBoxKeyPair(config.stateDir), nkeySeed: nkey.seed };
           },
         },
         {
           provide: RackNatsConnection,
-          useFactory: () => {
-            const c = new RackNatsConnection(config);
+          inject: [RACK_IDENTITY],
+          useFactory: (id: RackIdentity) => {
+            const c = new RackNatsConnection(config, id);
             c.start();
             return c;
           },

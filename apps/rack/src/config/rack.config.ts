@@ -8,6 +8,12 @@ export interface RackConfig {
     prefix: string;
     /** How long a request to the region may take before the rack falls back (boot config: its cache). */
     requestTimeoutMs: number;
+    /**
+     * The region's message-signing public keys (KILN_REGION_SIGNING_KEY, comma-separated; `kiln
+     * region-signing-key` prints it). When set, the rack acts only on requests, pushes and replies
+     * a region signed. Empty: unsigned messages are accepted (and a warning is logged).
+     */
+    regionSigningKeys: string[];
   };
   /** Shared secret proving to the region that this rack belongs (never sent as such). */
   secret: string;
@@ -59,6 +65,14 @@ function addressList(raw: string | undefined): string[] | null {
   return list.length ? list : null;
 }
 
+function signingKeys(raw: string | undefined): string[] {
+  const keys = (raw ?? '').split(/[\s,]+/).filter(Boolean);
+  for (const k of keys) {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(k)) throw new RackConfigError(`KILN_REGION_SIGNING_KEY: "${k}" is not a region signing public key (43 base64url characters)`);
+  }
+  return keys;
+}
+
 function regionUrl(raw: string | undefined): string | null {
   if (!raw) return null;
   try {
@@ -100,7 +114,12 @@ export function loadRackConfig(env: Env): RackConfig {
     }
   }
   return {
-    nats: { url: natsUrl, prefix, requestTimeoutMs: int(env, 'KILN_RACK_REQUEST_TIMEOUT_MS', 2000, 50, 60_000) },
+    nats: {
+      url: natsUrl,
+      prefix,
+      requestTimeoutMs: int(env, 'KILN_RACK_REQUEST_TIMEOUT_MS', 2000, 50, 60_000),
+      regionSigningKeys: signingKeys(env.KILN_REGION_SIGNING_KEY),
+    },
     secret,
     stateDir,
     bootRoot: env.KILN_RACK_BOOT_ROOT || `${stateDir}/boot`,

@@ -1,5 +1,5 @@
-import { connect, NatsConnection } from 'nats';
-import { ContractError } from '@kiln/contracts';
+import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
+import { ContractError, MessageVerifier, rackInboxPrefix } from '@kiln/contracts';
 import { BusLogger, ContractBus } from '@kiln/contracts/nats';
 import type { RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
@@ -22,13 +22,27 @@ export class RackNatsConnection {
   private closed = false;
   private readonly listeners: (() => void)[] = [];
 
-  constructor(private readonly config: RackConfig) {}
+  /** Checks region signatures on what the rack acts on; null when no region key is pinned. */
+  readonly verifier: MessageVerifier | null;
+
+  constructor(
+    private readonly config: RackConfig,
+    private readonly identity?: { rackId: string; nkeySeed: Uint8Array },
+  ) {
+    const keys = config.nats.regionSigningKeys;
+    this.verifier = keys.length ? new MessageVerifier(keys) : null;
+    if (!this.verifier) log().warn('KILN_REGION_SIGNING_KEY is not set: this rack acts on unsigned messages from anyone on the bus');
+  }
 
   /** Starts connecting; resolves at once. */
   start(): void {
     void connect({
       servers: this.config.nats.url,
       name: `kiln-rack@${this.config.hostname}`,
+      // The rack's own nkey; its replies come under its own inbox prefix, the only one it may read.
+      ...(this.identity
+        ? { authenticator: nkeyAuthenticator(this.identity.nkeySeed), inboxPrefix: rackInboxPrefix(this.config.nats.prefix, this.identity.rackId) }
+        : {}),
       waitOnFirstConnect: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
@@ -36,7 +50,12 @@ export class RackNatsConnection {
       .then((nc) => {
         if (this.closed) return nc.close();
         this.nc = nc;
-        this.bus_ = new ContractBus(nc, { prefix: this.config.nats.prefix, timeoutMs: this.config.nats.requestTimeoutMs, log: busLogger });
+        this.bus_ = new ContractBus(nc, {
+          prefix: this.config.nats.prefix,
+          timeoutMs: this.config.nats.requestTimeoutMs,
+          log: busLogger,
+          ...(this.verifier ? { verifier: this.verifier } : {}),
+        });
         this.up = true;
         log().info({ nats: this.config.nats.url }, 'connected to nats');
         this.emit();

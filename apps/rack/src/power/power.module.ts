@@ -39,6 +39,7 @@ export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
         ), {
         prefix: this.config.nats.prefix,
         log: plog,
+        ...(this.nats.verifier ? { verifier: this.nats.verifier } : {}),
       });
       plog.info({ subjects: this.server.subjects.length, maxConcurrent: this.executor.config.maxConcurrent }, 'serving power commands');
     });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { nkeys } from 'nats';
 import { BoxKeyPair, generateBoxKeyPair, isBoxPublicKey, rackId as rackIdSchema } from '@kiln/contracts';
 import { readFileIfExists, writeFileAtomic } from './state.files';
 
@@ -49,4 +50,25 @@ export async function loadOrCreateBoxKeyPair(stateDir: string): Promise<BoxKeyPa
   const kp = generateBoxKeyPair();
   await writeFileAtomic(path, `${JSON.stringify(kp)}\n`);
   return kp;
+}
+
+/**
+ * The rack's NATS identity, a user nkey seed kept in `<stateDir>/rack-nats.nk` (mode 0600),
+ * created on first start. Only its public key ever leaves the rack: the operator (or enrollment)
+ * puts it in the NATS server's config with this rack's permissions.
+ */
+export async function loadOrCreateNatsSeed(stateDir: string): Promise<{ seed: Uint8Array; publicKey: string }> {
+  const path = join(stateDir, 'rack-nats.nk');
+  const existing = (await readFileIfExists(path))?.trim();
+  if (existing) {
+    try {
+      const seed = new TextEncoder().encode(existing);
+      return { seed, publicKey: nkeys.fromSeed(seed).getPublicKey() };
+    } catch {
+      throw new Error(`${path} is not an nkey seed; remove it to get a new one (and enroll its new public key)`);
+    }
+  }
+  const kp = nkeys.createUser();
+  await writeFileAtomic(path, `${new TextDecoder().decode(kp.getSeed())}\n`);
+  return { seed: kp.getSeed(), publicKey: kp.getPublicKey() };
 }

@@ -8,6 +8,8 @@ export interface RackIdentity {
   rackId: string;
   hostname: string;
   box: BoxKeyPair;
+  /** The rack's NATS nkey seed (a user nkey); the NATS server knows only its public key. */
+  nkeySeed: Uint8Array;
 }
 
 export const RACK_IDENTITY = Symbol('RACK_IDENTITY');

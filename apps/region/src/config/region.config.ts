@@ -10,6 +10,8 @@ export interface RegionConfig {
     url: string;
     /** Prepended to every subject and stream name ('' in production; tests set a unique one). */
     prefix: string;
+    /** The region's NATS nkey seed file (KILN_NATS_NKEY_FILE); null: connect without credentials. */
+    nkeyFile: string | null;
   };
   racks: {
     /** Shared secret racks prove they know when registering; null refuses every registration. */
@@ -112,6 +114,7 @@ export function loadRegionConfig(env: Env): RegionConfig {
     nats: {
       url: url(env, 'KILN_NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
       prefix: subjectPrefix(env, 'KILN_NATS_PREFIX'),
+      nkeyFile: env.KILN_NATS_NKEY_FILE || null,
     },
     racks: {
       secret: rackSecret(env),

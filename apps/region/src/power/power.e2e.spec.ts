@@ -7,6 +7,7 @@ import { IpmiSim } from '@kiln/power';
 import { pollUntil, testServices } from '@kiln/testing';
 import { MachineJobsWorker } from '../machines/machine-jobs.worker';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
+import { regionSigner } from '../racks/nats.module';
 
 type Machine = { system_id: string; status_name: string; power_state: string };
 const API = '/MAAS/api/2.0';
@@ -39,6 +40,7 @@ describe('power control through a rack, against ipmi_sim', () => {
         KILN_NATS_URL: testServices.natsUrl,
         KILN_NATS_PREFIX: h.config.nats.prefix,
         KILN_RACK_SECRET: h.config.racks.secret!,
+        KILN_REGION_SIGNING_KEY: regionSigner(h.config).publicKey,
         KILN_RACK_STATE_DIR: stateDir,
         KILN_RACK_HOSTNAME: 'rack-power',
         KILN_RACK_SERVICES: 'power',

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { pollUntil, testServices } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
+import { regionSigner } from './nats.module';
 
 const run = promisify(execFile);
 const API = '/MAAS/api/2.0';
@@ -52,6 +53,7 @@ describe('boot files through a rack process', () => {
         KILN_NATS_URL: testServices.natsUrl,
         KILN_NATS_PREFIX: h.config.nats.prefix,
         KILN_RACK_SECRET: h.config.racks.secret!,
+        KILN_REGION_SIGNING_KEY: regionSigner(h.config).publicKey,
         KILN_RACK_STATE_DIR: dir,
         KILN_RACK_HOSTNAME: 'rack-boot',
         KILN_RACK_SERVICES: 'tftp,http',

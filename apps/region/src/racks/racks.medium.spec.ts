@@ -8,6 +8,7 @@ import { NodeStatus } from '@kiln/lifecycle';
 import { pollUntil, testServices } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { LEASE_CONSUMER, RackEventsConsumer } from './rack-events.consumer';
+import { regionSigner } from './nats.module';
 
 const API = '/MAAS/api/2.0';
 const ROOT = resolve(__dirname, '../../../..');
@@ -58,6 +59,7 @@ describe('racks and the region over NATS', () => {
         KILN_NATS_URL: testServices.natsUrl,
         KILN_NATS_PREFIX: h.config.nats.prefix,
         KILN_RACK_SECRET: h.config.racks.secret!,
+        KILN_REGION_SIGNING_KEY: regionSigner(h.config).publicKey,
         KILN_RACK_STATE_DIR: stateDir,
         KILN_RACK_HOSTNAME: 'rack-proc',
         KILN_LOG_LEVEL: 'warn',

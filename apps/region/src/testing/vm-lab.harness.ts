@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { pollUntil, testServices } from '@kiln/testing';
 import { ApiKey, RegionHarness } from './region.harness';
+import { regionSigner } from '../racks/nats.module';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -91,6 +92,7 @@ export class VmLab {
       KILN_NATS_URL: 'nats://127.0.0.1:4222',
       KILN_NATS_PREFIX: region.config.nats.prefix,
       KILN_RACK_SECRET: region.config.racks.secret!,
+      KILN_REGION_SIGNING_KEY: regionSigner(region.config).publicKey,
       KILN_RACK_STATE_DIR: opts.stateDir,
       KILN_RACK_HOSTNAME: opts.hostname,
       KILN_RACK_INTERFACES: 'rack0',
