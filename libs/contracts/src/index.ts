@@ -13,3 +13,4 @@ export * from './dhcp-config.ops';
 export * from './rack-events.contract';
 export * from './power.contract';
 export * from './bus-permissions';
+export * from './rack-enrollment.contract';

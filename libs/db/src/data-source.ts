@@ -13,6 +13,7 @@ import { MachineTagEntity } from './entities/machine-tag.entity';
 import { MachineEntity } from './entities/machine.entity';
 import { RackControllerEntity } from './entities/rack-controller.entity';
 import { RackEventReceiptEntity } from './entities/rack-event-receipt.entity';
+import { RackEnrollmentTokenEntity } from './entities/rack-enrollment-token.entity';
 import { ResourcePoolEntity } from './entities/resource-pool.entity';
 import { SshKeyEntity } from './entities/ssh-key.entity';
 import { StaticIpEntity } from './entities/static-ip.entity';
@@ -44,6 +45,7 @@ export const ENTITIES = [
   IpRangeEntity,
   StaticIpEntity,
   RackEventReceiptEntity,
+  RackEnrollmentTokenEntity,
   EffectOutboxEntity,
 ];
 

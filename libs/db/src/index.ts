@@ -12,6 +12,7 @@ export * from './entities/machine-tag.entity';
 export * from './entities/machine.entity';
 export * from './entities/rack-controller.entity';
 export * from './entities/rack-event-receipt.entity';
+export * from './entities/rack-enrollment-token.entity';
 export * from './entities/resource-pool.entity';
 export * from './entities/ssh-key.entity';
 export * from './entities/static-ip.entity';

@@ -47,6 +47,10 @@ export interface PrivateNatsServer {
   storeDir: string;
   pidFile: string;
   listen: string;
+  /** The config file the server reads (a region may own it: KILN_NATS_SERVER_CONFIG). */
+  configFile: string;
+  /** A scratch directory removed with the server (for seed files and the like). */
+  dir: string;
   /** Writes a new config and signals the server to reload it (what the region does on enrollment/revocation). */
   reload(config: string): Promise<void>;
   stop(): Promise<void>;
@@ -89,6 +93,8 @@ export async function startPrivateNatsServer(
     storeDir,
     pidFile,
     listen,
+    configFile: confFile,
+    dir,
     async reload(config: string) {
       const before = stderr.split('Reloaded server configuration').length;
       writeFileSync(confFile, config, { mode: 0o600 });

@@ -12,6 +12,11 @@ export interface RegionConfig {
     prefix: string;
     /** The region's NATS nkey seed file (KILN_NATS_NKEY_FILE); null: connect without credentials. */
     nkeyFile: string | null;
+    /**
+     * The NATS server config this region keeps up to date from the database (enrolled racks and
+     * their permissions), and how to make the server reload it; null: the operator manages NATS.
+     */
+    server: { configFile: string; pidFile: string; listen: string; jetstreamDir: string; tls: { certFile: string; keyFile: string } | null } | null;
   };
   racks: {
     /** Shared secret racks prove they know when registering; null refuses every registration. */
@@ -72,6 +77,22 @@ function secretKey(env: Env): Buffer {
   throw new ConfigError('KILN_SECRET_KEY or KILN_SECRET_KEY_FILE must be set (the key that encrypts BMC secrets)');
 }
 
+function natsServer(env: Env): RegionConfig['nats']['server'] {
+  const configFile = env.KILN_NATS_SERVER_CONFIG;
+  if (!configFile) return null;
+  if (!env.KILN_NATS_NKEY_FILE) throw new ConfigError('KILN_NATS_SERVER_CONFIG needs KILN_NATS_NKEY_FILE (the region\'s own NATS identity)');
+  const cert = env.KILN_NATS_TLS_CERT;
+  const key = env.KILN_NATS_TLS_KEY;
+  if (!!cert !== !!key) throw new ConfigError('KILN_NATS_TLS_CERT and KILN_NATS_TLS_KEY go together');
+  return {
+    configFile,
+    pidFile: env.KILN_NATS_SERVER_PID_FILE || '/run/kiln/nats-server.pid',
+    listen: env.KILN_NATS_SERVER_LISTEN || '0.0.0.0:4222',
+    jetstreamDir: env.KILN_NATS_JETSTREAM_DIR || '/var/lib/kiln/nats',
+    tls: cert && key ? { certFile: cert, keyFile: key } : null,
+  };
+}
+
 function subjectPrefix(env: Env, name: string): string {
   const raw = env[name] ?? '';
   if (raw !== '' && !/^([A-Za-z0-9_-]+\.)+$/.test(raw)) {
@@ -115,6 +136,7 @@ export function loadRegionConfig(env: Env): RegionConfig {
       url: url(env, 'KILN_NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
       prefix: subjectPrefix(env, 'KILN_NATS_PREFIX'),
       nkeyFile: env.KILN_NATS_NKEY_FILE || null,
+      server: natsServer(env),
     },
     racks: {
       secret: rackSecret(env),

@@ -5,6 +5,9 @@ import { RackEventsConsumer } from './rack-events.consumer';
 import { RackLivenessWorker } from './rack-liveness.worker';
 import { RackRegistrationHandler } from './rack-registration.handler';
 import { RacksRepository } from './racks.repository';
+import { NatsServerConfigWriter } from './nats-server-config.writer';
+import { RackEnrollmentController } from './rack-enrollment.controller';
+import { RackEnrollmentService } from './rack-enrollment.service';
 
 /**
  * What the region answers and consumes over NATS for racks: registration and heartbeats, dead-rack
@@ -13,7 +16,16 @@ import { RacksRepository } from './racks.repository';
  */
 @Module({
   imports: [MachinesModule],
-  providers: [RacksRepository, RackRegistrationHandler, RackLivenessWorker, BootConfigHandler, RackEventsConsumer],
-  exports: [RacksRepository],
+  controllers: [RackEnrollmentController],
+  providers: [
+    RacksRepository,
+    RackRegistrationHandler,
+    RackLivenessWorker,
+    BootConfigHandler,
+    RackEventsConsumer,
+    NatsServerConfigWriter,
+    RackEnrollmentService,
+  ],
+  exports: [RacksRepository, RackEnrollmentService],
 })
 export class RacksModule {}

@@ -23,6 +23,8 @@ export class RackControllerEntity {
   @Column({ name: 'dhcp_revision', type: 'int', default: 0 }) dhcpRevision!: number;
   /** X25519 public key the rack registered (base64url); secrets for this rack are sealed to it. */
   @Column({ name: 'box_public_key', type: 'varchar', length: 64, nullable: true }) boxPublicKey!: string | null;
+  /** Public NATS nkey of the enrolled rack; null: not enrolled or revoked (the NATS server refuses it). */
+  @Column({ name: 'nats_nkey', type: 'varchar', length: 56, nullable: true }) natsNkey!: string | null;
   @Column({ name: 'zone_id', type: 'int', nullable: true }) zoneId!: number | null;
   @ManyToOne(() => ZoneEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'zone_id' }) zone?: ZoneEntity;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;

@@ -5,7 +5,7 @@ import { AddMachineRenderRevision1795620000000 } from './1795620000000-AddMachin
 import { AddNetworking1795630000000 } from './1795630000000-AddNetworking';
 import { AddMachineStorageConfig1795640000000 } from './1795640000000-AddMachineStorageConfig';
 import { AddEffectOutbox1795650000000 } from './1795650000000-AddEffectOutbox';
-import { AddRackBoxKey1795660000000 } from './1795660000000-AddRackBoxKey';
+import { AddRackKeys1795660000000 } from './1795660000000-AddRackKeys';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -15,5 +15,5 @@ export const MIGRATIONS: Function[] = [
   AddNetworking1795630000000,
   AddMachineStorageConfig1795640000000,
   AddEffectOutbox1795650000000,
-  AddRackBoxKey1795660000000,
+  AddRackKeys1795660000000,
 ];
