@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { createDataSource, UserEntity } from '@kiln/db';
 import { createTestDatabase, TestDatabase } from '@kiln/testing';
-import { apiKey, CliError, createAdmin, migrate } from './commands';
+import { createHash } from 'node:crypto';
+import { apiKey, CliError, createAdmin, migrate, rackRevoke, rackToken } from './commands';
 
 describe('kiln admin commands', () => {
   let db: TestDatabase;
@@ -39,5 +40,16 @@ describe('kiln admin commands', () => {
     expect(fresh).not.toEqual(first);
     expect(await apiKey(ds, { username: 'root-admin', generate: false })).toEqual([first, fresh]);
     await expect(apiKey(ds, { username: 'nobody', generate: false })).rejects.toThrow(/no such user/);
+  });
+  it('issues one-time rack tokens stored only as their hash, and revokes a rack by forgetting its keys', async () => {
+    const { token, expires } = await rackToken(ds, { ttlHours: 2 });
+    expect(expires.getTime()).toBeGreaterThan(Date.now() + 3600_000);
+    const rows: { token_hash: string; used_by: string | null }[] = await ds.query(`SELECT token_hash, used_by FROM rack_enrollment_tokens`);
+    expect(rows).toEqual([{ token_hash: createHash('sha256').update(token).digest('hex'), used_by: null }]);
+    await expect(rackToken(ds, { ttlHours: 0 })).rejects.toBeInstanceOf(CliError);
+    await ds.query(`INSERT INTO rack_controllers (system_id, hostname, status, nats_nkey, box_public_key) VALUES ('r1', 'r1', 'running', $1, 'k')`, [`U${'A'.repeat(55)}`]);
+    await rackRevoke(ds, { rackId: 'r1' });
+    expect(await ds.query(`SELECT nats_nkey, box_public_key, status FROM rack_controllers`)).toEqual([{ nats_nkey: null, box_public_key: null, status: 'dead' }]);
+    await expect(rackRevoke(ds, { rackId: 'nope' })).rejects.toBeInstanceOf(CliError);
   });
 });

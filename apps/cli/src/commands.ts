@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiTokenEntity, hashPassword, newKeyPart, UserEntity } from '@kiln/db';
 
@@ -42,4 +43,25 @@ export async function apiKey(ds: DataSource, opts: { username: string; generate:
     if (opts.generate) list = list.slice(-1);
   }
   return list.map((t) => `${t.consumerKey}:${t.tokenKey}:${t.tokenSecret}`);
+}
+
+/**
+ * A one-time rack enrollment token, valid for `ttlHours`. Only its SHA-256 is stored; the token is
+ * shown once, to be given to the new rack (KILN_RACK_ENROLL_TOKEN).
+ */
+export async function rackToken(ds: DataSource, opts: { ttlHours: number }): Promise<{ token: string; expires: Date }> {
+  if (!Number.isFinite(opts.ttlHours) || opts.ttlHours <= 0 || opts.ttlHours > 24 * 30) throw new CliError('--hours must be between 0 and 720');
+  const token = randomBytes(24).toString('base64url');
+  const expires = new Date(Date.now() + opts.ttlHours * 3600_000);
+  await ds.query(`INSERT INTO rack_enrollment_tokens (token_hash, expires) VALUES ($1, $2)`, [createHash('sha256').update(token, 'utf8').digest('hex'), expires]);
+  return { token, expires };
+}
+
+/**
+ * Revokes a rack: its NATS nkey and box key are forgotten, so every region drops it from the NATS
+ * server config at its next sweep (the server then cuts its connection) and seals it nothing more.
+ */
+export async function rackRevoke(ds: DataSource, opts: { rackId: string }): Promise<void> {
+  const [, count] = await ds.query(`UPDATE rack_controllers SET nats_nkey = NULL, box_public_key = NULL, status = 'dead' WHERE system_id = $1`, [opts.rackId]);
+  if (!count) throw new CliError(`no rack with id ${opts.rackId}`);
 }

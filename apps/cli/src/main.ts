@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createDataSource } from '@kiln/db';
-import { apiKey, CliError, createAdmin, migrate } from './commands';
+import { apiKey, CliError, createAdmin, migrate, rackRevoke, rackToken } from './commands';
 
 const USAGE = `kiln <command> [options]
 
@@ -9,6 +9,8 @@ Commands (run on a region host; they use KILN_DATABASE_URL):
   migrate                                         apply database migrations
   createadmin --username U --password P [--email E]   create an administrator
   apikey --username U [--generate] [--name N]     print (or create) the user's API keys
+  rack-token [--hours H]                          print a one-time rack enrollment token (default: valid 24 h)
+  rack-revoke --rack ID                           revoke a rack: it is cut off the bus within a sweep
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +27,8 @@ async function main(argv: string[]): Promise<number> {
       email: { type: 'string', default: '' },
       generate: { type: 'boolean', default: false },
       name: { type: 'string' },
+      hours: { type: 'string', default: '24' },
+      rack: { type: 'string' },
     },
     strict: true,
   });
@@ -51,6 +55,18 @@ async function main(argv: string[]): Promise<number> {
         for (const k of await apiKey(ds, { username: values.username, generate: !!values.generate, name: values.name })) {
           process.stdout.write(`${k}\n`);
         }
+        return 0;
+      }
+      case 'rack-token': {
+        const t = await rackToken(ds, { ttlHours: Number(values.hours) });
+        process.stdout.write(`${t.token}\n`);
+        process.stderr.write(`valid until ${t.expires.toISOString()}, for one rack\n`);
+        return 0;
+      }
+      case 'rack-revoke': {
+        if (!values.rack) throw new CliError('--rack is required');
+        await rackRevoke(ds, { rackId: values.rack });
+        process.stdout.write(`revoked rack ${values.rack}\n`);
         return 0;
       }
       default:
