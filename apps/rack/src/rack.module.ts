@@ -6,6 +6,7 @@ import { bindRootLogger, log } from './logging/logger';
 import { RackNatsConnection } from './nats/rack-nats.connection';
 import { DhcpConfigFeed } from './registration/dhcp-config.feed';
 import { loadOrCreateBoxKeyPair, loadOrCreateNatsSeed, loadOrCreateRackId } from './registration/rack-identity.store';
+import { pinnedRegionKey } from './registration/rack-enrollment.client';
 import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';
 import { RegistrationService } from './registration/registration.service';
 import { featuresFor } from './rack.features';
@@ -27,8 +28,25 @@ export class RackCoreModule implements OnApplicationShutdown {
             const rackId = await loadOrCreateRackId(config.stateDir);
             bindRootLogger({ rackId });
             const nkey = await loadOrCreateNatsSeed(config.stateDir);
+            const box = await loadOrCreateBoxKeyPair(config.stateDir);
             log().info({ nkey: nkey.publicKey }, 'rack NATS identity (public nkey)');
-            return { rackId, hostname: config.hostname, box: await loadOrCreateBoxKeyPair(config.stateDir), nkeySeed: nkey.seed };
+            let regionSigningKey: string | null = null;
+            try {
+              regionSigningKey = await pinnedRegionKey({
+                stateDir: config.stateDir,
+                regionUrl: config.regionUrl,
+                token: config.enrollToken,
+                rackId,
+                hostname: config.hostname,
+                nkeyPublic: nkey.publicKey,
+                boxPublicKey: box.publicKey,
+              });
+              if (regionSigningKey) log().info({ regionSigningKey }, 'enrolled; region signing key pinned');
+            } catch (err) {
+              // The rack keeps serving from its caches; NATS refuses it until it is enrolled.
+              log().error({ err: (err as Error).message }, 'rack enrollment failed');
+            }
+            return { rackId, hostname: config.hostname, box, nkeySeed: nkey.seed, regionSigningKey };
           },
         },
         {

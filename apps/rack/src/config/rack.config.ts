@@ -17,6 +17,8 @@ export interface RackConfig {
   };
   /** Shared secret proving to the region that this rack belongs (never sent as such). */
   secret: string;
+  /** One-time token an administrator issued (`kiln rack-token`), spent on the first start to enroll. */
+  enrollToken: string | null;
   /** Where the rack keeps its id, boot-config cache, DHCP configuration and leases. */
   stateDir: string;
   /** Boot loaders (served over TFTP) and images under images/ (served over HTTP). */
@@ -121,6 +123,7 @@ export function loadRackConfig(env: Env): RackConfig {
       regionSigningKeys: signingKeys(env.KILN_REGION_SIGNING_KEY),
     },
     secret,
+    enrollToken: env.KILN_RACK_ENROLL_TOKEN || null,
     stateDir,
     bootRoot: env.KILN_RACK_BOOT_ROOT || `${stateDir}/boot`,
     regionUrl: regionUrl(env.KILN_REGION_URL),

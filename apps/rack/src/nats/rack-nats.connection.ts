@@ -27,9 +27,9 @@ export class RackNatsConnection {
 
   constructor(
     private readonly config: RackConfig,
-    private readonly identity?: { rackId: string; nkeySeed: Uint8Array },
+    private readonly identity?: { rackId: string; nkeySeed: Uint8Array; regionSigningKey?: string | null },
   ) {
-    const keys = config.nats.regionSigningKeys;
+    const keys = [...config.nats.regionSigningKeys, ...(identity?.regionSigningKey ? [identity.regionSigningKey] : [])];
     this.verifier = keys.length ? new MessageVerifier(keys) : null;
     if (!this.verifier) log().warn('KILN_REGION_SIGNING_KEY is not set: this rack acts on unsigned messages from anyone on the bus');
   }

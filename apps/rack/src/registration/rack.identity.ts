@@ -10,6 +10,8 @@ export interface RackIdentity {
   box: BoxKeyPair;
   /** The rack's NATS nkey seed (a user nkey); the NATS server knows only its public key. */
   nkeySeed: Uint8Array;
+  /** The region signing key pinned at enrollment, if the rack enrolled. */
+  regionSigningKey: string | null;
 }
 
 export const RACK_IDENTITY = Symbol('RACK_IDENTITY');

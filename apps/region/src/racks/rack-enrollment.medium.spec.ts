@@ -1,5 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import {
   ContractError,
@@ -109,4 +111,43 @@ describe('rack enrollment and revocation, against a NATS server with auth on', (
     const [row] = await h.ds.query(`SELECT nats_nkey, box_public_key FROM rack_controllers WHERE system_id = 'rack-new'`);
     expect(row).toEqual({ nats_nkey: null, box_public_key: null });
   });
+  it('a rack process enrolls with its token on first start, then registers over NATS with its own nkey and the pinned region key', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'kiln-rack-enroll-'));
+    const { token } = await h.app.get(RackEnrollmentService).createToken();
+    let proc: ChildProcess | null = spawn(process.execPath, ['-r', './tools/register.js', 'apps/rack/src/main.ts'], {
+      cwd: resolve(__dirname, '../../../..'),
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH,
+        KILN_NATS_URL: nats.url,
+        KILN_NATS_PREFIX: h.config.nats.prefix,
+        KILN_RACK_SECRET: h.config.racks.secret!,
+        KILN_REGION_URL: h.baseUrl,
+        KILN_RACK_ENROLL_TOKEN: token,
+        KILN_RACK_STATE_DIR: stateDir,
+        KILN_RACK_HOSTNAME: 'rack-enrolling',
+        KILN_RACK_SERVICES: 'power',
+        KILN_LOG_LEVEL: 'warn',
+      },
+    });
+    try {
+      const [row] = await pollUntil(
+        (): Promise<{ system_id: string; nats_nkey: string; box_public_key: string }[]> =>
+          h.ds.query(`SELECT system_id, nats_nkey, box_public_key FROM rack_controllers WHERE hostname = 'rack-enrolling' AND status = 'running'`),
+        (rows) => rows.length === 1,
+        { timeoutMs: 30_000, what: 'the rack to enroll and register' },
+      );
+      const rackId = readFileSync(join(stateDir, 'rack-id'), 'utf8').trim();
+      expect(row.system_id).toBe(rackId);
+      expect(readFileSync(join(stateDir, 'region-signing.pub'), 'utf8').trim()).toBe(regionSigner(h.config).publicKey);
+      expect(row.box_public_key).toBe(JSON.parse(readFileSync(join(stateDir, 'rack-box.key'), 'utf8')).publicKey);
+      expect(readFileSync(join(stateDir, 'rack-nats.nk'), 'utf8')).toMatch(/^SU/);
+      expect(row.nats_nkey).toMatch(/^U/);
+    } finally {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc!.once('exit', r));
+      proc = null;
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
