@@ -2,7 +2,12 @@ import { DataSource } from 'typeorm';
 import { createDataSource, UserEntity } from '@kiln/db';
 import { createTestDatabase, TestDatabase } from '@kiln/testing';
 import { createHash } from 'node:crypto';
-import { apiKey, CliError, createAdmin, migrate, rackRevoke, rackToken } from './commands';
+import { nkeys } from 'nats';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiKey, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
 
 describe('kiln admin commands', () => {
   let db: TestDatabase;
@@ -51,5 +56,24 @@ describe('kiln admin commands', () => {
     await rackRevoke(ds, { rackId: 'r1' });
     expect(await ds.query(`SELECT nats_nkey, box_public_key, status FROM rack_controllers`)).toEqual([{ nats_nkey: null, box_public_key: null, status: 'dead' }]);
     await expect(rackRevoke(ds, { rackId: 'nope' })).rejects.toBeInstanceOf(CliError);
+  });
+  it('creates the region nkey once and writes a NATS server config nats-server accepts, with every enrolled rack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-nats-'));
+    try {
+      const nkeyFile = join(dir, 'region.nk');
+      const pub = natsNkey(nkeyFile);
+      expect(natsNkey(nkeyFile)).toBe(pub);
+      const rackKey = nkeys.createUser().getPublicKey();
+      await ds.query(`INSERT INTO rack_controllers (system_id, hostname, status, nats_nkey) VALUES ('r2', 'r2', 'running', $1)`, [rackKey]);
+      const text = await natsConfig(ds, { nkeyFile, listen: '127.0.0.1:14222', jetstreamDir: join(dir, 'js'), pidFile: join(dir, 'pid'), prefix: '' });
+      expect(text).toContain(pub);
+      expect(text).toContain(rackKey);
+      const conf = join(dir, 'nats-server.conf');
+      writeFileSync(conf, text);
+      const check = spawnSync('nats-server', ['-t', '-c', conf], { encoding: 'utf8' });
+      expect(`${check.status} ${check.stderr}`).toMatch(/^0 /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { nkeys } from 'nats';
+import { renderNatsServerConfig } from '@kiln/contracts';
 import { DataSource } from 'typeorm';
 import { ApiTokenEntity, hashPassword, newKeyPart, UserEntity } from '@kiln/db';
 
@@ -64,4 +67,35 @@ export async function rackToken(ds: DataSource, opts: { ttlHours: number }): Pro
 export async function rackRevoke(ds: DataSource, opts: { rackId: string }): Promise<void> {
   const [, count] = await ds.query(`UPDATE rack_controllers SET nats_nkey = NULL, box_public_key = NULL, status = 'dead' WHERE system_id = $1`, [opts.rackId]);
   if (!count) throw new CliError(`no rack with id ${opts.rackId}`);
+}
+
+/** The region's NATS nkey seed at `path` (created, mode 0600, when missing); returns its public key. */
+export function natsNkey(path: string): string {
+  if (!existsSync(path)) {
+    const kp = nkeys.createUser();
+    writeFileSync(path, `${new TextDecoder().decode(kp.getSeed())}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return nkeys.fromSeed(new TextEncoder().encode(readFileSync(path, 'utf8').trim())).getPublicKey();
+}
+
+/**
+ * The NATS server config for the enrolled racks in the database, as a region with
+ * KILN_NATS_SERVER_CONFIG would write it (for the first start of the server, before any region).
+ */
+export async function natsConfig(
+  ds: DataSource,
+  opts: { nkeyFile: string; listen: string; jetstreamDir: string; pidFile: string; prefix: string; tls?: { certFile: string; keyFile: string } },
+): Promise<string> {
+  const racks: { rackId: string; nkey: string }[] = await ds.query(
+    `SELECT system_id AS "rackId", nats_nkey AS nkey FROM rack_controllers WHERE nats_nkey IS NOT NULL ORDER BY system_id`,
+  );
+  return renderNatsServerConfig({
+    listen: opts.listen,
+    jetstreamDir: opts.jetstreamDir,
+    pidFile: opts.pidFile,
+    prefix: opts.prefix,
+    regionNkeys: [natsNkey(opts.nkeyFile)],
+    racks,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+  });
 }

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createDataSource } from '@kiln/db';
-import { apiKey, CliError, createAdmin, migrate, rackRevoke, rackToken } from './commands';
+import { renameSync, writeFileSync } from 'node:fs';
+import { apiKey, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
 
 const USAGE = `kiln <command> [options]
 
@@ -11,6 +12,9 @@ Commands (run on a region host; they use KILN_DATABASE_URL):
   apikey --username U [--generate] [--name N]     print (or create) the user's API keys
   rack-token [--hours H]                          print a one-time rack enrollment token (default: valid 24 h)
   rack-revoke --rack ID                           revoke a rack: it is cut off the bus within a sweep
+  nats-nkey --out FILE                            create the region's NATS nkey seed if missing; print its public key
+  nats-config --out FILE                          write the NATS server config (region settings from the environment:
+                                                  KILN_NATS_NKEY_FILE, KILN_NATS_SERVER_LISTEN, ...)
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -29,9 +33,15 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string' },
       hours: { type: 'string', default: '24' },
       rack: { type: 'string' },
+      out: { type: 'string' },
     },
     strict: true,
   });
+  if (command === 'nats-nkey') {
+    if (!values.out) throw new CliError('--out is required');
+    process.stdout.write(`${natsNkey(values.out)}\n`);
+    return 0;
+  }
   const ds = createDataSource({
     url: process.env.KILN_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/kiln',
     poolSize: 2,
@@ -55,6 +65,22 @@ async function main(argv: string[]): Promise<number> {
         for (const k of await apiKey(ds, { username: values.username, generate: !!values.generate, name: values.name })) {
           process.stdout.write(`${k}\n`);
         }
+        return 0;
+      }
+      case 'nats-config': {
+        const env = process.env;
+        if (!values.out) throw new CliError('--out is required');
+        if (!env.KILN_NATS_NKEY_FILE) throw new CliError('KILN_NATS_NKEY_FILE must be set');
+        const text = await natsConfig(ds, {
+          nkeyFile: env.KILN_NATS_NKEY_FILE,
+          listen: env.KILN_NATS_SERVER_LISTEN || '0.0.0.0:4222',
+          jetstreamDir: env.KILN_NATS_JETSTREAM_DIR || '/var/lib/kiln/nats',
+          pidFile: env.KILN_NATS_SERVER_PID_FILE || '/run/kiln/nats-server.pid',
+          prefix: env.KILN_NATS_PREFIX ?? '',
+          ...(env.KILN_NATS_TLS_CERT && env.KILN_NATS_TLS_KEY ? { tls: { certFile: env.KILN_NATS_TLS_CERT, keyFile: env.KILN_NATS_TLS_KEY } } : {}),
+        });
+        writeFileSync(`${values.out}.tmp`, text, { mode: 0o600 });
+        renameSync(`${values.out}.tmp`, values.out);
         return 0;
       }
       case 'rack-token': {

@@ -1,5 +1,6 @@
 import { Controller, Inject, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { nkeys } from 'nats';
 import { rackEnrollmentRequest } from '@kiln/contracts';
 import { readBody } from '../api/http/body.parser';
 import { log } from '../logging/logger';
@@ -25,6 +26,12 @@ export class RackEnrollmentController {
     const parsed = rackEnrollmentRequest.safeParse(raw);
     if (!parsed.success) {
       return res.status(400).json({ error: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    }
+    try {
+      // A key with a bad checksum would make the NATS server refuse the whole config.
+      nkeys.fromPublic(parsed.data.nkey);
+    } catch {
+      return res.status(400).json({ error: 'nkey: not a valid NATS public key (checksum)' });
     }
     try {
       return res.status(200).json(await this.enrollment.enroll(parsed.data));

@@ -70,6 +70,7 @@ describe('rack enrollment and revocation, against a NATS server with auth on', (
     await expect(asRack()).rejects.toThrow(/Authorization/i);
     const request = { rackId: 'rack-new', hostname: 'rack-new', nkey: rack.publicKey, boxPublicKey: box.publicKey };
     expect((await enroll({ ...request, token: 'x'.repeat(32) })).status).toBe(403);
+    expect((await enroll({ ...request, token: 'x'.repeat(32), nkey: `U${'A'.repeat(55)}` })).status).toBe(400);
     const { token } = await h.app.get(RackEnrollmentService).createToken();
     const r = await enroll({ ...request, token });
     expect(r.status).toBe(200);
