@@ -4,6 +4,10 @@
 # administrator, and prints the administrator's API key. Safe to run again: it keeps the
 # database, secrets and users, and restarts the region and rack on the current code.
 #
+# NATS runs with the config Kiln writes (/etc/kiln/nats-server.conf): no anonymous user, the
+# region with its own nkey, each rack with its own nkey and permissions once it has enrolled
+# with a one-time token (this script issues one for its local rack).
+#
 # Settings live in /etc/kiln/region.env and /etc/kiln/rack.env (created on first run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +17,9 @@ ROOT=$(pwd)
 command -v node >/dev/null || { echo "Kiln needs Node.js 20 or later (https://nodejs.org or Debian's nodejs)" >&2; exit 1; }
 [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || { echo "Kiln needs Node.js 20 or later" >&2; exit 1; }
 
-ensure_services
+ensure_postgres
+ensure_redis
+apt_ensure nats-server
 npm ci --no-audit --no-fund --loglevel=error
 
 as_root mkdir -p /etc/kiln /var/lib/kiln /var/lib/kiln-rack /var/log/kiln /run/kiln
@@ -42,6 +48,18 @@ KILN_REGION_URL=http://127.0.0.1:5240
 ENV
   as_root chmod 600 /etc/kiln/region.env /etc/kiln/rack.env
 fi
+# Settings added since the first run of an older version; a value the operator set is kept.
+env_default() {
+  as_root grep -q "^$2=" "$1" || echo "$2=$3" | as_root tee -a "$1" >/dev/null
+}
+env_default /etc/kiln/region.env KILN_NATS_NKEY_FILE /etc/kiln/nats-region.nk
+env_default /etc/kiln/region.env KILN_NATS_SERVER_CONFIG /etc/kiln/nats-server.conf
+env_default /etc/kiln/region.env KILN_NATS_SERVER_PID_FILE /run/kiln/nats-server.pid
+env_default /etc/kiln/region.env KILN_NATS_SERVER_LISTEN 0.0.0.0:4222
+env_default /etc/kiln/region.env KILN_NATS_JETSTREAM_DIR /var/lib/kiln/nats
+as_root mkdir -p /var/lib/kiln/nats
+kiln_cli() { as_root env $(as_root grep -v '^#' /etc/kiln/region.env | xargs) node -r ./tools/register.js apps/cli/src/main.ts "$@"; }
+
 as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'kiln'\"" | grep -q 1 || \
   as_root su postgres -c "psql -qc 'CREATE DATABASE kiln OWNER kiln'"
 
@@ -49,6 +67,29 @@ set -a
 . /etc/kiln/region.env
 set +a
 npm run -s kiln -- migrate
+
+# The region's NATS identity (created once), and the server's config from the database.
+kiln_cli nats-nkey --out /etc/kiln/nats-region.nk >/dev/null
+kiln_cli nats-config --out /etc/kiln/nats-server.conf
+if have_systemd; then
+  # Debian's own nats-server service runs without auth: Kiln's takes its place.
+  as_root systemctl disable --now --quiet nats-server 2>/dev/null || true
+  as_root cp deploy/systemd/kiln-nats.service /etc/systemd/system/kiln-nats.service
+  as_root systemctl daemon-reload
+  as_root systemctl enable --quiet kiln-nats
+  if as_root systemctl is-active --quiet kiln-nats; then as_root systemctl reload kiln-nats; else as_root systemctl start kiln-nats; fi
+else
+  nats_pid=$(as_root cat /run/kiln/nats-server.pid 2>/dev/null || true)
+  if [ -n "$nats_pid" ] && as_root kill -0 "$nats_pid" 2>/dev/null; then
+    as_root kill -HUP "$nats_pid"
+  else
+    # A NATS server that is not Kiln's (e.g. one started without auth) must give up the port.
+    as_root start-stop-daemon --stop --oknodo --retry 5 --exec /usr/sbin/nats-server >/dev/null
+    as_root start-stop-daemon --start --background --exec /usr/sbin/nats-server -- \
+      -c /etc/kiln/nats-server.conf -l /var/log/kiln/nats.log
+  fi
+fi
+wait_port 4222 NATS
 
 start() {
   local name=$1 script=$2 envfile=$3
@@ -83,6 +124,12 @@ if [ -f apps/rack/src/main.ts ]; then
   boot_root=$(rack_setting KILN_RACK_BOOT_ROOT)
   state_dir=$(rack_setting KILN_RACK_STATE_DIR)
   tools/rack/install-boot-loaders.sh "${boot_root:-${state_dir:-/var/lib/kiln-rack}/boot}"
+  # The local rack enrolls with a fresh one-time token until it has pinned the region's key.
+  if ! as_root test -f "${state_dir:-/var/lib/kiln-rack}/region-signing.pub"; then
+    token=$(kiln_cli rack-token --hours 1 2>/dev/null)
+    as_root sed -i '/^KILN_RACK_ENROLL_TOKEN=/d' /etc/kiln/rack.env
+    echo "KILN_RACK_ENROLL_TOKEN=$token" | as_root tee -a /etc/kiln/rack.env >/dev/null
+  fi
   start rack apps/rack/src/main.ts /etc/kiln/rack.env
 fi
 
