@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { BootEvent, BootEvents, LeaseEvent, LeaseEvents } from '@kiln/contracts';
-import { Consumption, ContractBus } from '@kiln/contracts/nats';
+import { BootEvent, BootEvents, LeaseEvent, LeaseEvents, rackIdOfSubject } from '@kiln/contracts';
+import { Consumption, ContractBus, DurableMeta } from '@kiln/contracts/nats';
 import { EventsRepository } from '../events/events.repository';
 import { log, withLogContext } from '../logging/logger';
 import { CONTRACT_BUS } from './nats.module';
@@ -35,12 +35,18 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
       await this.bus.consumeDurable(
         LeaseEvents,
         { durable: LEASE_CONSUMER, filterSubject: LeaseEvents.subject('*'), ackWaitMs: 30_000 },
-        (e) => withLogContext({ rackId: e.rackId, mac: e.mac, eventId: e.eventId }, () => this.applyLease(e).then(() => undefined)),
+        (e, meta) =>
+          withLogContext({ rackId: e.rackId, mac: e.mac, eventId: e.eventId }, () =>
+            this.fromSender(e, meta) ? this.applyLease(e).then(() => undefined) : Promise.resolve(),
+          ),
       ),
       await this.bus.consumeDurable(
         BootEvents,
         { durable: BOOT_CONSUMER, filterSubject: BootEvents.subject('*'), ackWaitMs: 30_000 },
-        (e) => withLogContext({ rackId: e.rackId, mac: e.mac, eventId: e.eventId }, () => this.applyBoot(e).then(() => undefined)),
+        (e, meta) =>
+          withLogContext({ rackId: e.rackId, mac: e.mac, eventId: e.eventId }, () =>
+            this.fromSender(e, meta) ? this.applyBoot(e).then(() => undefined) : Promise.resolve(),
+          ),
       ),
     ];
   }
@@ -48,6 +54,17 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
   async onModuleDestroy() {
     await Promise.all(this.consumptions.map((c) => c.stop()));
     this.consumptions = [];
+  }
+
+  /**
+   * The NATS server lets a rack publish events only under its own id, so the subject names the
+   * sender; an event whose payload names another rack is dropped (acknowledged, not applied).
+   */
+  private fromSender(e: { rackId: string }, meta: DurableMeta): boolean {
+    const sender = rackIdOfSubject(this.bus.prefix, meta.subject);
+    if (sender === e.rackId) return true;
+    log().warn({ sender, subject: meta.subject }, 'rack event dropped: its payload names another rack than its sender');
+    return false;
   }
 
   async applyLease(e: LeaseEvent): Promise<Applied> {

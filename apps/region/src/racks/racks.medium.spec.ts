@@ -151,6 +151,8 @@ describe('racks and the region over NATS', () => {
     const mac = '52:54:00:cc:00:01';
     const sid = await machine(mac, NodeStatus.COMMISSIONING);
     const lease = { eventId: randomUUID(), rackId: 'good-rack', at: new Date().toISOString(), action: 'commit' as const, mac, ip: '10.9.0.50', iface: 'eth1' };
+    // Published as another rack than the payload names: dropped (the server binds the subject to the sender).
+    await h.bus.publishDurable(LeaseEvents, ['other-rack'], { ...lease, eventId: randomUUID(), ip: '10.9.0.66' });
     await h.bus.publishDurable(LeaseEvents, ['good-rack'], lease);
     const ip = () => h.ds.query(`SELECT host(ip_address) AS ip FROM interfaces WHERE mac_address = $1`, [mac]).then((r) => r[0].ip as string | null);
     await pollUntil(ip, (v) => v === '10.9.0.50', { what: 'the lease IP on the interface' });
@@ -171,7 +173,7 @@ describe('racks and the region over NATS', () => {
     const jsm = await h.bus.nc.jetstreamManager();
     await pollUntil(
       () => jsm.consumers.info(h.bus.streamName(LeaseEvents), LEASE_CONSUMER),
-      (i) => i.num_pending === 0 && i.num_ack_pending === 0 && i.delivered.stream_seq >= 2,
+      (i) => i.num_pending === 0 && i.num_ack_pending === 0 && i.delivered.stream_seq >= 3,
       { what: 'the lease consumer to drain' },
     );
     const leases = await h.ds.query(`SELECT description FROM events WHERE system_id = $1 AND type = 'DHCP lease'`, [sid]);
