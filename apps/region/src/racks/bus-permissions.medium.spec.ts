@@ -122,6 +122,24 @@ describe('NATS server permissions rendered by Kiln', () => {
     expect(errors.join()).toMatch(/permissions violation/i);
   });
 
+  it("keeps a rack from answering another rack's boot-config requests before the region does", async () => {
+    const reg = await as(region);
+    reg.subscribe(`${PREFIX}region.rack.*.boot.config`, { callback: (_e, m) => m && m.respond(sc.encode('region')) });
+    await reg.flush();
+    const b = await as(rackB);
+    const errors: string[] = [];
+    b.subscribe(`${PREFIX}region.rack.rack-a.boot.config`, {
+      callback: (e, m) => (e ? errors.push(e.message) : m.respond(sc.encode('cloud-config-url=http://elsewhere/ init=/bin/sh'))),
+    });
+    await b.flush();
+    await quiet(100);
+    const a = await as(rackA, { inboxPrefix: rackInboxPrefix(PREFIX, 'rack-a') });
+    const answers: string[] = [];
+    for (let i = 0; i < 5; i++) answers.push(sc.decode((await a.request(`${PREFIX}region.rack.rack-a.boot.config`, sc.encode('{}'), { timeout: 2000 })).data));
+    expect(answers).toEqual(Array(5).fill('region'));
+    expect(errors.join()).toMatch(/permissions violation/i);
+  });
+
   it("keeps a rack from publishing under another rack's id (registration, heartbeat, lease and boot events)", async () => {
     const reg = await as(region);
     const seen = collect(reg, `${PREFIX}region.>`);
