@@ -28,6 +28,14 @@ describe('loadRackConfig', () => {
     expect(c.nats.prefix).toBe('site1.');
   });
 
+  it('reads the enrollment token and the region signing keys to pin', () => {
+    const k = 'A'.repeat(43);
+    const c = loadRackConfig({ KILN_RACK_SECRET: SECRET, KILN_RACK_ENROLL_TOKEN: 'tok', KILN_REGION_SIGNING_KEY: `${k}, ${'B'.repeat(43)}` });
+    expect(c.enrollToken).toBe('tok');
+    expect(c.nats.regionSigningKeys).toEqual([k, 'B'.repeat(43)]);
+    expect(loadRackConfig({ KILN_RACK_SECRET: SECRET }).nats.regionSigningKeys).toEqual([]);
+  });
+
   it.each([
     [{}, /KILN_RACK_SECRET/],
     [{ KILN_RACK_SECRET: 'short' }, /KILN_RACK_SECRET/],
@@ -35,6 +43,7 @@ describe('loadRackConfig', () => {
     [{ KILN_RACK_SECRET: SECRET, KILN_DHCP_PORT: '70000' }, /between 0 and 65535/],
     [{ KILN_RACK_SECRET: SECRET, KILN_NATS_PREFIX: 'nodot' }, /KILN_NATS_PREFIX/],
     [{ KILN_RACK_SECRET: SECRET, KILN_RACK_INTERFACES: 'eth0;rm' }, /not an interface name/],
+    [{ KILN_RACK_SECRET: SECRET, KILN_REGION_SIGNING_KEY: 'not-a-key' }, /KILN_REGION_SIGNING_KEY/],
   ])('refuses %j', (env, msg) => {
     expect(() => loadRackConfig(env)).toThrow(RackConfigError);
     expect(() => loadRackConfig(env)).toThrow(msg);
