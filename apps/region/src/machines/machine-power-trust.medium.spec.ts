@@ -33,7 +33,7 @@ describe('power settings: who may set them', () => {
 
   it('refuses a non-admin who sets a webhook or any power parameters, with the reason, and creates nothing', async () => {
     const before = await count();
-    for (const body of [
+    for (const body of <Record<string, string>[]>[
       { architecture: 'amd64', mac_addresses: nextMac(), ...webhook },
       { architecture: 'amd64', mac_addresses: nextMac(), power_type: 'ipmi', power_parameters_power_address: '10.0.0.1' },
       { architecture: 'amd64', mac_addresses: nextMac(), power_parameters: JSON.stringify({ power_address: '10.0.0.1' }) },
