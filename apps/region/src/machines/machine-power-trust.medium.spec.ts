@@ -33,11 +33,12 @@ describe('power settings: who may set them', () => {
 
   it('refuses a non-admin who sets a webhook or any power parameters, with the reason, and creates nothing', async () => {
     const before = await count();
-    for (const body of <Record<string, string>[]>[
+    const bodies: Record<string, string>[] = [
       { architecture: 'amd64', mac_addresses: nextMac(), ...webhook },
       { architecture: 'amd64', mac_addresses: nextMac(), power_type: 'ipmi', power_parameters_power_address: '10.0.0.1' },
       { architecture: 'amd64', mac_addresses: nextMac(), power_parameters: JSON.stringify({ power_address: '10.0.0.1' }) },
-    ]) {
+    ];
+    for (const body of bodies) {
       const r = await h.call(alice, 'POST', `${API}/machines/`, body);
       expect(r.status).toBe(403);
       expect(r.text).toBe('Only administrators may set the power type or power parameters (BMC settings) of a machine.');

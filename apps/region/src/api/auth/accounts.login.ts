@@ -50,6 +50,7 @@ export class AccountsLogin {
     const keys = this.counterKeys(username, clientAddress);
     const retryAfter = await this.blockedFor(keys);
     if (retryAfter > 0) {
+      log().warn({ clientAddress, retryAfter }, 'login refused: too many failures');
       return {
         status: 429,
         headers: { 'content-type': 'text/plain; charset=utf-8', 'retry-after': String(retryAfter) },
