@@ -112,5 +112,11 @@ describe('OAuth signatures and clock window', () => {
     // Acceptable until now + 250 + 300; never longer than twice the window.
     expect(ttl).toBeGreaterThan(500);
     expect(ttl).toBeLessThanOrEqual(551);
+
+    // A timestamp ten years ahead is refused before its nonce is stored: nothing is kept for it.
+    const farNonce = randomBytes(8).toString('hex');
+    const far = RegionHarness.oauthHeader(alice, { nonce: farNonce, timestamp: now + 10 * 365 * 86400 });
+    expect((await h.call(null, 'GET', `${API}/users/?op=whoami`, undefined, { authorization: far })).status).toBe(401);
+    expect(await redis.keys(`${h.config.redis.prefix}:oauth-nonce:*${farNonce}`)).toEqual([]);
   });
 });
