@@ -23,8 +23,10 @@ import { selfSignedCert } from './tls.cert';
  *
  * Faults for tests: `lie` (accept resets and boot changes, change nothing), `hang` (accept
  * connections, never answer), `ignoreGraceful` (the OS ignores GracefulShutdown),
- * `failNext` (answer the next N requests 503), and `transitionMs` (power changes pass through
- * PoweringOn/PoweringOff for that long, as real servers do).
+ * `failNext` (answer the next N requests 503), `foreign` (answer every request with the given
+ * status and raw body, as whatever else might listen at a power address would), and
+ * `transitionMs` (power changes pass through PoweringOn/PoweringOff for that long, as real
+ * servers do).
  */
 export type PowerState = 'On' | 'Off' | 'PoweringOn' | 'PoweringOff';
 
@@ -57,6 +59,14 @@ export interface Faults {
   hang: boolean;
   ignoreGraceful: boolean;
   failNext: number;
+  /** Answer every request with exactly this, instead of as a Redfish service. */
+  foreign: ForeignAnswer | null;
+}
+
+export interface ForeignAnswer {
+  status: number;
+  contentType: string;
+  body: string;
 }
 
 export interface RequestRecord {
@@ -90,7 +100,7 @@ interface Session {
 
 export class RedfishEmulator {
   readonly systems = new Map<string, EmulatedSystem>();
-  readonly faults: Faults = { lie: false, hang: false, ignoreGraceful: false, failNext: 0 };
+  readonly faults: Faults = { lie: false, hang: false, ignoreGraceful: false, failNext: 0, foreign: null };
   readonly requests: RequestRecord[] = [];
   private readonly sessions = new Map<string, Session>();
   private readonly users: Record<string, string>;
@@ -159,6 +169,13 @@ export class RedfishEmulator {
       const record: RequestRecord = { method: req.method ?? '', path: (req.url ?? '').split('?')[0], auth: 'none', status: 0 };
       this.requests.push(record);
       let status = 500;
+      const foreign = this.faults.foreign;
+      if (foreign) {
+        record.status = foreign.status;
+        res.writeHead(foreign.status, { 'Content-Type': foreign.contentType, 'Content-Length': String(Buffer.byteLength(foreign.body)) });
+        res.end(foreign.body);
+        return;
+      }
       try {
         if (this.faults.failNext > 0) {
           this.faults.failNext--;

@@ -265,5 +265,6 @@ function parse(res: HttpResponse, what: string): Json {
   } catch {
     // reported below
   }
-  throw new PowerError('BMC_ERROR', `could not ${what}: the BMC sent no JSON object`, res.body.slice(0, 200));
+  // What it sent instead is not quoted: only a Redfish error object's words ever are (statusWords).
+  throw new PowerError('BMC_ERROR', `could not ${what}: the BMC sent no JSON object`, `HTTP ${res.status}, not a Redfish answer`);
 }
