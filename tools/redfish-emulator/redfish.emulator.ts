@@ -52,6 +52,11 @@ export interface RedfishEmulatorOptions {
   requireIfMatch?: boolean;
   /** Idle seconds before a session expires. */
   sessionTimeoutS?: number;
+  /**
+   * Write the service root's links and the session Location as absolute URLs on this origin
+   * (e.g. "https://bmc.example"), as BMCs behind a name or a proxy do.
+   */
+  linkOrigin?: string;
 }
 
 export interface Faults {
@@ -153,6 +158,10 @@ export class RedfishEmulator {
     const s = this.systems.get(id);
     if (!s) throw new Error(`no system ${id}`);
     return s;
+  }
+
+  private get linkOrigin(): string {
+    return this.opts.linkOrigin ?? '';
   }
 
   sessionCount(): number {
@@ -271,9 +280,9 @@ export class RedfishEmulator {
       Name: 'Root Service',
       RedfishVersion: '1.6.0',
       UUID: this.uuid,
-      Systems: { '@odata.id': `${ROOT}/Systems` },
-      SessionService: { '@odata.id': `${ROOT}/SessionService` },
-      Links: { Sessions: { '@odata.id': `${ROOT}/SessionService/Sessions` } },
+      Systems: { '@odata.id': `${this.linkOrigin}${ROOT}/Systems` },
+      SessionService: { '@odata.id': `${this.linkOrigin}${ROOT}/SessionService` },
+      Links: { Sessions: { '@odata.id': `${this.linkOrigin}${ROOT}/SessionService/Sessions` } },
     };
   }
 
@@ -362,7 +371,7 @@ export class RedfishEmulator {
     if (this.users[user] === undefined || !safeEqual(this.users[user], pass)) throw unauthorized();
     const s: Session = { id: randomBytes(8).toString('hex'), token: randomBytes(24).toString('hex'), user, lastUsed: Date.now() };
     this.sessions.set(s.id, s);
-    const location = `${ROOT}/SessionService/Sessions/${s.id}`;
+    const location = `${this.linkOrigin}${ROOT}/SessionService/Sessions/${s.id}`;
     return { status: 201, body: this.sessionBody(s), headers: { 'X-Auth-Token': s.token, Location: location } };
   }
 

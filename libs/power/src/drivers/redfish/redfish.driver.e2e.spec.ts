@@ -2,6 +2,8 @@
  * The Redfish driver against the Redfish BMC emulator (tools/redfish-emulator) over real HTTPS
  * with a self-signed certificate made by openssl. Needs: openssl.
  */
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 // The emulator is a standalone tool (tools/redfish-emulator), not a project: tests use it directly.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { RedfishEmulator } from '../../../../../tools/redfish-emulator/redfish.emulator';
@@ -247,6 +249,30 @@ describe('redfish driver: faults and options', () => {
     expect(err.bmcSays).not.toContain(marker);
     expect(err.bmcSays).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
     expect(err.bmcSays.length).toBeLessThanOrEqual(300);
+  });
+
+  it('follows the BMC’s links only on its power address, whatever origin they name', async () => {
+    const elsewhere: string[] = [];
+    const decoy = http.createServer((req, res) => {
+      elsewhere.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => decoy.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      await emu.stop();
+      emu = new RedfishEmulator({ linkOrigin: `http://127.0.0.1:${(decoy.address() as AddressInfo).port}` });
+      await emu.start();
+      for (const auth of ['basic', 'session'] as const) {
+        const { r, driver } = runner({ auth });
+        expect(await exec(r, { kind: 'cycle' })).toMatchObject({ state: 'on' });
+        expect(await exec(r, { kind: 'off' })).toMatchObject({ state: 'off' });
+        await driver.close();
+      }
+      expect(emu.sessionCount()).toBe(0);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await new Promise((resolve) => decoy.close(resolve));
+    }
   });
 
   it('logs in again when its session expires, and logs out on close', async () => {
