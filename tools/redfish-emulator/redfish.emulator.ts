@@ -23,8 +23,10 @@ import { selfSignedCert } from './tls.cert';
  *
  * Faults for tests: `lie` (accept resets and boot changes, change nothing), `hang` (accept
  * connections, never answer), `ignoreGraceful` (the OS ignores GracefulShutdown),
- * `failNext` (answer the next N requests 503), and `transitionMs` (power changes pass through
- * PoweringOn/PoweringOff for that long, as real servers do).
+ * `failNext` (answer the next N requests 503), `foreign` (answer every request with the given
+ * status and raw body, as whatever else might listen at a power address would), and
+ * `transitionMs` (power changes pass through PoweringOn/PoweringOff for that long, as real
+ * servers do).
  */
 export type PowerState = 'On' | 'Off' | 'PoweringOn' | 'PoweringOff';
 
@@ -50,6 +52,11 @@ export interface RedfishEmulatorOptions {
   requireIfMatch?: boolean;
   /** Idle seconds before a session expires. */
   sessionTimeoutS?: number;
+  /**
+   * Write the service root's links and the session Location as absolute URLs on this origin
+   * (e.g. "https://bmc.example"), as BMCs behind a name or a proxy do.
+   */
+  linkOrigin?: string;
 }
 
 export interface Faults {
@@ -57,6 +64,14 @@ export interface Faults {
   hang: boolean;
   ignoreGraceful: boolean;
   failNext: number;
+  /** Answer every request with exactly this, instead of as a Redfish service. */
+  foreign: ForeignAnswer | null;
+}
+
+export interface ForeignAnswer {
+  status: number;
+  contentType: string;
+  body: string;
 }
 
 export interface RequestRecord {
@@ -90,7 +105,7 @@ interface Session {
 
 export class RedfishEmulator {
   readonly systems = new Map<string, EmulatedSystem>();
-  readonly faults: Faults = { lie: false, hang: false, ignoreGraceful: false, failNext: 0 };
+  readonly faults: Faults = { lie: false, hang: false, ignoreGraceful: false, failNext: 0, foreign: null };
   readonly requests: RequestRecord[] = [];
   private readonly sessions = new Map<string, Session>();
   private readonly users: Record<string, string>;
@@ -145,6 +160,10 @@ export class RedfishEmulator {
     return s;
   }
 
+  private get linkOrigin(): string {
+    return this.opts.linkOrigin ?? '';
+  }
+
   sessionCount(): number {
     return this.sessions.size;
   }
@@ -159,6 +178,13 @@ export class RedfishEmulator {
       const record: RequestRecord = { method: req.method ?? '', path: (req.url ?? '').split('?')[0], auth: 'none', status: 0 };
       this.requests.push(record);
       let status = 500;
+      const foreign = this.faults.foreign;
+      if (foreign) {
+        record.status = foreign.status;
+        res.writeHead(foreign.status, { 'Content-Type': foreign.contentType, 'Content-Length': String(Buffer.byteLength(foreign.body)) });
+        res.end(foreign.body);
+        return;
+      }
       try {
         if (this.faults.failNext > 0) {
           this.faults.failNext--;
@@ -254,9 +280,9 @@ export class RedfishEmulator {
       Name: 'Root Service',
       RedfishVersion: '1.6.0',
       UUID: this.uuid,
-      Systems: { '@odata.id': `${ROOT}/Systems` },
-      SessionService: { '@odata.id': `${ROOT}/SessionService` },
-      Links: { Sessions: { '@odata.id': `${ROOT}/SessionService/Sessions` } },
+      Systems: { '@odata.id': `${this.linkOrigin}${ROOT}/Systems` },
+      SessionService: { '@odata.id': `${this.linkOrigin}${ROOT}/SessionService` },
+      Links: { Sessions: { '@odata.id': `${this.linkOrigin}${ROOT}/SessionService/Sessions` } },
     };
   }
 
@@ -345,7 +371,7 @@ export class RedfishEmulator {
     if (this.users[user] === undefined || !safeEqual(this.users[user], pass)) throw unauthorized();
     const s: Session = { id: randomBytes(8).toString('hex'), token: randomBytes(24).toString('hex'), user, lastUsed: Date.now() };
     this.sessions.set(s.id, s);
-    const location = `${ROOT}/SessionService/Sessions/${s.id}`;
+    const location = `${this.linkOrigin}${ROOT}/SessionService/Sessions/${s.id}`;
     return { status: 201, body: this.sessionBody(s), headers: { 'X-Auth-Token': s.token, Location: location } };
   }
 

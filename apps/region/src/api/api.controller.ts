@@ -18,7 +18,7 @@ export class ApiController {
 
   @Post(['accounts/authenticate', 'accounts/authenticate/'])
   async authenticate(@Req() req: Request, @Res() res: Response) {
-    await this.serve(req, res, async (body) => this.login.authenticate(req.headers['content-type'], body));
+    await this.serve(req, res, async (body) => this.login.authenticate(req.headers['content-type'], body, req.ip ?? req.socket.remoteAddress ?? ''));
   }
 
   @All(['api', 'api/*'])

@@ -73,7 +73,14 @@ export class ApiDispatcher {
     const params = RequestParams.merge(query, body);
     const op = query.get('op') ?? body.get('op') ?? suffixOp ?? null;
 
-    const user = await this.oauth.authenticate(header(raw.headers, 'authorization'));
+    const user = await this.oauth.authenticate(header(raw.headers, 'authorization'), {
+      method,
+      origin: raw.origin,
+      path: raw.path,
+      query: raw.query,
+      contentType,
+      body: raw.body,
+    });
     if (user) bindLogContext({ user: user.username });
 
     const handler = user ? (match.auth ?? match.anon) : match.anon;

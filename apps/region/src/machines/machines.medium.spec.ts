@@ -348,10 +348,12 @@ describe('machines against a real region', () => {
     const after = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { interface_set: { mac_address: string }[]; boot_interface: { mac_address: string } };
     expect(after.interface_set.map((i) => i.mac_address).sort()).toEqual([m1, m2].sort());
     expect(after.boot_interface.mac_address).toBe(m1);
+    // The operator's credentials stay; the report only fills in what was missing.
     expect((await h.call(admin, 'GET', `${API}/machines/${sid}/?op=power_parameters`)).json()).toMatchObject({
       power_address: '10.44.0.7',
-      power_user: 'maas',
-      power_pass: 'script-pw',
+      power_user: 'ADMIN',
+      power_pass: 'operator-pw',
+      power_driver: 'LAN_2_0',
     });
     const [{ n }] = await h.ds.query(`SELECT count(*)::int AS n FROM machines m JOIN bmcs b ON b.id = m.bmc_id WHERE b.power_address = '10.44.0.7'`);
     expect(n).toBe(1);

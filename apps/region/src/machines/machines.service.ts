@@ -30,6 +30,22 @@ function requireParams(p: RequestParams): void {
   }
 }
 
+/**
+ * Who may say how a machine is powered (MAAS: administrators manage BMCs). A user who is not an
+ * administrator may not set a power type or power parameters at all; an anonymous enlistment may
+ * report the BMC its commissioning scripts found, but never a webhook, whose URLs the rack would
+ * then call on the enlisting machine's say-so.
+ */
+function refusePowerSettingsFrom(user: AuthUser | null, type: string, p: RequestParams): void {
+  const setsPower = type !== '' || p.has('power_parameters') || p.names().some((n) => n.startsWith('power_parameters_') && n !== 'power_parameters_skip_check');
+  if (user && !user.isAdmin && setsPower) {
+    throw new ForbiddenError('Only administrators may set the power type or power parameters (BMC settings) of a machine.');
+  }
+  if (!user && type === 'webhook') {
+    throw new ForbiddenError('An enlisting machine may not set webhook power URLs; an administrator sets them.');
+  }
+}
+
 /** Power parameters from `power_parameters_<name>` fields or one `power_parameters` JSON string. */
 function powerParamsFrom(p: RequestParams): Record<string, string> | null {
   const out: Record<string, string> = {};
@@ -165,6 +181,7 @@ export class MachinesService {
       else if (!macs.includes(mac)) macs.push(mac);
     }
     const type = p.get('power_type') ?? '';
+    refusePowerSettingsFrom(user, type, p);
     const deployed = boolParam(p, 'deployed', false);
     if (!macs.length && !rawMacs.length && !(type === 'ipmi' || (deployed && type === ''))) {
       errors.mac_addresses = ['This field is required.'];
@@ -352,7 +369,16 @@ export class MachinesService {
       if (report.type && Object.keys(report.params).length) {
         const current = m.bmcId ? await em.getRepository(BmcEntity).findOneBy({ id: m.bmcId }) : null;
         if (!current || current.powerType === report.type) {
-          const merged = { ...(current ? this.openParams(current.powerParameters) : {}), ...m.instancePowerParameters, ...report.params };
+          // An anonymous report only fills in what the machine's BMC record lacks: it never moves
+          // the BMC to another address nor replaces (or blanks) credentials an operator stored.
+          const stored: Record<string, string> = { ...(current ? this.openParams(current.powerParameters) : {}), ...m.instancePowerParameters };
+          const merged = { ...stored };
+          const kept: string[] = [];
+          for (const [k, v] of Object.entries(report.params)) {
+            if ((stored[k] ?? '') === '') merged[k] = v;
+            else if (stored[k] !== v) kept.push(k);
+          }
+          if (kept.length) notes.push(`kept the stored ${kept.sort().join(', ')}`);
           const previous = m.bmcId;
           m.bmcId = null;
           await em.getRepository(MachineEntity).save(m);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { UserEntity } from '@kiln/db';
 import { BadRequestError, NotFoundError } from '../api/http/http.errors';
@@ -8,7 +9,10 @@ const USERNAME = /^[\w.@+-]{1,150}$/;
 
 @Injectable()
 export class UsersService {
-  constructor(private readonly repo: UsersRepository) {}
+  constructor(private readonly repo: UsersRepository) {
+    // Ready before the first login of a user that does not exist, which then costs no extra hash.
+    void dummyPasswordHash();
+  }
 
   async createUser(input: { username?: string; email?: string; password?: string; isAdmin: boolean }): Promise<UserEntity> {
     const errors: Record<string, string[]> = {};
@@ -38,10 +42,15 @@ export class UsersService {
   }
 
   /** username + password -> the user, or null (python-libmaas login, `kiln` CLI). */
+  /**
+   * The user whose password this is, or null. Always runs one password hash, against a dummy
+   * hash when there is no such user, so the answer takes as long whether the user exists or not.
+   */
   async checkPassword(username: string, password: string): Promise<UserEntity | null> {
     const u = await this.repo.findByUsername(username);
-    if (!u || u.isSystem || !u.isActive || !u.passwordHash) return null;
-    return (await verifyPassword(password, u.passwordHash)) ? u : null;
+    const usable = !!u && !u.isSystem && u.isActive && !!u.passwordHash;
+    const ok = await verifyPassword(password, usable ? u!.passwordHash : await dummyPasswordHash());
+    return usable && ok ? u : null;
   }
 }
 
@@ -53,4 +62,12 @@ export function userJson(u: UserEntity) {
     is_local: true,
     resource_uri: `/MAAS/api/2.0/users/${encodeURIComponent(u.username)}/`,
   };
+}
+
+let dummyHash: Promise<string> | null = null;
+
+/** A hash of a random password, made once: what a login for a missing user is checked against. */
+function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+  return dummyHash;
 }

@@ -5,14 +5,20 @@ import { REDIS } from '../../database/redis.module';
 import { UsersRepository } from '../../users/users.repository';
 import { AuthUser } from '../api.types';
 import { ForbiddenError, UnauthorizedError } from '../http/http.errors';
-import { checkOAuthParams, oauthRejectionError, parseOAuthHeader, plaintextSignatureMatches } from '../http/oauth.header';
-
-/** Nonces are remembered for the timestamp window (MAAS/piston: 300 s). */
-const WINDOW_SECONDS = 300;
+import {
+  OAUTH_TIMESTAMP_THRESHOLD,
+  OAuthSignedRequest,
+  checkOAuthParams,
+  hmacSha1SignatureMatches,
+  oauthRejectionError,
+  parseOAuthHeader,
+  plaintextSignatureMatches,
+} from '../http/oauth.header';
 
 /**
- * MAAS API keys: OAuth 1.0a PLAINTEXT in the Authorization header. Returns null for an anonymous
- * request; throws 401/403/400 the way MAAS answers bad credentials.
+ * MAAS API keys: OAuth 1.0a in the Authorization header, signed PLAINTEXT (every MAAS client) or
+ * HMAC-SHA1 (RFC 5849, over the method, URL, query, OAuth parameters and a form-encoded body).
+ * Returns null for an anonymous request; throws 401/403/400 the way MAAS answers bad credentials.
  */
 @Injectable()
 export class OAuthAuthenticator {
@@ -22,7 +28,8 @@ export class OAuthAuthenticator {
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {}
 
-  async authenticate(authorization: string | undefined): Promise<AuthUser | null> {
+  /** `request` is what an HMAC-SHA1 signature covers; without it such a signature is refused. */
+  async authenticate(authorization: string | undefined, request?: OAuthSignedRequest): Promise<AuthUser | null> {
     const header = parseOAuthHeader(authorization);
     if (!header) return null;
     const now = Math.floor(Date.now() / 1000);
@@ -34,12 +41,14 @@ export class OAuthAuthenticator {
     const found = await this.users.findToken(checked.tokenKey);
     if (!found) throw new UnauthorizedError(`Authorization Error: 'Invalid access token: ${checked.tokenKey}'`);
     if (found.token.consumerKey !== checked.consumerKey) throw new UnauthorizedError('Authorization Error: Invalid API key.');
-    if (!plaintextSignatureMatches(checked.signature, '', found.token.tokenSecret)) {
-      throw new UnauthorizedError('Authorization Error: Invalid signature.');
-    }
-    // A nonce is kept until its timestamp leaves the window, so a replay is refused even when
-    // the client's timestamp lies in the future.
-    const ttl = Math.max(WINDOW_SECONDS, checked.timestamp - now + WINDOW_SECONDS);
+    // MAAS consumers have an empty secret.
+    const signed =
+      checked.signatureMethod === 'PLAINTEXT'
+        ? plaintextSignatureMatches(checked.signature, '', found.token.tokenSecret)
+        : request !== undefined && hmacSha1SignatureMatches(checked.signature, '', found.token.tokenSecret, request, header);
+    if (!signed) throw new UnauthorizedError('Authorization Error: Invalid signature.');
+    // A nonce is kept exactly as long as its timestamp can be accepted (at most twice the window).
+    const ttl = Math.max(1, checked.timestamp + OAUTH_TIMESTAMP_THRESHOLD - now + 1);
     const key = `${this.config.redis.prefix}:oauth-nonce:${checked.consumerKey}:${checked.tokenKey}:${checked.timestamp}:${checked.nonce}`;
     const fresh = await this.redis.set(key, '1', 'EX', ttl, 'NX');
     if (fresh !== 'OK') throw new UnauthorizedError(`Authorization Error: Nonce already used: ${checked.nonce}`);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import * as fc from 'fast-check';
 import { BadRequestError, UnauthorizedError } from './http.errors';
 import {
@@ -6,12 +7,14 @@ import {
   formatApiKey,
   generateApiCredentials,
   generateApiKeyPart,
+  hmacSha1SignatureMatches,
   OAuthRejected,
   oauthPercentEncode,
   oauthRejectionError,
   parseOAuthHeader,
   plaintextSignatureMatches,
   REQUIRED_OAUTH_PARAMS,
+  signatureBaseString,
 } from './oauth.header';
 
 const CK = 'Xb7qbXfEpVbNqsXMaN';
@@ -217,10 +220,17 @@ describe('checkOAuthParams', () => {
     expect(result.message).toMatch(/^Invalid timestamp/);
   });
 
-  it('enforces the 300 s window on old timestamps only', () => {
+  it('enforces the 300 s window both ways', () => {
     expect(checkOAuthParams(validParams({ oauth_timestamp: '700' }), 1000).ok).toBe(true);
     expect(checkOAuthParams(validParams({ oauth_timestamp: '700' }), 1000.9).ok).toBe(true);
-    expect(checkOAuthParams(validParams({ oauth_timestamp: '999999' }), 1000).ok).toBe(true);
+    expect(checkOAuthParams(validParams({ oauth_timestamp: '1300' }), 1000).ok).toBe(true);
+    expect(rejected(checkOAuthParams(validParams({ oauth_timestamp: '1301' }), 1000))).toEqual({
+      ok: false,
+      kind: 'rejected',
+      status: 401,
+      message: 'Timestamp in the future: given 1301 and now 1000 has a greater difference than threshold 300',
+    });
+    expect(rejected(checkOAuthParams(validParams({ oauth_timestamp: String(1000 + 10 * 365 * 86400) }), 1000)).status).toBe(401);
     const result = rejected(checkOAuthParams(validParams({ oauth_timestamp: '699' }), 1000));
     expect(result).toEqual({
       ok: false,
@@ -312,5 +322,42 @@ describe('API key generation', () => {
     expect(credentials.tokenSecret).toHaveLength(32);
     expect(formatApiKey(credentials).split(':')).toEqual([credentials.consumerKey, credentials.tokenKey, credentials.tokenSecret]);
     expect(generateApiCredentials().tokenSecret).not.toBe(credentials.tokenSecret);
+  });
+
+  describe('HMAC-SHA1 (RFC 5849)', () => {
+    // The example request of RFC 5849 section 3.4.1.1.
+    const rfcRequest = {
+      method: 'POST',
+      origin: 'http://EXAMPLE.com:80',
+      path: '/request',
+      query: 'b5=%3D%253D&a3=a&c%40=&a2=r%20b',
+      contentType: 'application/x-www-form-urlencoded',
+      body: Buffer.from('c2&a3=2+q'),
+    };
+    const rfcHeader = parseOAuthHeader(
+      'OAuth realm="Example", oauth_consumer_key="9djdj82h48djs9d2", oauth_token="kkk9d7dh3k39sjv7", ' +
+        'oauth_signature_method="HMAC-SHA1", oauth_timestamp="137131201", oauth_nonce="7d8f3e4a", ' +
+        'oauth_signature="bYT5CMsGcbgUdFHObYMEfcx6bsw%3D"',
+    )!;
+
+    it('builds the signature base string of the RFC example', () => {
+      expect(signatureBaseString(rfcRequest, rfcHeader)).toBe(
+        'POST&http%3A%2F%2Fexample.com%2Frequest&a2%3Dr%2520b%26a3%3D2%2520q%26a3%3Da%26b5%3D%253D%25253D%26c%2540%3D%26c2%3D%26oauth_consumer_key%3D9djdj82h48djs9d2%26oauth_nonce%3D7d8f3e4a%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D137131201%26oauth_token%3Dkkk9d7dh3k39sjv7',
+      );
+    });
+
+    it('accepts only the signature over this exact request, never a PLAINTEXT one', () => {
+      const header = { ...rfcHeader };
+      const good = createHmac('sha1', `&${TS}`).update(signatureBaseString(rfcRequest, header)).digest('base64');
+      expect(hmacSha1SignatureMatches(good, '', TS, rfcRequest, header)).toBe(true);
+      expect(hmacSha1SignatureMatches(encodeURIComponent(good), '', TS, rfcRequest, header)).toBe(true);
+      expect(hmacSha1SignatureMatches(`&${TS}`, '', TS, rfcRequest, header)).toBe(false);
+      expect(hmacSha1SignatureMatches(good, '', TS, { ...rfcRequest, body: Buffer.from('c2&a3=3') }, header)).toBe(false);
+      expect(hmacSha1SignatureMatches(good, '', TS, { ...rfcRequest, method: 'PUT' }, header)).toBe(false);
+      expect(hmacSha1SignatureMatches(good, '', TS, { ...rfcRequest, path: '/other' }, header)).toBe(false);
+      expect(hmacSha1SignatureMatches(good, '', TS, { ...rfcRequest, query: 'a3=a' }, header)).toBe(false);
+      expect(hmacSha1SignatureMatches(good, '', TS, rfcRequest, { ...header, oauth_nonce: 'other' })).toBe(false);
+      expect(hmacSha1SignatureMatches(good, '', 'other-secret', rfcRequest, header)).toBe(false);
+    });
   });
 });

@@ -1,12 +1,12 @@
 /**
- * OAuth 1.0a (PLAINTEXT) as MAAS clients use it: Authorization header
- * parsing, the request-independent checks of MAAS/piston (section 3.3 of
- * maas-api.md), PLAINTEXT signature comparison and API key generation.
+ * OAuth 1.0a as MAAS clients use it: Authorization header parsing, the
+ * request-independent checks of MAAS/piston (section 3.3 of maas-api.md),
+ * PLAINTEXT and HMAC-SHA1 (RFC 5849) signature checks and API key generation.
  *
  * Consumer/token lookup and nonce replay protection need storage and are
  * left to the caller; run them after `checkOAuthParams` succeeds.
  */
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomInt, timingSafeEqual } from 'node:crypto';
 import { BadRequestError, HttpError, UnauthorizedError } from './http.errors';
 
 /** The six parameters MAAS requires (section 3.3 step 2). */
@@ -19,7 +19,12 @@ export const REQUIRED_OAUTH_PARAMS = [
   'oauth_nonce',
 ] as const;
 
-/** Accepted timestamp age in seconds (python-oauth's threshold). */
+/**
+ * Accepted clock difference in seconds, both ways. MAAS/piston (python-oauth) refuses timestamps
+ * more than 300 s old and accepts any future one; oauthlib allows 600 s either way. Kiln takes
+ * piston's 300 s and applies it to the future too, so a nonce never has to be kept for longer than
+ * ten minutes. Clients with a wrong clock correct it from the `Date` header of the 401.
+ */
 export const OAUTH_TIMESTAMP_THRESHOLD = 300;
 
 export const SUPPORTED_SIGNATURE_METHODS = ['PLAINTEXT', 'HMAC-SHA1'] as const;
@@ -121,7 +126,7 @@ const INTEGER = /^[+-]?\d+$/;
 
 /**
  * The request-independent OAuth checks, in MAAS order: required parameters,
- * `oauth_version`, timestamp (integer; at most 300 s old; future accepted),
+ * `oauth_version`, timestamp (integer; at most 300 s from now, either way),
  * signature method. `nowSeconds` may be fractional (it is floored).
  */
 export function checkOAuthParams(params: Readonly<Record<string, string>> | null | undefined, nowSeconds: number): OAuthCheckResult {
@@ -145,6 +150,12 @@ export function checkOAuthParams(params: Readonly<Record<string, string>> | null
     return reject(
       401,
       `Expired timestamp: given ${timestamp} and now ${now} has a greater difference than threshold ${OAUTH_TIMESTAMP_THRESHOLD}`,
+    );
+  }
+  if (timestamp - now > OAUTH_TIMESTAMP_THRESHOLD) {
+    return reject(
+      401,
+      `Timestamp in the future: given ${timestamp} and now ${now} has a greater difference than threshold ${OAUTH_TIMESTAMP_THRESHOLD}`,
     );
   }
 
@@ -206,6 +217,78 @@ export function plaintextSignatureMatches(signature: string, consumerSecret: str
     // Evaluate every candidate (no short-circuit) so timing does not depend on which one matched.
     matches = timingSafeEqual(sha256(candidate), expected) || matches;
   }
+  return matches;
+}
+
+/** What an HMAC-SHA1 signature covers besides the OAuth parameters (RFC 5849 3.4.1). */
+export interface OAuthSignedRequest {
+  method: string;
+  /** `scheme://host[:port]` as the client addressed the server. */
+  origin: string;
+  /** The path as sent, without the query string. */
+  path: string;
+  /** The query string without `?`. */
+  query: string;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+function formPairs(encoded: string): [string, string][] {
+  return [...new URLSearchParams(encoded)];
+}
+
+/** RFC 5849 3.4.1.2: lowercase scheme and host, default port dropped, path as sent. */
+export function baseStringUri(origin: string, path: string): string {
+  let scheme = 'http';
+  let authority = origin;
+  const sep = origin.indexOf('://');
+  if (sep >= 0) {
+    scheme = origin.slice(0, sep).toLowerCase();
+    authority = origin.slice(sep + 3);
+  }
+  authority = authority.toLowerCase();
+  if ((scheme === 'http' && authority.endsWith(':80')) || (scheme === 'https' && authority.endsWith(':443'))) {
+    authority = authority.slice(0, authority.lastIndexOf(':'));
+  }
+  return `${scheme}://${authority}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+/**
+ * RFC 5849 3.4.1 signature base string: method, base string URI and the normalized parameters
+ * (query, OAuth header parameters but `realm` and `oauth_signature`, and the body's parameters
+ * when it is form-encoded), each percent-encoded and sorted by name, then value.
+ */
+export function signatureBaseString(req: OAuthSignedRequest, oauthParams: Readonly<Record<string, string>>): string {
+  const pairs: [string, string][] = formPairs(req.query);
+  for (const [k, v] of Object.entries(oauthParams)) if (k !== 'realm' && k !== 'oauth_signature') pairs.push([k, v]);
+  const mediaType = (req.contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (mediaType === 'application/x-www-form-urlencoded' && req.body.length) pairs.push(...formPairs(req.body.toString('utf8')));
+  const normalized = pairs
+    .map(([k, v]) => [oauthPercentEncode(k), oauthPercentEncode(v)] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  return [req.method.toUpperCase(), oauthPercentEncode(baseStringUri(req.origin, req.path)), oauthPercentEncode(normalized)].join('&');
+}
+
+/**
+ * Whether an HMAC-SHA1 `oauth_signature` (percent-decoded once, as parseOAuthHeader returns it)
+ * is base64(HMAC-SHA1(encode(consumerSecret)&encode(tokenSecret), base string)) for this
+ * request. Compared in constant time, like plaintextSignatureMatches.
+ */
+export function hmacSha1SignatureMatches(
+  signature: string,
+  consumerSecret: string,
+  tokenSecret: string,
+  req: OAuthSignedRequest,
+  oauthParams: Readonly<Record<string, string>>,
+): boolean {
+  const key = `${oauthPercentEncode(consumerSecret)}&${oauthPercentEncode(tokenSecret)}`;
+  const expected = sha256(createHmac('sha1', key).update(signatureBaseString(req, oauthParams), 'utf8').digest('base64'));
+  const candidates = [signature];
+  if (signature.includes('%')) candidates.push(percentDecodeOnce(signature));
+  let matches = false;
+  for (const candidate of candidates) matches = timingSafeEqual(sha256(candidate), expected) || matches;
   return matches;
 }
 

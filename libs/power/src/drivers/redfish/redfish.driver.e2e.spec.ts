@@ -2,6 +2,8 @@
  * The Redfish driver against the Redfish BMC emulator (tools/redfish-emulator) over real HTTPS
  * with a self-signed certificate made by openssl. Needs: openssl.
  */
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 // The emulator is a standalone tool (tools/redfish-emulator), not a project: tests use it directly.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { RedfishEmulator } from '../../../../../tools/redfish-emulator/redfish.emulator';
@@ -95,7 +97,7 @@ describe.each<'basic' | 'session'>(['basic', 'session'])('redfish driver (%s aut
     const { r: bad } = runner({ auth });
     const err = await failure(bad.execute({ powerType: 'redfish', params: params(emu, { power_pass: 'wrong-secret' }), action: { kind: 'query' } }));
     expect(err).toMatchObject({ code: 'BMC_AUTH', fatal: true });
-    expect(err.bmcSays).toMatch(/HTTP 401: There is no valid session established/);
+    expect(err.bmcSays).toBe('HTTP 401: Base.1.8.NoValidSession: There is no valid session established with the implementation.');
     expect(err.describe()).not.toContain('wrong-secret');
   });
 
@@ -194,6 +196,83 @@ describe('redfish driver: faults and options', () => {
     expect(err.bmcSays).toMatch(/self[- ]signed/i);
     const trusting = runner({ verifyTls: true, ca: emu.cert }).r;
     expect(await exec(trusting, { kind: 'query' })).toMatchObject({ state: 'off' });
+  });
+
+  it('never echoes what an address that is not a Redfish service answered, only the HTTP status', async () => {
+    const marker = 'db_password=kiln-marker-7f3a9c';
+    const answers = [
+      { status: 500, contentType: 'text/html', body: `<html><h1>admin console</h1><p>${marker}</p></html>` },
+      { status: 404, contentType: 'text/plain', body: marker },
+      { status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'bad token', detail: marker }) },
+      // A JSON API's error object is not a Redfish error: its code is no MessageId.
+      { status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 403, message: marker } }) },
+      { status: 400, contentType: 'application/json', body: JSON.stringify({ error: { code: 'invalid_request', message: marker } }) },
+      // A 200 that is not JSON, or JSON that is not a Redfish service root.
+      { status: 200, contentType: 'text/plain', body: `metadata: ${marker}` },
+      { status: 200, contentType: 'application/json', body: JSON.stringify({ token: marker }) },
+    ];
+    for (const auth of ['basic', 'session'] as const) {
+      for (const answer of answers) {
+        emu.faults.foreign = answer;
+        const { r } = runner({ auth });
+        const err = await failure(exec(r, { kind: 'on' }));
+        expect(err.describe()).not.toContain('kiln-marker');
+        expect(err.describe()).not.toContain('admin console');
+        if (answer.status !== 200 || answer.contentType === 'text/plain') expect(err.bmcSays).toBe(`HTTP ${answer.status}, not a Redfish answer`);
+      }
+    }
+    expect(emu.system().powerState).toBe('Off');
+  });
+
+  it('quotes a Redfish error object only by its MessageIds and Messages, in printable words of bounded length', async () => {
+    const marker = 'kiln-marker-7f3a9c';
+    emu.faults.foreign = {
+      status: 400,
+      contentType: 'application/json',
+      body: JSON.stringify({
+        error: {
+          code: 'Base.1.8.GeneralError',
+          message: 'A general error has occurred.',
+          '@Message.ExtendedInfo': [
+            { MessageId: 'IDRAC.2.1.RAC0508', Message: `Server is\u0007 already\u001b[31m powered\r\nON.\u202e ${'x'.repeat(1000)}`, Resolution: marker, MessageArgs: [marker] },
+            { MessageId: marker, Message: marker },
+          ],
+          Oem: { Vendor: { Detail: marker } },
+        },
+        Extra: marker,
+      }),
+    };
+    const { r } = runner();
+    const err = await failure(exec(r, { kind: 'query' }));
+    expect(err).toMatchObject({ code: 'BAD_SETTINGS', fatal: true });
+    expect(err.bmcSays).toMatch(/^HTTP 400: Base\.1\.8\.GeneralError: A general error has occurred\. \| IDRAC\.2\.1\.RAC0508: Server is already \[31m powered ON\. x+…$/);
+    expect(err.bmcSays).not.toContain(marker);
+    expect(err.bmcSays).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
+    expect(err.bmcSays.length).toBeLessThanOrEqual(300);
+  });
+
+  it('follows the BMC’s links only on its power address, whatever origin they name', async () => {
+    const elsewhere: string[] = [];
+    const decoy = http.createServer((req, res) => {
+      elsewhere.push(`${req.method} ${req.url}`);
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => decoy.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      await emu.stop();
+      emu = new RedfishEmulator({ linkOrigin: `http://127.0.0.1:${(decoy.address() as AddressInfo).port}` });
+      await emu.start();
+      for (const auth of ['basic', 'session'] as const) {
+        const { r, driver } = runner({ auth });
+        expect(await exec(r, { kind: 'cycle' })).toMatchObject({ state: 'on' });
+        expect(await exec(r, { kind: 'off' })).toMatchObject({ state: 'off' });
+        await driver.close();
+      }
+      expect(emu.sessionCount()).toBe(0);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      await new Promise((resolve) => decoy.close(resolve));
+    }
   });
 
   it('logs in again when its session expires, and logs out on close', async () => {

@@ -15,6 +15,7 @@ import {
   offIntent,
   pickSystem,
   powerStateOf,
+  printable,
   resetActionOf,
   sessionsPath,
   systemsPath,
@@ -113,7 +114,7 @@ export class RedfishDriver implements PowerDriver<RedfishSettings> {
         const base = key.slice(0, key.indexOf('|'));
         await this.http({
           method: 'DELETE',
-          url: new URL(sess.location, base).toString(),
+          url: onBmc(base, sess.location),
           headers: { 'X-Auth-Token': sess.token, Accept: 'application/json' },
           timeoutMs,
           tls: this.tls(),
@@ -174,11 +175,12 @@ export class RedfishDriver implements PowerDriver<RedfishSettings> {
     authenticate = true,
     sessionsOverride?: string,
   ): Promise<HttpResponse> {
-    const what = `${method} ${path}`;
+    const url = onBmc(s.baseUrl, path);
+    const what = `${method} ${printable(new URL(url).pathname)}`;
     const send = async (auth: Record<string, string>) =>
       this.http({
         method,
-        url: new URL(path, s.baseUrl).toString(),
+        url,
         headers: {
           Accept: 'application/json',
           'OData-Version': '4.0',
@@ -219,7 +221,7 @@ export class RedfishDriver implements PowerDriver<RedfishSettings> {
     if (!sessions) throw new PowerError('UNSUPPORTED', 'this Redfish service has no SessionService; use basic auth');
     const res = await this.http({
       method: 'POST',
-      url: new URL(sessions, s.baseUrl).toString(),
+      url: onBmc(s.baseUrl, sessions),
       headers: { Accept: 'application/json', 'Content-Type': 'application/json; charset=utf-8', 'OData-Version': '4.0', 'User-Agent': 'Kiln' },
       body: JSON.stringify({ UserName: s.user, Password: s.password }),
       timeoutMs: ctx.timeoutMs,
@@ -239,6 +241,21 @@ export class RedfishDriver implements PowerDriver<RedfishSettings> {
   private tls() {
     return { verify: this.opts.verifyTls ?? false, ca: this.opts.ca };
   }
+}
+
+/**
+ * The URL of a path the BMC gave (a link, an action target, a session Location) on the power
+ * address itself: of an absolute link only its path is used, so that no answer can send the
+ * rack, or the credentials it carries, to another address.
+ */
+function onBmc(baseUrl: string, link: string): string {
+  let u: URL;
+  try {
+    u = new URL(link, baseUrl);
+  } catch {
+    throw new PowerError('BMC_ERROR', 'the BMC gave a link that is not a URL');
+  }
+  return new URL(`${u.pathname}${u.search}`, baseUrl).toString();
 }
 
 function discoveryKey(s: RedfishSettings): string {
@@ -265,5 +282,6 @@ function parse(res: HttpResponse, what: string): Json {
   } catch {
     // reported below
   }
-  throw new PowerError('BMC_ERROR', `could not ${what}: the BMC sent no JSON object`, res.body.slice(0, 200));
+  // What it sent instead is not quoted: only a Redfish error object's words ever are (statusWords).
+  throw new PowerError('BMC_ERROR', `could not ${what}: the BMC sent no JSON object`, `HTTP ${res.status}, not a Redfish answer`);
 }

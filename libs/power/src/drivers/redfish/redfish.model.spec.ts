@@ -3,11 +3,12 @@ import {
   allowedFromActionInfo,
   bootDeviceOf,
   chooseResetType,
-  errorWords,
   httpError,
   members,
   pickSystem,
   powerStateOf,
+  printable,
+  redfishErrorWords,
   resetActionOf,
   sessionsPath,
   systemsPath,
@@ -58,15 +59,63 @@ describe('redfish model', () => {
     expect(bootDeviceOf({ Boot: { BootSourceOverrideEnabled: 'Once', BootSourceOverrideTarget: 'Cd' } })).toBe('other');
   });
 
-  it('quotes the BMC’s error body and classifies the status', () => {
+  it('quotes a Redfish error object by its MessageIds and Messages, and classifies the status', () => {
     const body = JSON.stringify({ error: { code: 'Base.1.8.GeneralError', message: 'A general error has occurred.', '@Message.ExtendedInfo': [{ MessageId: 'IDRAC.2.1.RAC0508', Message: 'Server is already powered ON.' }] } });
-    expect(errorWords(body)).toBe('A general error has occurred. | IDRAC.2.1.RAC0508: Server is already powered ON.');
-    expect(errorWords('<html><body>Bad Gateway</body></html>')).toBe('Bad Gateway');
+    expect(redfishErrorWords(body)).toBe('Base.1.8.GeneralError: A general error has occurred. | IDRAC.2.1.RAC0508: Server is already powered ON.');
+    expect(redfishErrorWords(JSON.stringify({ error: { code: 'Base.v1_4_0.GeneralError', message: 'Failed.' } }))).toBe('Base.v1_4_0.GeneralError: Failed.');
     expect(httpError(401, '', 'GET /redfish/v1/Systems')).toMatchObject({ code: 'BMC_AUTH', fatal: true, bmcSays: 'HTTP 401' });
-    expect(httpError(409, body, 'POST reset')).toMatchObject({ code: 'BMC_BUSY', fatal: false, bmcSays: expect.stringMatching(/^HTTP 409: A general error/) });
+    expect(httpError(409, body, 'POST reset')).toMatchObject({ code: 'BMC_BUSY', fatal: false, bmcSays: expect.stringMatching(/^HTTP 409: Base\.1\.8\.GeneralError: A general error/) });
     expect(httpError(503, '', 'x').code).toBe('BMC_BUSY');
     expect(httpError(500, '', 'x').code).toBe('BMC_ERROR');
     expect(httpError(405, '', 'x').code).toBe('UNSUPPORTED');
+  });
+
+  it('never quotes a body that is not a Redfish error object', () => {
+    const marker = 'kiln-marker-7f3a9c';
+    for (const body of [
+      `<html><body>Bad Gateway ${marker}</body></html>`,
+      marker,
+      JSON.stringify({ error: marker }),
+      JSON.stringify({ error: { code: 500, message: marker } }),
+      JSON.stringify({ error: { code: 'invalid_token', message: marker } }),
+      JSON.stringify({ error: { code: `${marker}.1.0.x y`, message: marker } }),
+      JSON.stringify({ error: { '@Message.ExtendedInfo': [{ MessageId: marker, Message: marker }, { Message: marker }] } }),
+      JSON.stringify([{ error: { code: 'Base.1.8.GeneralError', message: marker } }]),
+    ]) {
+      expect(redfishErrorWords(body)).toBeUndefined();
+      expect(httpError(502, body, 'GET /redfish/v1/').bmcSays).toBe('HTTP 502, not a Redfish answer');
+    }
+  });
+
+  it('keeps only printable characters of a Redfish message, at most 200 of them', () => {
+    expect(printable('a\u0000b\u0007 c\r\n\td\u202ee\u200bf\u00a0g')).toBe('a b c d e f g');
+    expect(printable('Grüße 日本語 ✓')).toBe('Grüße 日本語 ✓');
+    const long = printable('y'.repeat(5000));
+    expect([...long]).toHaveLength(200);
+    expect(long.endsWith('…')).toBe(true);
+    const words = redfishErrorWords(
+      JSON.stringify({
+        error: {
+          code: 'Base.1.8.GeneralError',
+          message: 'z'.repeat(5000),
+          '@Message.ExtendedInfo': Array.from({ length: 50 }, (_, i) => ({ MessageId: `Base.1.8.M${i}`, Message: 'w'.repeat(5000) })),
+        },
+      }),
+    );
+    expect(words!.length).toBeLessThan(5 * 320);
+    expect(words!.split(' | ')).toHaveLength(5);
+  });
+
+  it('makes what it lists from a BMC’s resources printable too', () => {
+    expect(() => pickSystem(['/redfish/v1/Systems/a%0Ab\u001b[2J', '/redfish/v1/Systems/%E0%A4%A'], 'x')).toThrow(/not among this BMC's systems \(a b \[2J, %E0%A4%A\)/);
+    let refused: unknown;
+    try {
+      chooseResetType('on', ['Nmi\u0007\nForceOff']);
+    } catch (e) {
+      refused = e;
+    }
+    expect(refused).toBeInstanceOf(PowerError);
+    expect(refused).toMatchObject({ code: 'UNSUPPORTED', bmcSays: 'allowed: Nmi ForceOff' });
   });
 
   it('reads the address as MAAS does (https:// added when missing)', () => {

@@ -1,4 +1,4 @@
-import { PowerError, PowerErrorCode, tidyOutput } from '../../power.errors';
+import { PowerError, PowerErrorCode } from '../../power.errors';
 import { BootDevice, OffMode, PowerState } from '../../power.types';
 
 /**
@@ -46,7 +46,7 @@ export function pickSystem(memberPaths: string[], nodeId: string): string {
   if (!found) {
     throw new PowerError(
       'BAD_SETTINGS',
-      `node_id "${nodeId}" is not among this BMC's systems (${memberPaths.map(lastSegment).join(', ')})`,
+      `node_id "${nodeId}" is not among this BMC's systems (${printable(memberPaths.map(lastSegment).join(', '))})`,
     );
   }
   return found;
@@ -54,7 +54,12 @@ export function pickSystem(memberPaths: string[], nodeId: string): string {
 
 export function lastSegment(path: string): string {
   const parts = path.replace(/\/+$/, '').split('/');
-  return decodeURIComponent(parts[parts.length - 1] ?? '');
+  const last = parts[parts.length - 1] ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last; // not percent-encoding after all
+  }
 }
 
 /** PowerState of a ComputerSystem. A transition counts as the state it leaves. */
@@ -117,7 +122,7 @@ export function chooseResetType(intent: ResetIntent, allowed: string[] | undefin
   if (!allowed) return prefs[0];
   const hit = prefs.find((p) => allowed.includes(p));
   if (!hit) {
-    throw new PowerError('UNSUPPORTED', `this Redfish system allows no ResetType for ${intent} (wanted ${prefs.join(' or ')})`, `allowed: ${allowed.join(', ')}`);
+    throw new PowerError('UNSUPPORTED', `this Redfish system allows no ResetType for ${intent} (wanted ${prefs.join(' or ')})`, `allowed: ${printable(allowed.join(', '))}`);
   }
   return hit;
 }
@@ -132,7 +137,7 @@ export function bootOverrideBody(device: BootDevice): Json {
 export function checkBootTarget(system: Json, device: BootDevice): void {
   const allowed = obj(system.Boot)?.['BootSourceOverrideTarget@Redfish.AllowableValues'];
   if (Array.isArray(allowed) && !allowed.includes(BOOT_TARGET[device])) {
-    throw new PowerError('UNSUPPORTED', `this Redfish system cannot boot from ${BOOT_TARGET[device]}`, `allowed: ${allowed.join(', ')}`);
+    throw new PowerError('UNSUPPORTED', `this Redfish system cannot boot from ${BOOT_TARGET[device]}`, `allowed: ${printable(allowed.join(', '))}`);
   }
 }
 
@@ -152,32 +157,73 @@ export function bootDeviceOf(system: Json): BootDevice | 'none' | 'other' {
   }
 }
 
-/** The words of a Redfish error body: error.message plus each @Message.ExtendedInfo Message. */
-export function errorWords(body: string): string {
+/**
+ * What a Redfish service said, for errors: only the MessageIds and Message texts of a body that is
+ * a Redfish error object (DSP0266 "error" with a MessageId `code` and `@Message.ExtendedInfo`),
+ * made printable and bounded. Anything else a power address answered (an HTML page, another
+ * service's JSON, text) is never quoted: the address is chosen by whoever set the power
+ * parameters, and its answer must not travel back to them through events or the API.
+ * Undefined when the body is not a Redfish error object.
+ */
+export function redfishErrorWords(body: string): string | undefined {
+  let parsed: unknown;
   try {
-    const j = obj(JSON.parse(body));
-    const e = obj(j?.error);
-    if (e) {
-      const ext = e['@Message.ExtendedInfo'];
-      const extra = Array.isArray(ext)
-        ? ext
-            .map(obj)
-            .map((x) => [x?.MessageId, x?.Message].filter((s) => typeof s === 'string').join(': '))
-            .filter(Boolean)
-        : [];
-      return tidyOutput([typeof e.message === 'string' ? e.message : '', ...extra].filter(Boolean).join('\n'));
-    }
+    parsed = JSON.parse(body);
   } catch {
-    // not JSON: fall through to the raw text
+    return undefined;
   }
-  return tidyOutput(body.replace(/<[^>]*>/g, ' '), 300);
+  const e = obj(obj(parsed)?.error);
+  if (!e) return undefined;
+  const words: string[] = [];
+  const add = (id: unknown, message: unknown) => {
+    if (!isMessageId(id)) return;
+    const text = typeof message === 'string' ? printable(message, MESSAGE_MAX) : '';
+    const said = text ? `${id}: ${text}` : id;
+    if (!words.includes(said)) words.push(said);
+  };
+  add(e.code, e.message);
+  const ext = e['@Message.ExtendedInfo'];
+  if (Array.isArray(ext)) {
+    for (const m of ext.slice(0, EXTENDED_MAX)) add(obj(m)?.MessageId, obj(m)?.Message);
+  }
+  return words.length > 0 ? words.join(' | ') : undefined;
+}
+
+const MESSAGE_MAX = 200;
+const EXTENDED_MAX = 4;
+
+/**
+ * A Redfish MessageId: RegistryName.MajorVersion.MinorVersion.MessageKey (DSP0266), e.g.
+ * Base.1.8.GeneralError, IDRAC.2.1.RAC0508; some services write the version as v1_4_0.
+ */
+const MESSAGE_ID = /^[A-Za-z][A-Za-z0-9_-]*\.v?\d+[A-Za-z0-9_]*(\.[A-Za-z0-9_-]+){1,3}$/;
+
+function isMessageId(v: unknown): v is string {
+  return typeof v === 'string' && v.length <= 100 && MESSAGE_ID.test(v);
+}
+
+/**
+ * Text from a BMC made safe to show: control, format (bidirectional overrides, zero-width),
+ * private-use and unassigned characters and line breaks become single spaces; at most `max`
+ * characters, an ellipsis marking a cut.
+ */
+export function printable(text: string, max = MESSAGE_MAX): string {
+  const clean = text.replace(/[\p{C}\p{Z}\s]+/gu, ' ').trim();
+  const chars = [...clean];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('').trimEnd()}…` : clean;
+}
+
+/** The status and, for a Redfish error object only, its words; other bodies are not quoted. */
+export function statusWords(status: number, body: string): string {
+  const words = redfishErrorWords(body);
+  if (words) return `HTTP ${status}: ${words}`;
+  return body.trim() ? `HTTP ${status}, not a Redfish answer` : `HTTP ${status}`;
 }
 
 /** A PowerError for an HTTP error status from a Redfish service. */
 export function httpError(status: number, body: string, what: string): PowerError {
-  const words = `HTTP ${status}${errorWords(body) ? `: ${errorWords(body)}` : ''}`;
   const [code, explanation] = statusMeaning(status);
-  return new PowerError(code, `${what}: ${explanation}`, words);
+  return new PowerError(code, `${what}: ${explanation}`, statusWords(status, body));
 }
 
 function statusMeaning(status: number): [PowerErrorCode, string] {

@@ -43,6 +43,17 @@ describe('virsh commands', () => {
     expect(() => checkUri('qemu+ssh://h/system?command=/bin/sh')).toThrow(/extra parameters/);
   });
 
+  it('accepts only libvirtd addresses, never a driver that would make virsh read a rack file or call any web address', () => {
+    for (const ok of ['qemu:///system', 'qemu+ssh://maas@10.0.0.1/system', 'qemu+tcp://10.0.0.1:16509/system', 'qemu+tls://h/system', 'qemu+libssh2://h/system', 'xen+ssh://h/', 'lxc:///', 'test:///default']) {
+      expect(() => checkUri(ok)).not.toThrow();
+    }
+    for (const bad of ['test:///etc/shadow', 'test://localhost/etc/kiln/rack.key', 'esx://root@10.0.0.1/', 'vpx://vc/dc/host', 'hyperv://h/', 'http://10.0.0.1/', 'qemu+ext:///system', 'qemu+ssh+tcp://h/system', 'vbox:///session']) {
+      expect(() => checkUri(bad)).toThrow(PowerError);
+      expect(() => checkUri(bad)).toThrow(/invalid virsh power parameters/);
+    }
+    expect(() => checkUri('test:///tmp/node.xml', { testDriverFiles: true })).not.toThrow();
+  });
+
   it('hands a password to ssh through SSH_ASKPASS, never on the command line', async () => {
     const seen: { args: readonly string[]; env?: Readonly<Record<string, string>> }[] = [];
     const d = new VirshDriver({

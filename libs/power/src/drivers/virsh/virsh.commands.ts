@@ -75,13 +75,39 @@ function throwIt(code: PowerErrorCode, msg: string, words: string): never {
   throw new PowerError(code, msg, words);
 }
 
+/**
+ * Hypervisors reached through libvirt's remote protocol (a libvirtd, locally or on a host), and
+ * how. Drivers that run inside virsh itself are refused: `test://<file>` makes virsh read a file
+ * of the rack and quote a line of it in its error; esx://, vpx://, hyperv:// and the like make
+ * virsh speak HTTP(S) to any host and port and report on what answered.
+ */
+const HYPERVISORS = new Set(['qemu', 'xen', 'lxc']);
+const TRANSPORTS = new Set(['', 'ssh', 'libssh', 'libssh2', 'tcp', 'tls', 'unix']);
+
+export interface UriPolicy {
+  /** Accept test:// URIs naming a node file (Kiln's own tests); otherwise only test:///default. */
+  testDriverFiles?: boolean;
+}
+
 /** MAAS refuses query strings in the URI: `?command=` would let a user run programs on the rack. */
-export function checkUri(uri: string): void {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) {
+export function checkUri(uri: string, policy: UriPolicy = {}): void {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(uri)?.[1]?.toLowerCase();
+  if (!scheme) {
     throw new PowerError('BAD_SETTINGS', `invalid virsh power parameters: power_address "${uri}" is not a libvirt URI (e.g. qemu+ssh://user@host/system).`);
   }
   if (uri.includes('?')) {
     throw new PowerError('BAD_SETTINGS', 'invalid virsh power parameters: extra parameters in the virsh address are not supported.');
+  }
+  if (scheme === 'test') {
+    if (uri === 'test:///default' || policy.testDriverFiles) return;
+    throw new PowerError('BAD_SETTINGS', 'invalid virsh power parameters: of libvirt\'s test driver only test:///default can be used.');
+  }
+  const [hypervisor, transport = '', ...rest] = scheme.split('+');
+  if (!HYPERVISORS.has(hypervisor) || !TRANSPORTS.has(transport) || rest.length > 0) {
+    throw new PowerError(
+      'BAD_SETTINGS',
+      `invalid virsh power parameters: power_address "${scheme}://..." is not supported; use a QEMU/KVM, Xen or LXC host's libvirtd (qemu:///system, qemu+ssh://user@host/system, qemu+tcp://, qemu+tls://).`,
+    );
   }
 }
 

@@ -15,7 +15,8 @@ import { VirshDriver } from './virsh.driver';
 const ctx = { timeoutMs: 10_000 };
 
 describe('virsh driver against virsh with libvirt’s test driver', () => {
-  const d = new VirshDriver();
+  // Kiln's own tests may name a test-driver node file; a rack's driver never accepts one.
+  const d = new VirshDriver({ testDriverFiles: true });
   let dir: string;
   let uri: string;
 
@@ -46,6 +47,19 @@ describe('virsh driver against virsh with libvirt’s test driver', () => {
     await expect(d.off(s('test'), 'hard', ctx)).resolves.toEqual({ kind: 'accepted' });
     await expect(d.off(s('test'), 'soft', ctx)).resolves.toEqual({ kind: 'accepted' });
     await expect(d.cycle(s('test'), ctx)).resolves.toEqual({ kind: 'accepted' });
+  });
+
+  it('never lets a power address make virsh read a file of the rack (its error would quote a line of it)', async () => {
+    const secret = join(dir, 'rack.secret');
+    writeFileSync(secret, 'kiln-marker-secret-line\n');
+    const rack = new VirshDriver();
+    const e = await Promise.resolve()
+      .then(async () => rack.query(rack.parseSettings({ power_address: `test://${secret}`, power_id: 'x' }), ctx))
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PowerError);
+    expect((e as PowerError).describe()).not.toContain('kiln-marker');
+    expect(e).toMatchObject({ code: 'BAD_SETTINGS', fatal: true });
+    expect(await rack.query(rack.parseSettings({ power_address: 'test:///default', power_id: 'test' }), ctx)).toBe('on');
   });
 
   it('names a missing domain as a settings error, in virsh’s words', async () => {

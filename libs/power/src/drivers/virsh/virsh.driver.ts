@@ -29,6 +29,8 @@ export interface VirshSettings {
 export interface VirshDriverOptions {
   run?: ProcessRunner;
   secretDir?: string;
+  /** Accept test://<node file> addresses (Kiln's own tests only; a rack never does). */
+  testDriverFiles?: boolean;
 }
 
 const ACCEPTED: ChangeOutcome = { kind: 'accepted' };
@@ -45,7 +47,7 @@ export class VirshDriver implements PowerDriver<VirshSettings> {
 
   parseSettings(params: Readonly<Record<string, string>>): VirshSettings {
     const v = requireParameters(VIRSH_TYPE, params);
-    checkUri(v.power_address);
+    checkUri(v.power_address, { testDriverFiles: this.opts.testDriverFiles });
     if (/[\r\n\0]/.test(v.power_pass)) throw new PowerError('BAD_SETTINGS', 'invalid virsh power parameters: power_pass cannot contain line breaks.');
     return { uri: v.power_address, domain: v.power_id, password: v.power_pass };
   }

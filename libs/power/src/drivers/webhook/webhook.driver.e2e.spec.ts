@@ -25,6 +25,10 @@ describe('webhook driver against an HTTP power service', () => {
         res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":"bad token"}');
         return;
       }
+      if (req.url === '/internal') {
+        res.writeHead(500, { 'Content-Type': 'text/html' }).end('<h1>admin console</h1> db_password=hunter2');
+        return;
+      }
       if (req.method === 'POST' && req.url === '/on') running = lie ? running : true;
       else if (req.method === 'POST' && req.url === '/off') running = lie ? running : false;
       else if (!(req.method === 'GET' && req.url === '/state')) {
@@ -70,8 +74,18 @@ describe('webhook driver against an HTTP power service', () => {
     expect(await act('query', { power_token: '', power_user: 'ops', power_pass: 'pw' })).toMatchObject({ state: 'off' });
     const e = await act('query', { power_token: 'wrong' }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(PowerError);
-    expect(e).toMatchObject({ code: 'BMC_AUTH', fatal: true, bmcSays: 'HTTP 401: {"error":"bad token"}' });
+    expect(e).toMatchObject({ code: 'BMC_AUTH', fatal: true, bmcSays: 'HTTP 401' });
     expect((e as PowerError).describe()).not.toContain('wrong');
+  });
+
+  it('never echoes what a webhook URL answered into its errors, only the status code', async () => {
+    for (const extra of [{ power_query_uri: `${base}/internal` }, { power_query_uri: `${base}/missing` }]) {
+      const e = await act('query', extra).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(PowerError);
+      const said = (e as PowerError).describe();
+      expect(said).toMatch(/HTTP (500|404)/);
+      expect(said).not.toMatch(/admin console|hunter2|not here/);
+    }
   });
 
   it('answers unknown when neither regex matches, and catches a service that lies', async () => {

@@ -1,6 +1,6 @@
 import { HttpClient, httpRequest } from '../../adapters/http.client';
 import { abortableSleep } from '../../power.control';
-import { PowerError, redact, tidyOutput } from '../../power.errors';
+import { PowerError } from '../../power.errors';
 import { field, requireParameters } from '../../power.settings';
 import { BootDevice, ChangeOutcome, DriverCallContext, OffMode, PowerDriver, PowerState, PowerTypeDef } from '../../power.types';
 
@@ -130,7 +130,9 @@ export class WebhookDriver implements PowerDriver<WebhookSettings> {
     else if (s.user && s.password) headers.Authorization = `Basic ${Buffer.from(`${s.user}:${s.password}`).toString('base64')}`;
     const res = await this.http({ method, url: uri, headers, timeoutMs: ctx.timeoutMs, signal: ctx.signal, tls: { verify: s.verifyTls } });
     if (res.status >= 400) {
-      const words = redact(`HTTP ${res.status}: ${tidyOutput(res.body, 300)}`, [s.password, s.token]);
+      // Only the status code: the body belongs to whatever answered the URL and is never echoed
+      // into errors, events or logs (a webhook URL must not become a way to read other services).
+      const words = `HTTP ${res.status}`;
       if (res.status === 401 || res.status === 403) throw new PowerError('BMC_AUTH', `${method} ${redactUrl(uri)}: refused the credentials`, words);
       if (res.status === 404) throw new PowerError('BAD_SETTINGS', `${method} ${redactUrl(uri)}: no such URL`, words);
       if (res.status === 429 || res.status === 503) throw new PowerError('BMC_BUSY', `${method} ${redactUrl(uri)}: busy`, words);
