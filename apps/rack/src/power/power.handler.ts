@@ -12,6 +12,7 @@ import {
   RequestOf,
 } from '@kiln/contracts';
 import { PowerAction, PowerError, PowerErrorCode, PowerResult, isPowerError, redactPowerParameters } from '@kiln/power';
+import { CommandMemory } from './command.memory';
 import { PowerExecutor, RackBusyError } from './power.executor';
 
 /**
@@ -35,11 +36,22 @@ export interface PowerHandlers {
   queryBatch(req: RequestOf<typeof PowerQueryBatch>): Promise<ReplyIn<typeof PowerQueryBatch>>;
 }
 
-type Target = { systemId: string; powerType: string; powerParameters: Record<string, string>; budgetMs?: number };
+type Target = { systemId: string; powerType: string; powerParameters: Record<string, string>; budgetMs?: number; commandId?: string };
 
-export function createPowerHandlers(executor: PowerExecutor, log: PowerLog = silent): PowerHandlers {
-  const run = async (req: Target, action: PowerAction): Promise<PowerOutcome> => {
-    const ids = { systemId: req.systemId, powerType: req.powerType, action: action.kind };
+export function createPowerHandlers(
+  executor: PowerExecutor,
+  log: PowerLog = silent,
+  memory: CommandMemory<PowerOutcome> = new CommandMemory(),
+): PowerHandlers {
+  const run = (req: Target, action: PowerAction): Promise<PowerOutcome> => {
+    if (!req.commandId || action.kind === 'query') return execute(req, action);
+    // A command the rack already carried out is answered from memory, never done twice.
+    return memory.once(`${req.commandId}:${action.kind}`, () => execute(req, action), () =>
+      log.info({ systemId: req.systemId, action: action.kind, commandId: req.commandId }, 'repeated power command answered from memory'),
+    );
+  };
+  const execute = async (req: Target, action: PowerAction): Promise<PowerOutcome> => {
+    const ids = { systemId: req.systemId, powerType: req.powerType, action: action.kind, commandId: req.commandId };
     try {
       const r = await executor.execute(
         { powerType: req.powerType, params: req.powerParameters, action, systemId: req.systemId },

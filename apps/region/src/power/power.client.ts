@@ -81,10 +81,16 @@ export class PowerClient {
     return rows.map((r) => r.system_id);
   }
 
-  async run(t: PowerTargetRow, action: PowerAction, budgetMs = DEFAULT_BUDGET_MS): Promise<PowerOutcome & { rackId: string }> {
+  /** `commandId`: the command's idempotency id; a rack that already carried it out answers from memory. */
+  async run(
+    t: PowerTargetRow,
+    action: PowerAction,
+    budgetMs = DEFAULT_BUDGET_MS,
+    opts: { commandId?: string } = {},
+  ): Promise<PowerOutcome & { rackId: string }> {
     const racks = await this.liveRacks();
     if (!racks.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
-    const base = { systemId: t.system_id, powerType: t.power_type, powerParameters: this.params(t), budgetMs };
+    const base = { systemId: t.system_id, powerType: t.power_type, powerParameters: this.params(t), budgetMs, ...opts };
     const wait = { timeoutMs: budgetMs + 5000 };
     let last: PowerFailure | null = null;
     for (const rackId of racks) {
