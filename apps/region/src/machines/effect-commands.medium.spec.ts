@@ -1,0 +1,139 @@
+import { Job, Queue } from 'bullmq';
+import { PowerCycle, PowerOff, PowerOn, PowerOutcome, PowerQuery, PowerSetBootDevice } from '@kiln/contracts';
+import { pollUntil } from '@kiln/testing';
+import { LIFECYCLE_QUEUE } from '../jobs/jobs.types';
+import { ApiKey, RegionHarness } from '../testing/region.harness';
+import { MachineJobsWorker } from './machine-jobs.worker';
+
+const API = '/MAAS/api/2.0';
+const RACK = 'fakerk';
+
+type Call = { verb: string; systemId: string; commandId?: string };
+
+/**
+ * Every command the API accepted reaches the rack, once and in order: with a rack answering on the
+ * bus (the power contracts served on this test's NATS subjects), repeated power actions on one
+ * machine, and commissions whose queued jobs Redis lost.
+ */
+describe('accepted commands are carried out once', () => {
+  let h: RegionHarness;
+  let admin: ApiKey;
+  let n = 0;
+  const calls: Call[] = [];
+  const state = new Map<string, 'on' | 'off'>();
+
+  beforeAll(async () => {
+    h = await RegionHarness.start({ KILN_RACK_HEARTBEAT_MS: '600000', KILN_POWER_POLL_INTERVAL_MS: '3600000' });
+    admin = await h.createUser('admin', true);
+    await h.ds.query(`INSERT INTO rack_controllers (system_id, hostname, status, last_seen) VALUES ($1, 'rack-fake', 'running', now() + interval '1 hour')`, [RACK]);
+    const answer = async (verb: string, req: { systemId: string; commandId?: string }, to?: 'on' | 'off'): Promise<PowerOutcome> => {
+      calls.push({ verb, systemId: req.systemId, commandId: req.commandId });
+      // A BMC takes a moment: a command sent right behind this one must not overtake it.
+      if (verb === 'on') await new Promise((r) => setTimeout(r, 300));
+      if (to) state.set(req.systemId, to);
+      return { outcome: 'done', state: state.get(req.systemId) ?? 'off', verified: true, calls: 1, elapsedMs: 1 };
+    };
+    h.bus.serve(PowerOn, [RACK], (req) => answer('on', req, 'on'));
+    h.bus.serve(PowerOff, [RACK], (req) => answer('off', req, 'off'));
+    h.bus.serve(PowerCycle, [RACK], (req) => answer('cycle', req, 'on'));
+    h.bus.serve(PowerQuery, [RACK], (req) => answer('query', req));
+    h.bus.serve(PowerSetBootDevice, [RACK], (req) => answer('set_boot_device', req));
+  });
+  afterAll(() => h.stop());
+
+  async function machine(extra: Record<string, string> = {}): Promise<string> {
+    const mac = `52:54:00:9c:00:${(++n).toString(16).padStart(2, '0')}`;
+    const created = await h.call(admin, 'POST', `${API}/machines/`, {
+      architecture: 'amd64',
+      mac_addresses: mac,
+      power_type: 'ipmi',
+      power_parameters_power_address: `10.9.0.${n}`,
+      power_parameters_power_user: 'admin',
+      power_parameters_power_pass: 'secret',
+      ...extra,
+    });
+    expect(created.status).toBe(200);
+    return (created.json() as { system_id: string }).system_id;
+  }
+  const events = async (sid: string) =>
+    ((await h.call(admin, 'GET', `${API}/events/?op=query&id=${sid}&level=DEBUG`)).json() as { events: { type: string; description: string }[] }).events;
+  const outbox = (sid: string): Promise<{ job_id: string }[]> => h.ds.query('SELECT job_id FROM effect_outbox WHERE system_id = $1', [sid]);
+  const verbsFor = (sid: string) => calls.filter((c) => c.systemId === sid && c.verb !== 'query').map((c) => c.verb);
+
+  it('carries out power_on then power_off on an Allocated machine, both, in order', async () => {
+    const sid = await machine({ deployed: 'true' });
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
+    await pollUntil(() => h.call(admin, 'GET', `${API}/machines/${sid}/`), (r) => (r.json() as { status_name: string }).status_name === 'Ready', {
+      what: 'release',
+    });
+    expect((await h.call(admin, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    const before = verbsFor(sid).length;
+
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=power_on`)).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=power_off`)).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=power_on`)).status).toBe(200);
+
+    await pollUntil(() => Promise.resolve(verbsFor(sid).slice(before)), (v) => v.length >= 3, { what: 'three power commands at the rack' });
+    await pollUntil(() => outbox(sid), (rows) => rows.length === 0, { what: 'the outbox to empty' });
+    expect(verbsFor(sid).slice(before)).toEqual(['on', 'off', 'on']);
+    const ids = calls.filter((c) => c.systemId === sid).slice(-3).map((c) => c.commandId);
+    expect(new Set(ids).size).toBe(3);
+    const powered = (await events(sid)).filter((e) => e.type === 'Powered on' || e.type === 'Powered off').map((e) => e.type);
+    expect(powered.filter((t) => t === 'Powered on')).toHaveLength(2);
+    expect(powered.filter((t) => t === 'Powered off').length).toBeGreaterThanOrEqual(1);
+    expect(state.get(sid)).toBe('on');
+  });
+
+  it('keeps the outbox row until the effect has run, and never runs it twice', async () => {
+    const sid = await machine({ commission: 'false' });
+    const queue = h.app.get<Queue>(LIFECYCLE_QUEUE);
+    await queue.pause();
+    let job: Job;
+    try {
+      expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=commission`)).status).toBe(200);
+      const [row] = await outbox(sid);
+      expect(row).toBeDefined();
+      job = (await queue.getJob(row.job_id))!;
+      expect(job).toBeDefined();
+      // Queued a second time (another region's relay): still one job.
+      await queue.add('machine.effect', job.data, { jobId: row.job_id });
+    } finally {
+      await queue.resume();
+    }
+    await pollUntil(() => outbox(sid), (rows) => rows.length === 0, { what: 'the commission power cycle to run' });
+    expect(verbsFor(sid)).toEqual(['set_boot_device', 'cycle']);
+    // A redelivered job whose result was recorded does nothing.
+    expect(await h.app.get(MachineJobsWorker).effect(job.data, 1, 1, job)).toBe('skipped: already carried out');
+    expect(verbsFor(sid)).toEqual(['set_boot_device', 'cycle']);
+    expect((await events(sid)).filter((e) => e.type === 'Powered cycled')).toHaveLength(1);
+  });
+
+  it('powers on every accepted commission after Redis lost the queue', async () => {
+    const queue = h.app.get<Queue>(LIFECYCLE_QUEUE);
+    const sids: string[] = [];
+    for (let i = 0; i < 8; i++) sids.push(await machine({ commission: 'false' }));
+    // Nothing runs yet: the jobs sit in Redis only...
+    await queue.pause();
+    for (const sid of sids) expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=commission`)).status).toBe(200);
+    expect(await queue.count()).toBeGreaterThanOrEqual(sids.length);
+    // ...and Redis loses every key of this region's queue (schedulers and the pause included).
+    await queue.obliterate({ force: true });
+    expect(await queue.count()).toBe(0);
+    expect(sids.every((sid) => !verbsFor(sid).includes('cycle'))).toBe(true);
+
+    const worker = h.app.get(MachineJobsWorker);
+    await pollUntil(
+      async () => {
+        await worker.keepUp();
+        return Promise.all(sids.map((sid) => outbox(sid)));
+      },
+      (rows) => rows.every((r) => r.length === 0),
+      { timeoutMs: 30_000, what: 'upkeep to queue the lost effects and the worker to run them' },
+    );
+    for (const sid of sids) {
+      expect(verbsFor(sid)).toEqual(['set_boot_device', 'cycle']);
+      expect(state.get(sid)).toBe('on');
+      expect((await events(sid)).filter((e) => e.type === 'Powered cycled')).toHaveLength(1);
+    }
+  });
+});
