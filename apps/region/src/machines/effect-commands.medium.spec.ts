@@ -1,5 +1,5 @@
 import { Job, Queue } from 'bullmq';
-import { PowerCycle, PowerOff, PowerOn, PowerOutcome, PowerQuery, PowerSetBootDevice } from '@kiln/contracts';
+import { ContractError, PowerCycle, PowerOff, PowerOn, PowerOutcome, PowerQuery, PowerSetBootDevice } from '@kiln/contracts';
 import { pollUntil } from '@kiln/testing';
 import { LIFECYCLE_QUEUE } from '../jobs/jobs.types';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
@@ -7,6 +7,8 @@ import { MachineJobsWorker } from './machine-jobs.worker';
 
 const API = '/MAAS/api/2.0';
 const RACK = 'fakerk';
+/** The rack cannot drive this BMC: it lacks the driver's tool. */
+const MISSING_TOOL_BMC = '10.9.1.1';
 
 type Call = { verb: string; systemId: string; commandId?: string };
 
@@ -26,8 +28,13 @@ describe('accepted commands are carried out once', () => {
     h = await RegionHarness.start({ KILN_RACK_HEARTBEAT_MS: '600000', KILN_POWER_POLL_INTERVAL_MS: '3600000' });
     admin = await h.createUser('admin', true);
     await h.ds.query(`INSERT INTO rack_controllers (system_id, hostname, status, last_seen) VALUES ($1, 'rack-fake', 'running', now() + interval '1 hour')`, [RACK]);
-    const answer = async (verb: string, req: { systemId: string; commandId?: string }, to?: 'on' | 'off'): Promise<PowerOutcome> => {
+    const answer = async (
+      verb: string,
+      req: { systemId: string; commandId?: string; powerParameters: Record<string, string> },
+      to?: 'on' | 'off',
+    ): Promise<PowerOutcome> => {
       calls.push({ verb, systemId: req.systemId, commandId: req.commandId });
+      if (req.powerParameters.power_address === MISSING_TOOL_BMC) throw new ContractError('MISSING_TOOL', 'ipmipower is not installed on this rack');
       // A BMC takes a moment: a command sent right behind this one must not overtake it.
       if (verb === 'on') await new Promise((r) => setTimeout(r, 300));
       if (to) state.set(req.systemId, to);
@@ -135,5 +142,24 @@ describe('accepted commands are carried out once', () => {
       expect(state.get(sid)).toBe('on');
       expect((await events(sid)).filter((e) => e.type === 'Powered cycled')).toHaveLength(1);
     }
+  });
+
+  it('fails a release at once, with the reason, when the rack lacks the power tool', async () => {
+    const sid = await machine({ deployed: 'true', power_parameters_power_address: MISSING_TOOL_BMC });
+    const started = Date.now();
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
+    const m = await pollUntil(
+      async () => (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { status_name: string; error_description: string },
+      (x) => x.status_name !== 'Releasing',
+      { timeoutMs: 20_000, what: 'the release to fail' },
+    );
+    expect(m.status_name).toBe('Releasing failed');
+    expect(m.error_description).toContain('MISSING_TOOL');
+    expect(m.error_description).toContain('ipmipower is not installed');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const ev = await events(sid);
+    expect(ev.some((e) => e.type === 'Power failed' && e.description.includes('MISSING_TOOL'))).toBe(true);
+    expect(ev.some((e) => e.description.includes('Releasing failed: power off failed (MISSING_TOOL)'))).toBe(true);
+    expect(calls.filter((c) => c.systemId === sid && c.verb === 'off')).toHaveLength(1);
   });
 });

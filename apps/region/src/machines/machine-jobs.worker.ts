@@ -301,7 +301,16 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
             em,
           );
         });
-        if (f.fatal) throw new UnrecoverableError(f.message);
+        if (f.fatal) {
+          // No retry fixes this (missing tool, refused credentials, bad settings, unsupported):
+          // an in-flight status fails now, with the reason, instead of at its deadline.
+          if ((MONITORED_STATUSES as readonly number[]).includes(m.status)) {
+            await this.lifecycle
+              .apply(m.system_id, { type: 'powerFailed', reason: `power ${e.kind.replace('power', '').toLowerCase()} failed (${f.code}): ${f.message}` }, null)
+              .catch((err: unknown) => log().warn({ systemId: m.system_id, err }, 'could not fail the machine after a fatal power failure'));
+          }
+          throw new UnrecoverableError(f.message);
+        }
       } else {
         await say('Power retry', 'INFO', `Power ${e.kind.replace('power', '').toLowerCase()} attempt ${attempt} of ${maxAttempts} failed (${f.code}): ${f.message}; retrying`);
       }
