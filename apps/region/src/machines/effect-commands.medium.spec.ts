@@ -162,4 +162,32 @@ describe('accepted commands are carried out once', () => {
     expect(ev.some((e) => e.description.includes('Releasing failed: power off failed (MISSING_TOOL)'))).toBe(true);
     expect(calls.filter((c) => c.systemId === sid && c.verb === 'off')).toHaveLength(1);
   });
+
+  it('does nothing for a job whose machine moved on or passed its deadline', async () => {
+    const queue = h.app.get<Queue>(LIFECYCLE_QUEUE);
+    const worker = h.app.get(MachineJobsWorker);
+    const late = await machine({ commission: 'false' });
+    const aborted = await machine({ commission: 'false' });
+    await queue.pause();
+    let lateJob: Job;
+    let abortedJob: Job;
+    try {
+      for (const sid of [late, aborted]) expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=commission`)).status).toBe(200);
+      const job = async (sid: string) => (await queue.getJob((await outbox(sid))[0].job_id))!;
+      lateJob = await job(late);
+      abortedJob = await job(aborted);
+      // One machine's deadline passes before its job runs (the sweep is about to fail it)...
+      await h.ds.query(`UPDATE machines SET status_expires = now() - interval '1 minute' WHERE system_id = $1`, [late]);
+      expect(await worker.effect(lateJob.data, 1, 1, lateJob)).toBe('skipped: past the deadline');
+      // ...the other is aborted: the commission's power cycle is history.
+      expect((await h.call(admin, 'POST', `${API}/machines/${aborted}/?op=abort`)).status).toBe(200);
+      expect(await worker.effect(abortedJob.data, 1, 1, abortedJob)).toMatch(/^skipped: machine is .* now$/);
+    } finally {
+      await queue.resume();
+    }
+    for (const sid of [late, aborted]) {
+      await pollUntil(() => outbox(sid), (rows) => rows.length === 0, { what: 'the outbox to empty' });
+      expect(verbsFor(sid).filter((v) => v !== 'off')).toEqual([]);
+    }
+  });
 });
