@@ -36,6 +36,14 @@ export const RegisterRack = rpc({
     auth: z.object({ timestamp: z.number().int().nonnegative(), proof: z.string().regex(/^[0-9a-f]{64}$/) }),
     /** The protocol version the rack speaks. */
     protocol: z.number().int().min(1).default(1),
+    /**
+     * Power types this rack cannot drive, with why (e.g. `{ ipmi: "ipmipower is not installed" }`).
+     * Absent from older racks: the region then assumes the rack can drive every type.
+     */
+    powerUnavailable: z
+      .record(z.string().min(1).max(64), z.string().max(1024))
+      .refine((p) => Object.keys(p).length <= 64, 'too many power types')
+      .optional(),
   }),
   reply: z.object({
     rackId,

@@ -8,6 +8,8 @@ export interface RackRegistration {
   version: string;
   architecture: string;
   interfaces: RackInterfaceRecord[];
+  /** Power types the rack cannot drive, with why; undefined: not reported (the stored value stays). */
+  powerUnavailable?: Record<string, string>;
 }
 
 /** Every query on rack_controllers the NATS side needs. Times come from the database clock. */
@@ -18,12 +20,13 @@ export class RacksRepository {
   /** Inserts or refreshes a rack and marks it running. */
   async upsert(r: RackRegistration): Promise<{ dhcpRevision: number; created: boolean }> {
     const [row] = await this.ds.query(
-      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, last_seen, status)
-       VALUES ($1, $2, $3, $4, $5::jsonb, now(), 'running')
+      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, power_unavailable, last_seen, status)
+       VALUES ($1, $2, $3, $4, $5::jsonb, COALESCE($6::jsonb, '{}'), now(), 'running')
        ON CONFLICT (system_id) DO UPDATE SET hostname = EXCLUDED.hostname, version = EXCLUDED.version,
-         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces, last_seen = now(), status = 'running'
+         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces,
+         power_unavailable = COALESCE($6::jsonb, rack_controllers.power_unavailable), last_seen = now(), status = 'running'
        RETURNING dhcp_revision, (xmax = 0) AS created`,
-      [r.systemId, r.hostname, r.version, r.architecture, JSON.stringify(r.interfaces)],
+      [r.systemId, r.hostname, r.version, r.architecture, JSON.stringify(r.interfaces), r.powerUnavailable ? JSON.stringify(r.powerUnavailable) : null],
     );
     return { dhcpRevision: row.dhcp_revision, created: row.created };
   }

@@ -5,6 +5,7 @@ import { AddMachineRenderRevision1795620000000 } from './1795620000000-AddMachin
 import { AddNetworking1795630000000 } from './1795630000000-AddNetworking';
 import { AddMachineStorageConfig1795640000000 } from './1795640000000-AddMachineStorageConfig';
 import { AddEffectOutbox1795650000000 } from './1795650000000-AddEffectOutbox';
+import { AddRackPowerUnavailable1795670000000 } from './1795670000000-AddRackPowerUnavailable';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: Function[] = [
   AddNetworking1795630000000,
   AddMachineStorageConfig1795640000000,
   AddEffectOutbox1795650000000,
+  AddRackPowerUnavailable1795670000000,
 ];
