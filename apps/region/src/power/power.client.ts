@@ -14,6 +14,7 @@ import {
 import type { ContractBus } from '@kiln/contracts/nats';
 import { log } from '../logging/logger';
 import { CONTRACT_BUS } from '../racks/nats.module';
+import { chooseRacks } from './rack-selection';
 import { SECRET_BOX, SecretBox } from './secret-box';
 
 export type PowerAction =
@@ -82,15 +83,36 @@ export class PowerClient {
   }
 
   /** `commandId`: the command's idempotency id; a rack that already carried it out answers from memory. */
+  /**
+   * The live racks that may drive this BMC, best first (see chooseRacks). Fails, fatally, when
+   * every live rack said it cannot drive the power type, with their reasons.
+   */
+  async racksFor(t: PowerTargetRow, params: Record<string, string>): Promise<string[]> {
+    const rows: { system_id: string; interfaces: { addresses?: string[] }[]; power_unavailable: Record<string, string> | null }[] = await this.ds.query(
+      `SELECT system_id, interfaces, power_unavailable FROM rack_controllers WHERE status = 'running' ORDER BY last_seen DESC NULLS LAST`,
+    );
+    if (!rows.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
+    const choice = chooseRacks(
+      rows.map((r) => ({ systemId: r.system_id, addresses: (r.interfaces ?? []).flatMap((i) => i.addresses ?? []), powerUnavailable: r.power_unavailable ?? {} })),
+      t.power_type,
+      params.power_address,
+    );
+    if (!choice.racks.length) {
+      const why = choice.refused.map((r) => `rack ${r.rackId}: ${r.reason}`).join('; ');
+      throw new PowerFailure('MISSING_TOOL', `no live rack can drive power type ${t.power_type} (${why})`, true);
+    }
+    return choice.racks;
+  }
+
   async run(
     t: PowerTargetRow,
     action: PowerAction,
     budgetMs = DEFAULT_BUDGET_MS,
     opts: { commandId?: string } = {},
   ): Promise<PowerOutcome & { rackId: string }> {
-    const racks = await this.liveRacks();
-    if (!racks.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
-    const base = { systemId: t.system_id, powerType: t.power_type, powerParameters: this.params(t), budgetMs, ...opts };
+    const powerParameters = this.params(t);
+    const racks = await this.racksFor(t, powerParameters);
+    const base = { systemId: t.system_id, powerType: t.power_type, powerParameters, budgetMs, ...opts };
     const wait = { timeoutMs: budgetMs + 5000 };
     let last: PowerFailure | null = null;
     for (const rackId of racks) {
