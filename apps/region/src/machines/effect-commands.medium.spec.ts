@@ -190,4 +190,52 @@ describe('accepted commands are carried out once', () => {
       expect(verbsFor(sid).filter((v) => v !== 'off')).toEqual([]);
     }
   });
+
+  it('sends power commands to a rack on the BMC subnet, never to one that cannot drive the type', async () => {
+    const elsewhere: string[] = [];
+    // Two fresher racks: one on another network, one without the ipmi tools.
+    await h.ds.query(
+      `INSERT INTO rack_controllers (system_id, hostname, status, last_seen, interfaces, power_unavailable) VALUES
+         ('farrk', 'rack-far', 'running', now() + interval '2 hours', '[{"name":"eth0","mac":"52:54:00:aa:00:01","addresses":["192.168.50.2/24"],"vlan":null}]', '{}'),
+         ('notool', 'rack-notools', 'running', now() + interval '3 hours', '[{"name":"eth0","mac":"52:54:00:aa:00:02","addresses":["10.9.0.254/16"],"vlan":null}]',
+          '{"ipmi":"ipmipower is not installed on this rack (package freeipmi-tools)"}')`,
+    );
+    await h.ds.query(
+      `UPDATE rack_controllers SET interfaces = '[{"name":"eth1","mac":"52:54:00:aa:00:03","addresses":["10.9.0.1/24"],"vlan":null}]' WHERE system_id = $1`,
+      [RACK],
+    );
+    const subs = [PowerOn, PowerOff, PowerCycle, PowerSetBootDevice].flatMap((c) =>
+      ['farrk', 'notool'].map((r) =>
+        h.bus.serve(c as typeof PowerOn, [r], () => {
+          elsewhere.push(`${r} ${c.name}`);
+          return { outcome: 'done' as const, state: 'on' as const, verified: true, calls: 1, elapsedMs: 1 };
+        }),
+      ),
+    );
+    try {
+      const sid = await machine({ commission: 'false' });
+      expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=commission`)).status).toBe(200);
+      await pollUntil(() => Promise.resolve(verbsFor(sid)), (v) => v.includes('cycle'), { what: 'the power cycle at the rack on the BMC subnet' });
+      expect(elsewhere).toEqual([]);
+
+      // No live rack can drive ipmi: the command fails at once, and says why.
+      await h.ds.query(`UPDATE rack_controllers SET power_unavailable = '{"ipmi":"ipmipower is not installed on this rack (package freeipmi-tools)"}'`);
+      const other = await machine({ commission: 'false' });
+      expect((await h.call(admin, 'POST', `${API}/machines/${other}/?op=commission`)).status).toBe(200);
+      const m = await pollUntil(
+        async () => (await h.call(admin, 'GET', `${API}/machines/${other}/`)).json() as { status_name: string; error_description: string },
+        (x) => x.status_name !== 'Commissioning',
+        { timeoutMs: 20_000, what: 'the commission to fail' },
+      );
+      expect(m.status_name).toBe('Failed commissioning');
+      expect(m.error_description).toContain('no live rack can drive power type ipmi');
+      expect(m.error_description).toContain('ipmipower is not installed');
+      expect(verbsFor(other)).toEqual([]);
+      expect(elsewhere).toEqual([]);
+    } finally {
+      subs.forEach((s) => s.unsubscribe());
+      await h.ds.query(`DELETE FROM rack_controllers WHERE system_id IN ('farrk', 'notool')`);
+      await h.ds.query(`UPDATE rack_controllers SET power_unavailable = '{}'`);
+    }
+  });
 });
