@@ -1,5 +1,5 @@
 import { Job, Queue } from 'bullmq';
-import { ContractError, PowerCycle, PowerOff, PowerOn, PowerOutcome, PowerQuery, PowerSetBootDevice } from '@kiln/contracts';
+import { ContractError, PowerCycle, PowerOff, PowerOn, PowerOutcome, PowerQuery, PowerQueryBatch, PowerSetBootDevice } from '@kiln/contracts';
 import { pollUntil } from '@kiln/testing';
 import { LIFECYCLE_QUEUE } from '../jobs/jobs.types';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
@@ -45,6 +45,7 @@ describe('accepted commands are carried out once', () => {
     h.bus.serve(PowerCycle, [RACK], (req) => answer('cycle', req, 'on'));
     h.bus.serve(PowerQuery, [RACK], (req) => answer('query', req));
     h.bus.serve(PowerSetBootDevice, [RACK], (req) => answer('set_boot_device', req));
+    h.bus.serve(PowerQueryBatch, [RACK], () => ({ results: [], elapsedMs: 0 }));
   });
   afterAll(() => h.stop());
 
@@ -236,6 +237,39 @@ describe('accepted commands are carried out once', () => {
       subs.forEach((s) => s.unsubscribe());
       await h.ds.query(`DELETE FROM rack_controllers WHERE system_id IN ('farrk', 'notool')`);
       await h.ds.query(`UPDATE rack_controllers SET power_unavailable = '{}'`);
+    }
+  });
+
+  it('notices in seconds a rack that went away mid-command and carries the command out on a live one', async () => {
+    // A fresher rack on the BMC subnet takes the power cycle and dies without answering.
+    await h.ds.query(
+      `INSERT INTO rack_controllers (system_id, hostname, status, last_seen, interfaces) VALUES
+         ('dying', 'rack-dying', 'running', now() + interval '4 hours', '[{"name":"eth0","mac":"52:54:00:aa:00:09","addresses":["10.9.0.253/16"],"vlan":null}]')`,
+    );
+    const received: string[] = [];
+    const subs: { unsubscribe(): void }[] = [];
+    const die = () => subs.forEach((x) => x.unsubscribe());
+    subs.push(h.bus.serve(PowerQueryBatch, ['dying'], () => ({ results: [], elapsedMs: 0 })));
+    for (const c of [PowerSetBootDevice, PowerCycle] as (typeof PowerOn)[]) {
+      subs.push(
+        h.bus.serve(c, ['dying'], () => {
+          received.push(c.name);
+          die();
+          return new Promise<never>(() => undefined);
+        }),
+      );
+    }
+    try {
+      const sid = await machine({ commission: 'false' });
+      const started = Date.now();
+      expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=commission`)).status).toBe(200);
+      await pollUntil(() => Promise.resolve(verbsFor(sid)), (v) => v.includes('cycle'), { timeoutMs: 20_000, what: 'the power cycle on the live rack' });
+      expect(received).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      await pollUntil(() => events(sid), (e) => e.some((x) => x.type === 'Powered cycled'), { what: 'the power cycle recorded' });
+    } finally {
+      die();
+      await h.ds.query(`DELETE FROM rack_controllers WHERE system_id = 'dying'`);
     }
   });
 });

@@ -15,6 +15,7 @@ import type { ContractBus } from '@kiln/contracts/nats';
 import { log } from '../logging/logger';
 import { CONTRACT_BUS } from '../racks/nats.module';
 import { chooseRacks } from './rack-selection';
+import { RackGoneError, whileRackAnswers } from './rack-watch';
 import { SECRET_BOX, SecretBox } from './secret-box';
 
 export type PowerAction =
@@ -117,24 +118,22 @@ export class PowerClient {
     let last: PowerFailure | null = null;
     for (const rackId of racks) {
       try {
-        let outcome: PowerOutcome;
-        switch (action.kind) {
-          case 'on':
-            outcome = await this.bus.request(PowerOn, [rackId], base, wait);
-            break;
-          case 'off':
-            outcome = await this.bus.request(PowerOff, [rackId], { ...base, mode: action.mode }, wait);
-            break;
-          case 'cycle':
-            outcome = await this.bus.request(PowerCycle, [rackId], base, wait);
-            break;
-          case 'query':
-            outcome = await this.bus.request(PowerQuery, [rackId], base, wait);
-            break;
-          case 'setBootDevice':
-            outcome = await this.bus.request(PowerSetBootDevice, [rackId], { ...base, device: action.device }, wait);
-            break;
-        }
+        const send = (): Promise<PowerOutcome> => {
+          switch (action.kind) {
+            case 'on':
+              return this.bus.request(PowerOn, [rackId], base, wait);
+            case 'off':
+              return this.bus.request(PowerOff, [rackId], { ...base, mode: action.mode }, wait);
+            case 'cycle':
+              return this.bus.request(PowerCycle, [rackId], base, wait);
+            case 'query':
+              return this.bus.request(PowerQuery, [rackId], base, wait);
+            case 'setBootDevice':
+              return this.bus.request(PowerSetBootDevice, [rackId], { ...base, device: action.device }, wait);
+          }
+        };
+        // A rack that goes away mid-command is noticed in seconds: the next rack gets the command.
+        const outcome = await whileRackAnswers(this.bus, rackId, send());
         return { ...outcome, rackId };
       } catch (e) {
         const failure = toFailure(e);
@@ -162,6 +161,7 @@ export class PowerClient {
 
 function toFailure(e: unknown): PowerFailure {
   if (e instanceof PowerFailure) return e;
+  if (e instanceof RackGoneError) return new PowerFailure('UNAVAILABLE', e.message, false);
   if (e instanceof ContractError) {
     return new PowerFailure(e.code, e.message, (POWER_FATAL_ERRORS as readonly string[]).includes(e.code));
   }
