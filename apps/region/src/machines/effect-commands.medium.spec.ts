@@ -23,6 +23,7 @@ describe('accepted commands are carried out once', () => {
   let n = 0;
   const calls: Call[] = [];
   const state = new Map<string, 'on' | 'off'>();
+  const remembered = new Map<string, PowerOutcome>();
 
   beforeAll(async () => {
     h = await RegionHarness.start({ KILN_RACK_HEARTBEAT_MS: '600000', KILN_POWER_POLL_INTERVAL_MS: '3600000' });
@@ -33,12 +34,17 @@ describe('accepted commands are carried out once', () => {
       req: { systemId: string; commandId?: string; powerParameters: Record<string, string> },
       to?: 'on' | 'off',
     ): Promise<PowerOutcome> => {
+      // Like a rack, it answers a command id it already carried out from memory.
+      const key = req.commandId ? `${req.commandId}:${verb}` : null;
+      if (key && remembered.has(key)) return remembered.get(key)!;
       calls.push({ verb, systemId: req.systemId, commandId: req.commandId });
       if (req.powerParameters.power_address === MISSING_TOOL_BMC) throw new ContractError('MISSING_TOOL', 'ipmipower is not installed on this rack');
       // A BMC takes a moment: a command sent right behind this one must not overtake it.
       if (verb === 'on') await new Promise((r) => setTimeout(r, 300));
       if (to) state.set(req.systemId, to);
-      return { outcome: 'done', state: state.get(req.systemId) ?? 'off', verified: true, calls: 1, elapsedMs: 1 };
+      const outcome: PowerOutcome = { outcome: 'done', state: state.get(req.systemId) ?? 'off', verified: true, calls: 1, elapsedMs: 1 };
+      if (key) remembered.set(key, outcome);
+      return outcome;
     };
     h.bus.serve(PowerOn, [RACK], (req) => answer('on', req, 'on'));
     h.bus.serve(PowerOff, [RACK], (req) => answer('off', req, 'off'));
@@ -271,5 +277,27 @@ describe('accepted commands are carried out once', () => {
       die();
       await h.ds.query(`DELETE FROM rack_controllers WHERE system_id = 'dying'`);
     }
+  });
+
+  it('records a power cycle the rack carried out once, when two runs of its job get the answer', async () => {
+    // A region died after the rack answered: the job runs again (here: twice at once, as after a
+    // redelivery racing the upkeep's re-queue). The rack answers the repeat from memory.
+    const queue = h.app.get<Queue>(LIFECYCLE_QUEUE);
+    const worker = h.app.get(MachineJobsWorker);
+    const sid = await machine({ commission: 'false' });
+    await queue.pause();
+    let results: string[];
+    try {
+      expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=commission`)).status).toBe(200);
+      const job = (await queue.getJob((await outbox(sid))[0].job_id))!;
+      results = await Promise.all([worker.effect(job.data, 1, 1, job), worker.effect(job.data, 1, 1, job)]);
+    } finally {
+      await queue.resume();
+    }
+    expect(results.filter((r) => r.startsWith('power cycled'))).toHaveLength(1);
+    expect(verbsFor(sid)).toEqual(['set_boot_device', 'cycle']);
+    await pollUntil(() => outbox(sid), (rows) => rows.length === 0, { what: 'the outbox to empty' });
+    expect((await events(sid)).filter((e) => e.type === 'Powered cycled')).toHaveLength(1);
+    expect((await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json()).toMatchObject({ power_state: 'on', status_name: 'Commissioning' });
   });
 });
