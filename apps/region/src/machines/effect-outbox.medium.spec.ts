@@ -66,6 +66,24 @@ describe('lifecycle effects survive a stop between commit and queue', () => {
     expect(await lifecycle.relayOutbox(0)).toBe(0);
   });
 
+  it('clears the row of an effect whose job failed for good, so it holds back nothing', async () => {
+    const sid = await allocatedMachine();
+    const queue = h.app.get<Queue>(LIFECYCLE_QUEUE);
+    const lifecycle = h.app.get(MachineLifecycleService);
+    const jobId = `effect-broken-${sid}`;
+    // A job the worker cannot carry out (no effect in it), with one attempt: it fails for good.
+    await queue.add('machine.effect', { systemId: sid, outbox: true } as never, { jobId, attempts: 1 });
+    await pollUntil(async () => (await queue.getJob(jobId))?.isFailed(), (failed) => failed === true, { what: 'the job to fail' });
+    // The region stopped before it cleared the row.
+    await h.ds.query(`INSERT INTO effect_outbox (job_id, system_id, payload, created) VALUES ($1, $2, $3, now() - interval '1 minute')`, [
+      jobId,
+      sid,
+      JSON.stringify({ systemId: sid, outbox: true }),
+    ]);
+    expect(await lifecycle.relayOutbox(0)).toBe(0);
+    expect(await outbox(sid)).toEqual([]);
+  });
+
   it('recreates the deadline sweep scheduler when Redis lost it', async () => {
     const queue = h.app.get<Queue>(LIFECYCLE_QUEUE);
     await queue.removeJobScheduler('deadline-sweep');

@@ -193,6 +193,12 @@ export class MachineLifecycleService {
       let queued = 0;
       for (const { job_id, payload } of rows) {
         const existing = await this.queue.getJob(job_id);
+        if (existing && (await existing.isFailed())) {
+          // Failed for good (its worker stopped before clearing the row): the failure is recorded
+          // on the machine; the row must not hold back the machine's later effects.
+          await em.query('DELETE FROM effect_outbox WHERE job_id = $1', [job_id]);
+          continue;
+        }
         if (existing && !(await existing.isCompleted())) continue;
         // A completed job whose row is still here finished without recording: run it again (the
         // worker does nothing twice, and the rack answers a repeated command from memory).
