@@ -75,10 +75,10 @@ export class PowerClient {
     return { ...out, ...(t.instance ?? {}) };
   }
 
-  /** Live racks, freshest heartbeat first. */
+  /** Live racks, those that can drive every power type first, then freshest heartbeat first. */
   async liveRacks(): Promise<string[]> {
     const rows: { system_id: string }[] = await this.ds.query(
-      `SELECT system_id FROM rack_controllers WHERE status = 'running' ORDER BY last_seen DESC NULLS LAST`,
+      `SELECT system_id FROM rack_controllers WHERE status = 'running' ORDER BY (power_unavailable = '{}'::jsonb) DESC, last_seen DESC NULLS LAST`,
     );
     return rows.map((r) => r.system_id);
   }
