@@ -20,6 +20,25 @@ command -v node >/dev/null || { echo "Kiln needs Node.js 20 or later (https://no
 ensure_postgres
 ensure_redis
 apt_ensure nats-server
+# Every tool the rack's power drivers run: ipmi (freeipmi's ipmipower, ipmitool), virsh, and curl
+# for redfish/webhook checks. A rack without one reports it when it registers.
+apt_ensure freeipmi-tools ipmitool libvirt-clients curl
+
+# Redis holds queued lifecycle jobs. Postgres's effect outbox is their record and the region
+# queues again whatever Redis lost, but an append-only file keeps Redis from losing them at all.
+redis_durable() {
+  local conf=/etc/redis/redis.conf
+  if as_root test -f "$conf"; then
+    as_root sed -i -E 's/^#?\s*appendonly .*/appendonly yes/; s/^#?\s*appendfsync .*/appendfsync everysec/' "$conf"
+    as_root grep -q '^appendonly yes' "$conf" || echo 'appendonly yes' | as_root tee -a "$conf" >/dev/null
+    as_root grep -q '^appendfsync everysec' "$conf" || echo 'appendfsync everysec' | as_root tee -a "$conf" >/dev/null
+  fi
+  # The running server too, without a restart (the file above covers the next start).
+  redis-cli -h 127.0.0.1 -p 6379 CONFIG SET appendfsync everysec >/dev/null
+  redis-cli -h 127.0.0.1 -p 6379 CONFIG SET appendonly yes >/dev/null
+}
+redis_durable
+
 npm ci --no-audit --no-fund --loglevel=error
 
 as_root mkdir -p /etc/kiln /var/lib/kiln /var/lib/kiln-rack /var/log/kiln /run/kiln

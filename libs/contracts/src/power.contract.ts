@@ -85,6 +85,11 @@ export const powerTarget = z.object({
 const commandBase = powerTarget.extend({
   /** Time the region allows; the rack gives up (BMC_TIMEOUT) when it runs out. */
   budgetMs: z.number().int().min(1000).max(600_000).optional(),
+  /**
+   * The command's idempotency id (the region's effect id). A rack remembers what it did under
+   * this id for a while and answers a repeat from memory: a retried power cycle cycles once.
+   */
+  commandId: z.string().min(1).max(128).optional(),
 });
 
 /** What a rack answers to a power command. */

@@ -42,6 +42,14 @@ export const RegisterRack = rpc({
      * BMC credentials and other secrets for this rack to it. A rack without one gets no secrets.
      */
     boxPublicKey: z.string().max(64).refine(isBoxPublicKey, 'an X25519 public key (base64url, 32 bytes)').optional(),
+    /**
+     * Power types this rack cannot drive, with why (e.g. `{ ipmi: "ipmipower is not installed" }`).
+     * Absent from older racks: the region then assumes the rack can drive every type.
+     */
+    powerUnavailable: z
+      .record(z.string().min(1).max(64), z.string().max(1024))
+      .refine((p) => Object.keys(p).length <= 64, 'too many power types')
+      .optional(),
   }),
   reply: z.object({
     rackId,

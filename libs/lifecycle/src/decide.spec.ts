@@ -551,6 +551,15 @@ describe('release', () => {
     expect(d.event.level).toBe('ERROR');
   });
 
+  it('fails an in-flight status at once on a power failure no retry fixes', () => {
+    const d = ok(decide(machine('RELEASING', { owner: 'alice' }), { type: 'powerFailed', reason: 'MISSING_TOOL: ipmipower is not installed' }, null));
+    expect(d.to).toBe(st('FAILED_RELEASING'));
+    expect(d.effects).toEqual([ABORT, errorText('Releasing failed: MISSING_TOOL: ipmipower is not installed')]);
+    expect(ok(decide(machine('COMMISSIONING'), { type: 'powerFailed', reason: 'BMC_AUTH' }, null)).to).toBe(st('FAILED_COMMISSIONING'));
+    const idle = decide(machine('ALLOCATED', { owner: 'alice' }), { type: 'powerFailed', reason: 'BMC_AUTH' }, null);
+    expect(idle).toMatchObject({ ok: false, code: 'NOOP' });
+  });
+
   it('erases disks in the ephemeral environment', () => {
     const d = ok(decide(deployed(), { type: 'release', erase: true }, ALICE));
     expect(d.to).toBe(st('DISK_ERASING'));

@@ -492,6 +492,12 @@ function decideSignal(m: MachineView, event: SignalEvent, opts: DecideOptions): 
       return accepted(m, back, [], opts, { level: 'INFO', description: `Rescue mode exited; back to ${statusName(back)}` });
     }
 
+    case 'powerFailed':
+      if (!isMonitoredStatus(from)) {
+        return refuse('NOOP', `Ignoring powerFailed: machine ${idOf(m)} is ${statusName(from)}, which waits on no power action.`);
+      }
+      return failed(m, event.reason, opts);
+
     case 'timedOut': {
       if (!isMonitoredStatus(from)) {
         return refuse('NOOP', `Ignoring timedOut: machine ${idOf(m)} is ${statusName(from)}, which has no deadline.`);

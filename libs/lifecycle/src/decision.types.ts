@@ -70,6 +70,12 @@ export type SignalEvent =
   | { type: 'releaseFailed'; reason?: string }
   | { type: 'rescueEntered' }
   | { type: 'rescueExited' }
+  /**
+   * Kiln: the BMC cannot do what the status needs and no retry will fix it (missing tool on every
+   * rack, refused credentials, bad settings, unsupported): the in-flight status fails now, with
+   * the reason, instead of at its deadline.
+   */
+  | { type: 'powerFailed'; reason: string }
   | { type: 'timedOut' };
 
 export type LifecycleEvent = ActionEvent | SignalEvent;

@@ -1,4 +1,4 @@
-import { ContractError, generateBoxKeyPair, openPowerParameters, POWER_ERRORS, PowerOn, PowerQueryBatch, sealPowerParameters } from '@kiln/contracts';
+import { ContractError, generateBoxKeyPair, openPowerParameters, POWER_ERRORS, PowerCycle, PowerOn, PowerQueryBatch, sealPowerParameters } from '@kiln/contracts';
 import { ManualDriver, POWER_ERROR_CODES, PowerDriver, PowerError } from '@kiln/power';
 import { createPowerHandlers, powerFailure, toWireCode } from './power.handler';
 import { PowerExecutor, RackBusyError } from './power.executor';
@@ -79,5 +79,54 @@ describe('power handlers', () => {
     for (const code of POWER_ERROR_CODES) expect(POWER_ERRORS).toContain(toWireCode(code));
     expect(powerFailure(new RackBusyError('full')).code).toBe('RACK_BUSY');
     expect(powerFailure(new Error('bug')).code).toBe('INTERNAL');
+  });
+
+  describe('a command carried out once per command id', () => {
+    let cycles = 0;
+    let fail = false;
+    const counting: PowerDriver<Record<string, string>> = {
+      ...failing(auth),
+      def: { name: 'counting', description: 'Counting', chassis: false, can_probe: false, queryable: true, fields: [] },
+      query: () => Promise.resolve('on' as const),
+      cycle: async () => {
+        cycles++;
+        await new Promise((r) => setTimeout(r, 50));
+        if (fail) throw new PowerError('BMC_UNREACHABLE', 'no route to the BMC', 'connect failed');
+        return { kind: 'accepted' as const };
+      },
+    };
+    const ex = new PowerExecutor(new Map<string, PowerDriver<unknown>>([['counting', counting as PowerDriver<unknown>]]), {
+      jitterMs: 0,
+      policy: { attempts: 1, verifyDelaysMs: [1] },
+    });
+    const handlers = createPowerHandlers(ex, (systemId, s) => openPowerParameters(box, 'rack-1', systemId, s), log);
+    const req = (commandId?: string) =>
+      PowerCycle.request.parse({ systemId: 'abc', powerType: 'counting', sealedParameters: sealed('abc', {}), ...(commandId ? { commandId } : {}) });
+
+    it('answers a retried power cycle from memory: the machine cycles once', async () => {
+      cycles = 0;
+      const first = await handlers.cycle(req('effect-1'));
+      const retried = await handlers.cycle(req('effect-1'));
+      expect(cycles).toBe(1);
+      expect(retried).toEqual(first);
+      expect(logs.join('\n')).toContain('repeated power command answered from memory');
+      // A repeat that arrives while the first is still running waits for it.
+      const [a, b] = await Promise.all([handlers.cycle(req('effect-2')), handlers.cycle(req('effect-2'))]);
+      expect(a).toEqual(b);
+      expect(cycles).toBe(2);
+    });
+
+    it('runs commands without an id, and other ids, each time; a failure may be retried', async () => {
+      cycles = 0;
+      await handlers.cycle(req());
+      await handlers.cycle(req());
+      await handlers.cycle(req('effect-3'));
+      expect(cycles).toBe(3);
+      fail = true;
+      await expect(handlers.cycle(req('effect-4'))).rejects.toMatchObject({ code: 'BMC_UNREACHABLE' });
+      fail = false;
+      await handlers.cycle(req('effect-4'));
+      expect(cycles).toBe(5);
+    });
   });
 });

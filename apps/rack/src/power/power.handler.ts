@@ -12,6 +12,7 @@ import {
   RequestOf,
 } from '@kiln/contracts';
 import { PowerAction, PowerError, PowerErrorCode, PowerResult, isPowerError, redactPowerParameters } from '@kiln/power';
+import { CommandMemory } from './command.memory';
 import { PowerExecutor, RackBusyError } from './power.executor';
 
 /**
@@ -35,7 +36,7 @@ export interface PowerHandlers {
   queryBatch(req: RequestOf<typeof PowerQueryBatch>): Promise<ReplyIn<typeof PowerQueryBatch>>;
 }
 
-type Target = { systemId: string; powerType: string; sealedParameters: string; budgetMs?: number };
+type Target = { systemId: string; powerType: string; sealedParameters: string; budgetMs?: number; commandId?: string };
 
 /**
  * Opens the power parameters the region sealed to this rack for one machine (see
@@ -45,7 +46,12 @@ export type PowerParametersOpener = (systemId: string, sealed: string) => Record
 
 const NOT_SEALED_HERE = 'the power parameters were not sealed to this rack for this machine (the region may hold an older key of this rack: it re-learns it when the rack registers)';
 
-export function createPowerHandlers(executor: PowerExecutor, unseal: PowerParametersOpener, log: PowerLog = silent): PowerHandlers {
+export function createPowerHandlers(
+  executor: PowerExecutor,
+  unseal: PowerParametersOpener,
+  log: PowerLog = silent,
+  memory: CommandMemory<PowerOutcome> = new CommandMemory(),
+): PowerHandlers {
   const open = (t: { systemId: string; sealedParameters: string }): Record<string, string> | null => {
     try {
       return unseal(t.systemId, t.sealedParameters);
@@ -54,8 +60,15 @@ export function createPowerHandlers(executor: PowerExecutor, unseal: PowerParame
       return null;
     }
   };
-  const run = async (req: Target, action: PowerAction): Promise<PowerOutcome> => {
-    const ids = { systemId: req.systemId, powerType: req.powerType, action: action.kind };
+  const run = (req: Target, action: PowerAction): Promise<PowerOutcome> => {
+    if (!req.commandId || action.kind === 'query') return execute(req, action);
+    // A command the rack already carried out is answered from memory, never done twice.
+    return memory.once(`${req.commandId}:${action.kind}`, () => execute(req, action), () =>
+      log.info({ systemId: req.systemId, action: action.kind, commandId: req.commandId }, 'repeated power command answered from memory'),
+    );
+  };
+  const execute = async (req: Target, action: PowerAction): Promise<PowerOutcome> => {
+    const ids = { systemId: req.systemId, powerType: req.powerType, action: action.kind, commandId: req.commandId };
     const params = open(req);
     if (!params) throw new ContractError('BAD_SETTINGS', NOT_SEALED_HERE);
     try {

@@ -3,6 +3,7 @@ import { isContractError, PROTOCOL_VERSION, rackAuthProof, RackHeartbeat, Regist
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';
+import { probePowerTools } from '../power/power-tools.probe';
 import { DhcpConfigFeed } from './dhcp-config.feed';
 import { discoverInterfaces } from './interfaces.discovery';
 import { RACK_IDENTITY, RackIdentity } from './rack.identity';
@@ -73,6 +74,8 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
     while (!this.stopped) {
       try {
         const timestamp = Date.now();
+        const powerUnavailable = probePowerTools();
+        if (Object.keys(powerUnavailable).length) log().warn({ powerUnavailable }, 'this rack cannot drive some power types: install the missing tools');
         const reply = await this.nats.bus().request(RegisterRack, [this.identity.rackId], {
           rackId: this.identity.rackId,
           hostname: this.identity.hostname,
@@ -82,6 +85,8 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
           interfaces: discoverInterfaces(this.config.interfaces),
           auth: { timestamp, proof: rackAuthProof(this.config.secret, this.identity.rackId, timestamp) },
           protocol: PROTOCOL_VERSION,
+          // The power types this rack cannot drive (a driver's tool is missing): the region sends them elsewhere.
+          powerUnavailable,
         });
         if (this.stopped) return;
         this.state = 'registered';

@@ -4,10 +4,13 @@ import type { Effect } from '@kiln/lifecycle';
 export interface JobPayloads {
   /** Fails machines whose deadline of record (status_expires) passed. Repeatable. */
   'deadline.sweep': Record<string, never>;
-  /** Carries out one side effect of a lifecycle transition (power, start scripts, ...). */
   /** Refreshes every queryable machine's power state through the racks. Repeatable. */
   'power.poll': Record<string, never>;
-  'machine.effect': { systemId: string; version: number; status: number; effect: Effect; actor: string | null };
+  /**
+   * Carries out one side effect of a lifecycle transition (power, start scripts, ...). `outbox`:
+   * the effect has a row in effect_outbox under the job's id until its result is recorded.
+   */
+  'machine.effect': { systemId: string; version: number; status: number; effect: Effect; actor: string | null; outbox?: boolean };
 }
 
 export type JobName = keyof JobPayloads;

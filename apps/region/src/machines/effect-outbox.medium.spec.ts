@@ -9,9 +9,10 @@ import { MachinesRepository } from './machines.repository';
 const API = '/MAAS/api/2.0';
 
 /**
- * Nothing a transition decided is lost between the commit and the queue: the effects are in the
- * outbox with the transition, and the region's upkeep queues what did not make it (a region that
- * stopped in between, a Redis that was away) and recreates job schedulers Redis forgot.
+ * Nothing a transition decided is lost between the commit and the effect: the effects are in the
+ * outbox with the transition until their result is recorded, and the region's upkeep queues what
+ * the queue does not have (a region that stopped in between, a Redis that was away or lost its
+ * data) and recreates job schedulers Redis forgot.
  */
 describe('lifecycle effects survive a stop between commit and queue', () => {
   let h: RegionHarness;
@@ -37,11 +38,11 @@ describe('lifecycle effects survive a stop between commit and queue', () => {
   const events = async (sid: string) =>
     ((await h.call(admin, 'GET', `${API}/events/?op=query&id=${sid}&level=DEBUG`)).json() as { events: { type: string; description: string }[] }).events;
 
-  it('clears the outbox once the effect is queued', async () => {
+  it('clears the outbox once the effect has run', async () => {
     const sid = await allocatedMachine();
     expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=deploy`)).status).toBe(200);
     await pollUntil(() => events(sid), (e) => e.some((x) => x.description.includes('must power on')), { what: 'power effect' });
-    expect(await outbox(sid)).toEqual([]);
+    await pollUntil(() => outbox(sid), (rows) => rows.length === 0, { what: 'the outbox to empty' });
   });
 
   it('queues an effect that was committed but never queued', async () => {
@@ -60,9 +61,27 @@ describe('lifecycle effects survive a stop between commit and queue', () => {
 
     expect(await lifecycle.relayOutbox(0)).toBeGreaterThanOrEqual(left.length);
     await pollUntil(() => events(sid), (e) => e.some((x) => x.description.includes('must power on')), { what: 'relayed power effect' });
-    expect(await outbox(sid)).toEqual([]);
+    await pollUntil(() => outbox(sid), (rows) => rows.length === 0, { what: 'the outbox to empty' });
     // A second relay finds nothing: the effect runs once.
     expect(await lifecycle.relayOutbox(0)).toBe(0);
+  });
+
+  it('clears the row of an effect whose job failed for good, so it holds back nothing', async () => {
+    const sid = await allocatedMachine();
+    const queue = h.app.get<Queue>(LIFECYCLE_QUEUE);
+    const lifecycle = h.app.get(MachineLifecycleService);
+    const jobId = `effect-broken-${sid}`;
+    // A job the worker cannot carry out (no effect in it), with one attempt: it fails for good.
+    await queue.add('machine.effect', { systemId: sid, outbox: true } as never, { jobId, attempts: 1 });
+    await pollUntil(async () => (await queue.getJob(jobId))?.isFailed(), (failed) => failed === true, { what: 'the job to fail' });
+    // The region stopped before it cleared the row.
+    await h.ds.query(`INSERT INTO effect_outbox (job_id, system_id, payload, created) VALUES ($1, $2, $3, now() - interval '1 minute')`, [
+      jobId,
+      sid,
+      JSON.stringify({ systemId: sid, outbox: true }),
+    ]);
+    expect(await lifecycle.relayOutbox(0)).toBe(0);
+    expect(await outbox(sid)).toEqual([]);
   });
 
   it('recreates the deadline sweep scheduler when Redis lost it', async () => {

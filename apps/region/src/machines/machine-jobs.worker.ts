@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Job, Queue, UnrecoverableError, Worker } from 'bullmq';
-import { DataSource } from 'typeorm';
+import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { DataSource, EntityManager } from 'typeorm';
 import { COMMISSIONING_LIKE_STATUSES, Effect, MONITORED_STATUSES, NodeStatus, statusName } from '@kiln/lifecycle';
 import { PowerClient, PowerFailure, PowerTargetRow } from '../power/power.client';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
@@ -13,8 +13,11 @@ import { MachinesRepository } from './machines.repository';
 
 /** Effects younger than this are still on their way through the normal enqueue after commit. */
 const OUTBOX_GRACE_MS = 5_000;
+/** How long an effect waits before looking again when an earlier command of its machine has not run yet. */
+const IN_ORDER_WAIT_MS = 500;
 
-type Handlers = { [K in JobName]: (data: JobPayloads[K], job: Job) => Promise<string> };
+type Handlers = { [K in JobName]: (data: JobPayloads[K], job: Job, token?: string) => Promise<string> };
+type Say = (type: string, level: 'INFO' | 'WARNING', description: string, em?: EntityManager) => Promise<void>;
 
 /**
  * The region's lifecycle worker. Every region runs one; BullMQ shares the work between them.
@@ -26,7 +29,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
   private upkeep: NodeJS.Timeout | null = null;
   private readonly handlers: Handlers = {
     'deadline.sweep': () => this.sweep(),
-    'machine.effect': (data, job) => this.effect(data, job.attemptsMade + 1, job.opts.attempts ?? 1),
+    'machine.effect': (data, job, token) => this.effect(data, job.attemptsMade + 1, job.opts.attempts ?? 1, job, token),
     'power.poll': () => this.pollPower(),
   };
 
@@ -46,15 +49,18 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap() {
     this.worker = new Worker(
       LIFECYCLE_QUEUE_NAME,
-      (job) =>
+      (job, token) =>
         withLogContext({ jobId: job.id, job: job.name }, () => {
-          const handler = this.handlers[job.name as JobName] as (d: unknown, j: Job) => Promise<string>;
+          const handler = this.handlers[job.name as JobName] as (d: unknown, j: Job, t?: string) => Promise<string>;
           if (!handler) throw new Error(`unknown job ${job.name}`);
-          return handler(job.data, job);
+          return handler(job.data, job, token);
         }),
       { connection: bullConnection(this.config.redis.url), prefix: this.config.redis.prefix, concurrency: 8 },
     );
-    this.worker.on('failed', (job, err) => log().warn({ jobId: job?.id, job: job?.name, err }, 'lifecycle job failed'));
+    this.worker.on('failed', (job, err) => {
+      log().warn({ jobId: job?.id, job: job?.name, err }, 'lifecycle job failed');
+      if (job?.name === 'machine.effect' && job.id) void this.forgetFailedEffect(job);
+    });
     this.worker.on('error', (err) => log().error({ err }, 'lifecycle worker error'));
     await this.ensureSchedulers(true);
     await this.keepUp();
@@ -102,6 +108,16 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     }
   }
 
+  /** An effect whose job failed for good (attempts used up, or a fatal error) leaves the outbox. */
+  private async forgetFailedEffect(job: Job): Promise<void> {
+    try {
+      if (!(await job.isFailed())) return; // it will be retried: the row stays the record
+      await this.ds.query('DELETE FROM effect_outbox WHERE job_id = $1', [job.id]);
+    } catch (err) {
+      log().warn({ err, jobId: job.id }, 'could not clear a failed effect from the outbox');
+    }
+  }
+
   /** Fails every machine whose deadline of record has passed. Safe to run from several regions at once. */
   async sweep(): Promise<string> {
     const rows: { system_id: string }[] = await this.ds.query(
@@ -122,19 +138,65 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     return `failed ${failed}`;
   }
 
-  async effect(job: JobPayloads['machine.effect'], attempt = 1, maxAttempts = 1): Promise<string> {
+  /**
+   * Carries out one lifecycle effect, once. An effect with an outbox row runs only while its row
+   * is there (a re-queued or redelivered job whose effect was recorded does nothing), after every
+   * earlier effect of the same machine (commands reach the rack in the order they were accepted),
+   * and only while the machine is still where the transition left it: a job whose machine moved
+   * on (another status, a deadline that passed) does nothing and says so in the log.
+   */
+  async effect(job: JobPayloads['machine.effect'], attempt = 1, maxAttempts = 1, bullJob?: Job, token?: string): Promise<string> {
+    const jobId = job.outbox && bullJob?.id ? bullJob.id : null;
+    const ids = { systemId: job.systemId, effect: job.effect.kind, jobId: bullJob?.id };
+    if (jobId) {
+      const [row] = await this.ds.query('SELECT created FROM effect_outbox WHERE job_id = $1', [jobId]);
+      if (!row) {
+        log().info(ids, 'effect already carried out: nothing to do');
+        return 'skipped: already carried out';
+      }
+      const [earlier] = await this.ds.query('SELECT job_id FROM effect_outbox WHERE system_id = $1 AND created < $2 LIMIT 1', [
+        job.systemId,
+        row.created,
+      ]);
+      if (earlier && bullJob && token) {
+        // Not a failure: the job waits its turn without using up an attempt.
+        await bullJob.moveToDelayed(Date.now() + IN_ORDER_WAIT_MS, token);
+        throw new DelayedError();
+      }
+    }
+    const result = await this.carryOut(job, attempt, maxAttempts, jobId, ids);
+    if (jobId) await this.ds.query('DELETE FROM effect_outbox WHERE job_id = $1', [jobId]);
+    return result;
+  }
+
+  private async carryOut(
+    job: JobPayloads['machine.effect'],
+    attempt: number,
+    maxAttempts: number,
+    jobId: string | null,
+    ids: Record<string, unknown>,
+  ): Promise<string> {
     const [m] = await this.ds.query(
-      `SELECT m.id, m.system_id, m.hostname, m.status, m.version, m.status_expires, b.power_type
+      `SELECT m.id, m.system_id, m.hostname, m.status, m.version, m.status_expires, m.status_expires < now() AS expired, b.power_type
          FROM machines m LEFT JOIN bmcs b ON b.id = m.bmc_id WHERE m.system_id = $1`,
       [job.systemId],
     );
-    if (!m) return 'skipped: machine deleted';
+    if (!m) {
+      log().info(ids, 'effect skipped: the machine was deleted');
+      return 'skipped: machine deleted';
+    }
     if (m.status !== job.status) {
       // The transition that asked for this effect is history: the machine moved on since.
+      log().info({ ...ids, status: statusName(m.status as NodeStatus), wanted: statusName(job.status as NodeStatus) }, 'effect skipped: the machine moved on');
       return `skipped: machine is ${statusName(m.status as NodeStatus)} now`;
     }
-    const say = (type: string, level: 'INFO' | 'WARNING', description: string) =>
-      this.events.append({ machineId: m.id, systemId: m.system_id, hostname: m.hostname, type, level, description, action: job.effect.kind });
+    if (m.expired) {
+      // The deadline sweep is about to fail this machine: starting its effects now helps nobody.
+      log().info({ ...ids, statusExpires: m.status_expires }, 'effect skipped: the machine is past its deadline');
+      return 'skipped: past the deadline';
+    }
+    const say: Say = (type, level, description, em) =>
+      this.events.append({ machineId: m.id, systemId: m.system_id, hostname: m.hostname, type, level, description, action: job.effect.kind }, em);
     const power = (m.power_type as string | null) ?? '';
     const deadline = m.status_expires ? ` (deadline ${new Date(m.status_expires).toISOString()})` : '';
     const e: Effect = job.effect;
@@ -148,7 +210,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
         } else if (power === '') {
           await say(`Power ${verb.split(' ')[0]}`, 'WARNING', `Cannot power ${verb}: no power type is configured`);
         } else {
-          return this.power(m, e, job, say, attempt, maxAttempts);
+          return this.power(m, e, say, attempt, maxAttempts, jobId);
         }
         return `power ${verb}`;
       }
@@ -181,56 +243,95 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
   private async power(
     m: { id: number; system_id: string; hostname: string; status: number },
     e: Extract<Effect, { kind: 'powerOn' | 'powerCycle' | 'powerOff' }>,
-    job: JobPayloads['machine.effect'],
-    say: (type: string, level: 'INFO' | 'WARNING', description: string) => Promise<void>,
+    say: Say,
     attempt: number,
     maxAttempts: number,
+    jobId: string | null,
   ): Promise<string> {
     const target = await this.powerClient.target(m.system_id);
     if (!target) return 'skipped: no BMC';
     const netboot = (COMMISSIONING_LIKE_STATUSES as readonly number[]).includes(m.status) || m.status === NodeStatus.DEPLOYING;
+    // The effect's id goes with every command: a rack that already carried it out answers from
+    // memory instead of acting twice (a redelivered job, a region that died before recording).
+    const cmd = jobId ? { commandId: jobId } : {};
     try {
       if (netboot && e.kind !== 'powerOff') {
         // The machine must network-boot into the ephemeral environment or installer.
-        await this.powerClient.run(target, { kind: 'setBootDevice', device: 'pxe' }).catch((err: PowerFailure) => {
+        await this.powerClient.run(target, { kind: 'setBootDevice', device: 'pxe' }, undefined, cmd).catch((err: PowerFailure) => {
           if (err.code !== 'UNSUPPORTED') throw err;
         });
       }
       const action = e.kind === 'powerOn' ? { kind: 'on' as const } : e.kind === 'powerCycle' ? { kind: 'cycle' as const } : { kind: 'off' as const, mode: e.stopMode };
-      const r = await this.powerClient.run(target, action);
-      await this.machines.setPowerState(m.id, r.state, null);
+      const r = await this.powerClient.run(target, action, undefined, cmd);
       const verb = e.kind === 'powerOn' ? 'on' : e.kind === 'powerCycle' ? 'cycled' : 'off';
-      await say(
-        `Powered ${verb}`,
-        'INFO',
-        r.outcome === 'manual'
-          ? r.message ?? 'The operator must change the power by hand'
-          : `Power ${verb} via ${target.power_type} on rack ${r.rackId}: BMC reports ${r.state}${r.verified ? ' (verified)' : ''} after ${r.calls} call(s), ${r.elapsedMs} ms`,
-      );
+      // The result is recorded where the outbox row goes: once, whatever ran the job before.
+      const recorded = await this.record(jobId, async (em) => {
+        await this.machines.setPowerState(m.id, r.state, null, em);
+        await say(
+          `Powered ${verb}`,
+          'INFO',
+          r.outcome === 'manual'
+            ? r.message ?? 'The operator must change the power by hand'
+            : `Power ${verb} via ${target.power_type} on rack ${r.rackId}: BMC reports ${r.state}${r.verified ? ' (verified)' : ''} after ${r.calls} call(s), ${r.elapsedMs} ms`,
+          em,
+        );
+      });
+      if (!recorded) return 'skipped: already recorded';
       if (e.kind === 'powerOff' && m.status === NodeStatus.RELEASING && r.state === 'off') {
         await this.lifecycle.apply(m.system_id, { type: 'releaseCompleted' }, null);
       }
       return `power ${verb}: ${r.state}`;
     } catch (err) {
+      if (err instanceof DelayedError) throw err;
       const f = err instanceof PowerFailure ? err : new PowerFailure('INTERNAL', (err as Error).message, false);
       const last = f.fatal || attempt >= maxAttempts;
       if (last) {
-        await this.machines.setPowerState(m.id, 'error', f.message);
-        await this.events.append({
-          machineId: m.id,
-          systemId: m.system_id,
-          hostname: m.hostname,
-          type: 'Power failed',
-          level: 'ERROR',
-          description: `Power ${e.kind.replace('power', '').toLowerCase()} failed (${f.code})${f.fatal ? '' : ` after ${attempt} attempt(s)`}: ${f.message}`,
-          action: e.kind,
+        await this.record(jobId, async (em) => {
+          await this.machines.setPowerState(m.id, 'error', f.message, em);
+          await this.events.append(
+            {
+              machineId: m.id,
+              systemId: m.system_id,
+              hostname: m.hostname,
+              type: 'Power failed',
+              level: 'ERROR',
+              description: `Power ${e.kind.replace('power', '').toLowerCase()} failed (${f.code})${f.fatal ? '' : ` after ${attempt} attempt(s)`}: ${f.message}`,
+              action: e.kind,
+            },
+            em,
+          );
         });
-        if (f.fatal) throw new UnrecoverableError(f.message);
+        if (f.fatal) {
+          // No retry fixes this (missing tool, refused credentials, bad settings, unsupported):
+          // an in-flight status fails now, with the reason, instead of at its deadline.
+          if ((MONITORED_STATUSES as readonly number[]).includes(m.status)) {
+            await this.lifecycle
+              .apply(m.system_id, { type: 'powerFailed', reason: `power ${e.kind.replace('power', '').toLowerCase()} failed (${f.code}): ${f.message}` }, null)
+              .catch((err: unknown) => log().warn({ systemId: m.system_id, err }, 'could not fail the machine after a fatal power failure'));
+          }
+          throw new UnrecoverableError(f.message);
+        }
       } else {
         await say('Power retry', 'INFO', `Power ${e.kind.replace('power', '').toLowerCase()} attempt ${attempt} of ${maxAttempts} failed (${f.code}): ${f.message}; retrying`);
       }
       throw f;
     }
+  }
+
+  /**
+   * Records an effect's result in the transaction that removes its outbox row. False when the row
+   * was already gone: another run of the same job recorded it. Effects without a row always record.
+   */
+  private async record(jobId: string | null, write: (em: EntityManager) => Promise<void>): Promise<boolean> {
+    return this.ds.transaction(async (em) => {
+      if (jobId) {
+        const rows: unknown[] = await em.query('SELECT job_id FROM effect_outbox WHERE job_id = $1 FOR UPDATE', [jobId]);
+        if (!rows.length) return false;
+        await em.query('DELETE FROM effect_outbox WHERE job_id = $1', [jobId]);
+      }
+      await write(em);
+      return true;
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
@@ -138,27 +139,36 @@ export class MachineLifecycleService {
     );
     const jobs: EffectJob[] = d.effects
       .filter((e) => !IN_TRANSACTION.has(e.kind))
-      .map((effect, i) => ({
-        // Same transition, same job id: a repeated enqueue collapses into one job.
-        jobId: `effect-${m.systemId}-${saved.version}-${i}`,
+      .map((effect) => ({
+        // Every effect is its own command: two power actions at one version are two jobs. The
+        // outbox row carries the id, so a re-queue of the same row collapses into one job.
+        jobId: `effect-${randomUUID()}`,
         systemId: m.systemId,
         version: saved.version,
         status: d.to,
         effect,
         actor: actor?.username ?? null,
+        outbox: true,
       }));
     for (const j of jobs) {
-      await em.query('INSERT INTO effect_outbox (job_id, system_id, payload) VALUES ($1, $2, $3)', [j.jobId, j.systemId, JSON.stringify(j)]);
+      // clock_timestamp(), not now(): the effects of one transaction keep their order.
+      await em.query('INSERT INTO effect_outbox (job_id, system_id, payload, created) VALUES ($1, $2, $3, clock_timestamp())', [
+        j.jobId,
+        j.systemId,
+        JSON.stringify(j),
+      ]);
     }
     return { decision: d, machine: saved, jobs };
   }
 
-  /** Queues the effects of committed transitions and clears them from the outbox. */
+  /**
+   * Queues the effects of committed transitions. Their outbox rows stay: the worker removes a row
+   * where it records the effect's result, so until then Postgres, not Redis, is the record.
+   */
   async enqueue(jobs: EffectJob[]): Promise<void> {
     for (const { jobId, ...job } of jobs) {
       try {
         await this.queue.add('machine.effect', job, { jobId });
-        await this.ds.query('DELETE FROM effect_outbox WHERE job_id = $1', [jobId]);
       } catch (err) {
         // Recorded in the outbox: relayOutbox() queues it once Redis answers again.
         log().error({ err, systemId: job.systemId, effect: job.effect.kind }, 'could not queue a lifecycle effect; it stays in the outbox');
@@ -167,9 +177,11 @@ export class MachineLifecycleService {
   }
 
   /**
-   * Queues outbox effects older than `minAgeMs` (younger ones are still on their way through
-   * enqueue()). Safe from several regions at once: rows are taken with SKIP LOCKED, and the job
-   * id makes a second enqueue of the same effect a no-op. Returns how many were queued.
+   * Queues again every outbox effect older than `minAgeMs` (younger ones are still on their way
+   * through enqueue()) whose job the queue no longer has: a Redis that restarted empty, lost its
+   * keys, or was away when the transition committed. Rows whose job is still queued, delayed or
+   * running are left alone. Safe from several regions at once: rows are taken with SKIP LOCKED,
+   * and the row's job id makes a second add of the same effect a no-op. Returns how many were queued.
    */
   async relayOutbox(minAgeMs: number, limit = 500): Promise<number> {
     return this.ds.transaction(async (em) => {
@@ -178,14 +190,26 @@ export class MachineLifecycleService {
           ORDER BY created LIMIT $2 FOR UPDATE SKIP LOCKED`,
         [minAgeMs, limit],
       );
+      let queued = 0;
       for (const { job_id, payload } of rows) {
+        const existing = await this.queue.getJob(job_id);
+        if (existing && (await existing.isFailed())) {
+          // Failed for good (its worker stopped before clearing the row): the failure is recorded
+          // on the machine; the row must not hold back the machine's later effects.
+          await em.query('DELETE FROM effect_outbox WHERE job_id = $1', [job_id]);
+          continue;
+        }
+        if (existing && !(await existing.isCompleted())) continue;
+        // A completed job whose row is still here finished without recording: run it again (the
+        // worker does nothing twice, and the rack answers a repeated command from memory).
+        if (existing) await existing.remove();
         const { jobId: _ignored, ...job } = payload;
         void _ignored;
-        await this.queue.add('machine.effect', job, { jobId: job_id });
-        log().warn({ systemId: job.systemId, effect: job.effect.kind, jobId: job_id }, 'queued a lifecycle effect left in the outbox');
+        await this.queue.add('machine.effect', { ...job, outbox: true }, { jobId: job_id });
+        queued++;
+        log().warn({ systemId: job.systemId, effect: job.effect.kind, jobId: job_id }, 'queued again a lifecycle effect the queue did not have');
       }
-      if (rows.length) await em.query('DELETE FROM effect_outbox WHERE job_id = ANY($1)', [rows.map((r) => r.job_id)]);
-      return rows.length;
+      return queued;
     });
   }
 

@@ -198,8 +198,8 @@ export class MachinesRepository {
   }
 
   /** Records what a BMC said: a state, or 'error' with the reason (kept in error_description). */
-  async setPowerState(machineId: number, state: string, reason: string | null): Promise<void> {
-    await this.ds.query(
+  async setPowerState(machineId: number, state: string, reason: string | null, em?: EntityManager): Promise<void> {
+    await (em ?? this.ds.manager).query(
       `UPDATE machines SET power_state = $2, power_state_updated = now(),
               error_description = CASE WHEN $2 = 'error' THEN $3 ELSE error_description END
         WHERE id = $1 AND (power_state IS DISTINCT FROM $2 OR $2 = 'error')`,

@@ -15,6 +15,8 @@ import {
 import type { ContractBus } from '@kiln/contracts/nats';
 import { log } from '../logging/logger';
 import { CONTRACT_BUS } from '../racks/nats.module';
+import { chooseRacks } from './rack-selection';
+import { RackGoneError, whileRackAnswers } from './rack-watch';
 import { SECRET_BOX, SecretBox } from './secret-box';
 
 export type PowerAction =
@@ -80,13 +82,15 @@ export class PowerClient {
   }
 
   /**
-   * Live racks that can receive secrets (they registered a box public key), freshest heartbeat
-   * first. BMC credentials are sealed to each rack's key, so nobody else on the bus reads them.
+   * Live racks that can receive secrets (they registered a box public key): those that can drive
+   * every power type first, then freshest heartbeat first. BMC credentials are sealed to each
+   * rack's key, so nobody else on the bus reads them.
    */
   async liveRacks(): Promise<LiveRack[]> {
     return this.ds.query(
       `SELECT system_id AS "rackId", box_public_key AS "boxPublicKey" FROM rack_controllers
-        WHERE status = 'running' AND box_public_key IS NOT NULL ORDER BY last_seen DESC NULLS LAST`,
+        WHERE status = 'running' AND box_public_key IS NOT NULL
+        ORDER BY (power_unavailable = '{}'::jsonb) DESC, last_seen DESC NULLS LAST`,
     );
   }
 
@@ -94,34 +98,67 @@ export class PowerClient {
     return sealPowerParameters(rack.boxPublicKey, rack.rackId, t.system_id, params);
   }
 
-  async run(t: PowerTargetRow, action: PowerAction, budgetMs = DEFAULT_BUDGET_MS): Promise<PowerOutcome & { rackId: string }> {
-    const racks = await this.liveRacks();
-    if (!racks.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
+  /**
+   * The live racks that may drive this BMC, best first (see chooseRacks). Fails, fatally, when
+   * every live rack said it cannot drive the power type, with their reasons. Racks that never
+   * registered a box key are left out: they could not open the sealed credentials.
+   */
+  async racksFor(t: PowerTargetRow, params: Record<string, string>): Promise<LiveRack[]> {
+    const rows: {
+      system_id: string;
+      box_public_key: string | null;
+      interfaces: { addresses?: string[] }[];
+      power_unavailable: Record<string, string> | null;
+    }[] = await this.ds.query(
+      `SELECT system_id, box_public_key, interfaces, power_unavailable FROM rack_controllers
+        WHERE status = 'running' ORDER BY last_seen DESC NULLS LAST`,
+    );
+    const keyed = rows.filter((r) => r.box_public_key);
+    if (!keyed.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
+    const choice = chooseRacks(
+      keyed.map((r) => ({ systemId: r.system_id, addresses: (r.interfaces ?? []).flatMap((i) => i.addresses ?? []), powerUnavailable: r.power_unavailable ?? {} })),
+      t.power_type,
+      params.power_address,
+    );
+    if (!choice.racks.length) {
+      const why = choice.refused.map((r) => `rack ${r.rackId}: ${r.reason}`).join('; ');
+      throw new PowerFailure('MISSING_TOOL', `no live rack can drive power type ${t.power_type} (${why})`, true);
+    }
+    const keys = new Map(keyed.map((r) => [r.system_id, r.box_public_key as string]));
+    return choice.racks.map((rackId) => ({ rackId, boxPublicKey: keys.get(rackId) as string }));
+  }
+
+  /** `commandId`: the command's idempotency id; a rack that already carried it out answers from memory. */
+  async run(
+    t: PowerTargetRow,
+    action: PowerAction,
+    budgetMs = DEFAULT_BUDGET_MS,
+    opts: { commandId?: string } = {},
+  ): Promise<PowerOutcome & { rackId: string }> {
     const params = this.params(t);
+    const racks = await this.racksFor(t, params);
     const wait = { timeoutMs: budgetMs + 5000 };
     let last: PowerFailure | null = null;
     for (const rack of racks) {
       const rackId = rack.rackId;
-      const base = { systemId: t.system_id, powerType: t.power_type, sealedParameters: this.sealed(rack, t, params), budgetMs };
+      const base = { systemId: t.system_id, powerType: t.power_type, sealedParameters: this.sealed(rack, t, params), budgetMs, ...opts };
       try {
-        let outcome: PowerOutcome;
-        switch (action.kind) {
-          case 'on':
-            outcome = await this.bus.request(PowerOn, [rackId], base, wait);
-            break;
-          case 'off':
-            outcome = await this.bus.request(PowerOff, [rackId], { ...base, mode: action.mode }, wait);
-            break;
-          case 'cycle':
-            outcome = await this.bus.request(PowerCycle, [rackId], base, wait);
-            break;
-          case 'query':
-            outcome = await this.bus.request(PowerQuery, [rackId], base, wait);
-            break;
-          case 'setBootDevice':
-            outcome = await this.bus.request(PowerSetBootDevice, [rackId], { ...base, device: action.device }, wait);
-            break;
-        }
+        const send = (): Promise<PowerOutcome> => {
+          switch (action.kind) {
+            case 'on':
+              return this.bus.request(PowerOn, [rackId], base, wait);
+            case 'off':
+              return this.bus.request(PowerOff, [rackId], { ...base, mode: action.mode }, wait);
+            case 'cycle':
+              return this.bus.request(PowerCycle, [rackId], base, wait);
+            case 'query':
+              return this.bus.request(PowerQuery, [rackId], base, wait);
+            case 'setBootDevice':
+              return this.bus.request(PowerSetBootDevice, [rackId], { ...base, device: action.device }, wait);
+          }
+        };
+        // A rack that goes away mid-command is noticed in seconds: the next rack gets the command.
+        const outcome = await whileRackAnswers(this.bus, rackId, send());
         return { ...outcome, rackId };
       } catch (e) {
         const failure = toFailure(e);
@@ -151,6 +188,7 @@ export class PowerClient {
 
 function toFailure(e: unknown): PowerFailure {
   if (e instanceof PowerFailure) return e;
+  if (e instanceof RackGoneError) return new PowerFailure('UNAVAILABLE', e.message, false);
   if (e instanceof ContractError) {
     return new PowerFailure(e.code, e.message, (POWER_FATAL_ERRORS as readonly string[]).includes(e.code));
   }

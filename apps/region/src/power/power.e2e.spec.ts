@@ -140,6 +140,10 @@ describe('power control through a rack, against ipmi_sim', () => {
     expect(failed[0].description).toContain('BMC_AUTH');
     expect(ev.some((x) => x.type === 'Power retry')).toBe(false);
     expect(JSON.stringify(ev)).not.toContain('not-the-password');
+    // No retry fixes refused credentials: commissioning fails now, not at its deadline.
+    const m = await pollUntil(() => get(sid), (x) => x.status_name !== 'Commissioning', { timeoutMs: 10_000, what: 'commissioning to fail' });
+    expect(m.status_name).toBe('Failed commissioning');
+    expect((await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json()).toMatchObject({ error_description: expect.stringContaining('BMC_AUTH') });
   }, 120_000);
 
   it('polls every BMC through the rack and marks the unreachable ones', async () => {
@@ -151,5 +155,28 @@ describe('power control through a rack, against ipmi_sim', () => {
     expect(rows.map((r) => r.power_state)).toEqual(['off', 'error']);
     const [bad] = await h.ds.query(`SELECT error_description FROM machines WHERE power_state = 'error'`);
     expect(bad.error_description).toMatch(/password invalid/);
+  }, 120_000);
+
+  it('carries out power_on then power_off on an Allocated machine: the BMC ends off', async () => {
+    const created = await h.call(admin, 'POST', `${API}/machines/`, {
+      architecture: 'amd64',
+      mac_addresses: '52:54:00:77:00:03',
+      deployed: 'true',
+      ...ipmi(sim.password),
+    });
+    const sid = (created.json() as Machine).system_id;
+    await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`);
+    await pollUntil(() => get(sid), (m) => m.status_name === 'Ready', { timeoutMs: 60_000, what: 'release to complete' });
+    expect((await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    expect((await h.call(alice, 'POST', `${API}/machines/${sid}/?op=power_on`)).status).toBe(200);
+    expect((await h.call(alice, 'POST', `${API}/machines/${sid}/?op=power_off`)).status).toBe(200);
+    const ev = await pollUntil(() => events(sid), (e) => e.filter((x) => x.type === 'Powered off').length === 2 && e.some((x) => x.type === 'Powered on'), {
+      timeoutMs: 60_000,
+      what: 'both power actions to reach the BMC',
+    });
+    // Newest first (the release's power off is the oldest): the power off ran after the power on.
+    expect(ev.findIndex((x) => x.type === 'Powered off')).toBeLessThan(ev.findIndex((x) => x.type === 'Powered on'));
+    expect(await sim.crossCheckPower()).toBe('off');
+    expect((await get(sid)).power_state).toBe('off');
   }, 120_000);
 });

@@ -64,7 +64,11 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
       architecture: req.architecture,
       interfaces: req.interfaces.map((i) => ({ name: i.name, mac: i.mac, addresses: i.addresses, vlan: i.vlan })),
       boxPublicKey: req.boxPublicKey,
+      powerUnavailable: req.powerUnavailable,
     });
+    if (req.powerUnavailable && Object.keys(req.powerUnavailable).length) {
+      log().warn({ hostname: req.hostname, powerUnavailable: req.powerUnavailable }, 'rack cannot drive some power types; their commands go to other racks');
+    }
     log().info(
       { hostname: req.hostname, version: req.version, interfaces: req.interfaces.length, created: r.created },
       r.created ? 'rack registered for the first time' : 'rack registered',

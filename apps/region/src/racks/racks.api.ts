@@ -47,6 +47,8 @@ export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
       { name: 'rackd', status: r.status, status_info: r.lastSeen ? `last heartbeat ${r.lastSeen.toISOString()}` : '' },
     ],
     version: r.version,
+    /** Kiln: power types this rack cannot drive, with why (a missing tool); power commands of those types go to other racks. */
+    power_unavailable: r.powerUnavailable ?? {},
     commissioning_status: -1,
     commissioning_status_name: 'Unknown',
     testing_status: -1,

@@ -116,6 +116,25 @@ describe('racks and the region over NATS', () => {
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
+  it('stores and shows the power types a rack cannot drive, keeping them when a rack does not report', async () => {
+    const timestamp = Date.now();
+    const req = {
+      rackId: 'no-ipmi-rack',
+      hostname: 'host-no-ipmi',
+      interfaces: [],
+      auth: { timestamp, proof: rackAuthProof(h.config.racks.secret!, 'no-ipmi-rack', timestamp) },
+    };
+    await h.bus.request(RegisterRack, ['no-ipmi-rack'], { ...req, powerUnavailable: { ipmi: 'ipmipower is not installed on this rack (package freeipmi-tools)' } });
+    const shown = (await racks()).find((r) => r.system_id === 'no-ipmi-rack') as unknown as { power_unavailable: Record<string, string> };
+    expect(shown.power_unavailable).toEqual({ ipmi: 'ipmipower is not installed on this rack (package freeipmi-tools)' });
+    await h.bus.request(RegisterRack, ['no-ipmi-rack'], req);
+    const [row] = await h.ds.query(`SELECT power_unavailable FROM rack_controllers WHERE system_id = 'no-ipmi-rack'`);
+    expect(row.power_unavailable).toEqual({ ipmi: expect.stringContaining('ipmipower') });
+    await h.bus.request(RegisterRack, ['no-ipmi-rack'], { ...req, powerUnavailable: {} });
+    expect(((await racks()).find((r) => r.system_id === 'no-ipmi-rack') as unknown as { power_unavailable: object }).power_unavailable).toEqual({});
+    await h.ds.query(`DELETE FROM rack_controllers WHERE system_id = 'no-ipmi-rack'`);
+  });
+
   async function machine(mac: string, status: NodeStatus): Promise<string> {
     const r = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'arm64/generic', mac_addresses: mac, power_type: 'manual' });
     expect(r.status).toBe(200);

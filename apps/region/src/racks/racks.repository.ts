@@ -10,6 +10,8 @@ export interface RackRegistration {
   interfaces: RackInterfaceRecord[];
   /** The rack's X25519 box public key; a rack without one is sent no secrets. */
   boxPublicKey?: string;
+  /** Power types the rack cannot drive, with why; undefined: not reported (the stored value stays). */
+  powerUnavailable?: Record<string, string>;
 }
 
 /** Every query on rack_controllers the NATS side needs. Times come from the database clock. */
@@ -20,13 +22,22 @@ export class RacksRepository {
   /** Inserts or refreshes a rack and marks it running. */
   async upsert(r: RackRegistration): Promise<{ dhcpRevision: number; created: boolean }> {
     const [row] = await this.ds.query(
-      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, last_seen, status, box_public_key)
-       VALUES ($1, $2, $3, $4, $5::jsonb, now(), 'running', $6)
+      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, power_unavailable, last_seen, status, box_public_key)
+       VALUES ($1, $2, $3, $4, $5::jsonb, COALESCE($6::jsonb, '{}'), now(), 'running', $7)
        ON CONFLICT (system_id) DO UPDATE SET hostname = EXCLUDED.hostname, version = EXCLUDED.version,
-         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces, last_seen = now(), status = 'running',
+         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces,
+         power_unavailable = COALESCE($6::jsonb, rack_controllers.power_unavailable), last_seen = now(), status = 'running',
          box_public_key = EXCLUDED.box_public_key
        RETURNING dhcp_revision, (xmax = 0) AS created`,
-      [r.systemId, r.hostname, r.version, r.architecture, JSON.stringify(r.interfaces), r.boxPublicKey ?? null],
+      [
+        r.systemId,
+        r.hostname,
+        r.version,
+        r.architecture,
+        JSON.stringify(r.interfaces),
+        r.powerUnavailable ? JSON.stringify(r.powerUnavailable) : null,
+        r.boxPublicKey ?? null,
+      ],
     );
     return { dhcpRevision: row.dhcp_revision, created: row.created };
   }

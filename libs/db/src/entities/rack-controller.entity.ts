@@ -16,6 +16,8 @@ export class RackControllerEntity {
   @Column({ type: 'varchar', length: 64, default: '' }) version!: string;
   @Column({ type: 'varchar', length: 64, default: '' }) architecture!: string;
   @Column({ type: 'jsonb', default: () => "'[]'" }) interfaces!: RackInterfaceRecord[];
+  /** Power types this rack reported it cannot drive, with why (e.g. ipmi: a missing tool). Power commands of those types go to other racks. */
+  @Column({ name: 'power_unavailable', type: 'jsonb', default: () => "'{}'" }) powerUnavailable!: Record<string, string>;
   @Column({ name: 'last_seen', type: 'timestamptz', nullable: true }) lastSeen!: Date | null;
   /** running | degraded | dead | unknown */
   @Column({ type: 'varchar', length: 16, default: 'unknown' }) status!: string;

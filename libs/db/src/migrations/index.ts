@@ -6,6 +6,7 @@ import { AddNetworking1795630000000 } from './1795630000000-AddNetworking';
 import { AddMachineStorageConfig1795640000000 } from './1795640000000-AddMachineStorageConfig';
 import { AddEffectOutbox1795650000000 } from './1795650000000-AddEffectOutbox';
 import { AddRackKeys1795660000000 } from './1795660000000-AddRackKeys';
+import { AddRackPowerUnavailable1795670000000 } from './1795670000000-AddRackPowerUnavailable';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: Function[] = [
   AddMachineStorageConfig1795640000000,
   AddEffectOutbox1795650000000,
   AddRackKeys1795660000000,
+  AddRackPowerUnavailable1795670000000,
 ];
