@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetBootConfig, LeaseEvents, BootEvents, RackHeartbeat, rackAuthProof, RegisterRack } from '@kiln/contracts';
 import { NodeStatus } from '@kiln/lifecycle';
-import { pollUntil, testServices } from '@kiln/testing';
+import { pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { LEASE_CONSUMER, RackEventsConsumer } from './rack-events.consumer';
-import { regionSigner } from './nats.module';
 
 const API = '/MAAS/api/2.0';
 const ROOT = resolve(__dirname, '../../../..');
@@ -51,16 +50,15 @@ describe('racks and the region over NATS', () => {
   }
 
   it('a rack process registers, shows in rackcontrollers/ with its interfaces, and is marked dead once stopped', async () => {
+    // Enrolled the way `kiln rack-token` + first start leave it: it connects with its own nkey.
+    const enrolled = await h.provisionRack({ hostname: 'rack-proc', stateDir });
     rackProc = spawn(process.execPath, ['-r', './tools/register.js', 'apps/rack/src/main.ts'], {
       cwd: ROOT,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         PATH: process.env.PATH,
-        KILN_NATS_URL: testServices.natsUrl,
-        KILN_NATS_PREFIX: h.config.nats.prefix,
+        ...enrolled.env,
         KILN_RACK_SECRET: h.config.racks.secret!,
-        KILN_REGION_SIGNING_KEY: regionSigner(h.config).publicKey,
-        KILN_RACK_STATE_DIR: stateDir,
         KILN_RACK_HOSTNAME: 'rack-proc',
         KILN_LOG_LEVEL: 'warn',
       },
@@ -69,6 +67,7 @@ describe('racks and the region over NATS', () => {
       timeoutMs: 30_000,
       what: 'the rack process to register',
     });
+    expect(rack.system_id).toBe(enrolled.rackId);
     expect(rack.interface_set.length).toBeGreaterThan(0);
     expect(rack.interface_set[0].mac_address).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
     const seen1 = await h.ds.query(`SELECT last_seen FROM rack_controllers WHERE system_id = $1`, [rack.system_id]);
