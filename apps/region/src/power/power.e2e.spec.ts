@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateBoxKeyPair } from '@kiln/contracts';
 import { IpmiSim } from '@kiln/power';
-import { pollUntil, testServices } from '@kiln/testing';
+import { pollUntil } from '@kiln/testing';
 import { MachineJobsWorker } from '../machines/machine-jobs.worker';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
-import { regionSigner } from '../racks/nats.module';
 
 type Machine = { system_id: string; status_name: string; power_state: string };
 const API = '/MAAS/api/2.0';
@@ -32,16 +31,15 @@ describe('power control through a rack, against ipmi_sim', () => {
     alice = await h.createUser('alice', false);
     sim = await IpmiSim.start();
     stateDir = mkdtempSync(join(tmpdir(), 'kiln-rack-power-'));
+    // Enrolled the way `kiln rack-token` + first start leave it: it connects with its own nkey.
+    const enrolled = await h.provisionRack({ hostname: 'rack-power', stateDir });
     rackProc = spawn(process.execPath, ['-r', './tools/register.js', 'apps/rack/src/main.ts'], {
       cwd: resolve(__dirname, '../../../..'),
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         PATH: process.env.PATH,
-        KILN_NATS_URL: testServices.natsUrl,
-        KILN_NATS_PREFIX: h.config.nats.prefix,
+        ...enrolled.env,
         KILN_RACK_SECRET: h.config.racks.secret!,
-        KILN_REGION_SIGNING_KEY: regionSigner(h.config).publicKey,
-        KILN_RACK_STATE_DIR: stateDir,
         KILN_RACK_HOSTNAME: 'rack-power',
         KILN_RACK_SERVICES: 'power',
         KILN_LOG_LEVEL: 'warn',

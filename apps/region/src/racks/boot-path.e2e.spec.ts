@@ -4,9 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { pollUntil, testServices } from '@kiln/testing';
+import { pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
-import { regionSigner } from './nats.module';
+import { RackEnrollmentService } from './rack-enrollment.service';
 
 const run = promisify(execFile);
 const API = '/MAAS/api/2.0';
@@ -45,15 +45,17 @@ describe('boot files through a rack process', () => {
     mkdirSync(image, { recursive: true });
     writeFileSync(join(image, 'boot-kernel'), Buffer.alloc(1 << 20, 7));
     [tftpPort, httpPort] = [await freePort(), await freePort()];
+    // The rack enrolls on its first start with a one-time token, then connects with its own nkey.
+    const { token } = await h.app.get(RackEnrollmentService).createToken();
     rackProc = spawn(process.execPath, ['-r', './tools/register.js', 'apps/rack/src/main.ts'], {
       cwd: resolve(__dirname, '../../../..'),
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         PATH: process.env.PATH,
-        KILN_NATS_URL: testServices.natsUrl,
+        KILN_NATS_URL: h.config.nats.url,
         KILN_NATS_PREFIX: h.config.nats.prefix,
         KILN_RACK_SECRET: h.config.racks.secret!,
-        KILN_REGION_SIGNING_KEY: regionSigner(h.config).publicKey,
+        KILN_RACK_ENROLL_TOKEN: token,
         KILN_RACK_STATE_DIR: dir,
         KILN_RACK_HOSTNAME: 'rack-boot',
         KILN_RACK_SERVICES: 'tftp,http',
