@@ -11,9 +11,8 @@ import { connect, createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { pollUntil, testServices } from '@kiln/testing';
+import { pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from './region.harness';
-import { regionSigner } from '../racks/nats.module';
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, '..', '..', '..', '..');
@@ -86,14 +85,15 @@ export class VmLab {
    * this rack as primary, and waits until the rack serves DHCP on rack0.
    */
   async startServingRack(rack: RackProcess, region: RegionHarness, admin: ApiKey, opts: { stateDir: string; hostname: string }): Promise<void> {
-    const nats = new URL(testServices.natsUrl);
+    // The region's own auth-on NATS server, reached through the relay; the rack is provisioned
+    // as enrollment leaves it (its id, nkey, box key and the pinned region key in its state dir).
+    const nats = new URL(region.config.nats.url);
     await this.forwardIntoRack(4222, { host: nats.hostname, port: Number(nats.port || 4222) });
+    const enrolled = await region.provisionRack({ hostname: opts.hostname, stateDir: opts.stateDir });
     rack.start(this.ns('rack'), {
+      ...enrolled.env,
       KILN_NATS_URL: 'nats://127.0.0.1:4222',
-      KILN_NATS_PREFIX: region.config.nats.prefix,
       KILN_RACK_SECRET: region.config.racks.secret!,
-      KILN_REGION_SIGNING_KEY: regionSigner(region.config).publicKey,
-      KILN_RACK_STATE_DIR: opts.stateDir,
       KILN_RACK_HOSTNAME: opts.hostname,
       KILN_RACK_INTERFACES: 'rack0',
       KILN_RACK_SERVICES: 'dhcp,tftp,http',
