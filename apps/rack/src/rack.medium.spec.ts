@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
-import { connect, NatsConnection, Subscription } from 'nats';
+import { connect, NatsConnection, nkeyAuthenticator, Subscription } from 'nats';
 import {
   BootConfig,
+  generateBoxKeyPair,
+  MessageSigner,
+  renderNatsServerConfig,
   ContractError,
   DhcpConfigUpdate,
   DhcpSnapshot,
@@ -18,7 +21,7 @@ import {
   verifyRackAuthProof,
 } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
-import { pollUntil, testServices } from '@kiln/testing';
+import { newNkey, pollUntil, PrivateNatsServer, startPrivateNatsServer } from '@kiln/testing';
 import { BOOT_CONFIG_SOURCE, BootConfigSource, BootConfigUnavailableError } from './boot/boot-config.source';
 import { createRackApp } from './bootstrap';
 import { loadRackConfig, RackConfig } from './config/rack.config';
@@ -92,7 +95,8 @@ class FakeRegion {
   }
 }
 
-describe('the rack daemon against a fake region over real NATS', () => {
+describe('the rack daemon against a fake region over real NATS (auth on)', () => {
+  let server: PrivateNatsServer;
   let nc: NatsConnection;
   let bus: ContractBus;
   let region: FakeRegion;
@@ -103,11 +107,31 @@ describe('the rack daemon against a fake region over real NATS', () => {
   beforeAll(async () => {
     configureRootLogger(process.env.KILN_TEST_LOG_LEVEL ?? 'silent');
     const prefix = `t${randomBytes(4).toString('hex')}.`;
-    nc = await connect({ servers: testServices.natsUrl });
-    bus = new ContractBus(nc, { prefix });
+    // A NATS server with auth on that knows the region stand-in and this rack, as enrollment
+    // leaves them: the rack's id, nkey, box key and the pinned region key are in its state dir.
+    const regionNkey = newNkey();
+    const rackNkey = newNkey();
+    const rackId = `r${randomBytes(4).toString('hex')}`;
+    const signer = MessageSigner.fromSecret(randomBytes(16).toString('hex'));
+    server = await startPrivateNatsServer((s) =>
+      renderNatsServerConfig({
+        listen: s.listen,
+        jetstreamDir: s.storeDir,
+        pidFile: s.pidFile,
+        prefix,
+        regionNkeys: [regionNkey.publicKey],
+        racks: [{ rackId, nkey: rackNkey.publicKey }],
+      }),
+    );
+    nc = await connect({ servers: server.url, authenticator: nkeyAuthenticator(regionNkey.seed) });
+    bus = new ContractBus(nc, { prefix, signer });
     stateDir = await mkdtemp(join(tmpdir(), 'kiln-rack-state-'));
+    await writeFile(join(stateDir, 'rack-id'), `${rackId}\n`);
+    await writeFile(join(stateDir, 'rack-nats.nk'), `${new TextDecoder().decode(rackNkey.seed)}\n`, { mode: 0o600 });
+    await writeFile(join(stateDir, 'rack-box.key'), `${JSON.stringify(generateBoxKeyPair())}\n`, { mode: 0o600 });
+    await writeFile(join(stateDir, 'region-signing.pub'), `${signer.publicKey}\n`);
     config = loadRackConfig({
-      KILN_NATS_URL: testServices.natsUrl,
+      KILN_NATS_URL: server.url,
       KILN_NATS_PREFIX: prefix,
       KILN_RACK_SECRET: SECRET,
       KILN_RACK_STATE_DIR: stateDir,
@@ -129,7 +153,8 @@ describe('the rack daemon against a fake region over real NATS', () => {
   });
 
   afterAll(async () => {
-    await nc.drain();
+    await nc?.drain();
+    await server?.stop();
     await rm(stateDir, { recursive: true, force: true });
   });
 
