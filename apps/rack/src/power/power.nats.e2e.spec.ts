@@ -2,13 +2,29 @@
  * The rack's power subjects end to end: the real NATS server, the region's side calling through
  * ContractBus, the rack's NATS adapter + handlers + executor, the real IPMI driver (freeipmi),
  * and a real BMC (OpenIPMI ipmi_sim) whose state ipmitool cross-checks.
- * Needs: nats-server on KILN_TEST_NATS_URL (default nats://127.0.0.1:4222), openipmi, ipmitool, freeipmi-tools.
+ * The NATS server is a private one with auth on (Kiln's rendered config): the region side and the
+ * rack each connect with their own nkey.
+ * Needs: nats-server, openipmi, ipmitool, freeipmi-tools.
  */
-import { ContractError, generateBoxKeyPair, MessageSigner, MessageVerifier, openPowerParameters, PowerOff, PowerOn, PowerQuery, PowerQueryBatch, PowerSetBootDevice, sealPowerParameters } from '@kiln/contracts';
+import {
+  ContractError,
+  generateBoxKeyPair,
+  MessageSigner,
+  MessageVerifier,
+  openPowerParameters,
+  PowerOff,
+  PowerOn,
+  PowerQuery,
+  PowerQueryBatch,
+  PowerSetBootDevice,
+  rackInboxPrefix,
+  renderNatsServerConfig,
+  sealPowerParameters,
+} from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { IpmiSim, createPowerDrivers } from '@kiln/power';
-import { testServices, uniquePrefix } from '@kiln/testing';
-import { MsgHdrs, NatsConnection, connect, headers } from 'nats';
+import { newNkey, PrivateNatsServer, startPrivateNatsServer, uniquePrefix } from '@kiln/testing';
+import { MsgHdrs, NatsConnection, connect, headers, nkeyAuthenticator } from 'nats';
 import { HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNED_AT } from '@kiln/contracts';
 import { createPowerHandlers } from './power.handler';
 import { PowerExecutor } from './power.executor';
@@ -19,7 +35,10 @@ jest.setTimeout(60_000);
 const RACK = 'rack-power-e2e';
 
 describe('power over NATS, rack side, against ipmi_sim', () => {
+  let nats: PrivateNatsServer;
+  /** The region side's connection (region nkey) and the rack's (its own nkey and inbox). */
   let nc: NatsConnection;
+  let rackNc: NatsConnection;
   let server: PowerNatsServer;
   let region: ContractBus;
   let sim: IpmiSim;
@@ -32,8 +51,21 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
 
   beforeAll(async () => {
     [sim, other] = await Promise.all([IpmiSim.start({ password: 'rack-secret' }), IpmiSim.start()]);
-    nc = await connect({ servers: testServices.natsUrl, name: 'power-e2e' });
-    const prefix = `${uniquePrefix('power')}.`;
+    const prefix = `${uniquePrefix('power').replace(/-/g, '_')}.`;
+    const regionKey = newNkey();
+    const rackKey = newNkey();
+    nats = await startPrivateNatsServer((s) =>
+      renderNatsServerConfig({
+        listen: s.listen,
+        jetstreamDir: s.storeDir,
+        pidFile: s.pidFile,
+        prefix,
+        regionNkeys: [regionKey.publicKey],
+        racks: [{ rackId: RACK, nkey: rackKey.publicKey }],
+      }),
+    );
+    nc = await connect({ servers: nats.url, name: 'power-e2e-region', authenticator: nkeyAuthenticator(regionKey.seed) });
+    rackNc = await connect({ servers: nats.url, name: 'power-e2e-rack', authenticator: nkeyAuthenticator(rackKey.seed), inboxPrefix: rackInboxPrefix(prefix, RACK) });
     nc.subscribe(`${prefix}>`, { callback: (_e, m) => m && sniffed.push(Buffer.from(m.data).toString()) });
     const executor = new PowerExecutor(createPowerDrivers(), {
       maxConcurrent: 4,
@@ -41,14 +73,17 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
       policy: { attempts: 2, backoffMs: 100, jitter: 0.1, verifyDelaysMs: [100, 200, 400, 800, 1200], callTimeoutMs: 3000 },
     });
     const log = { info: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`) };
-    server = servePowerOverNats(nc, RACK, createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, RACK, systemId, sealed), log), { prefix, log, verifier: new MessageVerifier([signer.publicKey]) });
+    server = servePowerOverNats(rackNc, RACK, createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, RACK, systemId, sealed), log), { prefix, log, verifier: new MessageVerifier([signer.publicKey]) });
     region = new ContractBus(nc, { prefix, timeoutMs: 20_000, signer });
+    await rackNc.flush();
     await nc.flush();
   });
 
   afterAll(async () => {
     await server?.stop();
+    await rackNc?.drain();
     await nc?.drain();
+    await nats?.stop();
     await Promise.all([sim?.stop(), other?.stop()]);
   });
 
