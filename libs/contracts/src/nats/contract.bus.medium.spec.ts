@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect, NatsConnection } from 'nats';
+import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
+// Test-only: the shared private nats-server harness (the contracts themselves stay dependency-free).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { newNkey, PrivateNatsServer, startPrivateNatsServer } from '@kiln/testing';
+import { renderNatsServerConfig } from '../bus-permissions';
 import { z } from 'zod';
 import { ContractError, rpc, stream } from '../contract';
 import { LeaseEvents } from '../rack-events.contract';
 import { ContractBus } from './contract.bus';
-
-const NATS_URL = process.env.KILN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 const Echo = rpc({
   name: 'Echo',
@@ -25,17 +27,24 @@ async function waitFor(cond: () => boolean, ms = 5000) {
   }
 }
 
-describe('ContractBus against the real NATS server', () => {
+describe('ContractBus against the real NATS server (auth on)', () => {
+  let server: PrivateNatsServer;
   let nc: NatsConnection;
   let bus: ContractBus;
 
   beforeAll(async () => {
-    nc = await connect({ servers: NATS_URL });
-    bus = new ContractBus(nc, { prefix: `t${randomBytes(4).toString('hex')}.`, timeoutMs: 1000 });
+    const region = newNkey();
+    const prefix = `t${randomBytes(4).toString('hex')}.`;
+    server = await startPrivateNatsServer((s) =>
+      renderNatsServerConfig({ listen: s.listen, jetstreamDir: s.storeDir, pidFile: s.pidFile, prefix, regionNkeys: [region.publicKey], racks: [] }),
+    );
+    nc = await connect({ servers: server.url, authenticator: nkeyAuthenticator(region.seed) });
+    bus = new ContractBus(nc, { prefix, timeoutMs: 1000 });
   });
   afterAll(async () => {
-    await bus.deleteStream(LeaseEvents);
-    await nc.drain();
+    await bus?.deleteStream(LeaseEvents);
+    await nc?.drain();
+    await server?.stop();
   });
 
   it('answers a request with the validated, transformed data', async () => {

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { connect, headers as natsHeaders, Msg, NatsConnection } from 'nats';
+import { connect, headers as natsHeaders, Msg, NatsConnection, nkeyAuthenticator } from 'nats';
+// Test-only: the shared private nats-server harness (the contracts themselves stay dependency-free).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { newNkey, PrivateNatsServer, startPrivateNatsServer } from '@kiln/testing';
+import { renderNatsServerConfig } from '../bus-permissions';
 import { z } from 'zod';
 import { isContractError, push, rpc } from '../contract';
 import { MessageSigner, MessageVerifier } from '../crypto/message-signature';
 import { ContractBus } from './contract.bus';
-
-const NATS_URL = process.env.KILN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 const RackOp = rpc({
   name: 'RackOp',
@@ -49,14 +51,24 @@ describe('ContractBus region signatures, against the real NATS server', () => {
   let rack: ContractBus;
   let impostor: ContractBus;
 
+  let server: PrivateNatsServer;
+
   beforeAll(async () => {
-    [ncRegion, ncRack, ncOther] = await Promise.all([connect({ servers: NATS_URL }), connect({ servers: NATS_URL }), connect({ servers: NATS_URL })]);
+    // A NATS server with auth on; the three connections are users with full permissions, so that
+    // what stops the impostor here is the signature check alone (the server's per-rack permissions
+    // are tested in the region's bus-permissions suite).
+    const users = [newNkey(), newNkey(), newNkey()];
+    server = await startPrivateNatsServer((s) =>
+      renderNatsServerConfig({ listen: s.listen, jetstreamDir: s.storeDir, pidFile: s.pidFile, prefix, regionNkeys: users.map((u) => u.publicKey), racks: [] }),
+    );
+    [ncRegion, ncRack, ncOther] = await Promise.all(users.map((u) => connect({ servers: server.url, authenticator: nkeyAuthenticator(u.seed) })));
     region = new ContractBus(ncRegion, { prefix, timeoutMs: 1000, signer });
     rack = new ContractBus(ncRack, { prefix, timeoutMs: 1000, verifier: new MessageVerifier([signer.publicKey]) });
     impostor = new ContractBus(ncOther, { prefix, timeoutMs: 1000, signer: MessageSigner.fromSecret('not the region') });
   });
   afterAll(async () => {
-    await Promise.all([ncRegion.drain(), ncRack.drain(), ncOther.drain()]);
+    await Promise.all([ncRegion?.drain(), ncRack?.drain(), ncOther?.drain()]);
+    await server?.stop();
   });
 
   it("acts on the region's requests and refuses anyone else's, without calling the handler", async () => {
