@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Kiln's tests need (Debian packages, npm packages), starts PostgreSQL, Redis and
-# NATS if they are not running, then type-checks, lints, checks the migrations and runs every
+# Installs what Kiln's tests need (Debian packages, npm packages), starts PostgreSQL and Redis if
+# they are not running (the tests start their own nats-server, with auth on, per test file), then type-checks, lints, checks the migrations and runs every
 # test: unit, medium (real services) and end-to-end (real clients in network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,11 @@ cd "$(dirname "$0")/.."
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
   openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat \
   ovmf
-ensure_services
+ensure_postgres
+ensure_redis
+# Only the binary: every test that talks NATS starts a private server with Kiln's rendered config
+# (libs/testing nats-server.harness.ts), so the machine's NATS may be the authenticated one up.sh runs.
+apt_ensure nats-server
 ensure_postgres_test_access
 
 npm ci --no-audit --no-fund
