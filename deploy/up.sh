@@ -46,7 +46,6 @@ secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48; }
 
 if ! as_root test -f /etc/kiln/region.env; then
   db_pass=$(secret)
-  rack_secret=$(secret)
   as_root install -m 600 /dev/null /etc/kiln/secret-key
   secret | as_root tee /etc/kiln/secret-key >/dev/null
   as_root su postgres -c "psql -qc \"CREATE ROLE kiln LOGIN PASSWORD '$db_pass'\"" 2>/dev/null || \
@@ -56,17 +55,17 @@ KILN_DATABASE_URL=postgres://kiln:$db_pass@127.0.0.1:5432/kiln
 KILN_REDIS_URL=redis://127.0.0.1:6379
 KILN_NATS_URL=nats://127.0.0.1:4222
 KILN_SECRET_KEY_FILE=/etc/kiln/secret-key
-KILN_RACK_SECRET=$rack_secret
 KILN_HTTP_PORT=5240
 ENV
   as_root tee /etc/kiln/rack.env >/dev/null <<ENV
 KILN_NATS_URL=nats://127.0.0.1:4222
-KILN_RACK_SECRET=$rack_secret
 KILN_RACK_STATE_DIR=/var/lib/kiln-rack
 KILN_REGION_URL=http://127.0.0.1:5240
 ENV
   as_root chmod 600 /etc/kiln/region.env /etc/kiln/rack.env
 fi
+# Racks prove who they are with their NATS nkey now: the old shared rack secret is dropped.
+as_root sed -i '/^KILN_RACK_SECRET=/d' /etc/kiln/region.env /etc/kiln/rack.env
 # Settings added since the first run of an older version; a value the operator set is kept.
 env_default() {
   as_root grep -q "^$2=" "$1" || echo "$2=$3" | as_root tee -a "$1" >/dev/null

@@ -2,7 +2,6 @@ import { bootArchitectureName } from './boot-architectures';
 import { GetBootConfig } from './boot-config.contract';
 import { replyEnvelope } from './contract';
 import { leaseEvent } from './rack-events.contract';
-import { rackAuthProof, verifyRackAuthProof } from './rack-auth';
 import { RegisterRack } from './rack-registration.contract';
 
 describe('contracts', () => {
@@ -25,19 +24,8 @@ describe('contracts', () => {
       rackId: 'rack-1',
       hostname: 'r1',
       interfaces: [{ name: 'eth0', mac: '52:54:00:00:00:01' }],
-      auth: { timestamp: 1, proof: 'a'.repeat(64) },
     });
     expect(r).toMatchObject({ version: '', protocol: 1, interfaces: [{ addresses: [], vlan: null }] });
-  });
-
-  it('proves the shared secret without sending it, within a time window', () => {
-    const now = Date.now();
-    const proof = rackAuthProof('secret-secret-secret', 'rack-1', now);
-    expect(proof).not.toContain('secret');
-    expect(verifyRackAuthProof('secret-secret-secret', 'rack-1', { timestamp: now, proof }, now + 1000)).toBe(true);
-    expect(verifyRackAuthProof('other-secret-secret', 'rack-1', { timestamp: now, proof }, now)).toBe(false);
-    expect(verifyRackAuthProof('secret-secret-secret', 'rack-2', { timestamp: now, proof }, now)).toBe(false);
-    expect(verifyRackAuthProof('secret-secret-secret', 'rack-1', { timestamp: now, proof }, now + 10 * 60_000)).toBe(false);
   });
 
   it('wraps replies in an ok/error envelope', () => {

@@ -3,7 +3,6 @@
 export * from './contract';
 export * from './net.schema';
 export * from './boot-architectures';
-export * from './rack-auth';
 export * from './crypto/sealed-box';
 export * from './crypto/message-signature';
 export * from './rack-registration.contract';

@@ -33,8 +33,6 @@ export const RegisterRack = rpc({
     /** Debian architecture of the rack host, e.g. amd64. */
     architecture: z.string().max(64).default(''),
     interfaces: z.array(rackInterface).max(1024),
-    /** HMAC proof of the shared secret (see rack-auth.ts), never the secret itself. */
-    auth: z.object({ timestamp: z.number().int().nonnegative(), proof: z.string().regex(/^[0-9a-f]{64}$/) }),
     /** The protocol version the rack speaks. */
     protocol: z.number().int().min(1).default(1),
     /**

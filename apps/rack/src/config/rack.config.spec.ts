@@ -1,10 +1,8 @@
 import { loadRackConfig, RackConfigError } from './rack.config';
 
-const SECRET = 's'.repeat(32);
-
 describe('loadRackConfig', () => {
   it('gives sensible defaults', () => {
-    const c = loadRackConfig({ KILN_RACK_SECRET: SECRET });
+    const c = loadRackConfig({});
     expect(c).toMatchObject({
       nats: { url: 'nats://127.0.0.1:4222', prefix: '', requestTimeoutMs: 2000 },
       stateDir: '/var/lib/kiln-rack',
@@ -16,7 +14,6 @@ describe('loadRackConfig', () => {
 
   it('reads interfaces, ports and the state directory', () => {
     const c = loadRackConfig({
-      KILN_RACK_SECRET: SECRET,
       KILN_RACK_INTERFACES: 'eth1, br-vlan20',
       KILN_DHCP_PORT: '1067',
       KILN_RACK_STATE_DIR: './tmp/rack',
@@ -30,20 +27,18 @@ describe('loadRackConfig', () => {
 
   it('reads the enrollment token and the region signing keys to pin', () => {
     const k = 'A'.repeat(43);
-    const c = loadRackConfig({ KILN_RACK_SECRET: SECRET, KILN_RACK_ENROLL_TOKEN: 'tok', KILN_REGION_SIGNING_KEY: `${k}, ${'B'.repeat(43)}` });
+    const c = loadRackConfig({ KILN_RACK_ENROLL_TOKEN: 'tok', KILN_REGION_SIGNING_KEY: `${k}, ${'B'.repeat(43)}` });
     expect(c.enrollToken).toBe('tok');
     expect(c.nats.regionSigningKeys).toEqual([k, 'B'.repeat(43)]);
-    expect(loadRackConfig({ KILN_RACK_SECRET: SECRET }).nats.regionSigningKeys).toEqual([]);
+    expect(loadRackConfig({}).nats.regionSigningKeys).toEqual([]);
   });
 
   it.each([
-    [{}, /KILN_RACK_SECRET/],
-    [{ KILN_RACK_SECRET: 'short' }, /KILN_RACK_SECRET/],
-    [{ KILN_RACK_SECRET: SECRET, KILN_NATS_URL: 'http://x' }, /must use nats/],
-    [{ KILN_RACK_SECRET: SECRET, KILN_DHCP_PORT: '70000' }, /between 0 and 65535/],
-    [{ KILN_RACK_SECRET: SECRET, KILN_NATS_PREFIX: 'nodot' }, /KILN_NATS_PREFIX/],
-    [{ KILN_RACK_SECRET: SECRET, KILN_RACK_INTERFACES: 'eth0;rm' }, /not an interface name/],
-    [{ KILN_RACK_SECRET: SECRET, KILN_REGION_SIGNING_KEY: 'not-a-key' }, /KILN_REGION_SIGNING_KEY/],
+    [{ KILN_NATS_URL: 'http://x' }, /must use nats/],
+    [{ KILN_DHCP_PORT: '70000' }, /between 0 and 65535/],
+    [{ KILN_NATS_PREFIX: 'nodot' }, /KILN_NATS_PREFIX/],
+    [{ KILN_RACK_INTERFACES: 'eth0;rm' }, /not an interface name/],
+    [{ KILN_REGION_SIGNING_KEY: 'not-a-key' }, /KILN_REGION_SIGNING_KEY/],
   ])('refuses %j', (env, msg) => {
     expect(() => loadRackConfig(env)).toThrow(RackConfigError);
     expect(() => loadRackConfig(env)).toThrow(msg);

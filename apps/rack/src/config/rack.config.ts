@@ -15,8 +15,6 @@ export interface RackConfig {
      */
     regionSigningKeys: string[];
   };
-  /** Shared secret proving to the region that this rack belongs (never sent as such). */
-  secret: string;
   /** One-time token an administrator issued (`kiln rack-token`), spent on the first start to enroll. */
   enrollToken: string | null;
   /** Where the rack keeps its id, boot-config cache, DHCP configuration and leases. */
@@ -99,8 +97,6 @@ export function loadRackConfig(env: Env): RackConfig {
   if (prefix !== '' && !/^([A-Za-z0-9_-]+\.)+$/.test(prefix)) {
     throw new RackConfigError(`KILN_NATS_PREFIX must be dot-terminated subject tokens (e.g. "site1."), got "${prefix}"`);
   }
-  const secret = env.KILN_RACK_SECRET ?? '';
-  if (secret.length < 16) throw new RackConfigError('KILN_RACK_SECRET must be set to the region\'s rack secret (at least 16 characters)');
   const stateDir = env.KILN_RACK_STATE_DIR || '/var/lib/kiln-rack';
   if (!stateDir.startsWith('/') && !stateDir.startsWith('.')) throw new RackConfigError(`KILN_RACK_STATE_DIR must be a path, got "${stateDir}"`);
   const interfaces = (env.KILN_RACK_INTERFACES ?? '')
@@ -122,7 +118,6 @@ export function loadRackConfig(env: Env): RackConfig {
       requestTimeoutMs: int(env, 'KILN_RACK_REQUEST_TIMEOUT_MS', 2000, 50, 60_000),
       regionSigningKeys: signingKeys(env.KILN_REGION_SIGNING_KEY),
     },
-    secret,
     enrollToken: env.KILN_RACK_ENROLL_TOKEN || null,
     stateDir,
     bootRoot: env.KILN_RACK_BOOT_ROOT || `${stateDir}/boot`,

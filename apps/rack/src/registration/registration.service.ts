@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { isContractError, PROTOCOL_VERSION, rackAuthProof, RackHeartbeat, RegisterRack } from '@kiln/contracts';
+import { isContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack } from '@kiln/contracts';
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';
@@ -73,7 +73,6 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
     let delay = RETRY_MIN_MS;
     while (!this.stopped) {
       try {
-        const timestamp = Date.now();
         const powerUnavailable = probePowerTools();
         if (Object.keys(powerUnavailable).length) log().warn({ powerUnavailable }, 'this rack cannot drive some power types: install the missing tools');
         const reply = await this.nats.bus().request(RegisterRack, [this.identity.rackId], {
@@ -83,7 +82,6 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
           version: this.config.version,
           architecture: debianArch(process.arch),
           interfaces: discoverInterfaces(this.config.interfaces),
-          auth: { timestamp, proof: rackAuthProof(this.config.secret, this.identity.rackId, timestamp) },
           protocol: PROTOCOL_VERSION,
           // The power types this rack cannot drive (a driver's tool is missing): the region sends them elsewhere.
           powerUnavailable,
@@ -97,7 +95,7 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
         return;
       } catch (e) {
         const code = isContractError(e) ? e.code : 'INTERNAL';
-        // A wrong secret does not fix itself quickly: say so loudly and retry slowly.
+        // A refused registration does not fix itself quickly: say so loudly and retry slowly.
         if (code === 'AUTH_FAILED') delay = RETRY_MAX_MS;
         log()[code === 'AUTH_FAILED' ? 'error' : 'warn']({ code, err: isContractError(e) ? e.message : e, retryInMs: delay }, 'registration failed');
         await new Promise<void>((resolve) => {

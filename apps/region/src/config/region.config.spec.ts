@@ -19,12 +19,11 @@ describe('loadRegionConfig', () => {
     expect(() => loadRegionConfig({ KILN_SECRET_KEY: KEY, ...env })).toThrow(msg);
   });
 
-  it('reads the rack settings: NATS prefix, shared secret and heartbeat interval', () => {
-    const c = loadRegionConfig({ KILN_SECRET_KEY: KEY, KILN_NATS_PREFIX: 'site1.', KILN_RACK_SECRET: 's'.repeat(20), KILN_RACK_HEARTBEAT_MS: '500' });
+  it('reads the rack settings: NATS prefix and heartbeat interval', () => {
+    const c = loadRegionConfig({ KILN_SECRET_KEY: KEY, KILN_NATS_PREFIX: 'site1.', KILN_RACK_HEARTBEAT_MS: '500' });
     expect(c.nats.prefix).toBe('site1.');
-    expect(c.racks).toEqual({ secret: 's'.repeat(20), heartbeatIntervalMs: 500 });
-    expect(loadRegionConfig({ KILN_SECRET_KEY: KEY }).racks).toEqual({ secret: null, heartbeatIntervalMs: 10_000 });
-    expect(() => loadRegionConfig({ KILN_SECRET_KEY: KEY, KILN_RACK_SECRET: 'short' })).toThrow(/at least 16/);
+    expect(c.racks).toEqual({ heartbeatIntervalMs: 500 });
+    expect(loadRegionConfig({ KILN_SECRET_KEY: KEY }).racks).toEqual({ heartbeatIntervalMs: 10_000 });
     expect(() => loadRegionConfig({ KILN_SECRET_KEY: KEY, KILN_NATS_PREFIX: 'no dot' })).toThrow(/KILN_NATS_PREFIX/);
   });
 

@@ -19,8 +19,6 @@ export interface RegionConfig {
     server: { configFile: string; pidFile: string; listen: string; jetstreamDir: string; tls: { certFile: string; keyFile: string } | null } | null;
   };
   racks: {
-    /** Shared secret racks prove they know when registering; null refuses every registration. */
-    secret: string | null;
     /** How often racks heartbeat; a rack silent for three intervals is marked dead. */
     heartbeatIntervalMs: number;
   };
@@ -101,21 +99,6 @@ function subjectPrefix(env: Env, name: string): string {
   return raw;
 }
 
-/** The secret racks share with the region (KILN_RACK_SECRET or a file holding it). */
-function rackSecret(env: Env): string | null {
-  let text: string | undefined = env.KILN_RACK_SECRET;
-  if (env.KILN_RACK_SECRET_FILE) {
-    try {
-      text = readFileSync(env.KILN_RACK_SECRET_FILE, 'utf8').trim();
-    } catch (e) {
-      throw new ConfigError(`KILN_RACK_SECRET_FILE cannot be read: ${(e as Error).message}`);
-    }
-  }
-  if (!text) return null;
-  if (text.length < 16) throw new ConfigError('KILN_RACK_SECRET must hold at least 16 characters');
-  return text;
-}
-
 function deriveKey(text: string, name: string): Buffer {
   if (text.length < 32) throw new ConfigError(`${name} must hold at least 32 characters`);
   return createHash('sha256').update(text).digest();
@@ -139,7 +122,6 @@ export function loadRegionConfig(env: Env): RegionConfig {
       server: natsServer(env),
     },
     racks: {
-      secret: rackSecret(env),
       heartbeatIntervalMs: int(env, 'KILN_RACK_HEARTBEAT_MS', 10_000, 100, 600_000),
     },
     secretKey: secretKey(env),

@@ -39,7 +39,6 @@ describe('power control through a rack, against ipmi_sim', () => {
       env: {
         PATH: process.env.PATH,
         ...enrolled.env,
-        KILN_RACK_SECRET: h.config.racks.secret!,
         KILN_RACK_HOSTNAME: 'rack-power',
         KILN_RACK_SERVICES: 'power',
         KILN_LOG_LEVEL: 'warn',

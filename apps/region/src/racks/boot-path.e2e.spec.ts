@@ -54,7 +54,6 @@ describe('boot files through a rack process', () => {
         PATH: process.env.PATH,
         KILN_NATS_URL: h.config.nats.url,
         KILN_NATS_PREFIX: h.config.nats.prefix,
-        KILN_RACK_SECRET: h.config.racks.secret!,
         KILN_RACK_ENROLL_TOKEN: token,
         KILN_RACK_STATE_DIR: dir,
         KILN_RACK_HOSTNAME: 'rack-boot',

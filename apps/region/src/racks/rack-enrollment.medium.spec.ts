@@ -8,7 +8,6 @@ import {
   generateBoxKeyPair,
   MessageVerifier,
   RACK_ENROLLMENT_PATH,
-  rackAuthProof,
   rackInboxPrefix,
   RegisterRack,
   renderNatsServerConfig,
@@ -85,13 +84,11 @@ describe('rack enrollment and revocation, against a NATS server with auth on', (
     const nc = await pollUntil(() => asRack().catch(() => null), (c) => c !== null, { timeoutMs: 10_000, what: 'the enrolled rack to be let in' });
     // It registers under its own id, with the region's replies checked against the key it pinned.
     const bus = new ContractBus(nc!, { prefix: h.config.nats.prefix, timeoutMs: 3000, verifier: new MessageVerifier([reply.regionSigningKey]) });
-    const timestamp = Date.now();
     const registration = {
       rackId: 'rack-new',
       hostname: 'rack-new',
       interfaces: [],
       boxPublicKey: box.publicKey,
-      auth: { timestamp, proof: rackAuthProof(h.config.racks.secret!, 'rack-new', timestamp) },
     };
     await expect(bus.request(RegisterRack, ['rack-new'], registration)).resolves.toMatchObject({ rackId: 'rack-new' });
     // Not under another rack's id: the server does not let the request through.
@@ -122,7 +119,6 @@ describe('rack enrollment and revocation, against a NATS server with auth on', (
         PATH: process.env.PATH,
         KILN_NATS_URL: nats.url,
         KILN_NATS_PREFIX: h.config.nats.prefix,
-        KILN_RACK_SECRET: h.config.racks.secret!,
         KILN_REGION_URL: h.baseUrl,
         KILN_RACK_ENROLL_TOKEN: token,
         KILN_RACK_STATE_DIR: stateDir,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'nats';
-import { ContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack, RequestOf, verifyRackAuthProof } from '@kiln/contracts';
+import { ContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack, RequestOf } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log, withLogContext } from '../logging/logger';
@@ -23,9 +23,6 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
   ) {}
 
   onApplicationBootstrap() {
-    if (!this.config.racks.secret) {
-      log().warn('KILN_RACK_SECRET is not set: every rack registration will be refused');
-    }
     this.subs = [
       this.bus.serve(
         RegisterRack,
@@ -48,11 +45,8 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
   }
 
   async register(req: RequestOf<typeof RegisterRack>) {
-    const secret = this.config.racks.secret;
-    if (!secret || !verifyRackAuthProof(secret, req.rackId, req.auth, Date.now())) {
-      log().warn({ hostname: req.hostname }, 'rack registration refused: bad or stale shared-secret proof');
-      throw new ContractError('AUTH_FAILED', 'the rack secret does not match the region (or the clocks differ by more than 5 minutes)');
-    }
+    // Who is registering is proven by the NATS server: only this rack's nkey may publish under its
+    // id (senderRack checked the subject against the payload).
     if (req.protocol > PROTOCOL_VERSION) {
       // A newer rack talks to an older region: it must not assume what this region cannot do.
       throw new ContractError('UNSUPPORTED_PROTOCOL', `this region speaks protocol ${PROTOCOL_VERSION}, the rack ${req.protocol}`);

@@ -94,7 +94,6 @@ export class RegionHarness {
       KILN_HTTP_PORT: '0',
       KILN_DATABASE_POOL: '30',
       KILN_NATS_PREFIX: prefix,
-      KILN_RACK_SECRET: randomBytes(16).toString('hex'),
       ...natsEnv,
       ...env,
     });

@@ -93,7 +93,6 @@ export class VmLab {
     rack.start(this.ns('rack'), {
       ...enrolled.env,
       KILN_NATS_URL: 'nats://127.0.0.1:4222',
-      KILN_RACK_SECRET: region.config.racks.secret!,
       KILN_RACK_HOSTNAME: opts.hostname,
       KILN_RACK_INTERFACES: 'rack0',
       KILN_RACK_SERVICES: 'dhcp,tftp,http',
