@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplicationContext } from '@nestjs/common';
@@ -165,6 +165,30 @@ describe('the rack daemon against a fake region over real NATS (auth on)', () =>
     expect(rack.get<RackIdentity>(RACK_IDENTITY).rackId).toBe(id);
     await pollUntil(() => region.registrations.length, (n) => n >= 2, { what: 'second registration' });
     expect(region.registrations[1].rackId).toBe(id);
+  });
+
+  it('does not connect to NATS at all without a pinned region key, and says how to enroll (never acts on unsigned messages)', async () => {
+    // The same enrolled identity, but no region key pinned and none configured.
+    const unpinned = await mkdtemp(join(tmpdir(), 'kiln-rack-unpinned-'));
+    try {
+      for (const f of ['rack-id', 'rack-nats.nk', 'rack-box.key']) await copyFile(join(stateDir, f), join(unpinned, f));
+      rack = await createRackApp({ ...config, stateDir: unpinned, bootRoot: join(unpinned, 'boot') }, []);
+      const nats = rack.get(RackNatsConnection);
+      expect(nats.verifier).toBeNull();
+      expect(nats.refusal).toMatch(/enroll this rack: set KILN_RACK_ENROLL_TOKEN.*KILN_REGION_SIGNING_KEY/);
+      expect(() => nats.bus()).toThrow(/enroll this rack/);
+      // An unsigned DHCP push reaches no one: the rack is not on the bus.
+      const id = rack.get<RackIdentity>(RACK_IDENTITY).rackId;
+      await new ContractBus(nc, { prefix: bus.prefix }).push(DhcpConfigUpdate, [id], { rackId: id, baseRevision: 0, revision: 1, ops: [] });
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(region.registrations).toEqual([]);
+      expect(nats.connected).toBe(false);
+      expect(rack.get(DhcpConfigFeed).revision).toBe(0);
+    } finally {
+      await rack?.close();
+      rack = null;
+      await rm(unpinned, { recursive: true, force: true });
+    }
   });
 
   it('registers again after the NATS connection comes back', async () => {

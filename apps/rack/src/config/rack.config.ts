@@ -10,8 +10,8 @@ export interface RackConfig {
     requestTimeoutMs: number;
     /**
      * The region's message-signing public keys (KILN_REGION_SIGNING_KEY, comma-separated; `kiln
-     * region-signing-key` prints it). When set, the rack acts only on requests, pushes and replies
-     * a region signed. Empty: unsigned messages are accepted (and a warning is logged).
+     * region-signing-key` prints it), besides the one pinned at enrollment. The rack acts only on
+     * requests, pushes and replies a region signed; with no key at all it does not connect to NATS.
      */
     regionSigningKeys: string[];
   };

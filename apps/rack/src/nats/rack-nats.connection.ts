@@ -10,6 +10,19 @@ const busLogger: BusLogger = {
   error: (o, m) => log().error(o, m),
 };
 
+/** Why a rack that pinned no region key does not connect to NATS (it would act on anyone's messages). */
+export const NOT_ENROLLED =
+  'no region signing key is pinned, so this rack does not connect to NATS: enroll this rack: set KILN_RACK_ENROLL_TOKEN (with KILN_REGION_URL), or pin the key with KILN_REGION_SIGNING_KEY';
+
+/**
+ * The region keys a rack checks every message it acts on against: the ones it pinned at enrollment
+ * and those of KILN_REGION_SIGNING_KEY. null when there are none: the rack must not act at all.
+ */
+export function regionVerifier(config: Pick<RackConfig, 'nats'>, identity?: { regionSigningKey?: string | null }): MessageVerifier | null {
+  const keys = [...config.nats.regionSigningKeys, ...(identity?.regionSigningKey ? [identity.regionSigningKey] : [])];
+  return keys.length ? new MessageVerifier(keys) : null;
+}
+
 /**
  * The rack's NATS connection. Unlike the region, the rack starts without it: DHCP, TFTP and HTTP
  * must serve from cache while NATS or the region is away. It connects in the background, retries
@@ -22,20 +35,29 @@ export class RackNatsConnection {
   private closed = false;
   private readonly listeners: (() => void)[] = [];
 
-  /** Checks region signatures on what the rack acts on; null when no region key is pinned. */
+  /**
+   * Checks region signatures on everything the rack acts on (requests, pushes, replies). null only
+   * when no region key is pinned, and then the rack never connects (`refusal` says why).
+   */
   readonly verifier: MessageVerifier | null;
+  readonly refusal: string | null;
 
   constructor(
     private readonly config: RackConfig,
     private readonly identity?: { rackId: string; nkeySeed: Uint8Array; regionSigningKey?: string | null },
   ) {
-    const keys = [...config.nats.regionSigningKeys, ...(identity?.regionSigningKey ? [identity.regionSigningKey] : [])];
-    this.verifier = keys.length ? new MessageVerifier(keys) : null;
-    if (!this.verifier) log().warn('KILN_REGION_SIGNING_KEY is not set: this rack acts on unsigned messages from anyone on the bus');
+    this.verifier = regionVerifier(config, identity);
+    this.refusal = this.verifier ? null : NOT_ENROLLED;
   }
 
-  /** Starts connecting; resolves at once. */
+  /** Starts connecting; resolves at once. A rack without a pinned region key never connects. */
   start(): void {
+    const verifier = this.verifier;
+    if (!verifier) {
+      // DHCP, TFTP and HTTP keep serving from what is cached; nothing from the bus is trusted.
+      log().error({ code: 'NOT_ENROLLED' }, NOT_ENROLLED);
+      return;
+    }
     void connect({
       servers: this.config.nats.url,
       name: `kiln-rack@${this.config.hostname}`,
@@ -54,7 +76,7 @@ export class RackNatsConnection {
           prefix: this.config.nats.prefix,
           timeoutMs: this.config.nats.requestTimeoutMs,
           log: busLogger,
-          ...(this.verifier ? { verifier: this.verifier } : {}),
+          verifier,
         });
         this.up = true;
         log().info({ nats: this.config.nats.url }, 'connected to nats');
@@ -99,6 +121,7 @@ export class RackNatsConnection {
 
   /** The bus, or UNAVAILABLE at once while disconnected (callers fall back instead of waiting). */
   bus(): ContractBus {
+    if (this.refusal) throw new ContractError('UNAVAILABLE', this.refusal);
     if (!this.connected || !this.bus_) throw new ContractError('UNAVAILABLE', 'not connected to NATS');
     return this.bus_;
   }

@@ -30,7 +30,8 @@ export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
   onModuleInit() {
     this.nats.onConnected(() => {
       const bus = this.nats.maybeBus();
-      if (this.server || !bus) return;
+      const verifier = this.nats.verifier;
+      if (this.server || !bus || !verifier) return;
       const plog = log().child({ rackId: this.identity.rackId, component: 'power' });
       this.server = servePowerOverNats(bus.nc, this.identity.rackId, createPowerHandlers(
           this.executor,
@@ -39,7 +40,7 @@ export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
         ), {
         prefix: this.config.nats.prefix,
         log: plog,
-        ...(this.nats.verifier ? { verifier: this.nats.verifier } : {}),
+        verifier,
       });
       plog.info({ subjects: this.server.subjects.length, maxConcurrent: this.executor.config.maxConcurrent }, 'serving power commands');
     });

@@ -32,8 +32,9 @@ export interface PowerNatsOptions {
   /**
    * Acts only on requests signed by a region (the key the rack pinned): anyone else on the bus,
    * or a replayed or stale request, is answered UNAUTHENTICATED and the BMC is never called.
+   * Always required: a rack never drives a BMC for an unsigned request.
    */
-  verifier?: MessageVerifier;
+  verifier: MessageVerifier;
 }
 
 export interface PowerNatsServer {
@@ -44,7 +45,7 @@ export interface PowerNatsServer {
 
 const encode = (v: unknown) => Buffer.from(JSON.stringify(v));
 
-export function servePowerOverNats(nc: NatsConnection, rackId: string, handlers: PowerHandlers, opts: PowerNatsOptions = {}): PowerNatsServer {
+export function servePowerOverNats(nc: NatsConnection, rackId: string, handlers: PowerHandlers, opts: PowerNatsOptions): PowerNatsServer {
   const prefix = opts.prefix ?? '';
   const log = opts.log;
   const inFlight = new Set<Promise<void>>();
@@ -78,17 +79,15 @@ export function servePowerOverNats(nc: NatsConnection, rackId: string, handlers:
       }
     };
     const fail = (code: string, message: string) => reply({ ok: false, error: { code, message: message.slice(0, 4096) } });
-    if (opts.verifier) {
-      const h = msg.headers;
-      const refused = opts.verifier.check(
-        msg.subject,
-        msg.data,
-        h ? { signature: h.get(HEADER_SIGNATURE) || undefined, nonce: h.get(HEADER_NONCE) || undefined, signedAt: Number(h.get(HEADER_SIGNED_AT) || NaN) } : null,
-      );
-      if (refused) {
-        log?.warn({ contract: c.name, subject: msg.subject, correlationId, refused }, 'power request refused: not signed by a region');
-        return fail('UNAUTHENTICATED', `request refused (${refused})`);
-      }
+    const h = msg.headers;
+    const refused = opts.verifier.check(
+      msg.subject,
+      msg.data,
+      h ? { signature: h.get(HEADER_SIGNATURE) || undefined, nonce: h.get(HEADER_NONCE) || undefined, signedAt: Number(h.get(HEADER_SIGNED_AT) || NaN) } : null,
+    );
+    if (refused) {
+      log?.warn({ contract: c.name, subject: msg.subject, correlationId, refused }, 'power request refused: not signed by a region');
+      return fail('UNAUTHENTICATED', `request refused (${refused})`);
     }
     let raw: unknown;
     try {
