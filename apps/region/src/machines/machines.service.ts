@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { retryOnConflict } from '../database/transaction.retry';
 import { DataSource, EntityManager } from 'typeorm';
 import { BmcEntity, InterfaceEntity, MachineEntity } from '@kiln/db';
 import { LifecycleEvent, NodeStatus, statusName } from '@kiln/lifecycle';
@@ -530,7 +531,9 @@ export class MachinesService {
     where.add('NOT m.locked');
     const storage = p.get('storage') ? parseStorageConstraint(p.get('storage')!) : null;
     const dryRun = boolParam(p, 'dry_run', false);
-    const result = await this.ds.transaction(async (em) => {
+    // Concurrent allocations can deadlock in Postgres (rows locked in different orders by the
+    // lifecycle's writes): the loser's transaction is simply run again.
+    const result = await retryOnConflict(() => this.ds.transaction(async (em) => {
       // Cheapest first (MAAS: cpu_count + memory/1024). SKIP LOCKED: concurrent allocations
       // never wait on each other and never get the same machine.
       const order = '(m.cpu_count + m.memory / 1024.0), m.id';
@@ -552,7 +555,7 @@ export class MachinesService {
         return { systemId: c.row.system_id, storage: mapping, jobs: t.jobs };
       }
       return null;
-    });
+    }));
     if (!result) {
       const sid = p.get('system_id');
       if (sid && p.names().filter((n) => !ALLOCATE_OPTIONS.has(n)).length === 1) {

@@ -1,9 +1,9 @@
 /**
  * Postgres errors caused by a value in the request rather than by the region: the last line of
  * defence behind the API's own validation, so that such a request is a 400, never a 500.
- * Framework-free: recognises the SQLSTATE on the error or on its `driverError` (TypeORM).
  */
 import { BadRequestError } from './http.errors';
+import { sqlState } from '../../database/sql-state';
 import { clip, QUOTE_LIMIT } from './param.limits';
 
 /** SQLSTATEs that name a bad input value (class 22 data exceptions; 54000 value too large to index). */
@@ -18,18 +18,6 @@ const BAD_VALUE_STATES: ReadonlyMap<string, string> = new Map([
   ['22023', 'A value is invalid.'],
   ['54000', 'A value is too large.'],
 ]);
-
-/** Transient conflicts between concurrent transactions: the work may simply be tried again. */
-export const RETRYABLE_STATES: ReadonlySet<string> = new Set(['40P01', '40001']);
-
-/** The SQLSTATE of a Postgres error (directly or wrapped by TypeORM), or undefined. */
-export function sqlState(e: unknown): string | undefined {
-  if (e === null || typeof e !== 'object') return undefined;
-  const own = (e as { code?: unknown }).code;
-  if (typeof own === 'string' && /^[0-9A-Z]{5}$/.test(own)) return own;
-  const inner = (e as { driverError?: unknown }).driverError;
-  return inner === e ? undefined : sqlState(inner);
-}
 
 /** A 400 for a Postgres error caused by a request value, or null for any other error. */
 export function badValueError(e: unknown): BadRequestError | null {
