@@ -132,13 +132,15 @@ async function startKea(dir: string): Promise<Started> {
 
 async function startKiln(dir: string): Promise<Started> {
   const config = {
+    // perfdhcp plays a relay agent: the subnet is served through relays (no interface), as
+    // Kiln answers relayed requests only for subnets it does not serve directly.
     interfaces: [{ name: 'pbs0', address: '10.99.0.1' }],
+    serverAddress: '10.99.0.1',
     leaseSeconds: 3600,
     subnets: [
       {
         id: 'bench',
         cidr: '10.99.0.0/16',
-        interface: 'pbs0',
         ranges: [{ start: POOL.start, end: POOL.end }],
         routers: ['10.99.0.1'],
       },

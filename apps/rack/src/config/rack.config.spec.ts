@@ -33,6 +33,13 @@ describe('loadRackConfig', () => {
     expect(loadRackConfig({}).nats.regionSigningKeys).toEqual([]);
   });
 
+  it('reads the DHCP offer limits: 256 outstanding offers per subnet and a 10 s offer hold by default', () => {
+    expect(loadRackConfig({ KILN_RACK_SECRET: SECRET }).dhcp).toEqual({ maxOffersPerSubnet: 256, offerHoldSeconds: 10 });
+    const c = loadRackConfig({ KILN_RACK_SECRET: SECRET, KILN_DHCP_MAX_OFFERS: '64', KILN_DHCP_OFFER_HOLD_SECONDS: '5' });
+    expect(c.dhcp).toEqual({ maxOffersPerSubnet: 64, offerHoldSeconds: 5 });
+    expect(() => loadRackConfig({ KILN_RACK_SECRET: SECRET, KILN_DHCP_MAX_OFFERS: '0' })).toThrow(/KILN_DHCP_MAX_OFFERS/);
+  });
+
   it.each([
     [{ KILN_NATS_URL: 'http://x' }, /must use nats/],
     [{ KILN_DHCP_PORT: '70000' }, /between 0 and 65535/],

@@ -35,6 +35,13 @@ export interface RackConfig {
     /** An answer younger than this is reused without asking the region (a boot asks several times). */
     freshMs: number;
   };
+  /** DHCP server limits (see apps/rack/src/dhcp/README.md, "Offers"). */
+  dhcp: {
+    /** KILN_DHCP_MAX_OFFERS: most outstanding OFFERs per subnet (also capped at half its dynamic addresses). */
+    maxOffersPerSubnet: number;
+    /** KILN_DHCP_OFFER_HOLD_SECONDS: how long an OFFER holds its address. */
+    offerHoldSeconds: number;
+  };
   logLevel: string;
   version: string;
 }
@@ -132,6 +139,10 @@ export function loadRackConfig(env: Env): RackConfig {
     services: services as RackService[],
     tftpAddresses: addressList(env.KILN_RACK_TFTP_ADDRESSES),
     bootConfig: { freshMs: int(env, 'KILN_BOOT_CONFIG_FRESH_MS', 2000, 0, 3_600_000) },
+    dhcp: {
+      maxOffersPerSubnet: int(env, 'KILN_DHCP_MAX_OFFERS', 256, 1, 1_000_000),
+      offerHoldSeconds: int(env, 'KILN_DHCP_OFFER_HOLD_SECONDS', 10, 1, 300),
+    },
     logLevel: env.KILN_LOG_LEVEL || 'info',
     version: '3.5.0',
   };

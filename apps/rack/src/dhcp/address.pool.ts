@@ -72,6 +72,12 @@ export class AddressPool {
     return this.length[OFFER_LIST];
   }
 
+  /** The address offered longest ago (head of the offer list), or -1. */
+  oldestOffer(): number {
+    const i = this.head[OFFER_LIST];
+    return i === NONE ? NONE : this.start + i;
+  }
+
   /** UNTOUCHED addresses ahead of the cursor that were set directly (not via the cursor). */
   private untouchedTakenAhead = 0;
 

@@ -71,8 +71,14 @@ export interface DhcpConfig {
   serverAddress?: string;
   /** Default lease length (seconds). MAAS uses 600 for dynamic ranges. */
   leaseSeconds?: number;
-  /** How long an OFFER holds its address before it returns to the pool (seconds). */
+  /** How long an OFFER holds its address before it returns to the pool (seconds, default 10). */
   offerHoldSeconds?: number;
+  /**
+   * Most addresses of one subnet's dynamic ranges that OFFERs not yet requested may hold at once
+   * (default 256, and never more than half the subnet's dynamic addresses). Past it the oldest
+   * offer goes back to the pool.
+   */
+  maxOffersPerSubnet?: number;
   /** How long a declined address stays out of the pool (seconds). */
   declineHoldSeconds?: number;
   /** Per-MAC packet budget: burst size and refill per second. */
@@ -198,6 +204,7 @@ export function validateDhcpConfig(c: DhcpConfig): void {
   for (const [k, v] of Object.entries({
     leaseSeconds: c.leaseSeconds,
     offerHoldSeconds: c.offerHoldSeconds,
+    maxOffersPerSubnet: c.maxOffersPerSubnet,
     declineHoldSeconds: c.declineHoldSeconds,
     perMacBurst: c.perMacBurst,
     perMacPerSecond: c.perMacPerSecond,

@@ -56,6 +56,30 @@ describe('DhcpHandler', () => {
     expect(offer.events[0]).toMatchObject({ relayAddress: '10.1.3.1', subnetId: 'c' });
   });
 
+  it('answers a relayed request once, even when it arrives on an interface socket and on the relay socket', () => {
+    // A broadcast DISCOVER carrying a giaddr reaches the eth0 socket and the unbound relay socket.
+    const pkt = request(DISCOVER, macOf(2), { giaddr: '10.1.3.1', broadcast: true });
+    const first = h.handle(pkt, { iface: 'eth0' });
+    expect(first.reply?.packet.options.messageType).toBe(OFFER);
+    expect(first.reply!.destination.address).toBe('10.1.3.1');
+    expect(h.handle(pkt, { iface: undefined }).drop).toBe('duplicate-relayed');
+    expect(h.handle(pkt, { iface: 'eth0' }).drop).toBe('duplicate-relayed');
+    // A retransmission seconds later is answered again.
+    h.clock += 3_000;
+    expect(h.handle(pkt, { iface: undefined }).reply?.packet.options.messageType).toBe(OFFER);
+    // Another client behind the same relay is answered at once.
+    expect(h.handle(request(DISCOVER, macOf(3), { giaddr: '10.1.3.1' }), { iface: undefined }).reply).toBeDefined();
+  });
+
+  it('does not answer a relayed request whose giaddr is on a subnet the rack serves directly', () => {
+    for (const ingress of [{ iface: 'eth0' }, { iface: undefined }]) {
+      const r = h.handle(request(DISCOVER, macOf(2), { giaddr: '10.1.1.7' }), ingress);
+      expect(r.reply).toBeUndefined();
+      expect(r.drop).toBe('relay-on-attached-subnet');
+    }
+    expect(h.handle(request(DISCOVER, macOf(2), { giaddr: '10.1.2.7' }), { iface: undefined }).drop).toBe('relay-on-attached-subnet');
+  });
+
   it('drops requests it cannot place: unknown giaddr, unserved interface, broadcast copies on the relay socket', () => {
     expect(h.handle(request(DISCOVER, macOf(1), { giaddr: '192.0.2.1' }), { iface: undefined }).drop).toBe('no-subnet');
     expect(h.handle(request(DISCOVER, macOf(1)), { iface: 'eth9' }).drop).toBe('unserved-interface');
@@ -248,6 +272,56 @@ describe('DhcpHandler', () => {
       for (let i = 0; i < 300; i++) h.handle(request(DISCOVER, macOf(200_000 + i)));
       const ack = h.handle(request(REQUEST, macOf(2), { options: { serverId: '10.1.1.1', requestedIp: offer.reply!.packet.yiaddr } }));
       expect(ack.reply!.packet.options.messageType).toBe(ACK);
+    });
+
+    it('bounds outstanding offers per subnet: a flood of random MACs holds at most half the pool, the rest stays free', () => {
+      // Subnet a has 100 dynamic addresses: the default bound is 50 there.
+      let reclaimed = 0;
+      for (let i = 0; i < 20_000; i++) {
+        const r = h.handle(request(DISCOVER, macOf(100_000 + i)));
+        expect(r.reply).toBeDefined();
+        reclaimed += r.reclaimedOffers ?? 0;
+        if (i % 1000 === 0) expect(h.store.offeredCount('a')).toBeLessThanOrEqual(50);
+      }
+      expect(h.store.offeredCount('a')).toBe(50);
+      expect(reclaimed).toBe(20_000 - 50);
+      // The other interface's subnet is untouched by the flood on eth0.
+      expect(h.store.offeredCount('b')).toBe(0);
+      // After the flood, 40 real clients each get a lease on an address nobody else holds.
+      const ips = new Set<string>();
+      for (let i = 0; i < 40; i++) ips.add(dora(macOf(1 + i)));
+      expect(ips.size).toBe(40);
+      expect(h.store.offeredCount('a')).toBeLessThanOrEqual(50);
+    });
+
+    it('during a flood, a client slow to REQUEST still gets its offered address, and two real clients are not offered the same address', () => {
+      const a = h.handle(request(DISCOVER, macOf(1))).reply!.packet.yiaddr;
+      for (let i = 0; i < 98; i++) h.handle(request(DISCOVER, macOf(100_000 + i)));
+      // The offer to macOf(1) was taken back after 50 newer ones, but its address went to the back
+      // of the free list: it is offered again only after the rest of the pool has gone round.
+      expect(h.store.byIp('a', ipNum(a))).toBeUndefined();
+      const b = h.handle(request(DISCOVER, macOf(2))).reply!.packet.yiaddr;
+      expect(b).not.toBe(a);
+      for (const [mac, ip] of [[macOf(1), a], [macOf(2), b]]) {
+        const ack = h.handle(request(REQUEST, mac, { options: { serverId: '10.1.1.1', requestedIp: ip } }));
+        expect(ack.reply!.packet.options.messageType).toBe(ACK);
+      }
+    });
+
+    it('takes the bound from the configuration', () => {
+      h.close();
+      h = new HandlerHarness({ ...LAB_CONFIG, maxOffersPerSubnet: 5 });
+      for (let i = 0; i < 30; i++) h.handle(request(DISCOVER, macOf(100_000 + i)));
+      expect(h.store.offeredCount('a')).toBe(5);
+    });
+
+    it('lets an offer that is not requested go after a short hold (10 s by default)', () => {
+      const ip = h.handle(request(DISCOVER, macOf(1))).reply!.packet.yiaddr;
+      expect(h.store.byIp('a', ipNum(ip))?.state).toBe('offered');
+      h.clock += 11_000;
+      h.handler.sweep();
+      expect(h.store.byIp('a', ipNum(ip))).toBeUndefined();
+      expect(h.store.offeredCount('a')).toBe(0);
     });
 
     it('says pool-exhausted only when every address is bound', () => {

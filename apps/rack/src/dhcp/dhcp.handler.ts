@@ -53,6 +53,10 @@ export type DropReason =
   | 'rate-limited'
   /** giaddr (or ciaddr) on no subnet we serve. */
   | 'no-subnet'
+  /** giaddr on a subnet the rack serves directly on an interface, not through a relay. */
+  | 'relay-on-attached-subnet'
+  /** A second copy of a relayed request already answered (a broadcast reaches two sockets). */
+  | 'duplicate-relayed'
   /** Arrived on an interface that serves no subnet. */
   | 'unserved-interface'
   /** A broadcast copy on the relay socket; the interface socket handles it. */
@@ -77,6 +81,8 @@ export interface HandlerResult {
   subnetId?: string;
   /** For logs: the NAK's reason. */
   message?: string;
+  /** Outstanding offers taken back because this OFFER reached the subnet's bound. */
+  reclaimedOffers?: number;
 }
 
 interface SubnetRuntime {
@@ -91,6 +97,8 @@ interface SubnetRuntime {
   hostnames: Map<string, string>;
   /** The peer rack's share of this subnet's ranges (primary/secondary racks on one VLAN). */
   peerRanges: Array<{ start: number; end: number }>;
+  /** Most addresses of the dynamic ranges that OFFERs not yet requested may hold at once. */
+  maxOffers: number;
 }
 
 interface Runtime {
@@ -102,6 +110,13 @@ interface Runtime {
   offerHoldMs: number;
   declineHoldMs: number;
 }
+
+/** Default bound on outstanding offers per subnet (also capped at half its dynamic addresses). */
+export const DEFAULT_MAX_OFFERS_PER_SUBNET = 256;
+/** Default offer hold: clients REQUEST within a second or two, PXE ROMs within a few. */
+export const DEFAULT_OFFER_HOLD_SECONDS = 10;
+/** Copies of one relayed request closer together than this are answered once. */
+const RELAY_DUPLICATE_WINDOW_MS = 500;
 
 const IPXE_NO_PXEDHCP = encodeIpxeOptions({ noPxeDhcp: true });
 const NO_EVENTS: LeaseEvent[] = [];
@@ -129,6 +144,10 @@ interface Prepared {
 export class DhcpHandler {
   private rt!: Runtime;
   private readonly limiter = new KeyedRateLimiter(20, 5);
+  /** Relayed requests answered recently (two generations of RELAY_DUPLICATE_WINDOW_MS). */
+  private relayedRecent = new Set<string>();
+  private relayedOlder = new Set<string>();
+  private relayedRotatedAt = 0;
   private readonly store: LeaseStore;
   private readonly boot: BootDecisionSource;
   private readonly now: () => number;
@@ -213,6 +232,12 @@ export class DhcpHandler {
     if (relayed) {
       const s = lookup(rt, ipToInt(pkt.giaddr));
       if (!s) return drop('no-subnet');
+      // A relay serves a link the rack is not on. A giaddr on a subnet the rack serves directly
+      // is made up (or a misconfigured relay whose clients the rack already answers itself).
+      if (s.iface !== undefined) return drop('relay-on-attached-subnet', s.id);
+      // A broadcast carrying a giaddr reaches both the interface's socket and the relay socket;
+      // a relay agent that forwards through two paths sends two copies. Answer the first only.
+      if (this.seenRelayed(`${pkt.giaddr}|${key}|${pkt.xid}|${type}`)) return drop('duplicate-relayed', s.id);
       subnets = [s];
     } else if (ingress.iface === undefined) {
       // The relay socket also gets a copy of every broadcast. Only a unicast from a client
@@ -276,6 +301,10 @@ export class DhcpHandler {
     if (!s || ip < 0) return drop('pool-exhausted', p.subnets[0].id);
     const hostname = s.hostnames.get(p.key);
     const lease = this.store.offer(s.id, p.key, ip, now + this.rt.offerHoldMs, this.info(p));
+    // Bound the addresses outstanding offers hold: the oldest offers go back to the pool. The new
+    // offer is the newest, so it is never the one taken back.
+    let reclaimed = 0;
+    while (this.store.offeredCount(s.id) > s.maxOffers && this.store.reclaimOldestOffer(s.id)) reclaimed++;
     const yiaddr = intToIp(ip);
     const options = this.replyOptions(s, p, boot, hostname);
     const reply = buildOffer(p.pkt, {
@@ -287,7 +316,22 @@ export class DhcpHandler {
       options: options.options,
     });
     const ev = this.event('offer', p, s, yiaddr, now, options.file, lease.state === 'bound' ? lease.expiresAt : undefined);
-    return { reply, durable: false, events: [ev], subnetId: s.id };
+    const r: HandlerResult = { reply, durable: false, events: [ev], subnetId: s.id };
+    if (reclaimed > 0) r.reclaimedOffers = reclaimed;
+    return r;
+  }
+
+  /** Whether `id` was seen within the duplicate window; remembers it. */
+  private seenRelayed(id: string): boolean {
+    const now = this.now();
+    if (now - this.relayedRotatedAt >= RELAY_DUPLICATE_WINDOW_MS) {
+      this.relayedOlder = now - this.relayedRotatedAt >= 2 * RELAY_DUPLICATE_WINDOW_MS ? new Set() : this.relayedRecent;
+      this.relayedRecent = new Set();
+      this.relayedRotatedAt = now;
+    }
+    if (this.relayedRecent.has(id) || this.relayedOlder.has(id)) return true;
+    this.relayedRecent.add(id);
+    return false;
   }
 
   /** Reservation, then the client's own (current or remembered) address, then the one it asks for, then a free one. */
@@ -505,7 +549,8 @@ function poolSpecs(config: DhcpConfig): PoolSpec[] {
 
 function compile(config: DhcpConfig): Runtime {
   const ifaceAddress = new Map(config.interfaces.map((i) => [i.name, i.address]));
-  const subnets: SubnetRuntime[] = config.subnets.map((s) => compileSubnet(config, s, ifaceAddress));
+  const maxOffers = config.maxOffersPerSubnet ?? DEFAULT_MAX_OFFERS_PER_SUBNET;
+  const subnets: SubnetRuntime[] = config.subnets.map((s) => compileSubnet(config, s, ifaceAddress, maxOffers));
   const byIface = new Map<string, SubnetRuntime[]>();
   const prefixes = new Map<number, Map<number, SubnetRuntime>>();
   const serverIds = new Set<string>();
@@ -528,12 +573,14 @@ function compile(config: DhcpConfig): Runtime {
     // Longest prefix first.
     byPrefix: [...prefixes.entries()].sort((a, b) => b[0] - a[0]),
     serverIds,
-    offerHoldMs: (config.offerHoldSeconds ?? 30) * 1000,
+    offerHoldMs: (config.offerHoldSeconds ?? DEFAULT_OFFER_HOLD_SECONDS) * 1000,
     declineHoldMs: (config.declineHoldSeconds ?? 600) * 1000,
   };
 }
 
-function compileSubnet(config: DhcpConfig, s: DhcpSubnetConfig, ifaceAddress: Map<string, string>): SubnetRuntime {
+function compileSubnet(config: DhcpConfig, s: DhcpSubnetConfig, ifaceAddress: Map<string, string>, maxOffers: number): SubnetRuntime {
+  let dynamic = 0;
+  for (const r of s.ranges) dynamic += parseIp(r.end, 'range') - parseIp(r.start, 'range') + 1;
   const cidr = parseCidr(s.cidr, `subnet ${s.id}`);
   const serverId = s.serverAddress ?? (s.interface !== undefined ? ifaceAddress.get(s.interface) : undefined) ?? config.serverAddress;
   if (serverId === undefined) throw new TypeError(`subnet ${s.id}: no server address`);
@@ -569,5 +616,6 @@ function compileSubnet(config: DhcpConfig, s: DhcpSubnetConfig, ifaceAddress: Ma
     disabledArch: new Set(s.boot?.disabledArchitectures ?? []),
     hostnames: new Map((s.reservations ?? []).filter((r) => r.hostname).map((r) => [r.mac, r.hostname as string])),
     peerRanges: (s.peerRanges ?? []).map((r) => ({ start: parseIp(r.start, 'peer range'), end: parseIp(r.end, 'peer range') })),
+    maxOffers: Math.max(1, Math.min(Math.floor(maxOffers), Math.floor(dynamic / 2))),
   };
 }

@@ -19,7 +19,11 @@ class FeedConfigSource implements DhcpConfigSource {
   ) {}
 
   current(): DhcpConfig {
-    return toDhcpServerConfig(this.feed.current(), discoverInterfaces(this.config.interfaces));
+    return {
+      ...toDhcpServerConfig(this.feed.current(), discoverInterfaces(this.config.interfaces)),
+      maxOffersPerSubnet: this.config.dhcp.maxOffersPerSubnet,
+      offerHoldSeconds: this.config.dhcp.offerHoldSeconds,
+    };
   }
 
   subscribe(listener: (config: DhcpConfig) => void): () => void {

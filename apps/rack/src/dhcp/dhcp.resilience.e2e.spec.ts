@@ -132,4 +132,58 @@ describe('DHCP server resilience (e2e, network namespaces)', () => {
     expect(after.ip).toMatch(/^10\.77\.1\./);
     await new Promise<void>((r) => sock.close(() => r()));
   }, 60_000);
+
+  async function fzSocket(): Promise<dgram.Socket> {
+    const fd = loadKilnNet().openUdp4({ port: 0, device: 'eth0', netns: lab.netnsPath('fz'), broadcast: true });
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind({ fd }, () => r()));
+    return sock;
+  }
+
+  it('answers a broadcast DISCOVER with a spoofed giaddr once, and not at all when the giaddr is on a directly served subnet', async () => {
+    const sock = await fzSocket();
+    const before = dhcp!.server.stats();
+    // giaddr on the relayed subnet C: the broadcast reaches the s0 socket and the relay socket.
+    sock.send(encodeDhcp4(request(DhcpMessageType.DISCOVER, macOf(91), { xid: 9101, giaddr: '10.77.3.1' })), 67, '255.255.255.255');
+    // giaddr on subnet A, which the rack serves on s0.
+    sock.send(encodeDhcp4(request(DhcpMessageType.DISCOVER, macOf(92), { xid: 9201, giaddr: '10.77.1.250' })), 67, '255.255.255.255');
+    await pollUntil(
+      () => dhcp!.server.stats(),
+      (st) => (st.drops['duplicate-relayed'] ?? 0) > (before.drops['duplicate-relayed'] ?? 0) && (st.drops['relay-on-attached-subnet'] ?? 0) >= (before.drops['relay-on-attached-subnet'] ?? 0) + 2,
+      { timeoutMs: 5000, what: 'both copies of each handled' },
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events.ofType('offer', macOf(91))).toHaveLength(1);
+    expect(events.ofType('offer', macOf(91))[0]).toMatchObject({ relayAddress: '10.77.3.1', subnetId: 'C' });
+    expect(events.ofType('offer', macOf(92))).toHaveLength(0);
+    await new Promise<void>((r) => sock.close(() => r()));
+  }, 30_000);
+
+  it('a flood of DISCOVERs from random MACs holds at most the offer bound; real clients get leases during and after it', async () => {
+    const sock = await fzSocket();
+    const before = dhcp!.server.stats();
+    let stop = false;
+    const flood = (async () => {
+      for (let i = 0; i < 20_000 && !stop; i++) {
+        sock.send(encodeDhcp4(request(DhcpMessageType.DISCOVER, macOf(500_000 + i), { xid: i, broadcast: true })), 67, '255.255.255.255');
+        if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+      }
+    })();
+    const during = await lab.client('udhcpc', 'c2');
+    await flood;
+    stop = true;
+    expect(during.ip).toMatch(/^10\.77\.1\.1\d\d$/);
+    const stats = await pollUntil(
+      () => dhcp!.server.stats(),
+      (st) => st.offersReclaimed - before.offersReclaimed > 1000,
+      { timeoutMs: 10_000, what: 'offers taken back at the bound' },
+    );
+    expect(stats.offersReclaimed).toBeGreaterThan(1000);
+    // Subnet A has 100 dynamic addresses: at most 50 are held by offers, the rest stay free.
+    expect(dhcp!.store.offeredCount('A')).toBeLessThanOrEqual(50);
+    const after = await lab.client('dhclient', 'c1');
+    expect(after.ip).toMatch(/^10\.77\.1\.1\d\d$/);
+    expect(after.ip).not.toBe(during.ip);
+    await new Promise<void>((r) => sock.close(() => r()));
+  }, 90_000);
 });

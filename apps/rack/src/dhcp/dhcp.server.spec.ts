@@ -133,6 +133,29 @@ describe('DhcpServer on loopback UDP (relay mode)', () => {
     expect(warnLines.length).toBe(kinds.size); // once per kind
   });
 
+  it('keeps serving a real client through a flood of DISCOVERs from random MACs, counting and logging once the offers taken back', async () => {
+    const r = await start();
+    for (let i = 0; i < 2000; i++) send(request(DhcpMessageType.DISCOVER, macOf(100_000 + i), { xid: 10_000 + i, giaddr: RELAY }));
+    expect(await dora(macOf(1), 400)).toMatch(/^127\.0\.0\.1\d\d$/);
+    await pollUntil(() => r.server.stats().received, (n) => n >= 2002, { timeoutMs: 5000, what: 'flood received' });
+    const stats = r.server.stats();
+    expect(stats.offersReclaimed).toBeGreaterThan(1000);
+    expect(r.store.offeredCount('lo')).toBeLessThanOrEqual(50);
+    const lines = logs.lines().filter((l) => l.kind === 'offer-limit');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, subnet: 'lo' });
+  });
+
+  it('answers a relayed request once when two copies of it arrive', async () => {
+    const r = await start();
+    const pkt = request(DhcpMessageType.DISCOVER, macOf(5), { xid: 500, giaddr: RELAY });
+    send(pkt);
+    send(pkt);
+    await reply(500, DhcpMessageType.OFFER);
+    await pollUntil(() => r.server.stats().drops['duplicate-relayed'] ?? 0, (n) => n === 1, { timeoutMs: 5000, what: 'duplicate counted' });
+    expect(replies.filter((p) => p.xid === 500)).toHaveLength(1);
+  });
+
   it('re-acks the same address after a restart (journal replay)', async () => {
     await start();
     const ip = await dora(macOf(1), 300);

@@ -42,9 +42,11 @@ export interface DhcpServerStats {
   /** Datagrams refused before the handler: 'malformed:<kind>', 'oversized', errors. */
   badInput: Record<string, number>;
   batches: number;
+  /** Outstanding offers taken back because a subnet reached its bound (a DISCOVER flood, or a storm). */
+  offersReclaimed: number;
 }
 
-const SILENT: ReadonlySet<DropReason> = new Set(['not-relayed', 'other-server', 'peer-address']);
+const SILENT: ReadonlySet<DropReason> = new Set(['not-relayed', 'other-server', 'peer-address', 'duplicate-relayed']);
 const REPLY_NAME: Record<number, 'offer' | 'ack' | 'nak'> = {
   [DhcpMessageType.OFFER]: 'offer',
   [DhcpMessageType.ACK]: 'ack',
@@ -64,6 +66,7 @@ export class DhcpServer {
   private readonly replies = { offer: 0, ack: 0, nak: 0, inform: 0 };
   private readonly drops: Record<string, number> = {};
   private received = 0;
+  private offersReclaimed = 0;
   private batches = 0;
   private batch: Pending[] = [];
   private flushScheduled = false;
@@ -109,6 +112,7 @@ export class DhcpServer {
       drops: { ...this.drops },
       badInput: this.bad.counts(),
       batches: this.batches,
+      offersReclaimed: this.offersReclaimed,
     };
   }
 
@@ -162,6 +166,15 @@ export class DhcpServer {
   }
 
   private finish(r: HandlerResult, mac: string, xid: number, from: Ingress): void {
+    if (r.reclaimedOffers !== undefined) {
+      this.offersReclaimed += r.reclaimedOffers;
+      this.bad.note(
+        'offer-limit',
+        'warn',
+        () => ({ mac, iface: from.iface, subnet: r.subnetId, offersReclaimed: this.offersReclaimed }),
+        'dhcp outstanding offers at their bound; oldest offers taken back',
+      );
+    }
     if (r.drop !== undefined) {
       this.count(r.drop);
       if (!SILENT.has(r.drop)) {

@@ -16,7 +16,7 @@ import { BootDecisionSource, defaultBootDecision } from './boot-decision.port';
 import { DhcpConfig } from './dhcp-config.port';
 import { DhcpHandler, Ingress } from './dhcp.handler';
 import { DhcpListener } from './dhcp.listener';
-import { DhcpServer } from './dhcp.server';
+import { DhcpServer, DhcpServerStats } from './dhcp.server';
 import { CountingLeaseEventSink } from './lease-events.port';
 import { LeaseStore } from './lease.store';
 
@@ -31,7 +31,10 @@ const CONFIG: DhcpConfig = {
       routers: ['10.254.0.1'],
       dnsServers: ['10.254.0.1'],
     },
+    // Served through relays: relayed requests are answered only for such subnets.
+    { id: 'warm-up-relayed', cidr: '10.253.0.0/16', ranges: [{ start: '10.253.1.0', end: '10.253.255.254' }], routers: ['10.253.0.1'] },
   ],
+  serverAddress: '10.254.0.1',
 };
 
 class ScratchListener implements DhcpListener {
@@ -62,7 +65,7 @@ function packet(type: DhcpMessageType, n: number, relayed: boolean, options: Dhc
     ciaddr: '0.0.0.0',
     yiaddr: '0.0.0.0',
     siaddr: '0.0.0.0',
-    giaddr: relayed ? '10.254.0.2' : '0.0.0.0',
+    giaddr: relayed ? '10.253.0.2' : '0.0.0.0',
     chaddr: `02:fe:00:${h(n >> 16)}:${h(n >> 8)}:${h(n)}`,
     sname: '',
     file: '',
@@ -71,7 +74,7 @@ function packet(type: DhcpMessageType, n: number, relayed: boolean, options: Dhc
 }
 
 /** Runs `exchanges` synthetic DORAs through a scratch server; returns the milliseconds it took. */
-export async function warmUpDhcp(exchanges: number): Promise<number> {
+export async function warmUpDhcp(exchanges: number, onStats?: (stats: DhcpServerStats) => void): Promise<number> {
   const t0 = Date.now();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kiln-dhcp-warmup-'));
   const store = LeaseStore.open({ file: path.join(dir, 'leases.journal'), fsync: 'never' }, DhcpHandler.poolSpecs(CONFIG));
@@ -97,6 +100,7 @@ export async function warmUpDhcp(exchanges: number): Promise<number> {
       }
       await new Promise((r) => setImmediate(r));
     }
+    onStats?.(server.stats());
   } finally {
     await server.stop();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -299,6 +299,33 @@ export class LeaseStore {
     else this.journal.append(this.record(l));
   }
 
+  /** Addresses of the subnet's dynamic ranges held by an OFFER not yet requested. O(ranges). */
+  offeredCount(subnetId: string): number {
+    const s = this.subnets.get(subnetId);
+    if (!s) return 0;
+    let n = 0;
+    for (const pool of s.pools) n += pool.offeredCount;
+    return n;
+  }
+
+  /**
+   * Takes back the subnet's oldest outstanding offer (its address goes to the free list's tail, so
+   * it is handed out again only after every other free address). Returns the lease, or undefined.
+   */
+  reclaimOldestOffer(subnetId: string): Lease | undefined {
+    const s = this.subnets.get(subnetId);
+    if (!s) return undefined;
+    let oldest: Lease | undefined;
+    for (const pool of s.pools) {
+      const ip = pool.oldestOffer();
+      if (ip < 0) continue;
+      const l = s.byIp.get(ip);
+      if (l && l.state === 'offered' && (!oldest || l.expiresAt < oldest.expiresAt)) oldest = l;
+    }
+    if (oldest) this.withdrawOffer(oldest);
+    return oldest;
+  }
+
   /** Takes an offer back (the client chose another server). */
   withdrawOffer(l: Lease): void {
     if (l.state !== 'offered') return;

@@ -3,10 +3,29 @@ import { bindLogContext, log } from '../logging/logger';
 import { ApiRegistry } from './api.registry';
 import { API_PREFIX, ApiRequest, ApiResponse, JsonChunks, RawJson } from './api.types';
 import { OAuthAuthenticator } from './auth/oauth.authenticator';
-import { parseBody, parseQueryString } from './http/body.parser';
-import { HttpError, UnauthorizedError } from './http/http.errors';
+import { DEFAULT_BODY_LIMIT, parseBody, parseQueryString } from './http/body.parser';
+import { badValueError } from './http/database.errors';
+import { BadRequestError, HttpError, UnauthorizedError } from './http/http.errors';
 import { formatHttpDate } from './http/maas-time';
+import { checkRequestValues, clip, clipErrorBody, QUOTE_LIMIT } from './http/param.limits';
 import { RequestParams } from './http/params';
+
+/**
+ * The most an anonymous request may send. MAAS's only anonymous POSTs are enlistment and login,
+ * both a few hundred bytes; anything larger is refused before it is read.
+ */
+export const ANONYMOUS_BODY_LIMIT = 64 * 1024;
+/** The most an authenticated request may send (commissioning output, user data). */
+export const AUTHENTICATED_BODY_LIMIT = DEFAULT_BODY_LIMIT;
+
+/** Reads the request body, failing with a 413 once it exceeds `limit` bytes. */
+export type BodyReader = (limit: number) => Promise<Buffer>;
+
+/** What a request has told us so far, for the error answer. */
+interface RequestContext {
+  params?: RequestParams;
+  pathParams?: Record<string, string>;
+}
 
 export interface RawRequest {
   method: string;
@@ -14,7 +33,11 @@ export interface RawRequest {
   path: string;
   query: string;
   headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
+  /**
+   * The body, or a reader for it: a reader is called only once the caller is authenticated (or
+   * the route admits anonymous callers), with the limit that applies to that caller.
+   */
+  body: Buffer | BodyReader;
   origin: string;
 }
 
@@ -37,14 +60,15 @@ export class ApiDispatcher {
   ) {}
 
   async dispatch(raw: RawRequest): Promise<RawResponse> {
+    const context: RequestContext = {};
     try {
-      return await this.route(raw);
+      return await this.route(raw, context);
     } catch (e) {
-      return this.errorResponse(e);
+      return this.errorResponse(e, context);
     }
   }
 
-  private async route(raw: RawRequest): Promise<RawResponse> {
+  private async route(raw: RawRequest, context: RequestContext): Promise<RawResponse> {
     const path = raw.path;
     if (path === '/MAAS/api/version' || path === '/MAAS/api/version/') {
       return text(200, '2.0');
@@ -63,25 +87,45 @@ export class ApiDispatcher {
       routePath = suffix[1];
       suffixOp = suffix[2].replace(/-/g, '_');
     }
-    const match = this.registry.match(routePath);
+    const match = matchRoute(this.registry, routePath);
     if (!match) return text(404, `Unknown API endpoint: ${path}.`);
 
     const method = raw.method.toUpperCase();
     const query = parseQueryString(raw.query);
-    const contentType = header(raw.headers, 'content-type');
-    const body = method === 'GET' || method === 'HEAD' ? new RequestParams() : parseBody(contentType, raw.body);
-    const params = RequestParams.merge(query, body);
-    const op = query.get('op') ?? body.get('op') ?? suffixOp ?? null;
+    context.params = query;
+    context.pathParams = match.pathParams;
 
+    // Authenticate from the header before the body is read, so that an unauthenticated caller
+    // cannot make the region buffer a large body. An HMAC-SHA1 signature also covers a
+    // form-encoded body: that body is read only once the request names a real token.
+    const contentType = header(raw.headers, 'content-type');
+    let bodyBytes: Buffer | null = null;
+    const readBody = async (limit: number): Promise<Buffer> => (bodyBytes ??= Buffer.isBuffer(raw.body) ? raw.body : await raw.body(limit));
+    const isForm = (contentType ?? '').split(';')[0].trim().toLowerCase() === 'application/x-www-form-urlencoded';
+    const signedBody = () => (isForm && method !== 'GET' && method !== 'HEAD' ? readBody(AUTHENTICATED_BODY_LIMIT) : Promise.resolve(Buffer.alloc(0)));
     const user = await this.oauth.authenticate(header(raw.headers, 'authorization'), {
       method,
       origin: raw.origin,
       path: raw.path,
       query: raw.query,
       contentType,
-      body: raw.body,
+      body: signedBody,
     });
     if (user) bindLogContext({ user: user.username });
+    if (!user && !match.anon) {
+      throw new UnauthorizedError('Authorization Error: Anonymous access is not allowed for this request.');
+    }
+
+    let body = new RequestParams();
+    if (method !== 'GET' && method !== 'HEAD') {
+      const limit = user ? AUTHENTICATED_BODY_LIMIT : ANONYMOUS_BODY_LIMIT;
+      const bytes = await readBody(limit);
+      body = parseBody(contentType, bytes, limit);
+    }
+    const params = RequestParams.merge(query, body);
+    context.params = params;
+    checkRequestValues(params, match.pathParams);
+    const op = query.get('op') ?? body.get('op') ?? suffixOp ?? null;
 
     const handler = user ? (match.auth ?? match.anon) : match.anon;
     const lookupMethod = method === 'HEAD' ? 'GET' : method;
@@ -104,7 +148,7 @@ export class ApiDispatcher {
           body: `Method ${method} is not allowed on ${path}.`,
         };
       }
-      return text(400, `Unrecognised signature: method=${method} op=${op}`, this.apiHeaders());
+      return text(400, `Unrecognised signature: method=${method} op=${clip(op, QUOTE_LIMIT)}`, this.apiHeaders());
     }
     if (action.permission === 'admin' && !user?.isAdmin) {
       await handler?.ensureExists?.(match.pathParams);
@@ -132,16 +176,19 @@ export class ApiDispatcher {
     return { status: 200, headers, body: JSON.stringify(result ?? null) };
   }
 
-  private errorResponse(e: unknown): RawResponse {
+  private errorResponse(e: unknown, context: RequestContext): RawResponse {
     const headers: Record<string, string> = { ...this.apiHeaders(), date: formatHttpDate(new Date()) };
-    if (e instanceof HttpError) {
-      Object.assign(headers, e.headers ?? {});
-      if (typeof e.body === 'string') {
+    const known = e instanceof HttpError ? e : badValueError(e);
+    if (known) {
+      if (!(e instanceof HttpError)) log().warn({ err: e }, 'request value refused by the database');
+      Object.assign(headers, known.headers ?? {});
+      const body = clipErrorBody(known.body, context.params, context.pathParams);
+      if (typeof body === 'string') {
         headers['content-type'] = 'text/plain; charset=utf-8';
-        return { status: e.status, headers, body: e.body };
+        return { status: known.status, headers, body };
       }
       headers['content-type'] = 'application/json; charset=utf-8';
-      return { status: e.status, headers, body: JSON.stringify(e.body) };
+      return { status: known.status, headers, body: JSON.stringify(body) };
     }
     // Never a stack trace in a body: log it, answer plainly.
     log().error({ err: e }, 'unhandled error in API request');
@@ -151,6 +198,16 @@ export class ApiDispatcher {
 
   private apiHeaders(): Record<string, string> {
     return { 'x-maas-api-hash': this.registry.apiHash() };
+  }
+}
+
+/** The registry's match; a URL segment with a malformed %-escape is a 400, not an exception. */
+function matchRoute(registry: ApiRegistry, path: string) {
+  try {
+    return registry.match(path);
+  } catch (e) {
+    if (e instanceof URIError) throw new BadRequestError(`Invalid percent-encoding in URL: ${clip(path, QUOTE_LIMIT)}`);
+    throw e;
   }
 }
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { retryOnConflict } from '../database/transaction.retry';
 import { DataSource, EntityManager } from 'typeorm';
 import { BmcEntity, InterfaceEntity, MachineEntity } from '@kiln/db';
 import { LifecycleEvent, NodeStatus, statusName } from '@kiln/lifecycle';
@@ -431,19 +432,23 @@ export class MachinesService {
         const v = p.get(field);
         if (v === undefined) continue;
         if (!/^\d+$/.test(v)) errors[field] = ['Enter a whole number.'];
+        else if (field === 'cpu_count' && Number(v) > MAX_CPU_COUNT) errors[field] = [`Ensure this value is less than or equal to ${MAX_CPU_COUNT}.`];
         else m[key] = Number(v);
       }
       const mem = p.get('memory');
       if (mem !== undefined) {
         const mib = parseSize(mem, 'M');
         if (mib === null) errors.memory = ['Enter a size such as 4096, 4G or 4096M.'];
+        else if (Math.round(mib / (1024 * 1024)) > MAX_INT4) errors.memory = [`Ensure this value is at most ${MAX_INT4} MiB.`];
         else m.memory = Math.round(mib / (1024 * 1024));
       }
       const swap = p.get('swap_size');
       if (swap !== undefined) {
         const bytes = swap === '' ? null : parseSize(swap, '');
         if (swap !== '' && bytes === null) errors.swap_size = ['Enter a size in bytes, optionally with K, M, G or T.'];
-        else m.swapSize = bytes === null ? null : String(bytes);
+        else if (bytes !== null && bytes > Number.MAX_SAFE_INTEGER) {
+          errors.swap_size = [`Ensure this value is at most ${Number.MAX_SAFE_INTEGER} bytes.`];
+        } else m.swapSize = bytes === null ? null : String(bytes);
       }
       if (p.has('disable_ipv4') && boolParam(p, 'disable_ipv4', false)) {
         errors.disable_ipv4 = ['Kiln (like MAAS 2.0) cannot disable IPv4.'];
@@ -552,7 +557,9 @@ export class MachinesService {
     where.add('NOT m.locked');
     const storage = p.get('storage') ? parseStorageConstraint(p.get('storage')!) : null;
     const dryRun = boolParam(p, 'dry_run', false);
-    const result = await this.ds.transaction(async (em) => {
+    // Concurrent allocations can deadlock in Postgres (rows locked in different orders by the
+    // lifecycle's writes): the loser's transaction is simply run again.
+    const result = await retryOnConflict(() => this.ds.transaction(async (em) => {
       // Cheapest first (MAAS: cpu_count + memory/1024). SKIP LOCKED: concurrent allocations
       // never wait on each other and never get the same machine.
       const order = '(m.cpu_count + m.memory / 1024.0), m.id';
@@ -574,7 +581,7 @@ export class MachinesService {
         return { systemId: c.row.system_id, storage: mapping, jobs: t.jobs };
       }
       return null;
-    });
+    }));
     if (!result) {
       const sid = p.get('system_id');
       if (sid && p.names().filter((n) => !ALLOCATE_OPTIONS.has(n)).length === 1) {
@@ -810,6 +817,12 @@ export class MachinesService {
     return em.getRepository(InterfaceEntity).countBy({ machineId });
   }
 }
+
+/** More cores than any machine has: the machine JSON lists every core (numanode_set). */
+const MAX_CPU_COUNT = 65536;
+
+/** The largest value of a Postgres integer column (machine memory is MiB in one). */
+const MAX_INT4 = 2147483647;
 
 /** '4096', '4G', '512M', '1.5T' -> bytes. `unit` is the unit of a bare number ('' = bytes). */
 export function parseSize(value: string, unit: '' | 'M'): number | null {

@@ -20,6 +20,9 @@ import {
  * HMAC-SHA1 (RFC 5849, over the method, URL, query, OAuth parameters and a form-encoded body).
  * Returns null for an anonymous request; throws 401/403/400 the way MAAS answers bad credentials.
  */
+/** The request an HMAC-SHA1 signature covers, with its body read on demand. */
+export type OAuthRequestSource = Omit<OAuthSignedRequest, 'body'> & { body: Buffer | (() => Promise<Buffer>) };
+
 @Injectable()
 export class OAuthAuthenticator {
   constructor(
@@ -28,8 +31,11 @@ export class OAuthAuthenticator {
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {}
 
-  /** `request` is what an HMAC-SHA1 signature covers; without it such a signature is refused. */
-  async authenticate(authorization: string | undefined, request?: OAuthSignedRequest): Promise<AuthUser | null> {
+  /**
+   * `request` is what an HMAC-SHA1 signature covers; without it such a signature is refused. Its
+   * body may be a reader: it is then read only for an HMAC-SHA1 request naming a real token.
+   */
+  async authenticate(authorization: string | undefined, request?: OAuthRequestSource): Promise<AuthUser | null> {
     const header = parseOAuthHeader(authorization);
     if (!header) return null;
     const now = Math.floor(Date.now() / 1000);
@@ -45,7 +51,14 @@ export class OAuthAuthenticator {
     const signed =
       checked.signatureMethod === 'PLAINTEXT'
         ? plaintextSignatureMatches(checked.signature, '', found.token.tokenSecret)
-        : request !== undefined && hmacSha1SignatureMatches(checked.signature, '', found.token.tokenSecret, request, header);
+        : request !== undefined &&
+          hmacSha1SignatureMatches(
+            checked.signature,
+            '',
+            found.token.tokenSecret,
+            { ...request, body: typeof request.body === 'function' ? await request.body() : request.body },
+            header,
+          );
     if (!signed) throw new UnauthorizedError('Authorization Error: Invalid signature.');
     // A nonce is kept exactly as long as its timestamp can be accepted (at most twice the window).
     const ttl = Math.max(1, checked.timestamp + OAUTH_TIMESTAMP_THRESHOLD - now + 1);
