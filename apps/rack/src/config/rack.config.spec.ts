@@ -34,10 +34,10 @@ describe('loadRackConfig', () => {
   });
 
   it('reads the DHCP offer limits: 256 outstanding offers per subnet and a 10 s offer hold by default', () => {
-    expect(loadRackConfig({ KILN_RACK_SECRET: SECRET }).dhcp).toEqual({ maxOffersPerSubnet: 256, offerHoldSeconds: 10 });
-    const c = loadRackConfig({ KILN_RACK_SECRET: SECRET, KILN_DHCP_MAX_OFFERS: '64', KILN_DHCP_OFFER_HOLD_SECONDS: '5' });
+    expect(loadRackConfig({}).dhcp).toEqual({ maxOffersPerSubnet: 256, offerHoldSeconds: 10 });
+    const c = loadRackConfig({ KILN_DHCP_MAX_OFFERS: '64', KILN_DHCP_OFFER_HOLD_SECONDS: '5' });
     expect(c.dhcp).toEqual({ maxOffersPerSubnet: 64, offerHoldSeconds: 5 });
-    expect(() => loadRackConfig({ KILN_RACK_SECRET: SECRET, KILN_DHCP_MAX_OFFERS: '0' })).toThrow(/KILN_DHCP_MAX_OFFERS/);
+    expect(() => loadRackConfig({ KILN_DHCP_MAX_OFFERS: '0' })).toThrow(/KILN_DHCP_MAX_OFFERS/);
   });
 
   it.each([
