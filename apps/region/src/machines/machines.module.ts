@@ -6,7 +6,6 @@ import { InventoryApi } from '../inventory/inventory.api';
 import { MetaApi } from '../misc/meta.api';
 import { SECRET_BOX, SecretBox } from '../power/secret-box';
 import { PowerClient } from '../power/power.client';
-import { RacksApi } from '../racks/racks.api';
 import { MachineJobsWorker } from './machine-jobs.worker';
 import { MachineJsonCache } from './machine-json.cache';
 import { MachineJsonWarmer } from './machine-json.warmer';
@@ -31,7 +30,6 @@ import { MachinesService } from './machines.service';
     MachinesApi,
     EventsApi,
     InventoryApi,
-    RacksApi,
     MetaApi,
   ],
   exports: [MachinesRepository, MachineLifecycleService, EventsRepository, MachineJobsWorker],

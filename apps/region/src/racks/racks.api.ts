@@ -1,9 +1,13 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { RACK_ENROLLMENT_PATH } from '@kiln/contracts';
 import { RackControllerEntity } from '@kiln/db';
 import { ApiRegistry } from '../api/api.registry';
-import { NotFoundError } from '../api/http/http.errors';
+import { ApiResponse } from '../api/api.types';
+import { BadRequestError, NotFoundError } from '../api/http/http.errors';
+import { log } from '../logging/logger';
 import { describePowerTypes } from '../power/power-types.catalogue';
+import { RackEnrollmentService } from './rack-enrollment.service';
 
 const API = '/MAAS/api/2.0';
 
@@ -59,13 +63,53 @@ export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
   };
 }
 
-/** rackcontrollers/: the racks that registered with this region (registration itself runs over NATS). */
+/** Longest an enrollment token may live (30 days); the default is 24 hours. */
+const MAX_TOKEN_TTL_HOURS = 720;
+
+/**
+ * rackcontrollers/: the racks that registered with this region (registration itself runs over
+ * NATS), the one-time tokens new racks enroll with, and deleting a rack, which revokes it first.
+ */
 @Injectable()
 export class RacksApi implements OnModuleInit {
   constructor(
     private readonly registry: ApiRegistry,
     private readonly ds: DataSource,
+    private readonly enrollment: RackEnrollmentService,
   ) {}
+
+  private async createEnrollmentToken(ttlRaw: string | undefined, by: string) {
+    let hours = 24;
+    if (ttlRaw !== undefined && ttlRaw !== '') {
+      if (!/^\d{1,4}$/.test(ttlRaw) || Number(ttlRaw) < 1 || Number(ttlRaw) > MAX_TOKEN_TTL_HOURS) {
+        throw new BadRequestError({ ttl_hours: [`Must be a whole number of hours from 1 to ${MAX_TOKEN_TTL_HOURS}.`] });
+      }
+      hours = Number(ttlRaw);
+    }
+    const { token, expires } = await this.enrollment.createToken(hours * 3600_000);
+    log().info({ by, expires }, 'rack enrollment token issued');
+    return { token, expires: expires.toISOString(), enroll_path: RACK_ENROLLMENT_PATH };
+  }
+
+  private async deleteRack(systemId: string, by: string): Promise<ApiResponse> {
+    const [rack]: { id: number }[] = await this.ds.query(`SELECT id FROM rack_controllers WHERE system_id = $1`, [systemId]);
+    if (!rack) throw new NotFoundError('No RackController matches the given query.');
+    const vlans: { id: number }[] = await this.ds.query(
+      `SELECT id FROM vlans WHERE primary_rack_id = $1 OR secondary_rack_id = $1 ORDER BY id`,
+      [rack.id],
+    );
+    if (vlans.length) {
+      // As MAAS: a rack that serves DHCP on a VLAN is moved off it first (`kiln rack-revoke` cuts it off at once regardless).
+      throw new BadRequestError(
+        `Unable to delete rack controller ${systemId}: it is the primary or secondary rack controller of VLAN ${vlans.map((v) => v.id).join(', ')}. Set another rack controller on those VLANs first.`,
+      );
+    }
+    // Off the bus first (its nkey leaves the NATS server config, which reloads and cuts its connection), then forgotten.
+    await this.enrollment.revoke(systemId);
+    await this.ds.query(`DELETE FROM rack_controllers WHERE system_id = $1`, [systemId]);
+    log().warn({ rackId: systemId, by }, 'rack controller deleted');
+    return ApiResponse.noContent();
+  }
 
   onModuleInit() {
     this.registry.register(
@@ -90,6 +134,18 @@ export class RacksApi implements OnModuleInit {
               description: 'Queries all rack controllers for power information.',
               run: () => describePowerTypes(),
             },
+            {
+              name: 'create_enrollment_token',
+              op: 'create_enrollment_token',
+              method: 'POST',
+              permission: 'admin',
+              title: 'Create a rack enrollment token',
+              description:
+                'Kiln: a one-time secret a new rack enrolls with (KILN_RACK_ENROLL_TOKEN): it is spent by the first rack that ' +
+                'presents it before it expires, and the rack is then let onto the NATS bus with its own key. Only its hash is stored.',
+              params: [{ name: 'ttl_hours', type: 'Int', doc: `How long the token stays valid, in hours (1 to ${MAX_TOKEN_TTL_HOURS}, default 24).` }],
+              run: (r) => this.createEnrollmentToken(r.params.get('ttl_hours'), r.user!.username),
+            },
           ],
         },
       },
@@ -109,6 +165,17 @@ export class RacksApi implements OnModuleInit {
                 if (!rack) throw new NotFoundError('No RackController matches the given query.');
                 return rackJson(rack);
               },
+            },
+            {
+              name: 'delete',
+              op: null,
+              method: 'DELETE',
+              permission: 'admin',
+              title: 'Delete a rack controller',
+              description:
+                'Deletes a rack controller. Kiln revokes it first: its keys are forgotten and the NATS server drops its ' +
+                'connection at once, so it can do nothing on the bus and is sent no secrets.',
+              run: (r) => this.deleteRack(r.pathParams.system_id, r.user!.username),
             },
           ],
         },

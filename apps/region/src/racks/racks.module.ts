@@ -8,11 +8,12 @@ import { RacksRepository } from './racks.repository';
 import { NatsServerConfigWriter } from './nats-server-config.writer';
 import { RackEnrollmentController } from './rack-enrollment.controller';
 import { RackEnrollmentService } from './rack-enrollment.service';
+import { RacksApi } from './racks.api';
 
 /**
  * What the region answers and consumes over NATS for racks: registration and heartbeats, dead-rack
  * detection, boot decisions, and the lease and boot events racks publish to JetStream.
- * (rackcontrollers/ REST lives in racks.api.ts, registered by MachinesModule.)
+ * Also rackcontrollers/ REST (racks.api.ts): listing, enrollment tokens and deleting (revoking) a rack.
  */
 @Module({
   imports: [MachinesModule],
@@ -25,6 +26,7 @@ import { RackEnrollmentService } from './rack-enrollment.service';
     RackEventsConsumer,
     NatsServerConfigWriter,
     RackEnrollmentService,
+    RacksApi,
   ],
   exports: [RacksRepository, RackEnrollmentService],
 })
