@@ -74,8 +74,15 @@ export async function startPrivateNatsServer(
   const bin = process.env.KILN_TEST_NATS_SERVER ?? 'nats-server';
   const child: ChildProcess = spawn(bin, ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  // Reloads are counted line by line: the kept stderr is only its tail, where a count would stall.
+  let reloads = 0;
+  let partial = '';
   child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-8192);
+    const text = d.toString();
+    stderr = (stderr + text).slice(-8192);
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.includes('Reloaded server configuration')) reloads++;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 15_000;
@@ -96,11 +103,11 @@ export async function startPrivateNatsServer(
     configFile: confFile,
     dir,
     async reload(config: string) {
-      const before = stderr.split('Reloaded server configuration').length;
+      const before = reloads;
       writeFileSync(confFile, config, { mode: 0o600 });
       child.kill('SIGHUP');
       const until = Date.now() + 10_000;
-      while (stderr.split('Reloaded server configuration').length === before) {
+      while (reloads === before) {
         if (Date.now() > until) throw new Error(`nats-server did not reload: ${stderr}`);
         await new Promise((r) => setTimeout(r, 20));
       }

@@ -206,4 +206,35 @@ describe('NATS server permissions rendered by Kiln', () => {
     const b = await as(rackB);
     await expect(b.flush()).resolves.toBeUndefined();
   });
+  /** Each attack from the issue, as a rack's connection would try it. */
+  const attacks: [string, (nc: NatsConnection) => Promise<unknown>][] = [
+    ['read BMC passwords by subscribing to >', async (nc) => nc.subscribe('>')],
+    ["answer its old power requests (rack.rack-a.power.*)", async (nc) => nc.subscribe(`${PREFIX}rack.rack-a.power.*`, { callback: (_e, m) => m?.respond(sc.encode('off')) })],
+    ['answer boot-config requests before the region', async (nc) => nc.subscribe(`${PREFIX}region.rack.*.boot.config`, { callback: (_e, m) => m?.respond(sc.encode('init=/bin/sh')) })],
+    ['push a forged DHCP update', async (nc) => nc.publish(`${PREFIX}rack.rack-b.dhcp.update`, sc.encode('{"router":"10.6.6.6"}'))],
+    ['replay a registration', async (nc) => nc.publish(`${PREFIX}region.rack.rack-a.register`, sc.encode('{"rackId":"rack-a"}'))],
+    ['heartbeat to stay "running"', async (nc) => nc.publish(`${PREFIX}region.rack.rack-a.heartbeat`, sc.encode('{"rackId":"rack-a"}'))],
+    ['publish a lease event', async (nc) => nc.publish(`${PREFIX}region.events.lease.rack-a`, sc.encode('{"ip":"10.6.6.6"}'))],
+    ['publish a boot event', async (nc) => nc.publish(`${PREFIX}region.events.boot.rack-a`, sc.encode('{"step":"tftp-file"}'))],
+    ['purge a stream', async (nc) => nc.request('$JS.API.STREAM.PURGE.KILN_EVENTS', sc.encode(''), { timeout: 500 })],
+  ];
+
+  it.each(attacks)('a revoked rack cannot %s: the server refuses its connection and nothing reaches the bus', async (_what, attack) => {
+    // rack-a revoked: its nkey is no longer in the config.
+    await server.reload(config([{ rackId: 'rack-b', nkey: rackB.publicKey }]));
+    const reg = await as(region);
+    const seen = collect(reg, '>');
+    await reg.flush();
+    const outcome = await as(rackA, { inboxPrefix: rackInboxPrefix(PREFIX, 'rack-a') }).then(
+      async (nc) => {
+        await attack(nc);
+        await nc.flush();
+        return 'connected and tried';
+      },
+      (e: Error) => e.message,
+    );
+    expect(outcome).toMatch(/Authorization/i);
+    await quiet(100);
+    expect(seen.got).toEqual([]);
+  });
 });
