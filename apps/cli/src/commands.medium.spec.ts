@@ -28,10 +28,12 @@ describe('kiln admin commands', () => {
   });
 
   it('creates an administrator once and refuses a duplicate or a missing password', async () => {
-    const u = await createAdmin(ds, { username: 'root-admin', password: 'pw', email: 'a@example.com' });
+    // Long enough that a random salt or hash cannot contain it by chance (a two-letter one could).
+    const password = 'kiln-admin-password-1f9c';
+    const u = await createAdmin(ds, { username: 'root-admin', password, email: 'a@example.com' });
     expect(u.isAdmin).toBe(true);
     const stored = await ds.getRepository(UserEntity).findOneByOrFail({ username: 'root-admin' });
-    expect(stored.passwordHash).not.toContain('pw');
+    expect(stored.passwordHash).not.toContain(password);
     await expect(createAdmin(ds, { username: 'root-admin', password: 'pw', email: '' })).rejects.toThrow(CliError);
     await expect(createAdmin(ds, { username: 'other', password: '', email: '' })).rejects.toThrow(/password/);
     await expect(createAdmin(ds, { username: 'bad name!', password: 'x', email: '' })).rejects.toThrow(/invalid username/);
