@@ -1,13 +1,14 @@
 import { DataSource } from 'typeorm';
+import { renderNatsServerConfig } from '@kiln/contracts';
 import { createDataSource, UserEntity } from '@kiln/db';
-import { createTestDatabase, TestDatabase } from '@kiln/testing';
+import { createTestDatabase, newNkey, pollUntil, startPrivateNatsServer, TestDatabase } from '@kiln/testing';
 import { createHash } from 'node:crypto';
-import { nkeys } from 'nats';
+import { connect, nkeyAuthenticator, nkeys } from 'nats';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiKey, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
+import { apiKey, applyNatsConfig, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
 
 describe('kiln admin commands', () => {
   let db: TestDatabase;
@@ -75,6 +76,40 @@ describe('kiln admin commands', () => {
       const check = spawnSync('nats-server', ['-t', '-c', conf], { encoding: 'utf8' });
       expect(`${check.status} ${check.stderr}`).toMatch(/^0 /);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rack-revoke cuts the rack off at once where the NATS server config is kept, by reloading the server', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-revoke-'));
+    const nkeyFile = join(dir, 'region.nk');
+    const regionKey = natsNkey(nkeyFile);
+    const rack = newNkey();
+    await ds.query(`INSERT INTO rack_controllers (system_id, hostname, status, nats_nkey) VALUES ('r3', 'r3', 'running', $1)`, [rack.publicKey]);
+    // The server starts with the rack in its config, as the regions wrote it.
+    const nats = await startPrivateNatsServer((s) =>
+      renderNatsServerConfig({ listen: s.listen, jetstreamDir: s.storeDir, pidFile: s.pidFile, prefix: '', regionNkeys: [regionKey], racks: [{ rackId: 'r3', nkey: rack.publicKey }] }),
+    );
+    try {
+      const nc = await connect({ servers: nats.url, authenticator: nkeyAuthenticator(rack.seed), inboxPrefix: '_INBOX_rack.r3', maxReconnectAttempts: 0 });
+      const closed = nc.closed();
+      await rackRevoke(ds, { rackId: 'r3' });
+      const applied = await applyNatsConfig(ds, {
+        nkeyFile,
+        listen: nats.listen,
+        jetstreamDir: nats.storeDir,
+        pidFile: nats.pidFile,
+        prefix: '',
+        configFile: nats.configFile,
+      });
+      expect(applied).toBe('reloaded');
+      await pollUntil(() => Promise.resolve(nc.isClosed()), (c) => c, { timeoutMs: 5000, what: 'the revoked rack to be cut off' });
+      await closed;
+      await expect(connect({ servers: nats.url, authenticator: nkeyAuthenticator(rack.seed), maxReconnectAttempts: 0 })).rejects.toMatchObject({
+        code: 'AUTHORIZATION_VIOLATION',
+      });
+    } finally {
+      await nats.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { nkeys } from 'nats';
 import { renderNatsServerConfig } from '@kiln/contracts';
 import { DataSource } from 'typeorm';
@@ -78,14 +78,20 @@ export function natsNkey(path: string): string {
   return nkeys.fromSeed(new TextEncoder().encode(readFileSync(path, 'utf8').trim())).getPublicKey();
 }
 
+export interface NatsServerOptions {
+  nkeyFile: string;
+  listen: string;
+  jetstreamDir: string;
+  pidFile: string;
+  prefix: string;
+  tls?: { certFile: string; keyFile: string };
+}
+
 /**
  * The NATS server config for the enrolled racks in the database, as a region with
  * KILN_NATS_SERVER_CONFIG would write it (for the first start of the server, before any region).
  */
-export async function natsConfig(
-  ds: DataSource,
-  opts: { nkeyFile: string; listen: string; jetstreamDir: string; pidFile: string; prefix: string; tls?: { certFile: string; keyFile: string } },
-): Promise<string> {
+export async function natsConfig(ds: DataSource, opts: NatsServerOptions): Promise<string> {
   const racks: { rackId: string; nkey: string }[] = await ds.query(
     `SELECT system_id AS "rackId", nats_nkey AS nkey FROM rack_controllers WHERE nats_nkey IS NOT NULL ORDER BY system_id`,
   );
@@ -98,4 +104,27 @@ export async function natsConfig(
     racks,
     ...(opts.tls ? { tls: opts.tls } : {}),
   });
+}
+
+/**
+ * Writes the NATS server config to `configFile` (atomically) and, when the server of `pidFile`
+ * runs, has it reload: a revoked rack's connection is cut at once instead of at the next sweep.
+ */
+export async function applyNatsConfig(ds: DataSource, opts: NatsServerOptions & { configFile: string }): Promise<'reloaded' | 'written'> {
+  const text = await natsConfig(ds, opts);
+  writeFileSync(`${opts.configFile}.tmp`, text, { mode: 0o600 });
+  renameSync(`${opts.configFile}.tmp`, opts.configFile);
+  let pid = NaN;
+  try {
+    pid = Number(readFileSync(opts.pidFile, 'utf8').trim());
+  } catch {
+    return 'written';
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return 'written';
+  try {
+    process.kill(pid, 'SIGHUP');
+    return 'reloaded';
+  } catch {
+    return 'written';
+  }
 }

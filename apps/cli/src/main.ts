@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createDataSource } from '@kiln/db';
 import { renameSync, writeFileSync } from 'node:fs';
-import { apiKey, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
+import { apiKey, applyNatsConfig, CliError, createAdmin, migrate, natsConfig, NatsServerOptions, natsNkey, rackRevoke, rackToken } from './commands';
 
 const USAGE = `kiln <command> [options]
 
@@ -11,11 +11,25 @@ Commands (run on a region host; they use KILN_DATABASE_URL):
   createadmin --username U --password P [--email E]   create an administrator
   apikey --username U [--generate] [--name N]     print (or create) the user's API keys
   rack-token [--hours H]                          print a one-time rack enrollment token (default: valid 24 h)
-  rack-revoke --rack ID                           revoke a rack: it is cut off the bus within a sweep
+  rack-revoke --rack ID                           revoke a rack: it is cut off the bus at once where KILN_NATS_SERVER_CONFIG
+                                                  is set (the server reloads), otherwise within a region's sweep
   nats-nkey --out FILE                            create the region's NATS nkey seed if missing; print its public key
   nats-config --out FILE                          write the NATS server config (region settings from the environment:
                                                   KILN_NATS_NKEY_FILE, KILN_NATS_SERVER_LISTEN, ...)
 `;
+
+/** The NATS server settings a region reads, or null without the region's nkey. */
+function natsServerOptions(env: NodeJS.ProcessEnv): NatsServerOptions | null {
+  if (!env.KILN_NATS_NKEY_FILE) return null;
+  return {
+    nkeyFile: env.KILN_NATS_NKEY_FILE,
+    listen: env.KILN_NATS_SERVER_LISTEN || '0.0.0.0:4222',
+    jetstreamDir: env.KILN_NATS_JETSTREAM_DIR || '/var/lib/kiln/nats',
+    pidFile: env.KILN_NATS_SERVER_PID_FILE || '/run/kiln/nats-server.pid',
+    prefix: env.KILN_NATS_PREFIX ?? '',
+    ...(env.KILN_NATS_TLS_CERT && env.KILN_NATS_TLS_KEY ? { tls: { certFile: env.KILN_NATS_TLS_CERT, keyFile: env.KILN_NATS_TLS_KEY } } : {}),
+  };
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -68,17 +82,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'nats-config': {
-        const env = process.env;
         if (!values.out) throw new CliError('--out is required');
-        if (!env.KILN_NATS_NKEY_FILE) throw new CliError('KILN_NATS_NKEY_FILE must be set');
-        const text = await natsConfig(ds, {
-          nkeyFile: env.KILN_NATS_NKEY_FILE,
-          listen: env.KILN_NATS_SERVER_LISTEN || '0.0.0.0:4222',
-          jetstreamDir: env.KILN_NATS_JETSTREAM_DIR || '/var/lib/kiln/nats',
-          pidFile: env.KILN_NATS_SERVER_PID_FILE || '/run/kiln/nats-server.pid',
-          prefix: env.KILN_NATS_PREFIX ?? '',
-          ...(env.KILN_NATS_TLS_CERT && env.KILN_NATS_TLS_KEY ? { tls: { certFile: env.KILN_NATS_TLS_CERT, keyFile: env.KILN_NATS_TLS_KEY } } : {}),
-        });
+        const opts = natsServerOptions(process.env);
+        if (!opts) throw new CliError('KILN_NATS_NKEY_FILE must be set');
+        const text = await natsConfig(ds, opts);
         writeFileSync(`${values.out}.tmp`, text, { mode: 0o600 });
         renameSync(`${values.out}.tmp`, values.out);
         return 0;
@@ -92,7 +99,14 @@ async function main(argv: string[]): Promise<number> {
       case 'rack-revoke': {
         if (!values.rack) throw new CliError('--rack is required');
         await rackRevoke(ds, { rackId: values.rack });
-        process.stdout.write(`revoked rack ${values.rack}\n`);
+        const opts = natsServerOptions(process.env);
+        const configFile = process.env.KILN_NATS_SERVER_CONFIG;
+        const applied = opts && configFile ? await applyNatsConfig(ds, { ...opts, configFile }) : 'written';
+        process.stdout.write(
+          applied === 'reloaded'
+            ? `revoked rack ${values.rack}: the NATS server reloaded its config and cut the rack off\n`
+            : `revoked rack ${values.rack}: the regions drop it from the NATS server config at their next sweep\n`,
+        );
         return 0;
       }
       default:
