@@ -1,5 +1,10 @@
-import { ContractError, generateBoxKeyPair, openPowerParameters, POWER_ERRORS, PowerCycle, PowerOn, PowerQueryBatch, sealPowerParameters } from '@kiln/contracts';
+import { ContractError, generateBoxKeyPair, openPowerParameters, POWER_ERRORS, PowerCycle, PowerOn, PowerOutcome, PowerQueryBatch, sealPowerParameters } from '@kiln/contracts';
 import { ManualDriver, POWER_ERROR_CODES, PowerDriver, PowerError } from '@kiln/power';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandJournal } from './command.journal';
+import { CommandMemory } from './command.memory';
 import { createPowerHandlers, powerFailure, toWireCode } from './power.handler';
 import { PowerExecutor, RackBusyError } from './power.executor';
 
@@ -83,11 +88,16 @@ describe('power handlers', () => {
 
   describe('a command carried out once per command id', () => {
     let cycles = 0;
+    let ons = 0;
     let fail = false;
     const counting: PowerDriver<Record<string, string>> = {
       ...failing(auth),
       def: { name: 'counting', description: 'Counting', chassis: false, can_probe: false, queryable: true, fields: [] },
       query: () => Promise.resolve('on' as const),
+      on: async () => {
+        ons++;
+        return { kind: 'accepted' as const };
+      },
       cycle: async () => {
         cycles++;
         await new Promise((r) => setTimeout(r, 50));
@@ -127,6 +137,33 @@ describe('power handlers', () => {
       fail = false;
       await handlers.cycle(req('effect-4'));
       expect(cycles).toBe(5);
+    });
+
+    it('remembers across a rack restart: a cycle it carried out is answered from its journal, one it was cut off in is finished as a power on', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'kiln-power-journal-'));
+      const file = join(dir, 'power-commands.jsonl');
+      const memoryOnDisk = () => new CommandMemory<PowerOutcome>(60_000, 100, Date.now, new CommandJournal(file, 60_000));
+      const open = (systemId: string, x: string) => openPowerParameters(box, 'rack-1', systemId, x);
+      try {
+        cycles = 0;
+        ons = 0;
+        const first = await createPowerHandlers(ex, open, log, memoryOnDisk()).cycle(req('effect-10'));
+        // The rack restarts: a new process reads the journal.
+        const again = createPowerHandlers(ex, open, log, memoryOnDisk());
+        expect(await again.cycle(req('effect-10'))).toEqual(first);
+        expect(cycles).toBe(1);
+
+        // The rack is killed while a cycle runs (here: the cycle never ends), then restarts.
+        const hung = new CommandMemory<PowerOutcome>(60_000, 100, Date.now, new CommandJournal(file, 60_000));
+        void hung.once('effect-11:cycle', () => new Promise<PowerOutcome>(() => undefined));
+        const restarted = createPowerHandlers(ex, open, log, memoryOnDisk());
+        await restarted.cycle(req('effect-11'));
+        expect(cycles).toBe(1);
+        expect(ons).toBe(1);
+        expect(logs.join('\n')).toContain('interrupted by a rack restart');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 });

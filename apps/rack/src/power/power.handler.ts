@@ -63,9 +63,16 @@ export function createPowerHandlers(
   const run = (req: Target, action: PowerAction): Promise<PowerOutcome> => {
     if (!req.commandId || action.kind === 'query') return execute(req, action);
     // A command the rack already carried out is answered from memory, never done twice.
-    return memory.once(`${req.commandId}:${action.kind}`, () => execute(req, action), () =>
-      log.info({ systemId: req.systemId, action: action.kind, commandId: req.commandId }, 'repeated power command answered from memory'),
-    );
+    const ids = { systemId: req.systemId, action: action.kind, commandId: req.commandId };
+    return memory.once(`${req.commandId}:${action.kind}`, () => execute(req, action), {
+      onRepeat: () => log.info(ids, 'repeated power command answered from memory'),
+      // The rack stopped while it ran this command: a cycle may have rebooted the machine already,
+      // so it is finished as a power on (a machine that is on stays on), never a second reboot.
+      interrupted: () => {
+        log.warn(ids, 'power command was interrupted by a rack restart; carrying it out without repeating what may have taken effect');
+        return execute(req, action.kind === 'cycle' ? { kind: 'on' } : action);
+      },
+    });
   };
   const execute = async (req: Target, action: PowerAction): Promise<PowerOutcome> => {
     const ids = { systemId: req.systemId, powerType: req.powerType, action: action.kind, commandId: req.commandId };

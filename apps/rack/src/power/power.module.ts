@@ -1,10 +1,13 @@
+import { join } from 'node:path';
 import { Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { openPowerParameters } from '@kiln/contracts';
+import { openPowerParameters, PowerOutcome } from '@kiln/contracts';
 import { createPowerDrivers } from '@kiln/power';
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';
 import { RACK_IDENTITY, RackIdentity } from '../registration/rack.identity';
+import { CommandJournal } from './command.journal';
+import { CommandMemory } from './command.memory';
 import { PowerExecutor } from './power.executor';
 import { createPowerHandlers } from './power.handler';
 import { PowerNatsServer, servePowerOverNats } from './power.nats';
@@ -27,6 +30,12 @@ export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
     this.executor = new PowerExecutor(createPowerDrivers(), {});
   }
 
+  /** Command ids and their outcomes, kept in the state dir so that a restarted rack remembers them. */
+  private memory(): CommandMemory<PowerOutcome> {
+    const ttlMs = 15 * 60_000;
+    return new CommandMemory<PowerOutcome>(ttlMs, 10_000, Date.now, new CommandJournal(join(this.config.stateDir, 'power-commands.jsonl'), ttlMs));
+  }
+
   onModuleInit() {
     this.nats.onConnected(() => {
       const bus = this.nats.maybeBus();
@@ -37,6 +46,7 @@ export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
           this.executor,
           (systemId, sealed) => openPowerParameters(this.identity.box, this.identity.rackId, systemId, sealed),
           plog,
+          this.memory(),
         ), {
         prefix: this.config.nats.prefix,
         log: plog,
