@@ -11,7 +11,7 @@ import { bootStepRecord, CataloguedEvent, leaseEventRecord } from './rack-events
 export const LEASE_CONSUMER = 'region-lease-events';
 export const BOOT_CONSUMER = 'region-boot-events';
 
-export type Applied = 'applied' | 'duplicate' | 'unknown-mac';
+export type Applied = 'applied' | 'duplicate' | 'unknown-mac' | 'not-served';
 
 /**
  * Applies the lease and boot events racks publish to JetStream. At-least-once delivery, exactly-once
@@ -69,6 +69,12 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
 
   async applyLease(e: LeaseEvent): Promise<Applied> {
     return this.once(e.eventId, e.rackId, async (em) => {
+      if (!(await this.serves(em, e.rackId, e.ip))) {
+        // A rack leases only from the subnets of the VLANs it serves (directly or through a relay):
+        // a lease for any other address is not this rack's to report.
+        log().warn({ ip: e.ip, action: e.action }, 'lease event dropped: the address is on no subnet this rack serves DHCP for');
+        return 'not-served';
+      }
       const m = await this.machineByMac(em, e.mac);
       if (!m) {
         log().debug({ ip: e.ip, action: e.action }, 'lease for a MAC no machine has');
@@ -106,6 +112,21 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
       }
       return effect(em);
     });
+  }
+
+  /** Whether `ip` lies in a subnet of a VLAN `rackId` is primary or secondary for, or that relays to one. */
+  private async serves(em: EntityManager, rackId: string, ip: string): Promise<boolean> {
+    const rows = await em.query(
+      `SELECT 1 FROM subnets s
+         JOIN vlans v ON v.id = s.vlan_id
+         LEFT JOIN vlans rv ON rv.id = v.relay_vlan_id
+         JOIN rack_controllers r ON r.system_id = $1
+        WHERE $2::inet << s.cidr
+          AND (r.id IN (v.primary_rack_id, v.secondary_rack_id) OR r.id IN (rv.primary_rack_id, rv.secondary_rack_id))
+        LIMIT 1`,
+      [rackId, ip],
+    );
+    return rows.length > 0;
   }
 
   private async machineByMac(em: EntityManager, mac: string) {

@@ -162,9 +162,20 @@ describe('racks and the region over NATS', () => {
   it('turns lease events into machine IPs exactly once, even when redelivered, and records boot steps', async () => {
     const mac = '52:54:00:cc:00:01';
     const sid = await machine(mac, NodeStatus.COMMISSIONING);
+    // good-rack serves DHCP on the VLAN of 10.9.0.0/24.
+    const [fabric] = await h.ds.query(`INSERT INTO fabrics (name) VALUES ('fabric-lease-test') RETURNING id`);
+    const [vlan] = await h.ds.query(
+      `INSERT INTO vlans (fabric_id, vid, name, primary_rack_id) SELECT $1, 91, 'lease-test', id FROM rack_controllers WHERE system_id = 'good-rack' RETURNING id`,
+      [fabric.id],
+    );
+    await h.ds.query(`INSERT INTO subnets (name, vlan_id, cidr) VALUES ('10.9.0.0/24', $1, '10.9.0.0/24')`, [vlan.id]);
     const lease = { eventId: randomUUID(), rackId: 'good-rack', at: new Date().toISOString(), action: 'commit' as const, mac, ip: '10.9.0.50', iface: 'eth1' };
     // Published as another rack than the payload names: dropped (the server binds the subject to the sender).
     await h.bus.publishDurable(LeaseEvents, ['other-rack'], { ...lease, eventId: randomUUID(), ip: '10.9.0.66' });
+    // An address on no subnet the rack serves: not the rack's to report, dropped.
+    const offNet = { ...lease, eventId: randomUUID(), ip: '192.168.77.5' };
+    await expect(h.app.get(RackEventsConsumer).applyLease(LeaseEvents.message.parse(offNet))).resolves.toBe('not-served');
+    await h.bus.publishDurable(LeaseEvents, ['good-rack'], { ...offNet, eventId: randomUUID() });
     await h.bus.publishDurable(LeaseEvents, ['good-rack'], lease);
     const ip = () => h.ds.query(`SELECT host(ip_address) AS ip FROM interfaces WHERE mac_address = $1`, [mac]).then((r) => r[0].ip as string | null);
     await pollUntil(ip, (v) => v === '10.9.0.50', { what: 'the lease IP on the interface' });
