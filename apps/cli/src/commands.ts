@@ -1,9 +1,19 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { nkeys } from 'nats';
 import { renderNatsServerConfig } from '@kiln/contracts';
 import { DataSource } from 'typeorm';
-import { ApiTokenEntity, hashPassword, newKeyPart, UserEntity } from '@kiln/db';
+import {
+  ApiTokenEntity,
+  createEnrollmentToken,
+  forgetRackKeys,
+  hashPassword,
+  newKeyPart,
+  regionNkeyPublicKey,
+  reloadNatsServer,
+  enrolledRackNkeys,
+  UserEntity,
+  writeNatsServerConfig,
+} from '@kiln/db';
 
 /** Region-host administration, run against the region's database (like `maas createadmin`). */
 export class CliError extends Error {}
@@ -54,10 +64,7 @@ export async function apiKey(ds: DataSource, opts: { username: string; generate:
  */
 export async function rackToken(ds: DataSource, opts: { ttlHours: number }): Promise<{ token: string; expires: Date }> {
   if (!Number.isFinite(opts.ttlHours) || opts.ttlHours <= 0 || opts.ttlHours > 24 * 30) throw new CliError('--hours must be between 0 and 720');
-  const token = randomBytes(24).toString('base64url');
-  const expires = new Date(Date.now() + opts.ttlHours * 3600_000);
-  await ds.query(`INSERT INTO rack_enrollment_tokens (token_hash, expires) VALUES ($1, $2)`, [createHash('sha256').update(token, 'utf8').digest('hex'), expires]);
-  return { token, expires };
+  return createEnrollmentToken(ds, opts.ttlHours * 3600_000);
 }
 
 /**
@@ -65,24 +72,22 @@ export async function rackToken(ds: DataSource, opts: { ttlHours: number }): Pro
  * server config at its next sweep (the server then cuts its connection) and seals it nothing more.
  */
 export async function rackRevoke(ds: DataSource, opts: { rackId: string }): Promise<void> {
-  const [, count] = await ds.query(`UPDATE rack_controllers SET nats_nkey = NULL, box_public_key = NULL, status = 'dead' WHERE system_id = $1`, [opts.rackId]);
-  if (!count) throw new CliError(`no rack with id ${opts.rackId}`);
+  if (!(await forgetRackKeys(ds, opts.rackId))) throw new CliError(`no rack with id ${opts.rackId}`);
 }
 
 /** The region's NATS nkey seed at `path` (created, mode 0600, when missing); returns its public key. */
 export function natsNkey(path: string): string {
-  if (!existsSync(path)) {
-    const kp = nkeys.createUser();
-    writeFileSync(path, `${new TextDecoder().decode(kp.getSeed())}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  return nkeys.fromSeed(new TextEncoder().encode(readFileSync(path, 'utf8').trim())).getPublicKey();
+  if (!existsSync(path)) writeFileSync(path, `${new TextDecoder().decode(nkeys.createUser().getSeed())}\n`, { mode: 0o600, flag: 'wx' });
+  return regionNkeyPublicKey(path);
 }
 
 export interface NatsServerOptions {
+  /** The region's nkey seed file. */
   nkeyFile: string;
   listen: string;
   jetstreamDir: string;
   pidFile: string;
+  /** KILN_NATS_PREFIX. */
   prefix: string;
   tls?: { certFile: string; keyFile: string };
 }
@@ -90,18 +95,16 @@ export interface NatsServerOptions {
 /**
  * The NATS server config for the enrolled racks in the database, as a region with
  * KILN_NATS_SERVER_CONFIG would write it (for the first start of the server, before any region).
+ * Creates the region's nkey seed when it is missing.
  */
 export async function natsConfig(ds: DataSource, opts: NatsServerOptions): Promise<string> {
-  const racks: { rackId: string; nkey: string }[] = await ds.query(
-    `SELECT system_id AS "rackId", nats_nkey AS nkey FROM rack_controllers WHERE nats_nkey IS NOT NULL ORDER BY system_id`,
-  );
   return renderNatsServerConfig({
     listen: opts.listen,
     jetstreamDir: opts.jetstreamDir,
     pidFile: opts.pidFile,
     prefix: opts.prefix,
     regionNkeys: [natsNkey(opts.nkeyFile)],
-    racks,
+    racks: await enrolledRackNkeys(ds),
     ...(opts.tls ? { tls: opts.tls } : {}),
   });
 }
@@ -111,20 +114,6 @@ export async function natsConfig(ds: DataSource, opts: NatsServerOptions): Promi
  * runs, has it reload: a revoked rack's connection is cut at once instead of at the next sweep.
  */
 export async function applyNatsConfig(ds: DataSource, opts: NatsServerOptions & { configFile: string }): Promise<'reloaded' | 'written'> {
-  const text = await natsConfig(ds, opts);
-  writeFileSync(`${opts.configFile}.tmp`, text, { mode: 0o600 });
-  renameSync(`${opts.configFile}.tmp`, opts.configFile);
-  let pid = NaN;
-  try {
-    pid = Number(readFileSync(opts.pidFile, 'utf8').trim());
-  } catch {
-    return 'written';
-  }
-  if (!Number.isInteger(pid) || pid <= 1) return 'written';
-  try {
-    process.kill(pid, 'SIGHUP');
-    return 'reloaded';
-  } catch {
-    return 'written';
-  }
+  await writeNatsServerConfig(opts.configFile, await natsConfig(ds, opts));
+  return (await reloadNatsServer(opts.pidFile)) === null ? 'written' : 'reloaded';
 }

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { createDataSource } from '@kiln/db';
-import { renameSync, writeFileSync } from 'node:fs';
+import { createDataSource, writeNatsServerConfig } from '@kiln/db';
 import { apiKey, applyNatsConfig, CliError, createAdmin, migrate, natsConfig, NatsServerOptions, natsNkey, rackRevoke, rackToken } from './commands';
 
 const USAGE = `kiln <command> [options]
@@ -85,9 +84,7 @@ async function main(argv: string[]): Promise<number> {
         if (!values.out) throw new CliError('--out is required');
         const opts = natsServerOptions(process.env);
         if (!opts) throw new CliError('KILN_NATS_NKEY_FILE must be set');
-        const text = await natsConfig(ds, opts);
-        writeFileSync(`${values.out}.tmp`, text, { mode: 0o600 });
-        renameSync(`${values.out}.tmp`, values.out);
+        await writeNatsServerConfig(values.out, await natsConfig(ds, opts));
         return 0;
       }
       case 'rack-token': {

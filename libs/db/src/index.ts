@@ -23,3 +23,4 @@ export * from './entities/vlan.entity';
 export * from './entities/zone.entity';
 export * from './migrations';
 export * from './credentials';
+export * from './rack-trust';

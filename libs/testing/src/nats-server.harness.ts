@@ -1,9 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nkeys } from 'nats';
+import { freeTcpPort } from './ports';
 
 /** An nkey user: the seed stays with its holder, the public key goes into the server config. */
 export interface TestNkey {
@@ -14,17 +15,6 @@ export interface TestNkey {
 export function newNkey(): TestNkey {
   const kp = nkeys.createUser();
   return { seed: kp.getSeed(), publicKey: kp.getPublicKey() };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function canConnect(port: number): Promise<boolean> {
@@ -65,7 +55,7 @@ export async function startPrivateNatsServer(
   render: (s: { listen: string; storeDir: string; pidFile: string }) => string,
 ): Promise<PrivateNatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-nats-'));
-  const port = await freePort();
+  const port = await freeTcpPort();
   const listen = `127.0.0.1:${port}`;
   const storeDir = join(dir, 'jetstream');
   const pidFile = join(dir, 'nats.pid');

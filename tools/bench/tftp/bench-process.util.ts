@@ -2,7 +2,6 @@
 // its pid, run a client and time it, read a process's CPU time, take medians.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 export interface Started {
@@ -47,16 +46,7 @@ export async function startServer(
 }
 
 /** A free TCP port and a free UDP port (the kernel's choice, released at once). */
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freeTcpPort } from '@kiln/testing';
 
 export function freeUdpPort(): Promise<number> {
   return new Promise((resolve) => {

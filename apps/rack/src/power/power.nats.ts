@@ -1,9 +1,6 @@
 import {
   ContractError,
   HEADER_CORRELATION,
-  HEADER_NONCE,
-  HEADER_SIGNATURE,
-  HEADER_SIGNED_AT,
   MessageVerifier,
   PowerCycle,
   PowerOff,
@@ -14,6 +11,7 @@ import {
   RpcContract,
   describeIssues,
   replyEnvelope,
+  signatureOfHeaders,
 } from '@kiln/contracts';
 import { randomUUID } from 'node:crypto';
 import { Msg, NatsConnection, Subscription } from 'nats';
@@ -79,12 +77,7 @@ export function servePowerOverNats(nc: NatsConnection, rackId: string, handlers:
       }
     };
     const fail = (code: string, message: string) => reply({ ok: false, error: { code, message: message.slice(0, 4096) } });
-    const h = msg.headers;
-    const refused = opts.verifier.check(
-      msg.subject,
-      msg.data,
-      h ? { signature: h.get(HEADER_SIGNATURE) || undefined, nonce: h.get(HEADER_NONCE) || undefined, signedAt: Number(h.get(HEADER_SIGNED_AT) || NaN) } : null,
-    );
+    const refused = opts.verifier.check(msg.subject, msg.data, signatureOfHeaders(msg.headers));
     if (refused) {
       log?.warn({ contract: c.name, subject: msg.subject, correlationId, refused }, 'power request refused: not signed by a region');
       return fail('UNAUTHENTICATED', `request refused (${refused})`);

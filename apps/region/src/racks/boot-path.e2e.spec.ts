@@ -1,24 +1,14 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { pollUntil } from '@kiln/testing';
+import { freeTcpPort, pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { RackEnrollmentService } from './rack-enrollment.service';
 
 const run = promisify(execFile);
 const API = '/MAAS/api/2.0';
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => ok(p));
-    });
-  });
-}
 
 /**
  * The boot path through a real rack process: the rack asks the region what a MAC boots, renders
@@ -44,7 +34,7 @@ describe('boot files through a rack process', () => {
     const image = join(dir, 'boot', 'images', 'ubuntu', 'amd64', 'ga-22.04', 'jammy', 'stable');
     mkdirSync(image, { recursive: true });
     writeFileSync(join(image, 'boot-kernel'), Buffer.alloc(1 << 20, 7));
-    [tftpPort, httpPort] = [await freePort(), await freePort()];
+    [tftpPort, httpPort] = [await freeTcpPort(), await freeTcpPort()];
     // The rack enrolls on its first start with a one-time token, then connects with its own nkey.
     const { token } = await h.app.get(RackEnrollmentService).createToken();
     rackProc = spawn(process.execPath, ['-r', './tools/register.js', 'apps/rack/src/main.ts'], {

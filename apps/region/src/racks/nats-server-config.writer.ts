@@ -1,9 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { nkeys } from 'nats';
 import { DataSource } from 'typeorm';
 import { renderNatsServerConfig } from '@kiln/contracts';
+import { enrolledRackNkeys, regionNkeyPublicKey, reloadNatsServer, writeNatsServerConfig } from '@kiln/db';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log } from '../logging/logger';
 
@@ -46,17 +44,13 @@ export class NatsServerConfigWriter implements OnApplicationBootstrap, OnModuleD
   async render(): Promise<string | null> {
     const server = this.config.nats.server;
     if (!server || !this.config.nats.nkeyFile) return null;
-    const regionNkey = (this.regionNkey ??= nkeys.fromSeed(new TextEncoder().encode(readFileSync(this.config.nats.nkeyFile, 'utf8').trim())).getPublicKey());
-    const racks: { rackId: string; nkey: string }[] = await this.ds.query(
-      `SELECT system_id AS "rackId", nats_nkey AS nkey FROM rack_controllers WHERE nats_nkey IS NOT NULL ORDER BY system_id`,
-    );
     return renderNatsServerConfig({
       listen: server.listen,
       jetstreamDir: server.jetstreamDir,
       pidFile: server.pidFile,
       prefix: this.config.nats.prefix,
-      regionNkeys: [regionNkey],
-      racks,
+      regionNkeys: [(this.regionNkey ??= regionNkeyPublicKey(this.config.nats.nkeyFile))],
+      racks: await enrolledRackNkeys(this.ds),
       ...(server.tls ? { tls: server.tls } : {}),
     });
   }
@@ -65,27 +59,10 @@ export class NatsServerConfigWriter implements OnApplicationBootstrap, OnModuleD
   async sync(): Promise<boolean> {
     const server = this.config.nats.server;
     const text = await this.render();
-    if (!server || text === null) return false;
-    const current = await readFile(server.configFile, 'utf8').catch(() => null);
-    if (current === text) return false;
-    const tmp = `${server.configFile}.${process.pid}.tmp`;
-    await writeFile(tmp, text, { mode: 0o600 });
-    await rename(tmp, server.configFile);
-    await this.reload(server.pidFile);
+    if (!server || text === null || !(await writeNatsServerConfig(server.configFile, text))) return false;
+    const pid = await reloadNatsServer(server.pidFile);
+    if (pid === null) log().warn({ pidFile: server.pidFile }, 'NATS server config written but no server to signal; it applies when the server starts');
+    else log().info({ pid }, 'NATS server config changed; server reloading');
     return true;
-  }
-
-  private async reload(pidFile: string): Promise<void> {
-    const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(pid) || pid <= 1) {
-      log().warn({ pidFile }, 'NATS server config written but no server pid to signal; it applies when the server starts');
-      return;
-    }
-    try {
-      process.kill(pid, 'SIGHUP');
-      log().info({ pid }, 'NATS server config changed; server reloading');
-    } catch (err) {
-      log().error({ err, pid }, 'could not signal the NATS server to reload its config');
-    }
   }
 }

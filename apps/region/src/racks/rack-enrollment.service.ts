@@ -1,15 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { RackEnrollmentReply, RackEnrollmentRequest } from '@kiln/contracts';
+import { createEnrollmentToken, forgetRackKeys, hashEnrollmentToken } from '@kiln/db';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log } from '../logging/logger';
 import { NatsServerConfigWriter } from './nats-server-config.writer';
 import { regionSigner } from './nats.module';
-
-export function hashEnrollmentToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
 
 export class EnrollmentRefused extends Error {}
 
@@ -27,11 +23,8 @@ export class RackEnrollmentService {
   ) {}
 
   /** A new one-time token; only its hash is stored. */
-  async createToken(ttlMs = 24 * 3600_000): Promise<{ token: string; expires: Date }> {
-    const token = randomBytes(24).toString('base64url');
-    const expires = new Date(Date.now() + ttlMs);
-    await this.ds.query(`INSERT INTO rack_enrollment_tokens (token_hash, expires) VALUES ($1, $2)`, [hashEnrollmentToken(token), expires]);
-    return { token, expires };
+  createToken(ttlMs = 24 * 3600_000): Promise<{ token: string; expires: Date }> {
+    return createEnrollmentToken(this.ds, ttlMs);
   }
 
   async enroll(req: RackEnrollmentRequest): Promise<RackEnrollmentReply> {
@@ -57,12 +50,9 @@ export class RackEnrollmentService {
 
   /** The rack can do nothing on the bus any more and is sent no secrets; false if it was not enrolled. */
   async revoke(rackId: string): Promise<boolean> {
-    const [, count] = await this.ds.query(
-      `UPDATE rack_controllers SET nats_nkey = NULL, box_public_key = NULL, status = 'dead' WHERE system_id = $1`,
-      [rackId],
-    );
+    const revoked = await forgetRackKeys(this.ds, rackId);
     log().warn({ rackId }, 'rack revoked');
     await this.natsConfig.sync();
-    return count > 0;
+    return revoked;
   }
 }

@@ -33,6 +33,16 @@ export interface MessageSignature {
   nonce: string;
 }
 
+/** The signature a message's headers carry (see HEADER_*), for MessageVerifier.check; null without headers. */
+export function signatureOfHeaders(headers: { get(name: string): string } | undefined): Partial<MessageSignature> | null {
+  if (!headers) return null;
+  return {
+    signature: headers.get(HEADER_SIGNATURE) || undefined,
+    nonce: headers.get(HEADER_NONCE) || undefined,
+    signedAt: Number(headers.get(HEADER_SIGNED_AT) || NaN),
+  };
+}
+
 function signedBytes(f: SignedFields): Buffer {
   const bodyHash = createHash('sha256').update(f.body).digest('hex');
   return Buffer.from(`${DOMAIN}\n${f.subject}\n${f.signedAt}\n${f.nonce}\n${bodyHash}`, 'utf8');

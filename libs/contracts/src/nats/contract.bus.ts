@@ -35,7 +35,7 @@ import {
   RpcContract,
   StreamContract,
 } from '../contract';
-import { HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNED_AT, MessageSignature, MessageSigner, MessageVerifier } from '../crypto/message-signature';
+import { HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNED_AT, MessageSigner, MessageVerifier, signatureOfHeaders } from '../crypto/message-signature';
 
 /** The few pino methods the bus logs with. */
 export interface BusLogger {
@@ -433,12 +433,7 @@ export class ContractBus {
 
   /** Why a received message must not be acted on (no valid region signature), or null. */
   private refusal(msg: Msg): string | null {
-    if (!this.verifier) return null;
-    const h = msg.headers;
-    const sig: Partial<MessageSignature> | null = h
-      ? { signature: h.get(HEADER_SIGNATURE) || undefined, nonce: h.get(HEADER_NONCE) || undefined, signedAt: Number(h.get(HEADER_SIGNED_AT) || NaN) }
-      : null;
-    return this.verifier.check(msg.subject, msg.data, sig);
+    return this.verifier ? this.verifier.check(msg.subject, msg.data, signatureOfHeaders(msg.headers)) : null;
   }
 
   private headers(correlationId: string | undefined, subject: string, data: Uint8Array): MsgHdrs {
