@@ -5,6 +5,8 @@ import { API_PREFIX, ApiRequest, ApiResponse, JsonChunks, RawJson } from './api.
 import { OAuthAuthenticator } from './auth/oauth.authenticator';
 import { DEFAULT_BODY_LIMIT, parseBody, parseQueryString } from './http/body.parser';
 import { badValueError } from './http/database.errors';
+import { domainErrorToHttp } from './http/domain-error.mapper';
+import { DomainError } from '../common/domain.error';
 import { BadRequestError, HttpError, UnauthorizedError } from './http/http.errors';
 import { formatHttpDate } from './http/maas-time';
 import { checkRequestValues, clip, clipErrorBody, QUOTE_LIMIT } from './http/param.limits';
@@ -178,9 +180,9 @@ export class ApiDispatcher {
 
   private errorResponse(e: unknown, context: RequestContext): RawResponse {
     const headers: Record<string, string> = { ...this.apiHeaders(), date: formatHttpDate(new Date()) };
-    const known = e instanceof HttpError ? e : badValueError(e);
+    const known = e instanceof HttpError ? e : e instanceof DomainError ? domainErrorToHttp(e) : badValueError(e);
     if (known) {
-      if (!(e instanceof HttpError)) log().warn({ err: e }, 'request value refused by the database');
+      if (!(e instanceof HttpError) && !(e instanceof DomainError)) log().warn({ err: e }, 'request value refused by the database');
       Object.assign(headers, known.headers ?? {});
       const body = clipErrorBody(known.body, context.params, context.pathParams);
       if (typeof body === 'string') {
