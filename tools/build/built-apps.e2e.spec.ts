@@ -64,7 +64,8 @@ class BuiltProcess {
   }
 
   static start(name: string, guard: string, env: Record<string, string>): BuiltProcess {
-    const child = spawn(process.execPath, ['-r', guard, built(name)], {
+    // As deploy/systemd runs them.
+    const child = spawn(process.execPath, ['--enable-source-maps', '-r', guard, built(name)], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -248,4 +249,18 @@ describe('the built region, rack and CLI (node dist/apps/*/main.js)', () => {
     expect(rack.output).not.toMatch(/a compiler was loaded at run time|tftp worker (failed|exited)/);
     expect(region!.output).not.toMatch(/a compiler was loaded at run time/);
   }, 180_000);
+
+  it("the rack's native addon (kiln_net) loads from the build, through the rack's own loader", async () => {
+    const loader = join(ROOT, 'dist', 'apps', 'rack', 'apps', 'rack', 'src', 'dhcp', 'native.addon.js');
+    const script = `
+      const { loadKilnNet, NATIVE_DIR } = require(${JSON.stringify(loader)});
+      const net = loadKilnNet();
+      const fd = net.openUdp4({ address: '127.0.0.1', port: 0 });
+      net.closeFd(fd);
+      process.stdout.write(JSON.stringify({ dir: NATIVE_DIR, fd }));
+    `;
+    const r = JSON.parse(await run(process.execPath, ['-r', guard, '-e', script], { env: { PATH: process.env.PATH ?? '' } })) as { dir: string; fd: number };
+    expect(r.dir).toBe(join(ROOT, 'dist', 'apps', 'rack', 'apps', 'rack', 'native'));
+    expect(r.fd).toBeGreaterThanOrEqual(0);
+  }, 60_000);
 });
