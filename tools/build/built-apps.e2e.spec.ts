@@ -11,6 +11,7 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
 import { Client } from 'pg';
 import { MIGRATIONS } from '@kiln/db';
 import { freeTcpPort, pollUntil, PrivateNatsServer, startPrivateNatsServer, testServices, uniquePrefix } from '@kiln/testing';
@@ -139,6 +140,12 @@ describe('the built region, rack and CLI (node dist/apps/*/main.js)', () => {
     await rack?.stop();
     await region?.stop();
     await nats?.stop();
+    // The region's queues (its repeatable jobs stay in Redis after it stops).
+    const redis = new Redis(testServices.redisUrl);
+    const keys: string[] = [];
+    for await (const batch of redis.scanStream({ match: `${regionEnv.KILN_REDIS_PREFIX}:*`, count: 500 })) keys.push(...(batch as string[]));
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
     const admin = new Client({ connectionString: ADMIN_URL });
     await admin.connect();
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
