@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs and starts a whole Kiln on this machine: PostgreSQL, Redis and NATS (from Debian),
-# Kiln's npm packages, the database and its migrations, a region on :5240 and a rack, an
-# administrator, and prints the administrator's API key. Safe to run again: it keeps the
-# database, secrets and users, and restarts the region and rack on the current code.
+# Kiln's npm packages, Kiln's build (JavaScript under dist/, `npx nx run-many -t build`), the
+# database and its migrations, a region on :5240 and a rack, an administrator, and prints the
+# administrator's API key. Safe to run again: it keeps the database, secrets and users, builds the
+# current code again and restarts the region and rack on it. The services, and the admin commands
+# this script runs, run the built JavaScript (node dist/apps/<app>/main.js); no TypeScript
+# compiler runs when they start.
 #
 # NATS runs with the config Kiln writes (/etc/kiln/nats-server.conf): no anonymous user, the
 # region with its own nkey, each rack with its own nkey and permissions once it has enrolled
@@ -23,6 +26,8 @@ apt_ensure nats-server
 # Every tool the rack's power drivers run: ipmi (freeipmi's ipmipower, ipmitool), virsh, and curl
 # for redfish/webhook checks. A rack without one reports it when it registers.
 apt_ensure freeipmi-tools ipmitool libvirt-clients curl
+# The build compiles the rack's native addon (apps/rack/native, node-gyp): python3, make, a C compiler.
+apt_ensure python3 make g++
 
 # Redis holds queued lifecycle jobs. Postgres's effect outbox is their record and the region
 # queues again whatever Redis lost, but an append-only file keeps Redis from losing them at all.
@@ -40,6 +45,9 @@ redis_durable() {
 redis_durable
 
 npm ci --no-audit --no-fund --loglevel=error
+# The build: region, rack and CLI as JavaScript under dist/ (tools/build/build.js), before
+# anything is (re)started on it.
+NX_DAEMON=false NX_NO_CLOUD=true npx nx run-many -t build --outputStyle=static
 
 as_root mkdir -p /etc/kiln /var/lib/kiln /var/lib/kiln-rack /var/log/kiln /run/kiln
 secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48; }
@@ -76,7 +84,7 @@ env_default /etc/kiln/region.env KILN_NATS_SERVER_PID_FILE /run/kiln/nats-server
 env_default /etc/kiln/region.env KILN_NATS_SERVER_LISTEN 0.0.0.0:4222
 env_default /etc/kiln/region.env KILN_NATS_JETSTREAM_DIR /var/lib/kiln/nats
 as_root mkdir -p /var/lib/kiln/nats
-kiln_cli() { as_root env $(as_root grep -v '^#' /etc/kiln/region.env | xargs) node -r ./tools/register.js apps/cli/src/main.ts "$@"; }
+kiln_cli() { as_root env $(as_root grep -v '^#' /etc/kiln/region.env | xargs) node dist/apps/cli/main.js "$@"; }
 
 as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'kiln'\"" | grep -q 1 || \
   as_root su postgres -c "psql -qc 'CREATE DATABASE kiln OWNER kiln'"
@@ -84,7 +92,7 @@ as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'k
 set -a
 . /etc/kiln/region.env
 set +a
-npm run -s kiln -- migrate
+node dist/apps/cli/main.js migrate
 
 # The region's NATS identity (created once), and the server's config from the database.
 kiln_cli nats-nkey --out /etc/kiln/nats-region.nk >/dev/null
@@ -123,20 +131,20 @@ start() {
     fi
     # exec all the way down, so that the pid recorded is node's own and the next run stops it.
     if [ "$(id -u)" -eq 0 ]; then
-      (exec env $(grep -v '^#' "$envfile" | xargs) nohup node -r ./tools/register.js "$script") \
+      (exec env $(grep -v '^#' "$envfile" | xargs) nohup node --enable-source-maps "$script") \
         >>"/var/log/kiln/$name.log" 2>&1 &
     else
-      sudo env $(grep -v '^#' "$envfile" | xargs) nohup node -r ./tools/register.js "$script" \
+      sudo env $(grep -v '^#' "$envfile" | xargs) nohup node --enable-source-maps "$script" \
         >>"/var/log/kiln/$name.log" 2>&1 &
     fi
     echo $! | as_root tee "$pidfile" >/dev/null
   fi
 }
 
-start region apps/region/src/main.ts /etc/kiln/region.env
+start region dist/apps/region/main.js /etc/kiln/region.env
 for _ in $(seq 1 150); do curl -sf http://127.0.0.1:5240/MAAS/api/2.0/version/ >/dev/null && break; sleep 0.2; done
 curl -sf http://127.0.0.1:5240/MAAS/api/2.0/version/ >/dev/null || { echo "the region did not start; see /var/log/kiln/region.log" >&2; exit 1; }
-if [ -f apps/rack/src/main.ts ]; then
+if [ -f dist/apps/rack/main.js ]; then
   # The boot loaders the rack hands out (lpxelinux.0, bootx64.efi, ...), into the rack's boot root.
   rack_setting() { as_root sed -n "s/^$1=//p" /etc/kiln/rack.env | tail -1; }
   boot_root=$(rack_setting KILN_RACK_BOOT_ROOT)
@@ -148,16 +156,16 @@ if [ -f apps/rack/src/main.ts ]; then
     as_root sed -i '/^KILN_RACK_ENROLL_TOKEN=/d' /etc/kiln/rack.env
     echo "KILN_RACK_ENROLL_TOKEN=$token" | as_root tee -a /etc/kiln/rack.env >/dev/null
   fi
-  start rack apps/rack/src/main.ts /etc/kiln/rack.env
+  start rack dist/apps/rack/main.js /etc/kiln/rack.env
 fi
 
 if ! as_root test -f /etc/kiln/admin-password; then
   pw=$(secret | head -c 20)
-  npm run -s kiln -- createadmin --username admin --password "$pw" --email admin@localhost >/dev/null
+  node dist/apps/cli/main.js createadmin --username admin --password "$pw" --email admin@localhost >/dev/null
   echo "$pw" | as_root tee /etc/kiln/admin-password >/dev/null
   as_root chmod 600 /etc/kiln/admin-password
 fi
-key=$(npm run -s kiln -- apikey --username admin | head -1)
+key=$(node dist/apps/cli/main.js apikey --username admin | head -1)
 
 cat <<MSG
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Kiln's tests need (Debian packages, npm packages), starts PostgreSQL and Redis if
-# they are not running (the tests start their own nats-server, with auth on, per test file), then type-checks, lints, checks the migrations and runs every
-# test: unit, medium (real services) and end-to-end (real clients in network namespaces).
+# they are not running (the tests start their own nats-server, with auth on, per test file), then type-checks, lints, checks the migrations, builds
+# (nx build: the JavaScript deploy/ runs) and runs every test: unit, medium (real services),
+# end-to-end (real clients in network namespaces), and the built apps' own (tools/build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/services.sh
@@ -26,4 +27,8 @@ export NX_DAEMON=false NX_NO_CLOUD=true
 npx tsc -p tsconfig.json --noEmit
 npx nx run-many -t lint --outputStyle=static
 tools/db/check-migrations.sh
+# The build production runs (region, rack and CLI under dist/; the rack's native addon with them).
+npx nx run-many -t build --outputStyle=static
 npx nx run-many -t test --parallel=1 --outputStyle=static
+# The built region, rack and CLI started as deploy/ starts them, against the real services.
+npx jest -c tools/build/jest.config.js
