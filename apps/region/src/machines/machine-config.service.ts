@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
+import { type MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
 import { NodeStatus } from '@kiln/lifecycle';
 import type { Actor } from '../common/actor';
 import { conflict, invalid, notFound } from '../common/domain.error';
@@ -204,7 +204,7 @@ export class MachineConfigService {
       const rec = (await this.repo.findBySystemId(systemId, em))!;
       const event = await fn(m, rec, em);
       if (!event) return;
-      await em.getRepository(MachineEntity).save(m);
+      await this.repo.save(em, m);
       await this.events.append(
         {
           machineId: m.id,
