@@ -18,7 +18,9 @@ export type DomainErrorCode =
   /** Something the region depends on is unavailable for now (no rack, no free address); retry later. */
   | 'UNAVAILABLE'
   /** The thing existed once and is gone for good. */
-  | 'GONE';
+  | 'GONE'
+  /** Something the region asked on the caller's behalf (a BMC, through a rack) did not answer in time. */
+  | 'TIMEOUT';
 
 export type DomainErrorDetail = string | readonly string[] | Readonly<Record<string, readonly string[]>>;
 
@@ -44,6 +46,7 @@ export const invalid = (detail: DomainErrorDetail): DomainError => new DomainErr
 export const unavailable = (detail: DomainErrorDetail, retryAfterSeconds?: number): DomainError =>
   new DomainError('UNAVAILABLE', detail, retryAfterSeconds === undefined ? {} : { retryAfterSeconds });
 export const gone = (detail: DomainErrorDetail): DomainError => new DomainError('GONE', detail);
+export const timedOut = (detail: DomainErrorDetail): DomainError => new DomainError('TIMEOUT', detail);
 
 export function isDomainError(value: unknown): value is DomainError {
   return value instanceof DomainError;

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { EVENT_LEVELS, EventLevelName } from './event-levels';
+import type { MachineEventType } from './event-types.catalogue';
 
 export interface NewEvent {
   machineId: number;
   systemId: string;
   hostname: string;
-  type: string;
+  type: MachineEventType;
   level: EventLevelName;
   description: string;
   action?: string;

@@ -1,23 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
+import { type MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
 import { NodeStatus } from '@kiln/lifecycle';
-import { ApiResponse, type AuthUser } from '../api/api.types';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
-import type { RequestParams } from '../api/http/params';
+import type { Actor } from '../common/actor';
+import { conflict, invalid, notFound } from '../common/domain.error';
+import { MachineEvents, type MachineEventType } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { encodeBson } from './bson.encoder';
 import { type CurtinMachine, curtinConfigYaml } from './curtin-config.renderer';
+import { MachineAccess } from './machine.access';
+import { MachineListingService } from './machine-listing.service';
 import { type MachineRecord, MachinesRepository } from './machines.repository';
-import { MachinesService } from './machines.service';
-import { type LayoutDevice, validateStorageLayout } from './storage-layout.validator';
+import { type LayoutDevice, type ParamReader, validateStorageLayout } from './storage-layout.validator';
 
 const SPECIAL_FSTYPES: readonly SpecialFilesystem['fstype'][] = ['tmpfs', 'ramfs'];
 const MAX_PATH = 4095;
 
 /** What a change wrote, for the machine's event log (null: nothing to log). */
-type ChangeEvent = { type: string; description: string } | null;
+type ChangeEvent = { type: MachineEventType; description: string } | null;
+
+/** A special filesystem to mount (values as sent). */
+export interface MountSpecialInput {
+  fstype?: string;
+  mountPoint?: string;
+  /** MAAS documents mount_option and reads mount_options; the API passes whichever was sent. */
+  mountOptions?: string;
+}
 
 /**
  * A machine's deployment configuration that is not its lifecycle: storage layout, special
@@ -32,44 +41,44 @@ export class MachineConfigService {
     private readonly ds: DataSource,
     private readonly repo: MachinesRepository,
     private readonly events: EventsRepository,
-    private readonly machines: MachinesService,
+    private readonly listing: MachineListingService,
+    private readonly access: MachineAccess,
   ) {}
 
   // ---- storage ------------------------------------------------------------------------------
 
-  async setStorageLayout(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
+  async setStorageLayout(systemId: string, read: ParamReader, user: Actor): Promise<MachineRecord> {
     return this.change(systemId, user, 'admin', async (m, rec) => {
-      if (m.status !== NodeStatus.READY) throw new ConflictError('Cannot change the storage layout on a machine that is not Ready.');
+      if (m.status !== NodeStatus.READY) throw conflict('Cannot change the storage layout on a machine that is not Ready.');
       const physical = rec.blockDevices.filter((b) => b.type === 'physical');
       const devices: LayoutDevice[] = physical.map((b) => ({ id: b.id, name: b.name, size: Number(b.size), tags: b.tags ?? [] }));
       const bootRow = physical.find((b) => b.is_boot) ?? physical[0];
       const bootDisk = bootRow ? devices.find((d) => d.id === bootRow.id)! : null;
-      const layout = validateStorageLayout((name) => p.get(name), devices, bootDisk);
+      const layout = validateStorageLayout(read, devices, bootDisk);
       m.storageLayout = layout;
-      return { type: 'Storage layout set', description: `Storage layout set to ${describeLayout(layout, devices)} by ${user.username}` };
+      return { type: MachineEvents.STORAGE_LAYOUT_SET.type, description: `Storage layout set to ${describeLayout(layout, devices)} by ${user.username}` };
     });
   }
 
-  async mountSpecial(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
+  async mountSpecial(systemId: string, input: MountSpecialInput, user: Actor): Promise<MachineRecord> {
     return this.change(systemId, user, 'edit', async (m) => {
       if (m.status !== NodeStatus.READY && m.status !== NodeStatus.ALLOCATED) {
-        throw new ConflictError('Cannot mount the filesystem because the machine is not Ready or Allocated.');
+        throw conflict('Cannot mount the filesystem because the machine is not Ready or Allocated.');
       }
       const errors: Record<string, string[]> = {};
-      const fstype = p.get('fstype')?.trim() ?? '';
+      const fstype = input.fstype?.trim() ?? '';
       if (fstype === '') errors.fstype = ['This field is required.'];
       else if (!(SPECIAL_FSTYPES as readonly string[]).includes(fstype)) {
         errors.fstype = [`Select a valid choice. ${fstype} is not one of the available choices.`];
       }
-      const mountPoint = absolutePath(p.get('mount_point'), errors);
-      // MAAS documents mount_option and reads mount_options; both are taken.
-      const options = (p.get('mount_options') ?? p.get('mount_option') ?? '').trim();
+      const mountPoint = absolutePath(input.mountPoint, errors);
+      const options = (input.mountOptions ?? '').trim();
       const mounts = m.specialFilesystems ?? [];
       if (mountPoint !== null && mounts.some((f) => f.mount_point === mountPoint)) {
         // MAAS would store a second filesystem there (and fail to unmount either); Kiln refuses.
         errors.mount_point = ['A special filesystem is already mounted at this path.'];
       }
-      if (Object.keys(errors).length) throw new BadRequestError(errors);
+      if (Object.keys(errors).length) throw invalid(errors);
       m.specialFilesystems = [
         ...mounts,
         {
@@ -81,87 +90,87 @@ export class MachineConfigService {
         },
       ];
       return {
-        type: 'Filesystem mounted',
+        type: MachineEvents.FILESYSTEM_MOUNTED.type,
         description: `${fstype} mounted at ${mountPoint}${options ? ` (${options})` : ''} by ${user.username}`,
       };
     });
   }
 
-  async unmountSpecial(systemId: string, p: RequestParams, user: AuthUser): Promise<MachineRecord> {
+  async unmountSpecial(systemId: string, mountPointRaw: string | undefined, user: Actor): Promise<MachineRecord> {
     return this.change(systemId, user, 'edit', async (m) => {
       if (m.status !== NodeStatus.READY && m.status !== NodeStatus.ALLOCATED) {
-        throw new ConflictError('Cannot unmount the filesystem because the machine is not Ready or Allocated.');
+        throw conflict('Cannot unmount the filesystem because the machine is not Ready or Allocated.');
       }
       const errors: Record<string, string[]> = {};
-      const mountPoint = absolutePath(p.get('mount_point'), errors);
+      const mountPoint = absolutePath(mountPointRaw, errors);
       const mounts = m.specialFilesystems ?? [];
       const found = mounts.find((f) => f.mount_point === mountPoint);
       if (mountPoint !== null && !found) errors.mount_point = ['No special filesystem is mounted at this path.'];
-      if (Object.keys(errors).length) throw new BadRequestError(errors);
+      if (Object.keys(errors).length) throw invalid(errors);
       m.specialFilesystems = mounts.filter((f) => f !== found);
-      return { type: 'Filesystem unmounted', description: `${found!.fstype} unmounted from ${mountPoint} by ${user.username}` };
+      return { type: MachineEvents.FILESYSTEM_UNMOUNTED.type, description: `${found!.fstype} unmounted from ${mountPoint} by ${user.username}` };
     });
   }
 
   // ---- restore ------------------------------------------------------------------------------
 
-  async restoreStorage(systemId: string, user: AuthUser): Promise<MachineRecord> {
+  async restoreStorage(systemId: string, user: Actor): Promise<MachineRecord> {
     return this.change(systemId, user, 'admin', async (m) => {
       this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore storage configuration.');
-      return { type: 'Storage configuration restored', description: `${this.resetStorage(m)} by ${user.username}` };
+      return { type: MachineEvents.STORAGE_CONFIGURATION_RESTORED.type, description: `${this.resetStorage(m)} by ${user.username}` };
     });
   }
 
-  async restoreNetworking(systemId: string, user: AuthUser): Promise<MachineRecord> {
+  async restoreNetworking(systemId: string, user: Actor): Promise<MachineRecord> {
     return this.change(systemId, user, 'admin', async (m) => {
       this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore networking configuration');
-      return { type: 'Networking configuration restored', description: `${NETWORKING_RESTORED} (by ${user.username})` };
+      return { type: MachineEvents.NETWORKING_CONFIGURATION_RESTORED.type, description: `${NETWORKING_RESTORED} (by ${user.username})` };
     });
   }
 
-  async restoreDefault(systemId: string, user: AuthUser): Promise<MachineRecord> {
+  async restoreDefault(systemId: string, user: Actor): Promise<MachineRecord> {
     return this.change(systemId, user, 'admin', async (m) => {
       this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore default networking and storage configuration.');
       return {
-        type: 'Default configuration restored',
+        type: MachineEvents.DEFAULT_CONFIGURATION_RESTORED.type,
         description: `${this.resetStorage(m)}; ${NETWORKING_RESTORED.charAt(0).toLowerCase()}${NETWORKING_RESTORED.slice(1)} (by ${user.username})`,
       };
     });
   }
 
   /** MAAS forgets a chosen default gateway link; Kiln never records one, so there is nothing to clear. */
-  async clearDefaultGateways(systemId: string, user: AuthUser): Promise<MachineRecord> {
+  async clearDefaultGateways(systemId: string, user: Actor): Promise<MachineRecord> {
     return this.change(systemId, user, 'admin', async () => null);
   }
 
   // ---- reads --------------------------------------------------------------------------------
 
   /** The curtin configuration deployment uses, as YAML text. */
-  async curtinConfig(systemId: string, user: AuthUser): Promise<ApiResponse> {
-    const rec = await this.machines.get(systemId, user);
+  async curtinConfig(systemId: string, user: Actor): Promise<string> {
+    const rec = await this.listing.get(systemId, user);
     const r = rec.row;
     if (!([NodeStatus.DEPLOYING, NodeStatus.DEPLOYED, NodeStatus.FAILED_DEPLOYMENT] as number[]).includes(r.status)) {
-      throw new BadRequestError(`Machine ${r.hostname} is not in a deployment state.`);
+      throw invalid(`Machine ${r.hostname} is not in a deployment state.`);
     }
-    return ApiResponse.text(200, curtinConfigYaml(curtinMachine(rec)));
+    return curtinConfigYaml(curtinMachine(rec));
   }
 
   /** Commissioning output (lshw XML, LLDP data) as BSON; Kiln collects none yet, so both are null. */
-  async details(systemId: string, user: AuthUser): Promise<ApiResponse> {
-    await this.machines.get(systemId, user);
-    return new ApiResponse(200, encodeBson({ lshw: null, lldp: null }), 'application/bson');
+  async details(systemId: string, user: Actor): Promise<Buffer> {
+    await this.listing.get(systemId, user);
+    return encodeBson({ lshw: null, lldp: null });
   }
 
   /** The machine's metadata token; Kiln issues none to machines yet, and MAAS answers null for a machine without one. */
-  async token(systemId: string, user: AuthUser): Promise<null> {
-    await this.machines.get(systemId, user);
+  async token(systemId: string, user: Actor): Promise<null> {
+    await this.listing.get(systemId, user);
     return null;
   }
 
   // ---- helpers ------------------------------------------------------------------------------
 
   private requireRestorable(m: MachineEntity, message: string): void {
-    if (m.status !== NodeStatus.READY && m.status !== NodeStatus.FAILED_TESTING) throw new ConflictError(message);
+    if (m.status !== NodeStatus.READY && m.status !== NodeStatus.FAILED_TESTING) throw conflict(message);
   }
 
   /** Back to the default layout with no special filesystems; says what was dropped. */
@@ -182,21 +191,20 @@ export class MachineConfigService {
    */
   private async change(
     systemId: string,
-    user: AuthUser,
+    user: Actor,
     permission: 'edit' | 'admin',
     fn: (m: MachineEntity, rec: MachineRecord, em: EntityManager) => Promise<ChangeEvent>,
   ): Promise<MachineRecord> {
     await this.ds.transaction(async (em) => {
       const m = await this.repo.lockBySystemId(em, systemId);
-      if (!m) throw new NotFoundError('No Machine matches the given query.');
-      if (permission === 'edit' && !user.isAdmin && m.ownerId !== null && m.ownerId !== user.id) {
-        throw new ForbiddenError('You do not have permission to change this machine.');
-      }
-      if (m.locked) throw new ForbiddenError(`Machine ${m.hostname} is locked.`);
+      if (!m) throw notFound('No Machine matches the given query.');
+      // 'admin' changes are admin-only actions in the API: the dispatcher refused anyone else.
+      if (permission === 'edit') this.access.require(user, 'edit', m);
+      this.access.requireUnlocked(m);
       const rec = (await this.repo.findBySystemId(systemId, em))!;
       const event = await fn(m, rec, em);
       if (!event) return;
-      await em.getRepository(MachineEntity).save(m);
+      await this.repo.save(em, m);
       await this.events.append(
         {
           machineId: m.id,

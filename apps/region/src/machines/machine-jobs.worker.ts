@@ -2,12 +2,14 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { DelayedError, Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { COMMISSIONING_LIKE_STATUSES, Effect, MONITORED_STATUSES, NodeStatus, statusName } from '@kiln/lifecycle';
-import { PowerClient, PowerFailure, PowerTargetRow } from '../power/power.client';
+import { PowerClient, PowerFailure } from '../power/power.client';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
+import { MachineEvents, type MachineEventType } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { bullConnection } from '../jobs/jobs.module';
 import { JOB_NAMES, JobName, JobPayloads, LIFECYCLE_QUEUE, LIFECYCLE_QUEUE_NAME } from '../jobs/jobs.types';
 import { log, withLogContext } from '../logging/logger';
+import { EffectOutboxRepository } from './effect-outbox.repository';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachinesRepository } from './machines.repository';
 
@@ -17,7 +19,19 @@ const OUTBOX_GRACE_MS = 5_000;
 const IN_ORDER_WAIT_MS = 500;
 
 type Handlers = { [K in JobName]: (data: JobPayloads[K], job: Job, token?: string) => Promise<string> };
-type Say = (type: string, level: 'INFO' | 'WARNING', description: string, em?: EntityManager) => Promise<void>;
+type Say = (type: MachineEventType, level: 'INFO' | 'WARNING', description: string, em?: EntityManager) => Promise<void>;
+
+/** Event types of a power effect: asked of an operator (manual, none configured), and carried out. */
+const POWER_ASKED: Record<'powerOn' | 'powerCycle' | 'powerOff', MachineEventType> = {
+  powerOn: MachineEvents.POWER_ON.type,
+  powerCycle: MachineEvents.POWER_CYCLE.type,
+  powerOff: MachineEvents.POWER_OFF.type,
+};
+const POWER_DONE: Record<'powerOn' | 'powerCycle' | 'powerOff', MachineEventType> = {
+  powerOn: MachineEvents.POWERED_ON.type,
+  powerCycle: MachineEvents.POWERED_CYCLED.type,
+  powerOff: MachineEvents.POWERED_OFF.type,
+};
 
 /**
  * The region's lifecycle worker. Every region runs one; BullMQ shares the work between them.
@@ -39,6 +53,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     private readonly events: EventsRepository,
     private readonly powerClient: PowerClient,
     private readonly machines: MachinesRepository,
+    private readonly outbox: EffectOutboxRepository,
     @Inject(LIFECYCLE_QUEUE) private readonly queue: Queue,
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {
@@ -112,7 +127,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
   private async forgetFailedEffect(job: Job): Promise<void> {
     try {
       if (!(await job.isFailed())) return; // it will be retried: the row stays the record
-      await this.ds.query('DELETE FROM effect_outbox WHERE job_id = $1', [job.id]);
+      if (job.id) await this.outbox.remove(job.id);
     } catch (err) {
       log().warn({ err, jobId: job.id }, 'could not clear a failed effect from the outbox');
     }
@@ -120,11 +135,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
 
   /** Fails every machine whose deadline of record has passed. Safe to run from several regions at once. */
   async sweep(): Promise<string> {
-    const rows: { system_id: string }[] = await this.ds.query(
-      `SELECT system_id FROM machines WHERE status_expires IS NOT NULL AND status_expires < now() AND status = ANY($1)
-       ORDER BY status_expires LIMIT 500`,
-      [[...MONITORED_STATUSES]],
-    );
+    const rows = await this.machines.pastDeadline([...MONITORED_STATUSES], 500);
     let failed = 0;
     for (const { system_id } of rows) {
       try {
@@ -149,15 +160,12 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     const jobId = job.outbox && bullJob?.id ? bullJob.id : null;
     const ids = { systemId: job.systemId, effect: job.effect.kind, jobId: bullJob?.id };
     if (jobId) {
-      const [row] = await this.ds.query('SELECT created FROM effect_outbox WHERE job_id = $1', [jobId]);
-      if (!row) {
+      const created = await this.outbox.created(jobId);
+      if (!created) {
         log().info(ids, 'effect already carried out: nothing to do');
         return 'skipped: already carried out';
       }
-      const [earlier] = await this.ds.query('SELECT job_id FROM effect_outbox WHERE system_id = $1 AND created < $2 LIMIT 1', [
-        job.systemId,
-        row.created,
-      ]);
+      const earlier = await this.outbox.hasEarlier(job.systemId, created);
       if (earlier && bullJob && token) {
         // Not a failure: the job waits its turn without using up an attempt.
         await bullJob.moveToDelayed(Date.now() + IN_ORDER_WAIT_MS, token);
@@ -165,7 +173,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       }
     }
     const result = await this.carryOut(job, attempt, maxAttempts, jobId, ids);
-    if (jobId) await this.ds.query('DELETE FROM effect_outbox WHERE job_id = $1', [jobId]);
+    if (jobId) await this.outbox.remove(jobId);
     return result;
   }
 
@@ -176,11 +184,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     jobId: string | null,
     ids: Record<string, unknown>,
   ): Promise<string> {
-    const [m] = await this.ds.query(
-      `SELECT m.id, m.system_id, m.hostname, m.status, m.version, m.status_expires, m.status_expires < now() AS expired, b.power_type
-         FROM machines m LEFT JOIN bmcs b ON b.id = m.bmc_id WHERE m.system_id = $1`,
-      [job.systemId],
-    );
+    const m = await this.machines.effectSubject(job.systemId);
     if (!m) {
       log().info(ids, 'effect skipped: the machine was deleted');
       return 'skipped: machine deleted';
@@ -205,10 +209,11 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       case 'powerCycle':
       case 'powerOff': {
         const verb = e.kind === 'powerOn' ? 'on' : e.kind === 'powerCycle' ? 'cycle' : `off (${e.stopMode})`;
+        const type = POWER_ASKED[e.kind];
         if (power === 'manual') {
-          await say(`Power ${verb.split(' ')[0]}`, 'INFO', `Manual power: the operator must power ${verb} this machine by hand`);
+          await say(type, 'INFO', `Manual power: the operator must power ${verb} this machine by hand`);
         } else if (power === '') {
-          await say(`Power ${verb.split(' ')[0]}`, 'WARNING', `Cannot power ${verb}: no power type is configured`);
+          await say(type, 'WARNING', `Cannot power ${verb}: no power type is configured`);
         } else {
           return this.power(m, e, say, attempt, maxAttempts, jobId);
         }
@@ -224,11 +229,11 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
           startDeployment: 'installer',
           startReleaseScripts: 'release environment',
         }[e.kind];
-        await say('Waiting for boot', 'INFO', `${statusName(m.status as NodeStatus)}: waiting for the machine to network-boot the ${what}${deadline}`);
+        await say(MachineEvents.WAITING_FOR_BOOT.type, 'INFO', `${statusName(m.status as NodeStatus)}: waiting for the machine to network-boot the ${what}${deadline}`);
         return `waiting for ${what}`;
       }
       case 'abortScripts':
-        await say('Aborted', 'INFO', 'Pending and running scripts were marked aborted');
+        await say(MachineEvents.ABORTED.type, 'INFO', 'Pending and running scripts were marked aborted');
         return 'aborted scripts';
       default:
         return `nothing to do for ${e.kind}`;
@@ -268,7 +273,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       const recorded = await this.record(jobId, async (em) => {
         await this.machines.setPowerState(m.id, r.state, null, em);
         await say(
-          `Powered ${verb}`,
+          POWER_DONE[e.kind],
           'INFO',
           r.outcome === 'manual'
             ? r.message ?? 'The operator must change the power by hand'
@@ -293,7 +298,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
               machineId: m.id,
               systemId: m.system_id,
               hostname: m.hostname,
-              type: 'Power failed',
+              type: MachineEvents.POWER_FAILED.type,
               level: 'ERROR',
               description: `Power ${e.kind.replace('power', '').toLowerCase()} failed (${f.code})${f.fatal ? '' : ` after ${attempt} attempt(s)`}: ${f.message}`,
               action: e.kind,
@@ -312,7 +317,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
           throw new UnrecoverableError(f.message);
         }
       } else {
-        await say('Power retry', 'INFO', `Power ${e.kind.replace('power', '').toLowerCase()} attempt ${attempt} of ${maxAttempts} failed (${f.code}): ${f.message}; retrying`);
+        await say(MachineEvents.POWER_RETRY.type, 'INFO', `Power ${e.kind.replace('power', '').toLowerCase()} attempt ${attempt} of ${maxAttempts} failed (${f.code}): ${f.message}; retrying`);
       }
       throw f;
     }
@@ -325,9 +330,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
   private async record(jobId: string | null, write: (em: EntityManager) => Promise<void>): Promise<boolean> {
     return this.ds.transaction(async (em) => {
       if (jobId) {
-        const rows: unknown[] = await em.query('SELECT job_id FROM effect_outbox WHERE job_id = $1 FOR UPDATE', [jobId]);
-        if (!rows.length) return false;
-        await em.query('DELETE FROM effect_outbox WHERE job_id = $1', [jobId]);
+        if (!(await this.outbox.take(em, jobId))) return false;
       }
       await write(em);
       return true;
@@ -340,11 +343,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
    * 'error' with the reason and asked again next round, not in a tight loop.
    */
   async pollPower(): Promise<string> {
-    const targets: (PowerTargetRow & { id: number; hostname: string; power_state: string })[] = await this.ds.query(
-      `SELECT m.id, m.system_id, m.hostname, m.power_state, b.power_type, b.power_parameters, m.instance_power_parameters AS instance
-         FROM machines m JOIN bmcs b ON b.id = m.bmc_id
-        WHERE b.power_type NOT IN ('', 'manual') ORDER BY m.id`,
-    );
+    const targets = await this.machines.pollTargets();
     if (!targets.length) return 'nothing to poll';
     const byId = new Map(targets.map((t) => [t.system_id, t]));
     let answered = 0;
@@ -365,7 +364,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
               machineId: t.id,
               systemId: t.system_id,
               hostname: t.hostname,
-              type: 'Power query failed',
+              type: MachineEvents.POWER_QUERY_FAILED.type,
               level: 'WARNING',
               description: `BMC query failed (${r.code}): ${r.message}`,
               action: 'power.poll',

@@ -4,13 +4,16 @@ import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { MachineEntity } from '@kiln/db';
 import { decide, Decision, Effect, LifecycleEvent, MachineView, NodeStatus, PowerState } from '@kiln/lifecycle';
-import type { AuthUser } from '../api/api.types';
-import { NotFoundError } from '../api/http/http.errors';
+import type { Actor } from '../common/actor';
+import { notFound } from '../common/domain.error';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
+import { lifecycleEventType } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { JobPayloads, LIFECYCLE_QUEUE } from '../jobs/jobs.types';
 import { log } from '../logging/logger';
-import { refusalToHttp } from './lifecycle-refusal.mapper';
+import { EffectOutboxRepository } from './effect-outbox.repository';
+import { refusalToDomainError } from './lifecycle-refusal.mapper';
+import { MachineAccess, type MachineRight } from './machine.access';
 import { MachinesRepository } from './machines.repository';
 
 /** Effects the transaction itself performs; everything else becomes a job. */
@@ -23,6 +26,15 @@ const IN_TRANSACTION: ReadonlySet<Effect['kind']> = new Set([
 ]);
 
 export type EffectJob = JobPayloads['machine.effect'] & { jobId: string };
+
+export type Mutation = (m: MachineEntity, em: EntityManager) => Promise<void> | void;
+
+export interface ApplyOptions {
+  /** Changes the transaction makes to the machine along with the transition (deploy's OS, user data). */
+  mutate?: Mutation;
+  /** The right the caller needs on the machine, checked on the locked row before deciding. */
+  require?: MachineRight;
+}
 
 export interface TransitionResult {
   decision: Extract<Decision, { ok: true }> | null;
@@ -43,21 +55,22 @@ export class MachineLifecycleService {
     private readonly ds: DataSource,
     private readonly machines: MachinesRepository,
     private readonly events: EventsRepository,
+    private readonly outbox: EffectOutboxRepository,
+    private readonly access: MachineAccess,
     @Inject(LIFECYCLE_QUEUE) private readonly queue: Queue,
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {}
 
-  /** Locks the machine, decides, persists, then queues the effects. Throws MAAS-style HTTP errors. */
-  async apply(
-    systemId: string,
-    event: LifecycleEvent,
-    actor: AuthUser | null,
-    mutate?: (m: MachineEntity, em: EntityManager) => Promise<void> | void,
-  ): Promise<TransitionResult> {
+  /**
+   * Locks the machine, checks the caller's right on it (when asked), decides, persists, then
+   * queues the effects. Refusals are domain errors.
+   */
+  async apply(systemId: string, event: LifecycleEvent, actor: Actor | null, opts: ApplyOptions = {}): Promise<TransitionResult> {
     const result = await this.ds.transaction(async (em) => {
       const m = await this.machines.lockBySystemId(em, systemId);
-      if (!m) throw new NotFoundError('No Machine matches the given query.');
-      return this.transition(em, m, event, actor, mutate);
+      if (!m) throw notFound('No Machine matches the given query.');
+      if (opts.require && actor) this.access.require(actor, opts.require, m);
+      return this.transition(em, m, event, actor, opts.mutate);
     });
     await this.enqueue(result.jobs);
     return result;
@@ -68,8 +81,8 @@ export class MachineLifecycleService {
     em: EntityManager,
     m: MachineEntity,
     event: LifecycleEvent,
-    actor: AuthUser | null,
-    mutate?: (m: MachineEntity, em: EntityManager) => Promise<void> | void,
+    actor: Actor | null,
+    mutate?: Mutation,
   ): Promise<TransitionResult> {
     const view = await this.view(em, m);
     const d = decide(view, event, actor ? { username: actor.username, isAdmin: actor.isAdmin } : null, {
@@ -77,13 +90,12 @@ export class MachineLifecycleService {
     });
     if (!d.ok) {
       if (d.code === 'NOOP') return { decision: null, machine: m, jobs: [] };
-      throw refusalToHttp(d);
+      throw refusalToDomainError(d);
     }
     for (const e of d.effects) {
       switch (e.kind) {
         case 'setOwner': {
-          const [u] = await em.query('SELECT id FROM users WHERE username = $1', [e.owner]);
-          m.ownerId = u ? u.id : null;
+          m.ownerId = await this.machines.userIdByUsername(em, e.owner);
           break;
         }
         case 'clearOwner':
@@ -119,13 +131,13 @@ export class MachineLifecycleService {
     if (d.previousStatus !== undefined) m.previousStatus = d.previousStatus;
     if (d.enlisting !== undefined) m.enlisting = d.enlisting;
     if (mutate) await mutate(m, em);
-    const saved = await em.getRepository(MachineEntity).save(m);
+    const saved = await this.machines.save(em, m);
     await this.events.append(
       {
         machineId: m.id,
         systemId: m.systemId,
         hostname: m.hostname,
-        type: d.event.type,
+        type: lifecycleEventType(d.event.type),
         level: d.event.level,
         description: d.event.description,
         action: event.type,
@@ -150,14 +162,7 @@ export class MachineLifecycleService {
         actor: actor?.username ?? null,
         outbox: true,
       }));
-    for (const j of jobs) {
-      // clock_timestamp(), not now(): the effects of one transaction keep their order.
-      await em.query('INSERT INTO effect_outbox (job_id, system_id, payload, created) VALUES ($1, $2, $3, clock_timestamp())', [
-        j.jobId,
-        j.systemId,
-        JSON.stringify(j),
-      ]);
-    }
+    for (const j of jobs) await this.outbox.add(em, j.jobId, j.systemId, j);
     return { decision: d, machine: saved, jobs };
   }
 
@@ -185,18 +190,14 @@ export class MachineLifecycleService {
    */
   async relayOutbox(minAgeMs: number, limit = 500): Promise<number> {
     return this.ds.transaction(async (em) => {
-      const rows: { job_id: string; payload: EffectJob }[] = await em.query(
-        `SELECT job_id, payload FROM effect_outbox WHERE created < now() - make_interval(secs => $1::float8 / 1000)
-          ORDER BY created LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [minAgeMs, limit],
-      );
+      const rows = await this.outbox.takeOlderThan<EffectJob>(em, minAgeMs, limit);
       let queued = 0;
       for (const { job_id, payload } of rows) {
         const existing = await this.queue.getJob(job_id);
         if (existing && (await existing.isFailed())) {
           // Failed for good (its worker stopped before clearing the row): the failure is recorded
           // on the machine; the row must not hold back the machine's later effects.
-          await em.query('DELETE FROM effect_outbox WHERE job_id = $1', [job_id]);
+          await this.outbox.remove(job_id, em);
           continue;
         }
         if (existing && !(await existing.isCompleted())) continue;
@@ -214,13 +215,7 @@ export class MachineLifecycleService {
   }
 
   private async view(em: EntityManager, m: MachineEntity): Promise<MachineView> {
-    const [row] = await em.query(
-      `SELECT u.username AS owner, b.power_type,
-              (SELECT count(*)::int FROM interfaces i WHERE i.machine_id = $1) AS interface_count
-         FROM machines m LEFT JOIN users u ON u.id = m.owner_id LEFT JOIN bmcs b ON b.id = m.bmc_id
-        WHERE m.id = $1`,
-      [m.id],
-    );
+    const row = await this.machines.lifecycleFacts(em, m.id);
     return {
       systemId: m.systemId,
       status: m.status as NodeStatus,

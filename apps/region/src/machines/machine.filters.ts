@@ -5,9 +5,9 @@ import {
   parseStatusLabel,
   statusesInSimpleGroup,
 } from '@kiln/lifecycle';
-import { BadRequestError } from '../api/http/http.errors';
-import { normalizeMac } from '../api/http/mac';
-import { RequestParams } from '../api/http/params';
+import { invalid } from '../common/domain.error';
+import { normalizeMac } from '../common/mac';
+import type { ParamBag } from '../common/param-bag';
 
 /** SQL conditions on `m` (machines) built from filters, with positional parameters. */
 export class SqlWhere {
@@ -28,14 +28,14 @@ export class SqlWhere {
   }
 }
 
-type Apply = (w: SqlWhere, values: string[], p: RequestParams) => void;
+type Apply = (w: SqlWhere, values: string[], p: ParamBag) => void;
 
 const NO_MATCH = 'false';
 
 function statusValues(values: string[], name: string): number[] {
   return values.map((v) => {
     const s = parseStatusLabel(v.toLowerCase());
-    if (s === undefined) throw new BadRequestError({ [name]: [`'${v}' is not a valid status.`] });
+    if (s === undefined) throw invalid({ [name]: [`'${v}' is not a valid status.`] });
     return s;
   });
 }
@@ -43,14 +43,14 @@ function statusValues(values: string[], name: string): number[] {
 function simpleStatusValues(values: string[], name: string): number[] {
   return values.flatMap((v) => {
     const g = parseSimpleStatusLabel(v.toLowerCase());
-    if (g === undefined) throw new BadRequestError({ [name]: [`'${v}' is not a valid simple status.`] });
+    if (g === undefined) throw invalid({ [name]: [`'${v}' is not a valid simple status.`] });
     return statusesInSimpleGroup(g);
   });
 }
 
 function intValue(values: string[], name: string): number {
   const v = values[values.length - 1];
-  if (!/^\d+(\.\d+)?$/.test(v)) throw new BadRequestError({ [name]: [`Invalid value '${v}': a number is required.`] });
+  if (!/^\d+(\.\d+)?$/.test(v)) throw invalid({ [name]: [`Invalid value '${v}': a number is required.`] });
   return Number(v);
 }
 
@@ -91,7 +91,7 @@ const COMMON: Record<string, Apply> = {
     const targets = v.map((x) => x.toLowerCase());
     for (const t of targets) {
       if (t !== 'memory' && t !== 'disk') {
-        throw new BadRequestError({ deployment_target: [`'${t}' is not one of memory, disk.`] });
+        throw invalid({ deployment_target: [`'${t}' is not one of memory, disk.`] });
       }
     }
     w.add('m.ephemeral_deploy = ANY(?)', targets.map((t) => t === 'memory'));
@@ -119,7 +119,7 @@ export const LIST_FILTERS: Record<string, Apply> = {
   mac_address: (w, v) => {
     const macs = v.map((x) => {
       const mac = normalizeMac(x);
-      if (!mac) throw new BadRequestError({ mac_address: [`'${x}' is not a valid MAC address.`] });
+      if (!mac) throw invalid({ mac_address: [`'${x}' is not a valid MAC address.`] });
       return mac;
     });
     w.add('EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ANY(?))', macs);
@@ -168,7 +168,7 @@ export const ALLOCATE_CONSTRAINTS: Record<string, Apply> = {
 };
 
 export function buildWhere(
-  params: RequestParams,
+  params: ParamBag,
   table: Record<string, Apply>,
   ignore: ReadonlySet<string> = new Set(['op']),
 ): SqlWhere {
@@ -185,7 +185,7 @@ export function buildWhere(
     if (!values.length) continue;
     apply(w, values, params);
   }
-  if (Object.keys(unknown).length) throw new BadRequestError(unknown);
+  if (Object.keys(unknown).length) throw invalid(unknown);
   return w;
 }
 

@@ -3,14 +3,17 @@ import { LifecycleEvent } from '@kiln/lifecycle';
 import { ApiRegistry } from '../api/api.registry';
 import { ActionDef, ApiRequest, ApiResponse, ParamDoc } from '../api/api.types';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
-import { normalizeMac } from '../api/http/mac';
-import { parseBool } from '../api/http/params';
+import { parseBool, RequestParams } from '../api/http/params';
+import type { PowerSettingsInput } from './machine.fields';
 import { writeMachineJson } from './machine.json-writer';
+import { MachineAllocationService, type DeployInput } from './machine-allocation.service';
 import { MachineConfigService } from './machine-config.service';
+import { MachineEditingService, type UpdateMachineInput } from './machine-editing.service';
+import { MachineEnlistmentService, type CreateMachineInput } from './machine-enlistment.service';
+import { MachineListingService } from './machine-listing.service';
+import { MachinePowerService } from './machine-power.service';
 import { machineJson, anonymousMachineJson } from './machine.serializer';
-import { MachineRecord, MachinesRepository } from './machines.repository';
-import { MachinesService } from './machines.service';
-import { SqlWhere } from './machine.filters';
+import { MachineRecord } from './machines.repository';
 import { NodeStatus } from '@kiln/lifecycle';
 
 const FILTER_DOCS: ParamDoc[] = [
@@ -48,13 +51,21 @@ const ALLOCATE_DOCS: ParamDoc[] = [
   ['verbose', 'If true, include verbose output.'],
 ].map(([name, doc]) => ({ name, doc }));
 
-/** machines/ (MachinesHandler, AnonMachinesHandler) and machines/{system_id}/ (MachineHandler). */
+/**
+ * machines/ (MachinesHandler, AnonMachinesHandler) and machines/{system_id}/ (MachineHandler):
+ * each action turns the request's parameters into a service's typed input and its answer into
+ * MAAS's JSON. Who may do what is the services' business (MachineAccess), besides the generic
+ * admin-only flag on actions.
+ */
 @Injectable()
 export class MachinesApi implements OnModuleInit {
   constructor(
     private readonly registry: ApiRegistry,
-    private readonly machines: MachinesService,
-    private readonly repo: MachinesRepository,
+    private readonly listing: MachineListingService,
+    private readonly enlistment: MachineEnlistmentService,
+    private readonly editing: MachineEditingService,
+    private readonly allocation: MachineAllocationService,
+    private readonly power: MachinePowerService,
     private readonly config: MachineConfigService,
   ) {}
 
@@ -75,7 +86,7 @@ export class MachinesApi implements OnModuleInit {
       method: 'POST',
       title,
       params,
-      run: async (r) => json(await this.machines.act(sid(r), event(r), r.user!)),
+      run: async (r) => json(await this.allocation.act(sid(r), event(r), r.user!)),
     });
 
     this.registry.register(
@@ -93,7 +104,7 @@ export class MachinesApi implements OnModuleInit {
               description: 'List nodes visible to current user, optionally filtered by criteria.',
               params: FILTER_DOCS,
               run: async (r) => {
-                return ApiResponse.chunks(await this.machines.listJson(r.params, r.user!));
+                return ApiResponse.chunks(await this.listing.listJson(r.params, r.user!));
               },
             },
             {
@@ -116,7 +127,7 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'commission', type: 'Boolean', doc: 'Request the newly created machine to be commissioned.' },
                 { name: 'deployed', type: 'Boolean', doc: 'Create the machine directly in the Deployed state.' },
               ],
-              run: async (r) => json(await this.machines.create(r.params, r.user)),
+              run: async (r) => json(await this.enlistment.create(createInput(r.params), r.user)),
             },
             {
               name: 'allocate',
@@ -126,7 +137,7 @@ export class MachinesApi implements OnModuleInit {
               description: 'Allocates an available machine for deployment. Constraints parameters can be used to allocate a machine that possesses certain characteristics.',
               params: ALLOCATE_DOCS,
               run: async (r) => {
-                const { rec, storage } = await this.machines.allocate(r.params, r.user!);
+                const { rec, storage } = await this.allocation.allocate(r.params, r.user!);
                 return machineJson(rec, {
                   constraints_by_type: { storage: storage ?? {}, interfaces: {} },
                 });
@@ -142,7 +153,7 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'machines', required: true, doc: 'A list of system_ids of the machines which are to be released.' },
                 { name: 'comment', doc: 'Optional comment for the event log.' },
               ],
-              run: async (r) => this.machines.releaseMany(r.params, r.user!),
+              run: async (r) => this.allocation.releaseMany(r.params.getAll('machines'), r.user!),
             },
             {
               name: 'list_allocated',
@@ -152,12 +163,7 @@ export class MachinesApi implements OnModuleInit {
               description: 'List machines that were allocated to the user.',
               params: [{ name: 'id', doc: 'Only these system ids.' }],
               run: async (r) => {
-                const w = new SqlWhere();
-                w.add('m.owner_id = ?', r.user!.id);
-                w.add('m.status = ?', NodeStatus.ALLOCATED);
-                const ids = r.params.getAll('id');
-                if (ids.length) w.add('m.system_id = ANY(?)', ids);
-                return ApiResponse.rawJson(serializeList(await this.repo.list(w)));
+                return ApiResponse.rawJson(serializeList(await this.listing.allocatedTo(r.user!, r.params.getAll('id'))));
               },
             },
             {
@@ -170,7 +176,7 @@ export class MachinesApi implements OnModuleInit {
               params: [{ name: 'id', doc: 'A system ID; repeat for several. Without it, every machine.' }],
               run: async (r) => {
                 const ids = r.params.getAll('id');
-                return this.machines.powerParameters(ids.length ? ids : null);
+                return this.editing.powerParameters(ids.length ? ids : null);
               },
             },
             {
@@ -189,7 +195,7 @@ export class MachinesApi implements OnModuleInit {
               description: 'Accept declared machines into MAAS: New machines start commissioning.',
               permission: 'admin',
               params: [{ name: 'machines', required: true, doc: 'A list of system_ids of the machines whose enlistment is to be accepted.' }],
-              run: async (r) => (await this.machines.accept(r.params.getAll('machines'), r.user!)).map((rec) => machineJson(rec)),
+              run: async (r) => (await this.enlistment.accept(r.params.getAll('machines'), r.user!)).map((rec) => machineJson(rec)),
             },
             {
               name: 'accept_all',
@@ -199,10 +205,8 @@ export class MachinesApi implements OnModuleInit {
               description: 'Accept all declared machines into MAAS.',
               permission: 'admin',
               run: async (r) => {
-                const w = new SqlWhere();
-                w.add('m.status = ?', NodeStatus.NEW);
-                const ids = (await this.repo.list(w)).map((x) => x.row.system_id);
-                return (await this.machines.accept(ids, r.user!)).map((rec) => machineJson(rec));
+                const ids = await this.listing.newMachineIds();
+                return (await this.enlistment.accept(ids, r.user!)).map((rec) => machineJson(rec));
               },
             },
             {
@@ -216,7 +220,7 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'nodes', required: true, doc: 'system_ids of the nodes whose zones are to be set.' },
               ],
               run: async (r) => {
-                await this.machines.setZone(r.params.get('zone'), r.params.getAll('nodes'), r.user!);
+                await this.editing.setZone(r.params.get('zone'), r.params.getAll('nodes'), r.user!);
                 return ApiResponse.noContent();
               },
             },
@@ -239,7 +243,7 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'hostname', doc: 'A hostname. If not given, one will be generated.' },
               ],
               permission: 'anonymous',
-              run: async (r) => anonymousMachineJson(await this.machines.create(r.params, null)),
+              run: async (r) => anonymousMachineJson(await this.enlistment.create(createInput(r.params), null)),
             },
             {
               name: 'is_registered',
@@ -282,10 +286,10 @@ export class MachinesApi implements OnModuleInit {
           doc: 'Manage an individual machine.',
           path: item,
           ensureExists: async (pp) => {
-            if (!(await this.repo.systemIdTaken(pp.system_id ?? ''))) throw new NotFoundError('No Machine matches the given query.');
+            if (!(await this.listing.exists(pp.system_id ?? ''))) throw new NotFoundError('No Machine matches the given query.');
           },
           actions: [
-            { name: 'read', op: null, method: 'GET', title: 'Read a node', run: async (r) => json(await this.machines.get(sid(r), r.user)) },
+            { name: 'read', op: null, method: 'GET', title: 'Read a node', run: async (r) => json(await this.listing.get(sid(r), r.user!)) },
             {
               name: 'update',
               op: null,
@@ -307,7 +311,7 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'cpu_count', type: 'Int', doc: 'The amount of CPU cores the machine has.' },
                 { name: 'memory', doc: 'How much memory the machine has (suffixes accepted; bare numbers are MiB).' },
               ],
-              run: async (r) => json(await this.machines.update(sid(r), r.params, r.user!)),
+              run: async (r) => json(await this.editing.update(sid(r), updateInput(r.params), r.user!)),
             },
             {
               name: 'delete',
@@ -317,7 +321,7 @@ export class MachinesApi implements OnModuleInit {
               permission: 'admin',
               params: [{ name: 'force', type: 'Boolean', doc: 'Delete even if the machine is deployed or busy.' }],
               run: async (r) => {
-                await this.machines.delete(sid(r), r.user!, parseBool(r.params.get('force')) === true);
+                await this.editing.delete(sid(r), r.user!, parseBool(r.params.get('force')) === true);
                 return ApiResponse.noContent();
               },
             },
@@ -348,7 +352,7 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'comment', doc: 'Optional comment for the event log.' },
                 { name: 'ephemeral_deploy', type: 'Boolean', doc: 'Deploy the machine in memory only.' },
               ],
-              run: async (r) => json(await this.machines.deploy(sid(r), r.params, r.user!)),
+              run: async (r) => json(await this.allocation.deploy(sid(r), deployInput(r.params), r.user!)),
             },
             lifecycleOp('release', 'Release a machine', () => ({ type: 'release' }), [
               { name: 'comment', doc: 'Optional comment for the event log.' },
@@ -383,7 +387,7 @@ export class MachinesApi implements OnModuleInit {
               run: async (r) => {
                 const mode = r.params.get('stop_mode') ?? 'hard';
                 if (mode !== 'hard' && mode !== 'soft') throw new BadRequestError({ stop_mode: ['Must be hard or soft.'] });
-                return json(await this.machines.act(sid(r), { type: 'powerOff', stopMode: mode }, r.user!));
+                return json(await this.allocation.act(sid(r), { type: 'powerOff', stopMode: mode }, r.user!));
               },
             },
             {
@@ -392,7 +396,7 @@ export class MachinesApi implements OnModuleInit {
               method: 'GET',
               title: 'Get the power state of a node',
               description: "Gets the power state of a given node: a live query of the node's BMC through a rack controller.",
-              run: async (r) => ({ state: await this.machines.queryPowerState(sid(r), r.user!) }),
+              run: async (r) => ({ state: await this.power.queryPowerState(sid(r), r.user!) }),
             },
             {
               name: 'power_parameters',
@@ -402,8 +406,9 @@ export class MachinesApi implements OnModuleInit {
               description: 'Gets power parameters for a given system_id, if any (admin only; contains secrets).',
               permission: 'admin',
               run: async (r) => {
-                await this.machines.get(sid(r), r.user);
-                return (await this.machines.powerParameters([sid(r)]))[sid(r)] ?? {};
+                // Administrators only: they see every machine, so only its existence is in question.
+                if (!(await this.listing.exists(sid(r)))) throw new NotFoundError('No Machine matches the given query.');
+                return (await this.editing.powerParameters([sid(r)]))[sid(r)] ?? {};
               },
             },
             {
@@ -413,7 +418,7 @@ export class MachinesApi implements OnModuleInit {
               title: 'Set key=value data',
               description: 'Set key=value data for the current owner. Pass any key=value form data; an empty value deletes the key.',
               params: [{ name: 'key', doc: 'key can be any string value.' }],
-              run: async (r) => json(await this.machines.setOwnerData(sid(r), r.params, r.user!)),
+              run: async (r) => json(await this.editing.setOwnerData(sid(r), annotations(r.params), r.user!)),
             },
             {
               name: 'set_owner_data',
@@ -421,7 +426,7 @@ export class MachinesApi implements OnModuleInit {
               method: 'POST',
               title: 'Deprecated, use set-workload-annotations.',
               params: [{ name: 'key', doc: 'key can be any string value.' }],
-              run: async (r) => json(await this.machines.setOwnerData(sid(r), r.params, r.user!)),
+              run: async (r) => json(await this.editing.setOwnerData(sid(r), annotations(r.params), r.user!)),
             },
             {
               name: 'set_storage_layout',
@@ -444,7 +449,7 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'cache_size', doc: 'Bcache only. Size of the cache partition to create on the cache device (e.g. 48G).' },
                 { name: 'cache_no_part', type: 'Boolean', doc: "Bcache only. Don't create a partition on the cache device. Use the entire disk as the cache device." },
               ],
-              run: async (r) => json(await this.config.setStorageLayout(sid(r), r.params, r.user!)),
+              run: async (r) => json(await this.config.setStorageLayout(sid(r), (name) => r.params.get(name), r.user!)),
             },
             {
               name: 'mount_special',
@@ -457,7 +462,19 @@ export class MachinesApi implements OnModuleInit {
                 { name: 'mount_point', required: true, doc: 'Path on the filesystem to mount.' },
                 { name: 'mount_options', doc: 'Options to pass to mount(8) (mount_option is accepted too).' },
               ],
-              run: async (r) => json(await this.config.mountSpecial(sid(r), r.params, r.user!)),
+              run: async (r) =>
+                json(
+                  await this.config.mountSpecial(
+                    sid(r),
+                    {
+                      fstype: r.params.get('fstype'),
+                      mountPoint: r.params.get('mount_point'),
+                      // MAAS documents mount_option and reads mount_options; both are taken.
+                      mountOptions: r.params.get('mount_options') ?? r.params.get('mount_option'),
+                    },
+                    r.user!,
+                  ),
+                ),
             },
             {
               name: 'unmount_special',
@@ -466,7 +483,7 @@ export class MachinesApi implements OnModuleInit {
               title: 'Unmount a special-purpose filesystem',
               description: 'Unmount a special-purpose filesystem, like tmpfs, on a machine with the given system_id.',
               params: [{ name: 'mount_point', required: true, doc: 'Path on the filesystem to unmount.' }],
-              run: async (r) => json(await this.config.unmountSpecial(sid(r), r.params, r.user!)),
+              run: async (r) => json(await this.config.unmountSpecial(sid(r), r.params.get('mount_point'), r.user!)),
             },
             {
               name: 'clear_default_gateways',
@@ -483,7 +500,7 @@ export class MachinesApi implements OnModuleInit {
               method: 'GET',
               title: 'Get curtin configuration',
               description: 'Return the rendered curtin configuration for the machine.',
-              run: async (r) => this.config.curtinConfig(sid(r), r.user!),
+              run: async (r) => ApiResponse.text(200, await this.config.curtinConfig(sid(r), r.user!)),
             },
             {
               name: 'restore_networking_configuration',
@@ -518,7 +535,7 @@ export class MachinesApi implements OnModuleInit {
               method: 'GET',
               title: 'Get system details',
               description: 'Returns system details -- for example, LLDP and lshw XML dumps -- as a BSON document {detail_type: bytes}.',
-              run: async (r) => this.config.details(sid(r), r.user!),
+              run: async (r) => new ApiResponse(200, await this.config.details(sid(r), r.user!), 'application/bson'),
             },
             {
               name: 'get_token',
@@ -534,14 +551,8 @@ export class MachinesApi implements OnModuleInit {
     );
   }
 
-  private async byMac(r: ApiRequest): Promise<MachineRecord | null> {
-    const raw = r.params.get('mac_address');
-    const mac = raw ? normalizeMac(raw) : null;
-    if (!mac) throw new BadRequestError({ mac_address: ['This field is required and must be a MAC address.'] });
-    const w = new SqlWhere();
-    w.add('EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ?)', mac);
-    const [rec] = await this.repo.list(w);
-    return rec ?? null;
+  private byMac(r: ApiRequest): Promise<MachineRecord | null> {
+    return this.listing.findByMac(r.params.get('mac_address'));
   }
 
   private async isRegistered(r: ApiRequest, anonymous: boolean): Promise<boolean> {
@@ -558,4 +569,72 @@ export function serializeList(recs: MachineRecord[]): string {
   const parts = new Array<string>(recs.length);
   for (let i = 0; i < recs.length; i++) parts[i] = writeMachineJson(recs[i]);
   return `[${parts.join(',')}]`;
+}
+
+// ---- parameters -> typed inputs ------------------------------------------------------------
+
+/** `power_type`, `power_parameters` (JSON) and `power_parameters_<name>` fields, as sent. */
+function powerInput(p: RequestParams): PowerSettingsInput {
+  const fields: [string, string][] = [];
+  for (const name of p.names()) {
+    if (name.startsWith('power_parameters_') && name !== 'power_parameters_skip_check') {
+      fields.push([name.slice('power_parameters_'.length), p.get(name) ?? '']);
+    }
+  }
+  return { type: p.get('power_type'), json: p.get('power_parameters'), fields, skipCheck: p.get('power_parameters_skip_check') };
+}
+
+function createInput(p: RequestParams): CreateMachineInput {
+  return {
+    architecture: p.get('architecture'),
+    subarchitecture: p.get('subarchitecture'),
+    macAddresses: p.getAll('mac_addresses'),
+    hostname: p.get('hostname'),
+    description: p.get('description'),
+    domain: p.get('domain'),
+    zone: p.get('zone'),
+    pool: p.get('pool'),
+    minHweKernel: p.get('min_hwe_kernel'),
+    power: powerInput(p),
+    commission: p.get('commission'),
+    deployed: p.get('deployed'),
+  };
+}
+
+function updateInput(p: RequestParams): UpdateMachineInput {
+  return {
+    hostname: p.get('hostname'),
+    description: p.get('description'),
+    architecture: p.get('architecture'),
+    subarchitecture: p.get('subarchitecture'),
+    minHweKernel: p.get('min_hwe_kernel'),
+    cpuCount: p.get('cpu_count'),
+    cpuSpeed: p.get('cpu_speed'),
+    memory: p.get('memory'),
+    swapSize: p.get('swap_size'),
+    disableIpv4: p.get('disable_ipv4'),
+    domain: p.get('domain'),
+    zone: p.get('zone'),
+    pool: p.get('pool'),
+    power: powerInput(p),
+    changed: p.names().filter((n) => n !== 'op'),
+  };
+}
+
+function deployInput(p: RequestParams): DeployInput {
+  return {
+    installKvm: p.get('install_kvm'),
+    installRackd: p.get('install_rackd'),
+    registerVmhost: p.get('register_vmhost'),
+    distroSeries: p.get('distro_series'),
+    hweKernel: p.get('hwe_kernel'),
+    userData: p.get('user_data'),
+    agentName: p.get('agent_name'),
+    ephemeralDeploy: p.get('ephemeral_deploy'),
+  };
+}
+
+/** Every parameter but `op`, as key=value workload annotations (first values). */
+function annotations(p: RequestParams): [string, string][] {
+  return p.names().filter((k) => k !== 'op').map((k) => [k, p.get(k) ?? '']);
 }

@@ -135,6 +135,43 @@ describe('machines against a real region', () => {
     expect(deploying.description).toContain('alice');
   });
 
+  it("answers every request on another user's machine with MAAS's refusal for it, before any state check", async () => {
+    const m = await readyMachine();
+    const sid = m.system_id;
+    expect((await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    const refused = async (method: string, url: string, body?: Record<string, string | string[]>) => {
+      const r = await h.call(bob, method, url, body);
+      return [r.status, r.text];
+    };
+    const view = [403, 'You do not have permission to view this machine.'];
+    expect(await refused('GET', `${API}/machines/${sid}/`)).toEqual(view);
+    // deploy and power_on would be refused by the machine's state too: the caller's right is checked first.
+    expect(await refused('POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'jammy' })).toEqual(view);
+    expect(await refused('POST', `${API}/machines/${sid}/?op=power_on`)).toEqual(view);
+    expect(await refused('GET', `${API}/machines/${sid}/?op=query_power_state`)).toEqual(view);
+    expect(await refused('GET', `${API}/machines/${sid}/?op=details`)).toEqual(view);
+    expect(await refused('POST', `${API}/machines/${sid}/?op=mount_special`, { fstype: 'tmpfs', mount_point: '/srv' })).toEqual([
+      403,
+      'You do not have permission to change this machine.',
+    ]);
+    expect(await refused('POST', `${API}/machines/${sid}/?op=set_workload_annotations`, { team: 'b' })).toEqual([403, 'Only the owner may annotate this machine.']);
+    expect(await refused('POST', `${API}/machines/?op=release`, { machines: sid })).toEqual([
+      403,
+      `You don't have the required permission to release the following machine(s): ${sid}.`,
+    ]);
+    // Nothing changed on the way.
+    const after = (await h.call(alice, 'GET', `${API}/machines/${sid}/`)).json() as Machine;
+    expect(after).toMatchObject({ status_name: 'Allocated', owner: 'alice', workload_annotations: {}, special_filesystems: [] });
+
+    // An unowned machine: anyone may see it; annotating it is refused for its state, not for who asks.
+    const free = await readyMachine();
+    expect((await h.call(bob, 'GET', `${API}/machines/${free.system_id}/`)).status).toBe(200);
+    expect(await refused('POST', `${API}/machines/${free.system_id}/?op=set_workload_annotations`, { team: 'b' })).toEqual([
+      409,
+      "Cannot set workload annotation: it hasn't been acquired.",
+    ]);
+  });
+
   it('carries out transition effects as jobs and says what happened in the events', async () => {
     const m = await readyMachine();
     await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: m.system_id });

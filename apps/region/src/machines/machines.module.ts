@@ -6,25 +6,41 @@ import { InventoryApi } from '../inventory/inventory.api';
 import { MetaApi } from '../misc/meta.api';
 import { SECRET_BOX, SecretBox } from '../power/secret-box';
 import { PowerClient } from '../power/power.client';
+import { BmcRepository } from './bmc.repository';
+import { BmcService } from './bmc.service';
+import { EffectOutboxRepository } from './effect-outbox.repository';
+import { MachineAccess } from './machine.access';
+import { MachineAllocationService } from './machine-allocation.service';
+import { MachineEditingService } from './machine-editing.service';
+import { MachineEnlistmentService } from './machine-enlistment.service';
 import { MachineJobsWorker } from './machine-jobs.worker';
 import { MachineJsonCache } from './machine-json.cache';
 import { MachineJsonWarmer } from './machine-json.warmer';
 import { MachineConfigService } from './machine-config.service';
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachinesApi } from './machines.api';
+import { MachineListingService } from './machine-listing.service';
+import { MachinePowerService } from './machine-power.service';
 import { MachinesRepository } from './machines.repository';
-import { MachinesService } from './machines.service';
 
 @Module({
   providers: [
     { provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) },
     MachinesRepository,
+    BmcRepository,
+    EffectOutboxRepository,
+    MachineAccess,
+    BmcService,
     PowerClient,
     MachineJsonCache,
     MachineJsonWarmer,
     EventsRepository,
     MachineLifecycleService,
-    MachinesService,
+    MachineListingService,
+    MachineEnlistmentService,
+    MachineEditingService,
+    MachineAllocationService,
+    MachinePowerService,
     MachineConfigService,
     MachineJobsWorker,
     MachinesApi,

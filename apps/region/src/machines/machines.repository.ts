@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { BlockDeviceEntity, InterfaceEntity, MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
+import { NodeStatus } from '@kiln/lifecycle';
+import type { PowerTargetRow } from '../power/power.client';
 import { SqlWhere } from './machine.filters';
 
 /** One machine as the API shows it: the row plus what it joins. */
@@ -86,6 +88,17 @@ export interface BlockDeviceRow {
   tags: string[];
   firmware_version: string | null;
   is_boot: boolean;
+}
+
+export interface EffectSubjectRow {
+  id: number;
+  system_id: string;
+  hostname: string;
+  status: number;
+  version: number;
+  status_expires: Date | null;
+  expired: boolean | null;
+  power_type: string | null;
 }
 
 export interface MachineRecord {
@@ -207,13 +220,161 @@ export class MachinesRepository {
     );
   }
 
-  async macOwners(macs: string[]): Promise<{ mac_address: string; hostname: string }[]> {
+  /** The machines that already have any of `macs`. */
+  async macOwners(macs: string[], em?: EntityManager): Promise<{ mac_address: string; machine_id: number; hostname: string }[]> {
     if (!macs.length) return [];
-    return this.ds.query(
-      `SELECT i.mac_address, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id
+    return (em ?? this.ds.manager).query(
+      `SELECT i.mac_address, i.machine_id, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id
         WHERE i.mac_address = ANY($1)`,
       [macs],
     );
+  }
+
+  /** Machines in one of `statuses` with one of `macs` (enlistment matching). */
+  machinesWithMacs(macs: string[], statuses: number[]): Promise<{ system_id: string; mac_address: string }[]> {
+    return this.ds.query(
+      `SELECT m.system_id, i.mac_address FROM machines m JOIN interfaces i ON i.machine_id = m.id
+        WHERE i.mac_address = ANY($1) AND m.status = ANY($2)`,
+      [macs, statuses],
+    );
+  }
+
+  /** Machines in one of `statuses` whose BMC has this power type and address, with their node-scoped parameters. */
+  machinesOnBmc(powerType: string, powerAddress: string, statuses: number[]): Promise<{ system_id: string; node: Record<string, string> }[]> {
+    return this.ds.query(
+      `SELECT m.system_id, m.instance_power_parameters AS node FROM machines m JOIN bmcs b ON b.id = m.bmc_id
+        WHERE b.power_type = $1 AND lower(b.power_address) = lower($2) AND m.status = ANY($3)`,
+      [powerType, powerAddress, statuses],
+    );
+  }
+
+  interfacesOf(em: EntityManager, machineId: number): Promise<InterfaceEntity[]> {
+    return em.getRepository(InterfaceEntity).findBy({ machineId });
+  }
+
+  /** Creates a machine row. */
+  insert(em: EntityManager, fields: Partial<MachineEntity>): Promise<MachineEntity> {
+    const repo = em.getRepository(MachineEntity);
+    return repo.save(repo.create(fields));
+  }
+
+  /** Saves a machine row the caller has locked. */
+  save(em: EntityManager, m: MachineEntity): Promise<MachineEntity> {
+    return em.getRepository(MachineEntity).save(m);
+  }
+
+  /** The id of the domain, zone or resource pool with this name. */
+  async idByName(table: 'domains' | 'zones' | 'resource_pools', name: string): Promise<number | null> {
+    const rows: { id: number }[] = await this.ds.query(`SELECT id FROM ${table} WHERE name = $1`, [name]);
+    return rows.length ? rows[0].id : null;
+  }
+
+  async defaultDomainName(): Promise<string | null> {
+    const [d]: { name: string }[] = await this.ds.query('SELECT name FROM domains WHERE is_default ORDER BY id LIMIT 1');
+    return d?.name ?? null;
+  }
+
+  /** Id, hostname and lock of the machines named, in no particular order (unknown ones are missing). */
+  summaries(systemIds: string[]): Promise<{ id: number; system_id: string; hostname: string; locked: boolean }[]> {
+    return this.ds.query('SELECT id, system_id, hostname, locked FROM machines WHERE system_id = ANY($1)', [systemIds]);
+  }
+
+  async setZone(systemIds: string[], zoneId: number): Promise<void> {
+    await this.ds.query('UPDATE machines SET zone_id = $1 WHERE system_id = ANY($2)', [zoneId, systemIds]);
+  }
+
+  /** What the lifecycle reads of a machine besides its row: owner name, power type, interface count. */
+  async lifecycleFacts(em: EntityManager, machineId: number): Promise<{ owner: string | null; power_type: string | null; interface_count: number } | null> {
+    const [row] = await em.query(
+      `SELECT u.username AS owner, b.power_type,
+              (SELECT count(*)::int FROM interfaces i WHERE i.machine_id = $1) AS interface_count
+         FROM machines m LEFT JOIN users u ON u.id = m.owner_id LEFT JOIN bmcs b ON b.id = m.bmc_id
+        WHERE m.id = $1`,
+      [machineId],
+    );
+    return row ?? null;
+  }
+
+  async userIdByUsername(em: EntityManager, username: string): Promise<number | null> {
+    const [u]: { id: number }[] = await em.query('SELECT id FROM users WHERE username = $1', [username]);
+    return u ? u.id : null;
+  }
+
+  // ---- the lifecycle worker -----------------------------------------------------------------
+
+  /** Machines in one of `statuses` whose deadline of record has passed, oldest deadline first. */
+  pastDeadline(statuses: number[], limit: number): Promise<{ system_id: string }[]> {
+    return this.ds.query(
+      `SELECT system_id FROM machines WHERE status_expires IS NOT NULL AND status_expires < now() AND status = ANY($1)
+       ORDER BY status_expires LIMIT ${Math.floor(limit)}`,
+      [statuses],
+    );
+  }
+
+  /** What an effect job reads of its machine before carrying the effect out. */
+  async effectSubject(systemId: string): Promise<EffectSubjectRow | null> {
+    const [m] = await this.ds.query(
+      `SELECT m.id, m.system_id, m.hostname, m.status, m.version, m.status_expires, m.status_expires < now() AS expired, b.power_type
+         FROM machines m LEFT JOIN bmcs b ON b.id = m.bmc_id WHERE m.system_id = $1`,
+      [systemId],
+    );
+    return m ?? null;
+  }
+
+  /** Every machine with a queryable BMC, with what a rack needs to query it. */
+  pollTargets(): Promise<(PowerTargetRow & { id: number; hostname: string; power_state: string })[]> {
+    return this.ds.query(
+      `SELECT m.id, m.system_id, m.hostname, m.power_state, b.power_type, b.power_parameters, m.instance_power_parameters AS instance
+         FROM machines m JOIN bmcs b ON b.id = m.bmc_id
+        WHERE b.power_type NOT IN ('', 'manual') ORDER BY m.id`,
+    );
+  }
+
+  // ---- listing conditions -----------------------------------------------------------------
+
+  /** Limits `where` to the machines a caller limited to `ownerId` sees: theirs and unowned ones (null: all). */
+  visibleTo(where: SqlWhere, ownerId: number | null): SqlWhere {
+    if (ownerId !== null) where.add('(m.owner_id IS NULL OR m.owner_id = ?)', ownerId);
+    return where;
+  }
+
+  /** Machines with these ids (database ids). */
+  listByIds(ids: number[]): Promise<MachineRecord[]> {
+    const w = new SqlWhere();
+    w.add('m.id = ANY(?)', ids);
+    return this.list(w);
+  }
+
+  /** The machine with an interface of this MAC, if any. */
+  async findByMac(mac: string): Promise<MachineRecord | null> {
+    const w = new SqlWhere();
+    w.add('EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.mac_address = ?)', mac);
+    const [rec] = await this.list(w);
+    return rec ?? null;
+  }
+
+  /** Machines in one status, optionally owned by one user and limited to some system ids. */
+  listInStatus(status: number, opts: { ownerId?: number; systemIds?: string[] } = {}): Promise<MachineRecord[]> {
+    const w = new SqlWhere();
+    if (opts.ownerId !== undefined) w.add('m.owner_id = ?', opts.ownerId);
+    w.add('m.status = ?', status);
+    if (opts.systemIds?.length) w.add('m.system_id = ANY(?)', opts.systemIds);
+    return this.list(w);
+  }
+
+  /**
+   * Machines that can be allocated and match `where`, cheapest first (MAAS: cpu_count +
+   * memory/1024), locked for the caller's transaction: 'skip-locked' passes over rows another
+   * allocation holds, 'wait' waits for them; none only reads (a dry run).
+   */
+  allocatable(em: EntityManager, where: SqlWhere, limit: number, lock: 'skip-locked' | 'wait' | undefined): Promise<MachineRecord[]> {
+    const w = new SqlWhere();
+    w.clauses.push(...where.clauses);
+    w.values.push(...where.values);
+    w.add('m.status = ?', NodeStatus.READY);
+    w.add('m.owner_id IS NULL');
+    w.add('NOT m.locked');
+    return this.list(w, { limit, forUpdate: lock, orderBy: '(m.cpu_count + m.memory / 1024.0), m.id' }, em);
   }
 
   async hostnameTaken(hostname: string, exceptId?: number): Promise<boolean> {

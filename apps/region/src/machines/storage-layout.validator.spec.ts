@@ -1,4 +1,4 @@
-import { HttpError } from '../api/http/http.errors';
+import { DomainError } from '../common/domain.error';
 import { LayoutDevice, validateStorageLayout } from './storage-layout.validator';
 
 const GB = 1e9;
@@ -11,11 +11,11 @@ function run(params: Record<string, string>, devices: LayoutDevice[] = [sda, sdb
   return validateStorageLayout((n) => params[n], devices, boot);
 }
 
-function refusal(fn: () => unknown): { status: number; body: unknown } {
+function refusal(fn: () => unknown): { code: string; detail: unknown } {
   try {
     fn();
   } catch (e) {
-    if (e instanceof HttpError) return { status: e.status, body: e.body };
+    if (e instanceof DomainError) return { code: e.code, detail: e.detail };
     throw e;
   }
   throw new Error('expected a refusal');
@@ -23,10 +23,10 @@ function refusal(fn: () => unknown): { status: number; body: unknown } {
 
 describe('validateStorageLayout', () => {
   it('requires a known layout name, with MAAS field errors', () => {
-    expect(refusal(() => run({}))).toEqual({ status: 400, body: { storage_layout: ['This field is required.'] } });
+    expect(refusal(() => run({}))).toEqual({ code: 'INVALID', detail: { storage_layout: ['This field is required.'] } });
     expect(refusal(() => run({ storage_layout: 'zfs' }))).toEqual({
-      status: 400,
-      body: {
+      code: 'INVALID',
+      detail: {
         storage_layout: ["'zfs' is not a valid storage_layout.  It should be one of: 'flat', 'lvm', 'bcache', 'vmfs6', 'vmfs7', 'custom', 'blank'."],
       },
     });
@@ -46,67 +46,67 @@ describe('validateStorageLayout', () => {
 
   it('refuses bad sizes and devices field by field', () => {
     expect(refusal(() => run({ storage_layout: 'flat', boot_size: 'big', root_device: 'sdz' }))).toEqual({
-      status: 400,
-      body: {
+      code: 'INVALID',
+      detail: {
         boot_size: ['Enter a valid value.'],
         root_device: ["'sdz' is not a valid root_device.  It should be one of: '11', '12'."],
       },
     });
     expect(refusal(() => run({ storage_layout: 'flat', boot_size: '100M' }))).toEqual({
-      status: 400,
-      body: { boot_size: ['Size is too small. Minimum size is 536870912.'] },
+      code: 'INVALID',
+      detail: { boot_size: ['Size is too small. Minimum size is 536870912.'] },
     });
     expect(refusal(() => run({ storage_layout: 'flat', root_size: '2G' }))).toEqual({
-      status: 400,
-      body: { root_size: ['Size is too small. Minimum size is 3221225472.'] },
+      code: 'INVALID',
+      detail: { root_size: ['Size is too small. Minimum size is 3221225472.'] },
     });
     expect(refusal(() => run({ storage_layout: 'flat', boot_size: '50G', root_size: '50G' }))).toEqual({
-      status: 400,
-      body: { __all__: ['Size of the boot partition and root partition are larger than the available space on the boot disk.'] },
+      code: 'INVALID',
+      detail: { __all__: ['Size of the boot partition and root partition are larger than the available space on the boot disk.'] },
     });
   });
 
   it('answers MAAS text when there is nothing to lay out, and for layouts it cannot apply', () => {
     expect(refusal(() => run({ storage_layout: 'flat' }, [], null))).toEqual({
-      status: 400,
-      body: 'Machine is missing a boot disk; no storage layout can be applied.',
+      code: 'INVALID',
+      detail: 'Machine is missing a boot disk; no storage layout can be applied.',
     });
     expect(refusal(() => run({ storage_layout: 'custom' }))).toEqual({
-      status: 400,
-      body: "Failed to configure storage layout 'custom': No custom storage layout configuration found",
+      code: 'INVALID',
+      detail: "Failed to configure storage layout 'custom': No custom storage layout configuration found",
     });
     expect(refusal(() => run({ storage_layout: 'bcache' }, [sda, { ...sdb, tags: [] }]))).toEqual({
-      status: 400,
-      body: "Failed to configure storage layout 'bcache': Node doesn't have an available cache device to setup bcache.",
+      code: 'INVALID',
+      detail: "Failed to configure storage layout 'bcache': Node doesn't have an available cache device to setup bcache.",
     });
   });
 
   it('checks the lvm and bcache options', () => {
     expect(run({ storage_layout: 'lvm', vg_name: 'vg0', lv_size: '20G' })).toMatchObject({ layout: 'lvm', vg_name: 'vg0', lv_name: null, lv_size: 20e9 });
     expect(refusal(() => run({ storage_layout: 'lvm', lv_size: '1G' }))).toEqual({
-      status: 400,
-      body: { lv_size: ['Size is too small. Minimum size is 3221225472.'] },
+      code: 'INVALID',
+      detail: { lv_size: ['Size is too small. Minimum size is 3221225472.'] },
     });
     // The best cache device: the smallest other disk tagged ssd.
     expect(run({ storage_layout: 'bcache' })).toMatchObject({ layout: 'bcache', cache_device: 12, cache_mode: null, cache_no_part: false });
     expect(refusal(() => run({ storage_layout: 'bcache', cache_mode: 'fast', cache_size: '10G', cache_no_part: 'true' }))).toEqual({
-      status: 400,
-      body: {
+      code: 'INVALID',
+      detail: {
         cache_mode: ['Select a valid choice. fast is not one of the available choices.'],
         cache_size: ['Cannot use cache_size and cache_no_part at the same time.'],
         cache_no_part: ['Cannot use cache_size and cache_no_part at the same time.'],
       },
     });
     expect(refusal(() => run({ storage_layout: 'bcache', cache_device: '11' }))).toEqual({
-      status: 400,
-      body: { cache_device: ["'11' is not a valid cache_device.  It should be one of: '12'."] },
+      code: 'INVALID',
+      detail: { cache_device: ["'11' is not a valid cache_device.  It should be one of: '12'."] },
     });
   });
 
   it('requires room for ESXi on the boot disk', () => {
     expect(refusal(() => run({ storage_layout: 'vmfs7' }, [small]))).toEqual({
-      status: 400,
-      body: { boot_size: ['Boot disk must be at least 32Gb.'] },
+      code: 'INVALID',
+      detail: { boot_size: ['Boot disk must be at least 32Gb.'] },
     });
     expect(run({ storage_layout: 'vmfs6' })).toEqual({ layout: 'vmfs6', boot_size: null, root_device: null, root_size: null });
   });

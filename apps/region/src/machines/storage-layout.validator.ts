@@ -1,5 +1,5 @@
 import type { MachineStorageLayout, StorageLayoutName } from '@kiln/db';
-import { BadRequestError } from '../api/http/http.errors';
+import { invalid } from '../common/domain.error';
 
 /**
  * set_storage_layout's validation, as MAAS's StorageLayoutForm and layout forms do it: the layout
@@ -17,7 +17,7 @@ export interface LayoutDevice {
   tags: string[];
 }
 
-/** Reads one request parameter (first value), like RequestParams.get. */
+/** Reads one request parameter (first value), like ParamBag.get. */
 export type ParamReader = (name: string) => string | undefined;
 
 /** MAAS's order of the choices in its messages is arbitrary (a frozenset); Kiln lists them in this order. */
@@ -72,9 +72,9 @@ function djangoBool(raw: string | undefined): boolean {
 /** The layout name alone (MAAS's StorageLayoutForm, required). */
 export function parseLayoutName(raw: string | undefined): StorageLayoutName | 'custom' {
   const name = raw?.trim() ?? '';
-  if (name === '') throw new BadRequestError({ storage_layout: ['This field is required.'] });
+  if (name === '') throw invalid({ storage_layout: ['This field is required.'] });
   if (!(STORAGE_LAYOUTS as readonly string[]).includes(name)) {
-    throw new BadRequestError({ storage_layout: [invalidChoice('storage_layout', name, STORAGE_LAYOUTS)] });
+    throw invalid({ storage_layout: [invalidChoice('storage_layout', name, STORAGE_LAYOUTS)] });
   }
   return name as StorageLayoutName | 'custom';
 }
@@ -151,7 +151,7 @@ export function validateStorageLayout(
 
   // The form's own checks, across fields.
   if (!sorted.length || !bootDisk) {
-    throw new BadRequestError('Machine is missing a boot disk; no storage layout can be applied.');
+    throw invalid('Machine is missing a boot disk; no storage layout can be applied.');
   }
   const bootForTotal = out.boot_size ?? 0;
   if (out.root_size !== null && EFI_PARTITION_SIZE + bootForTotal + out.root_size > bootDisk.size) {
@@ -184,15 +184,15 @@ export function validateStorageLayout(
   } else if (layout === 'vmfs7' && bootDisk.size < 32 * GIB) {
     addError(errors, 'boot_size', 'Boot disk must be at least 32Gb.');
   }
-  if (Object.keys(errors).length) throw new BadRequestError(errors);
+  if (Object.keys(errors).length) throw invalid(errors);
 
   // Applying the layout.
   if (layout === 'custom') {
     // MAAS builds it from the commissioning data's storage-extra; Kiln has no commissioning output yet.
-    throw new BadRequestError("Failed to configure storage layout 'custom': No custom storage layout configuration found");
+    throw invalid("Failed to configure storage layout 'custom': No custom storage layout configuration found");
   }
   if (layout === 'bcache' && out.cache_device === null) {
-    throw new BadRequestError("Failed to configure storage layout 'bcache': Node doesn't have an available cache device to setup bcache.");
+    throw invalid("Failed to configure storage layout 'bcache': Node doesn't have an available cache device to setup bcache.");
   }
   return { layout, ...out };
 }

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../api/http/http.errors';
+import { invalid } from '../common/domain.error';
 
 export interface StorageWant {
   label: string;
@@ -21,7 +21,7 @@ export function parseStorageConstraint(value: string): StorageWant[] {
     .filter(Boolean)
     .map((entry, i) => {
       const m = /^(?:([\w-]+):)?(\d+(?:\.\d+)?)(?:\(([^)]*)\))?$/.exec(entry);
-      if (!m) throw new BadRequestError({ storage: [`Malformed storage constraint, "${entry}".`] });
+      if (!m) throw invalid({ storage: [`Malformed storage constraint, "${entry}".`] });
       return {
         label: m[1] ?? String(i),
         minBytes: Number(m[2]) * 1e9,

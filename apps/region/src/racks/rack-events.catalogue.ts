@@ -1,12 +1,13 @@
 import type { BootConfig, BootEvent, LeaseEvent } from '@kiln/contracts';
 import type { EventLevelName } from '../events/event-levels';
+import type { MachineEventType } from '../events/event-types.catalogue';
 
 /**
  * The machine events the racks cause, typed: what operators read in events/ to see where a boot
  * stopped. Successful routine steps are DEBUG (query with level=DEBUG); failures are WARNING.
  */
 export interface CataloguedEvent {
-  type: string;
+  type: MachineEventType;
   level: EventLevelName;
   description: string;
 }
@@ -37,7 +38,7 @@ export function leaseEventRecord(e: LeaseEvent): CataloguedEvent {
   }
 }
 
-const STEP_TYPES: Record<BootEvent['step'], string> = {
+const STEP_TYPES: Record<BootEvent['step'], MachineEventType> = {
   'dhcp-discover': 'DHCP discover',
   'dhcp-offer': 'DHCP offer',
   'dhcp-request': 'DHCP request',

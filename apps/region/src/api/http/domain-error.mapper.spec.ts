@@ -1,4 +1,4 @@
-import { conflict, forbidden, gone, invalid, notFound, unavailable } from '../../common/domain.error';
+import { conflict, forbidden, gone, invalid, notFound, timedOut, unavailable } from '../../common/domain.error';
 import { domainErrorToHttp } from './domain-error.mapper';
 
 describe('domainErrorToHttp', () => {
@@ -9,6 +9,7 @@ describe('domainErrorToHttp', () => {
       [conflict('Cannot deploy: node is New.'), 409, 'Cannot deploy: node is New.'],
       [invalid({ hostname: ['Node with this Hostname already exists.'] }), 400, '{"hostname":["Node with this Hostname already exists."]}'],
       [gone('gone'), 410, 'gone'],
+      [timedOut('Timed out querying the BMC of node1: no answer'), 504, 'Timed out querying the BMC of node1: no answer'],
     ] as const;
     for (const [err, status, body] of cases) {
       const http = domainErrorToHttp(err);

@@ -20,6 +20,8 @@ export function domainErrorToHttp(e: DomainError): HttpError {
       return new ServiceUnavailableError(body, e.retryAfterSeconds);
     case 'GONE':
       return new GoneError(body);
+    case 'TIMEOUT':
+      return new HttpError(504, body);
     default: {
       const never: never = e.code;
       throw new Error(`unmapped domain error code ${String(never)}`);

@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { LifecycleEvent, NodeStatus, statusName } from '@kiln/lifecycle';
+import type { Actor } from '../common/actor';
+import { conflict, invalid } from '../common/domain.error';
+import type { ParamBag } from '../common/param-bag';
+import { decodeMaybeBase64, parseSeries } from '../common/values';
+import { retryOnConflict } from '../database/transaction.retry';
+import { ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS, buildWhere } from './machine.filters';
+import { MachineAccess } from './machine.access';
+import { boolField, refuseRemovedOptions, type RemovedOptionsInput } from './machine.fields';
+import { MachineLifecycleService, type Mutation } from './machine-lifecycle.service';
+import { MachineRecord, MachinesRepository } from './machines.repository';
+import { matchStorage, parseStorageConstraint } from './storage.constraint';
+
+/** What a deployment asks for (values as sent). */
+export interface DeployInput extends RemovedOptionsInput {
+  distroSeries?: string;
+  hweKernel?: string;
+  /** Base64 (or plain) user data. */
+  userData?: string;
+  agentName?: string;
+  ephemeralDeploy?: string;
+}
+
+/** An allocated machine and, for a storage constraint, which disks met which label. */
+export interface Allocation {
+  rec: MachineRecord;
+  storage: Record<string, number[]> | null;
+}
+
+const RELEASABLE = new Set<number>([
+  NodeStatus.ALLOCATED,
+  NodeStatus.RESERVED,
+  NodeStatus.BROKEN,
+  NodeStatus.DEPLOYING,
+  NodeStatus.DEPLOYED,
+  NodeStatus.FAILED_DEPLOYMENT,
+  NodeStatus.FAILED_DISK_ERASING,
+  NodeStatus.FAILED_RELEASING,
+  NodeStatus.READY,
+  NodeStatus.RELEASING,
+]);
+
+/**
+ * Taking machines and giving them back: allocation by constraints, deployment (with what it
+ * checks first), release, and the other lifecycle actions on one machine. Every transition goes
+ * through MachineLifecycleService.
+ */
+@Injectable()
+export class MachineAllocationService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly repo: MachinesRepository,
+    private readonly access: MachineAccess,
+    private readonly lifecycle: MachineLifecycleService,
+  ) {}
+
+  /** One lifecycle action on a machine the caller may see; the lifecycle's rules decide the rest. */
+  async act(systemId: string, event: LifecycleEvent, actor: Actor, mutate?: Mutation): Promise<MachineRecord> {
+    await this.lifecycle.apply(systemId, event, actor, { require: 'see', mutate });
+    return (await this.repo.findBySystemId(systemId))!;
+  }
+
+  async deploy(systemId: string, input: DeployInput, actor: Actor): Promise<MachineRecord> {
+    refuseRemovedOptions(input);
+    const series = (input.distroSeries ?? 'jammy').trim();
+    const parsed = parseSeries(series);
+    if (!parsed) throw invalid({ distro_series: [`'${series}' is not a valid distro_series.`] });
+    const userData = input.userData;
+    return this.act(systemId, { type: 'deploy' }, actor, (m) => {
+      m.osystem = parsed.osystem;
+      m.distroSeries = parsed.series;
+      m.hweKernel = input.hweKernel ?? m.hweKernel ?? null;
+      if (input.agentName !== undefined) m.agentName = input.agentName;
+      m.ephemeralDeploy = boolField('ephemeral_deploy', input.ephemeralDeploy, false);
+      if (userData) m.userData = decodeMaybeBase64(userData);
+    });
+  }
+
+  /**
+   * Allocates the cheapest Ready machine that meets the constraints (MAAS's allocate form: the
+   * constraints and options as sent, which its refusal repeats back).
+   */
+  async allocate(constraints: ParamBag, actor: Actor): Promise<Allocation> {
+    refuseRemovedOptions({
+      installKvm: constraints.get('install_kvm'),
+      installRackd: constraints.get('install_rackd'),
+      registerVmhost: constraints.get('register_vmhost'),
+    });
+    const where = buildWhere(constraints, ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS);
+    const storage = constraints.get('storage') ? parseStorageConstraint(constraints.get('storage')!) : null;
+    const dryRun = boolField('dry_run', constraints.get('dry_run'), false);
+    // Concurrent allocations can deadlock in Postgres (rows locked in different orders by the
+    // lifecycle's writes): the loser's transaction is simply run again.
+    const result = await retryOnConflict(() =>
+      this.ds.transaction(async (em) => {
+        // SKIP LOCKED: concurrent allocations never wait on each other and never get the same machine.
+        const limit = storage ? 200 : 1;
+        let candidates = await this.repo.allocatable(em, where, limit, dryRun ? undefined : 'skip-locked');
+        if (!candidates.length && !dryRun) {
+          // Every match may be locked for a moment by an unrelated write (an event, a power state):
+          // wait for those rows, and let Postgres re-check them against the constraints once free.
+          candidates = await this.repo.allocatable(em, where, limit, 'wait');
+        }
+        for (const c of candidates) {
+          const mapping = storage ? matchStorage(storage, c.blockDevices) : null;
+          if (storage && !mapping) continue;
+          if (dryRun) return { systemId: c.row.system_id, storage: mapping, jobs: [] };
+          const m = (await this.repo.lockBySystemId(em, c.row.system_id))!;
+          const t = await this.lifecycle.transition(em, m, { type: 'allocate' }, actor, (mm) => {
+            if (constraints.has('agent_name')) mm.agentName = constraints.get('agent_name') ?? '';
+          });
+          return { systemId: c.row.system_id, storage: mapping, jobs: t.jobs };
+        }
+        return null;
+      }),
+    );
+    if (!result) {
+      const given = constraints.names().filter((n) => !ALLOCATE_OPTIONS.has(n));
+      const sid = constraints.get('system_id');
+      if (sid && given.length === 1) throw conflict(`No machine with system ID ${sid} available.`);
+      if (!given.length) throw conflict('No machine available.');
+      const text = given.map((n) => `${n}=${constraints.getAll(n).join(',')}`).join(', ');
+      throw conflict(`No available machine matches constraints: [${text}]`);
+    }
+    await this.lifecycle.enqueue(result.jobs);
+    return { rec: (await this.repo.findBySystemId(result.systemId))!, storage: result.storage };
+  }
+
+  /** Releases several machines at once: all of them, or none when one may not be. */
+  async releaseMany(systemIds: string[], actor: Actor): Promise<string[]> {
+    const unknown: string[] = [];
+    const recs: MachineRecord[] = [];
+    for (const id of systemIds) {
+      const r = await this.repo.findBySystemId(id);
+      if (!r) unknown.push(id);
+      else recs.push(r);
+    }
+    if (unknown.length) throw invalid(`Unknown machine(s): ${unknown.join(', ')}.`);
+    this.access.requireReleasable(
+      actor,
+      recs.map((r) => ({ ownerId: r.row.owner_id, systemId: r.row.system_id })),
+    );
+    const bad = recs.filter((r) => !RELEASABLE.has(r.row.status));
+    if (bad.length) {
+      throw conflict(
+        `Machine(s) cannot be released in their current state: ${bad.map((r) => `${r.row.system_id} ('${statusName(r.row.status as NodeStatus)}')`).join(', ')}.`,
+      );
+    }
+    const released: string[] = [];
+    for (const r of recs) {
+      if (r.row.status === NodeStatus.READY) continue;
+      await this.lifecycle.apply(r.row.system_id, { type: 'release' }, actor);
+      released.push(r.row.system_id);
+    }
+    return released;
+  }
+}

@@ -1,0 +1,92 @@
+import type { Actor } from '../common/actor';
+import { forbidden } from '../common/domain.error';
+
+/** What access decisions read of a machine: a loaded row or a locked entity both provide it. */
+export interface AccessSubject {
+  readonly ownerId: number | null;
+  readonly hostname: string;
+  readonly locked: boolean;
+}
+
+/**
+ * What a caller may do with a machine:
+ * - `see`: read it (and act on it, where the lifecycle's own rules allow);
+ * - `edit`: change its configuration (storage, special filesystems);
+ * - `own`: what only its owner or an administrator may do (workload annotations);
+ * - `admin`: administrators only.
+ * An administrator may do everything; anyone may see and edit an unowned machine; a user may see,
+ * edit and own the machines they own; another user's machine is out of reach.
+ */
+export type MachineRight = 'see' | 'edit' | 'own' | 'admin';
+
+const REFUSALS: Record<MachineRight, string> = {
+  see: 'You do not have permission to view this machine.',
+  edit: 'You do not have permission to change this machine.',
+  own: 'Only the owner may annotate this machine.',
+  admin: 'You do not have permission to perform this action.',
+};
+
+/**
+ * The one place that decides who may do what with a machine, outside the lifecycle's per-action
+ * rules (libs/lifecycle `decide`). Services ask it once per request, on the record they loaded.
+ * The API dispatcher only checks its generic admin-only flag on actions.
+ */
+export class MachineAccess {
+  may(actor: Actor, right: MachineRight, machine: Pick<AccessSubject, 'ownerId'>): boolean {
+    if (actor.isAdmin) return true;
+    switch (right) {
+      case 'see':
+      case 'edit':
+        return machine.ownerId === null || machine.ownerId === actor.id;
+      case 'own':
+        return machine.ownerId === actor.id;
+      case 'admin':
+        return false;
+      default: {
+        const never: never = right;
+        throw new Error(`unknown machine right ${String(never)}`);
+      }
+    }
+  }
+
+  /** Throws FORBIDDEN unless the caller has `right` on the machine. */
+  require(actor: Actor, right: MachineRight, machine: Pick<AccessSubject, 'ownerId'>): void {
+    if (!this.may(actor, right, machine)) throw forbidden(REFUSALS[right]);
+  }
+
+  /** A locked machine refuses changes from everyone, administrators included, until unlocked. */
+  requireUnlocked(machine: Pick<AccessSubject, 'locked' | 'hostname'>): void {
+    if (machine.locked) throw forbidden(`Machine ${machine.hostname} is locked.`);
+  }
+
+  /**
+   * The owner a listing is limited to for this caller: null for an administrator (every machine),
+   * else the caller's id (their machines and the unowned ones).
+   */
+  listingOwner(actor: Actor): number | null {
+    return actor.isAdmin ? null : actor.id;
+  }
+
+  /** Throws FORBIDDEN naming every machine of `machines` the caller may not release. */
+  requireReleasable(actor: Actor, machines: readonly (Pick<AccessSubject, 'ownerId'> & { systemId: string })[]): void {
+    const refused = machines.filter((m) => !this.may(actor, 'see', m));
+    if (refused.length) {
+      throw forbidden(`You don't have the required permission to release the following machine(s): ${refused.map((m) => m.systemId).join(', ')}.`);
+    }
+  }
+
+  /**
+   * Who may say how a machine is powered (MAAS: administrators manage BMCs). A user who is not an
+   * administrator may not set a power type or power parameters at all; an anonymous enlistment
+   * may report the BMC its commissioning scripts found, but never a webhook, whose URLs the rack
+   * would then call on the enlisting machine's say-so.
+   */
+  requirePowerSettings(actor: Actor | null, powerType: string, setsPower: boolean): void {
+    if (actor && !actor.isAdmin && setsPower) {
+      throw forbidden('Only administrators may set the power type or power parameters (BMC settings) of a machine.');
+    }
+    if (!actor && powerType === 'webhook') {
+      throw forbidden('An enlisting machine may not set webhook power URLs; an administrator sets them.');
+    }
+  }
+}
