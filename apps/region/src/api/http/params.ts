@@ -104,18 +104,5 @@ function isIterable(value: unknown): value is Iterable<readonly [string, string]
   return typeof value === 'object' && value !== null && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function';
 }
 
-const TRUE_WORDS = new Set(['true', '1', 'on', 'yes']);
-const FALSE_WORDS = new Set(['false', '0', 'off', 'no']);
-
-/**
- * MAAS boolean parameters: true/false, True/False (Python `str(bool)`), 1/0,
- * on/off, yes/no, case-insensitively and ignoring surrounding whitespace.
- * Anything else (including undefined and '') gives undefined.
- */
-export function parseBool(value: string | undefined | null): boolean | undefined {
-  if (typeof value !== 'string') return undefined;
-  const word = value.trim().toLowerCase();
-  if (TRUE_WORDS.has(word)) return true;
-  if (FALSE_WORDS.has(word)) return false;
-  return undefined;
-}
+/** MAAS boolean parameters (see common/maas-bool.ts, where services read them too). */
+export { parseBool } from '../../common/maas-bool';
