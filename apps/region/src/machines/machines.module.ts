@@ -1,11 +1,6 @@
 import { Module } from '@nestjs/common';
-import { REGION_CONFIG, RegionConfig } from '../config/region.config';
-import { EventsApi } from '../events/events.api';
-import { EventsRepository } from '../events/events.repository';
-import { InventoryApi } from '../inventory/inventory.api';
-import { MetaApi } from '../misc/meta.api';
-import { SECRET_BOX, SecretBox } from '../power/secret-box';
-import { PowerClient } from '../power/power.client';
+import { EventsModule } from '../events/events.module';
+import { PowerModule } from '../power/power.module';
 import { MachineJobsWorker } from './machine-jobs.worker';
 import { MachineJsonCache } from './machine-json.cache';
 import { MachineJsonWarmer } from './machine-json.warmer';
@@ -15,23 +10,19 @@ import { MachinesApi } from './machines.api';
 import { MachinesRepository } from './machines.repository';
 import { MachinesService } from './machines.service';
 
+/** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
+  imports: [EventsModule, PowerModule],
   providers: [
-    { provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) },
     MachinesRepository,
-    PowerClient,
     MachineJsonCache,
     MachineJsonWarmer,
-    EventsRepository,
     MachineLifecycleService,
     MachinesService,
     MachineConfigService,
     MachineJobsWorker,
     MachinesApi,
-    EventsApi,
-    InventoryApi,
-    MetaApi,
   ],
-  exports: [MachinesRepository, MachineLifecycleService, EventsRepository, MachineJobsWorker],
+  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker],
 })
 export class MachinesModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { RackInterfaceRecord } from '@kiln/db';
+import { RackControllerEntity, type RackInterfaceRecord } from '@kiln/db';
 
 export interface RackRegistration {
   systemId: string;
@@ -14,7 +14,7 @@ export interface RackRegistration {
   powerUnavailable?: Record<string, string>;
 }
 
-/** Every query on rack_controllers the NATS side needs. Times come from the database clock. */
+/** Every query on rack_controllers, for the NATS side and rackcontrollers/. Times come from the database clock. */
 @Injectable()
 export class RacksRepository {
   constructor(private readonly ds: DataSource) {}
@@ -78,5 +78,26 @@ export class RacksRepository {
       [olderThanMs],
     );
     return Number(count ?? 0);
+  }
+
+  /** Every rack, in the order they first registered or enrolled. */
+  list(): Promise<RackControllerEntity[]> {
+    return this.ds.getRepository(RackControllerEntity).find({ order: { id: 'ASC' } });
+  }
+
+  bySystemId(systemId: string): Promise<RackControllerEntity | null> {
+    return this.ds.getRepository(RackControllerEntity).findOneBy({ systemId });
+  }
+
+  /** The VLANs (ids, ascending) whose primary or secondary rack this is. */
+  async vlansServedBy(systemId: string): Promise<number[] | null> {
+    const [rack]: { id: number }[] = await this.ds.query(`SELECT id FROM rack_controllers WHERE system_id = $1`, [systemId]);
+    if (!rack) return null;
+    const vlans: { id: number }[] = await this.ds.query(`SELECT id FROM vlans WHERE primary_rack_id = $1 OR secondary_rack_id = $1 ORDER BY id`, [rack.id]);
+    return vlans.map((v) => v.id);
+  }
+
+  async delete(systemId: string): Promise<void> {
+    await this.ds.query(`DELETE FROM rack_controllers WHERE system_id = $1`, [systemId]);
   }
 }
