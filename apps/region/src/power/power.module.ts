@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { PowerClient } from './power.client';
+import { PowerRepository } from './power.repository';
 import { SECRET_BOX, SecretBox } from './secret-box';
 
 /**
@@ -9,7 +10,7 @@ import { SECRET_BOX, SecretBox } from './secret-box';
  * watch are plain functions the client and the machines service import.
  */
 @Module({
-  providers: [{ provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) }, PowerClient],
+  providers: [{ provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) }, PowerRepository, PowerClient],
   exports: [SECRET_BOX, PowerClient],
 })
 export class PowerModule {}
