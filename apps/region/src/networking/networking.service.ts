@@ -64,7 +64,7 @@ function uniqueViolationField(e: unknown): string | null {
 }
 
 function intField(p: Fields, name: string, min: number, max: number): number | undefined {
-  if (!(p[name] !== undefined)) return undefined;
+  if (p[name] === undefined) return undefined;
   const raw = (p[name] ?? '').trim();
   if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
     throw fieldError(name, `Ensure this value is an integer between ${min} and ${max}.`);
@@ -73,14 +73,14 @@ function intField(p: Fields, name: string, min: number, max: number): number | u
 }
 
 function boolField(p: Fields, name: string): boolean | undefined {
-  if (!(p[name] !== undefined)) return undefined;
+  if (p[name] === undefined) return undefined;
   const b = parseBool(p[name]);
   if (b === undefined) throw fieldError(name, `"${p[name]}" is not a valid boolean.`);
   return b;
 }
 
 function listField(p: Fields, name: string): string[] | undefined {
-  if (!(p[name] !== undefined)) return undefined;
+  if (p[name] === undefined) return undefined;
   return (p[name] ?? '').split(/[\s,]+/).filter(Boolean);
 }
 
@@ -138,7 +138,7 @@ export class NetworkingService {
 
   async updateFabric(id: number, p: FabricInput): Promise<void> {
     await this.fabricOr404(id);
-    const name = (p.name !== undefined) ? (p.name ?? '').trim() : undefined;
+    const name = p.name?.trim();
     if (name !== undefined && !NAME.test(name)) throw fieldError('name', 'Name must contain only letters, digits, "-" and "_".');
     await this.change(
       async () => [],
@@ -174,7 +174,7 @@ export class NetworkingService {
 
   async createVlan(fabricId: number, p: VlanInput): Promise<number> {
     await this.fabricOr404(fabricId);
-    if (!(p.vid !== undefined)) throw fieldError('vid', 'This field is required.');
+    if (p.vid === undefined) throw fieldError('vid', 'This field is required.');
     const vid = intField(p, 'vid', 1, 4094)!;
     const mtu = intField(p, 'mtu', 552, 65535) ?? 1500;
     return this.change(
@@ -200,9 +200,9 @@ export class NetworkingService {
       async (em) => {
         const cur = (await this.repo.vlan(em, id))!;
         const next = { ...cur };
-        if ((p.name !== undefined)) next.name = p.name || null;
-        if ((p.description !== undefined)) next.description = p.description ?? '';
-        if ((p.space !== undefined)) next.space = p.space || null;
+        if (p.name !== undefined) next.name = p.name || null;
+        if (p.description !== undefined) next.description = p.description;
+        if (p.space !== undefined) next.space = p.space || null;
         const mtu = intField(p, 'mtu', 552, 65535);
         if (mtu !== undefined) next.mtu = mtu;
         const vid = intField(p, 'vid', 0, 4094);
@@ -217,8 +217,8 @@ export class NetworkingService {
           if (!r) throw fieldError(field, `Select a valid choice. ${key} is not one of the available choices.`);
           return r;
         };
-        const primary = (p.primary_rack !== undefined) ? await rack('primary_rack') : undefined;
-        const secondary = (p.secondary_rack !== undefined) ? await rack('secondary_rack') : undefined;
+        const primary = p.primary_rack !== undefined ? await rack('primary_rack') : undefined;
+        const secondary = p.secondary_rack !== undefined ? await rack('secondary_rack') : undefined;
         if (primary !== undefined) next.primary_rack_id = primary?.id ?? null;
         if (secondary !== undefined) next.secondary_rack_id = secondary?.id ?? null;
         // Removing the primary promotes the secondary; making the secondary primary drops it as secondary.
@@ -254,7 +254,7 @@ export class NetworkingService {
           const n = await this.repo.countDynamicRangesOfVlan(em, id);
           if (n === 0) throw fieldError('dhcp_on', 'dhcp can only be turned on when a dynamic IP range is defined.');
         }
-        if ((p.relay_vlan !== undefined)) {
+        if (p.relay_vlan !== undefined) {
           const key = p.relay_vlan?.trim();
           if (!key) next.relay_vlan_id = null;
           else {
@@ -319,7 +319,7 @@ export class NetworkingService {
 
   private subnetSettings(p: Fields, cidr: Cidr, current: SubnetRow | null) {
     let gateway: string | null | undefined;
-    if ((p.gateway_ip !== undefined)) {
+    if (p.gateway_ip !== undefined) {
       const ip = ipField(p, 'gateway_ip', false);
       if (ip && !cidrContains(cidr, ip)) throw fieldError('gateway_ip', 'Gateway IP must be within CIDR range.');
       gateway = ip ? text(ip) : null;
@@ -388,7 +388,7 @@ export class NetworkingService {
     return this.change(
       async (em) => [cur.vlan_id, (vlanId = await this.targetVlan(em, p, cur.vlan_id))],
       async (em) => {
-        const cidr = (p.cidr !== undefined) ? this.cidrField(p) : parseCidr(cur.cidr)!;
+        const cidr = p.cidr !== undefined ? this.cidrField(p) : parseCidr(cur.cidr)!;
         const s = this.subnetSettings(p, cidr, cur);
         if (cidr.text !== cur.cidr) {
           const outside = [
@@ -563,7 +563,7 @@ export class NetworkingService {
   }
 
   private macField(p: Fields): string | null | undefined {
-    if (!(p.mac_address !== undefined)) return undefined;
+    if (p.mac_address === undefined) return undefined;
     const raw = (p.mac_address ?? '').trim();
     if (!raw) return null;
     if (!/^[0-9a-fA-F]{2}([:-]?)[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/.test(raw)) throw fieldError('mac_address', `'${raw}' is not a valid MAC address.`);
