@@ -4,11 +4,16 @@ import { ApiModule } from './api/api.module';
 import { REGION_CONFIG, RegionConfig } from './config/region.config';
 import { DatabaseModule } from './database/database.module';
 import { RedisModule } from './database/redis.module';
+import { EventsModule } from './events/events.module';
+import { InventoryModule } from './inventory/inventory.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MachinesModule } from './machines/machines.module';
+import { MetaModule } from './misc/meta.module';
 import { NetworkingModule } from './networking/networking.module';
+import { PowerModule } from './power/power.module';
 import { NatsModule } from './racks/nats.module';
 import { RacksModule } from './racks/racks.module';
+import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';
 
 @Global()
@@ -24,7 +29,25 @@ export class AppModule {
   static forRoot(config: RegionConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule, RedisModule, JobsModule, NatsModule, ApiCoreModule, ApiModule, MachinesModule, RacksModule, NetworkingModule],
+      imports: [
+        // Infrastructure, global: configuration, Postgres, Redis, the job queue, NATS, the API registry.
+        ConfigModule.forRoot(config),
+        DatabaseModule,
+        RedisModule,
+        JobsModule,
+        NatsModule,
+        ApiCoreModule,
+        // The REST entry point, then one module per folder.
+        ApiModule,
+        MetaModule,
+        UsersModule,
+        EventsModule,
+        PowerModule,
+        MachinesModule,
+        InventoryModule,
+        RacksModule,
+        NetworkingModule,
+      ],
     };
   }
 }

@@ -1,11 +1,6 @@
 import { Module } from '@nestjs/common';
-import { REGION_CONFIG, RegionConfig } from '../config/region.config';
-import { EventsApi } from '../events/events.api';
-import { EventsRepository } from '../events/events.repository';
-import { InventoryApi } from '../inventory/inventory.api';
-import { MetaApi } from '../misc/meta.api';
-import { SECRET_BOX, SecretBox } from '../power/secret-box';
-import { PowerClient } from '../power/power.client';
+import { EventsModule } from '../events/events.module';
+import { PowerModule } from '../power/power.module';
 import { BmcRepository } from './bmc.repository';
 import { BmcService } from './bmc.service';
 import { EffectOutboxRepository } from './effect-outbox.repository';
@@ -23,18 +18,17 @@ import { MachineListingService } from './machine-listing.service';
 import { MachinePowerService } from './machine-power.service';
 import { MachinesRepository } from './machines.repository';
 
+/** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
+  imports: [EventsModule, PowerModule],
   providers: [
-    { provide: SECRET_BOX, inject: [REGION_CONFIG], useFactory: (c: RegionConfig) => new SecretBox(c.secretKey) },
     MachinesRepository,
     BmcRepository,
     EffectOutboxRepository,
     MachineAccess,
     BmcService,
-    PowerClient,
     MachineJsonCache,
     MachineJsonWarmer,
-    EventsRepository,
     MachineLifecycleService,
     MachineListingService,
     MachineEnlistmentService,
@@ -44,10 +38,7 @@ import { MachinesRepository } from './machines.repository';
     MachineConfigService,
     MachineJobsWorker,
     MachinesApi,
-    EventsApi,
-    InventoryApi,
-    MetaApi,
   ],
-  exports: [MachinesRepository, MachineLifecycleService, EventsRepository, MachineJobsWorker],
+  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker],
 })
 export class MachinesModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { diffDhcpSubnets, DhcpSnapshot, DhcpSubnetConfig, DhcpUpdate, IPV4_PATTERN, sortSubnets } from '@kiln/contracts';
+import { DhcpConfigRepository } from './dhcp-config.repository';
 
 /** DHCP configuration of the racks serving some VLANs: rack db id -> (subnet id -> subnet config). */
 export interface RackDhcpConfigs {
@@ -14,74 +15,34 @@ export interface RackDhcpConfigs {
  */
 @Injectable()
 export class DhcpConfigBuilder {
+  constructor(private readonly repo: DhcpConfigRepository) {}
+
   /** The VLANs plus those relaying DHCP to them (their serving racks depend on these). */
   async expandScope(em: EntityManager, vlanIds: number[]): Promise<number[]> {
     if (!vlanIds.length) return [];
-    const rows: { id: number }[] = await em.query(`SELECT id FROM vlans WHERE relay_vlan_id = ANY($1)`, [vlanIds]);
-    return [...new Set([...vlanIds, ...rows.map((r) => r.id)])].sort((a, b) => a - b);
+    const relaying = await this.repo.relayingVlans(em, vlanIds);
+    return [...new Set([...vlanIds, ...relaying])].sort((a, b) => a - b);
   }
 
   /** Locks the VLAN rows so that changes to the same VLANs are tracked one after the other. */
   async lockVlans(em: EntityManager, vlanIds: number[]): Promise<void> {
-    if (vlanIds.length) await em.query(`SELECT id FROM vlans WHERE id = ANY($1) ORDER BY id FOR UPDATE`, [vlanIds]);
+    if (vlanIds.length) await this.repo.lockVlans(em, vlanIds);
   }
 
   async build(em: EntityManager, vlanIds: number[]): Promise<RackDhcpConfigs> {
     const out: RackDhcpConfigs = { racks: new Map() };
     if (!vlanIds.length) return out;
-    const vlans: {
-      id: number;
-      vid: number;
-      fabric_id: number;
-      mtu: number;
-      primary_id: number | null;
-      secondary_id: number | null;
-      relayed: boolean;
-    }[] = await em.query(
-      `SELECT v.id, v.vid, v.fabric_id, v.mtu,
-              CASE WHEN v.dhcp_on THEN v.primary_rack_id WHEN rv.dhcp_on THEN rv.primary_rack_id END AS primary_id,
-              CASE WHEN v.dhcp_on THEN v.secondary_rack_id WHEN rv.dhcp_on THEN rv.secondary_rack_id END AS secondary_id,
-              (NOT v.dhcp_on AND COALESCE(rv.dhcp_on, false)) AS relayed
-         FROM vlans v LEFT JOIN vlans rv ON rv.id = v.relay_vlan_id
-        WHERE v.id = ANY($1)`,
-      [vlanIds],
-    );
+    const vlans = await this.repo.servedVlans(em, vlanIds);
     const served = vlans.filter((v) => v.primary_id !== null);
     if (!served.length) return out;
     const rackIds = [...new Set(served.flatMap((v) => [v.primary_id, v.secondary_id]).filter((x): x is number => x !== null))];
-    const racks: { id: number; system_id: string }[] = await em.query(`SELECT id, system_id FROM rack_controllers WHERE id = ANY($1)`, [rackIds]);
+    const racks = await this.repo.rackSystemIds(em, rackIds);
     const rackSid = new Map(racks.map((r) => [r.id, r.system_id]));
-    const subnets: {
-      id: number;
-      vlan_id: number;
-      cidr: string;
-      gateway: string | null;
-      dns_servers: string[];
-      disabled_boot_architectures: string[];
-    }[] = await em.query(
-      `SELECT id, vlan_id, cidr::text AS cidr, host(gateway_ip) AS gateway, dns_servers, disabled_boot_architectures
-         FROM subnets WHERE vlan_id = ANY($1) AND family(cidr) = 4 ORDER BY id`,
-      [served.map((v) => v.id)],
-    );
+    const subnets = await this.repo.subnets(em, served.map((v) => v.id));
     const subnetIds = subnets.map((s) => s.id);
-    const ranges: { id: number; subnet_id: number; start: string; end: string }[] = subnetIds.length
-      ? await em.query(
-          `SELECT id, subnet_id, host(start_ip) AS start, host(end_ip) AS "end" FROM ip_ranges
-            WHERE subnet_id = ANY($1) AND type = 'dynamic' ORDER BY id`,
-          [subnetIds],
-        )
-      : [];
-    const reservations: { id: number; subnet_id: number; ip: string; mac: string; hostname: string | null; system_id: string | null }[] =
-      subnetIds.length
-        ? await em.query(
-            `SELECT s.id, s.subnet_id, host(s.ip) AS ip, s.mac_address AS mac, m.hostname, m.system_id
-               FROM static_ip_addresses s
-               LEFT JOIN interfaces i ON i.id = s.interface_id LEFT JOIN machines m ON m.id = i.machine_id
-              WHERE s.subnet_id = ANY($1) AND s.mac_address IS NOT NULL ORDER BY s.id`,
-            [subnetIds],
-          )
-        : [];
-    const [domain] = await em.query(`SELECT name FROM domains WHERE is_default ORDER BY id LIMIT 1`);
+    const ranges = subnetIds.length ? await this.repo.dynamicRanges(em, subnetIds) : [];
+    const reservations = subnetIds.length ? await this.repo.reservations(em, subnetIds) : [];
+    const domain = await this.repo.defaultDomainName(em);
     const vlanById = new Map(served.map((v) => [v.id, v]));
     for (const s of subnets) {
       const v = vlanById.get(s.vlan_id)!;
@@ -96,7 +57,7 @@ export class DhcpConfigBuilder {
           cidr: s.cidr,
           gateway: s.gateway,
           dnsServers: s.dns_servers.filter((d) => IPV4_PATTERN.test(d)),
-          domain: domain?.name ?? null,
+          domain,
           mtu: v.mtu,
           vlan: { id: v.id, vid: v.vid, fabricId: v.fabric_id },
           relayed: v.relayed,
@@ -119,19 +80,9 @@ export class DhcpConfigBuilder {
 
   /** The full configuration of one rack, at the revision it is consistent with (call in a REPEATABLE READ transaction). */
   async snapshot(em: EntityManager, rackSystemId: string): Promise<DhcpSnapshot | null> {
-    const [rack] = await em.query(`SELECT id, dhcp_revision FROM rack_controllers WHERE system_id = $1`, [rackSystemId]);
+    const rack = await this.repo.rackRevision(em, rackSystemId);
     if (!rack) return null;
-    const vlans: { id: number }[] = await em.query(
-      `SELECT id FROM vlans WHERE dhcp_on AND (primary_rack_id = $1 OR secondary_rack_id = $1)
-       UNION
-       SELECT v.id FROM vlans v JOIN vlans rv ON rv.id = v.relay_vlan_id
-        WHERE NOT v.dhcp_on AND rv.dhcp_on AND (rv.primary_rack_id = $1 OR rv.secondary_rack_id = $1)`,
-      [rack.id],
-    );
-    const built = await this.build(
-      em,
-      vlans.map((v) => v.id),
-    );
+    const built = await this.build(em, await this.repo.vlansServedByRack(em, rack.id));
     const mine = built.racks.get(rack.id);
     return { rackId: rackSystemId, revision: rack.dhcp_revision, subnets: sortSubnets([...(mine?.subnets.values() ?? [])]) };
   }
@@ -154,12 +105,9 @@ export class DhcpConfigBuilder {
       const a = after.racks.get(id);
       const ops = diffDhcpSubnets(b?.subnets ?? new Map(), a?.subnets ?? new Map());
       if (!ops.length) continue;
-      const [[row]] = await em.query(
-        `UPDATE rack_controllers SET dhcp_revision = dhcp_revision + 1 WHERE id = $1 RETURNING dhcp_revision`,
-        [id],
-      );
+      const revision = await this.repo.bumpRevision(em, id);
       const systemId = (a ?? b)!.systemId;
-      updates.push({ rackId: systemId, baseRevision: row.dhcp_revision - 1, revision: row.dhcp_revision, ops });
+      updates.push({ rackId: systemId, baseRevision: revision - 1, revision, ops });
     }
     return { result, updates };
   }

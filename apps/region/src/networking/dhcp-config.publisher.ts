@@ -1,12 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'nats';
-import { DataSource } from 'typeorm';
 import { ContractError, DhcpConfigUpdate, DhcpUpdate, GetDhcpConfig } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { log, withLogContext } from '../logging/logger';
 import { CONTRACT_BUS } from '../racks/nats.module';
 import { REGION_QUEUE } from '../racks/rack-registration.handler';
 import { DhcpConfigBuilder } from './dhcp-config.builder';
+import { DhcpConfigRepository } from './dhcp-config.repository';
 import { senderRack } from '../racks/rack-sender';
 
 /** Pushes DHCP updates to racks, and answers their snapshot requests (GetDhcpConfig). */
@@ -16,7 +16,7 @@ export class DhcpConfigPublisher implements OnApplicationBootstrap, OnModuleDest
 
   constructor(
     @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
-    private readonly ds: DataSource,
+    private readonly repo: DhcpConfigRepository,
     private readonly builder: DhcpConfigBuilder,
   ) {}
 
@@ -27,8 +27,8 @@ export class DhcpConfigPublisher implements OnApplicationBootstrap, OnModuleDest
       (req, ctx) =>
         withLogContext({ rackId: req.rackId }, async () => {
           const rackId = senderRack(this.bus, ctx, req.rackId);
-          // REPEATABLE READ: the revision and the configuration come from one consistent view.
-          const snap = await this.ds.transaction('REPEATABLE READ', (em) => this.builder.snapshot(em, rackId));
+          // The revision and the configuration come from one consistent view.
+          const snap = await this.repo.consistentRead((em) => this.builder.snapshot(em, rackId));
           if (!snap) throw new ContractError('UNKNOWN_RACK', 'no rack with this id is registered');
           log().info({ revision: snap.revision, subnets: snap.subnets.length }, 'dhcp snapshot sent');
           return snap;

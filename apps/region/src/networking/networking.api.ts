@@ -2,10 +2,20 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ApiRegistry } from '../api/api.registry';
 import { ApiRequest, ApiResponse, ParamDoc } from '../api/api.types';
 import { NotFoundError } from '../api/http/http.errors';
+import type { RequestParams } from '../api/http/params';
 import { formatIp, parseCidr, usableRange } from './ip.address';
 import { NetworkingRepository, SubnetRow } from './networking.repository';
 import { fabricJson, rangeJson, reservedIpJson, subnetJson, vlanJson } from './networking.serializer';
-import { NetworkingService } from './networking.service';
+import {
+  FABRIC_FIELDS,
+  FormInput,
+  NetworkingService,
+  RANGE_FIELDS,
+  RangeActor,
+  RESERVED_IP_FIELDS,
+  SUBNET_FIELDS,
+  VLAN_FIELDS,
+} from './networking.service';
 import { subnetStatistics, reservedRanges, unreservedRanges } from './subnet.statistics';
 
 const API = '/MAAS/api/2.0';
@@ -14,6 +24,18 @@ const id = (raw: string, model: string): number => {
   if (!/^\d+$/.test(raw)) throw new NotFoundError(`No ${model} matches the given query.`);
   return Number(raw);
 };
+
+/** The form fields a networking operation reads, as the request sent them (first value of each). */
+function form<K extends string>(params: RequestParams, fields: readonly K[]): FormInput<K> {
+  const out: { [P in K]?: string } = {};
+  for (const f of fields) {
+    const v = params.get(f);
+    if (v !== undefined) out[f] = v;
+  }
+  return out;
+}
+
+const actor = (r: ApiRequest): RangeActor => ({ id: r.user!.id, isAdmin: r.user!.isAdmin });
 
 const VLAN_PARAMS: ParamDoc[] = [
   { name: 'name', doc: 'Name of the VLAN.' },
@@ -116,7 +138,7 @@ export class NetworkingApi implements OnModuleInit {
         params: VLAN_PARAMS,
         run: async (r: ApiRequest) => {
           const vid = await this.vlanId(r);
-          await this.svc.updateVlan(vid, r.params);
+          await this.svc.updateVlan(vid, form(r.params, VLAN_FIELDS));
           return this.vlan(vid);
         },
       },
@@ -162,7 +184,7 @@ export class NetworkingApi implements OnModuleInit {
                 { name: 'description', doc: 'Description of the fabric.' },
                 { name: 'class_type', doc: 'Class type of the fabric.' },
               ],
-              run: async (r) => this.fabric(await this.svc.createFabric(r.params)),
+              run: async (r) => this.fabric(await this.svc.createFabric(form(r.params, FABRIC_FIELDS))),
             },
           ],
         },
@@ -187,7 +209,7 @@ export class NetworkingApi implements OnModuleInit {
               ],
               run: async (r) => {
                 const fid = id(r.pathParams.id, 'Fabric');
-                await this.svc.updateFabric(fid, r.params);
+                await this.svc.updateFabric(fid, form(r.params, FABRIC_FIELDS));
                 return this.fabric(fid);
               },
             },
@@ -232,7 +254,7 @@ export class NetworkingApi implements OnModuleInit {
               params: VLAN_PARAMS.filter((p) => ['name', 'description', 'vid', 'mtu', 'space'].includes(p.name)).map((p) =>
                 p.name === 'vid' ? { ...p, required: true } : p,
               ),
-              run: async (r) => this.vlan(await this.svc.createVlan(id(r.pathParams.fabric_id, 'Fabric'), r.params)),
+              run: async (r) => this.vlan(await this.svc.createVlan(id(r.pathParams.fabric_id, 'Fabric'), form(r.params, VLAN_FIELDS))),
             },
           ],
         },
@@ -263,7 +285,7 @@ export class NetworkingApi implements OnModuleInit {
               permission: 'admin',
               params: SUBNET_PARAMS.map((p) => (p.name === 'cidr' ? { ...p, required: true } : p)),
               run: async (r) => {
-                const sid = await this.svc.createSubnet(r.params);
+                const sid = await this.svc.createSubnet(form(r.params, SUBNET_FIELDS));
                 return this.subnet((await this.repo.subnets(undefined, { id: sid }))[0]);
               },
             },
@@ -285,7 +307,7 @@ export class NetworkingApi implements OnModuleInit {
               permission: 'admin',
               params: SUBNET_PARAMS,
               run: async (r) => {
-                const sid = await this.svc.updateSubnet(subnetKey(r), r.params);
+                const sid = await this.svc.updateSubnet(subnetKey(r), form(r.params, SUBNET_FIELDS));
                 return this.subnet((await this.repo.subnets(undefined, { id: sid }))[0]);
               },
             },
@@ -366,7 +388,7 @@ export class NetworkingApi implements OnModuleInit {
               title: 'Create an IP range',
               description: 'Dynamic ranges need an administrator; any user may reserve a range.',
               params: RANGE_PARAMS.map((p) => (['type', 'start_ip', 'end_ip'].includes(p.name) ? { ...p, required: true } : p)),
-              run: async (r) => this.range(await this.svc.createRange(r.params, r.user!)),
+              run: async (r) => this.range(await this.svc.createRange(form(r.params, RANGE_FIELDS), actor(r))),
             },
           ],
         },
@@ -384,7 +406,7 @@ export class NetworkingApi implements OnModuleInit {
               method: 'PUT',
               title: 'Update an IP range',
               params: RANGE_PARAMS,
-              run: async (r) => this.range(await this.svc.updateRange(id(r.pathParams.id, 'IPRange'), r.params, r.user!)),
+              run: async (r) => this.range(await this.svc.updateRange(id(r.pathParams.id, 'IPRange'), form(r.params, RANGE_FIELDS), actor(r))),
             },
             {
               name: 'delete',
@@ -392,7 +414,7 @@ export class NetworkingApi implements OnModuleInit {
               method: 'DELETE',
               title: 'Delete an IP range',
               run: async (r) => {
-                await this.svc.deleteRange(id(r.pathParams.id, 'IPRange'), r.user!);
+                await this.svc.deleteRange(id(r.pathParams.id, 'IPRange'), actor(r));
                 return ApiResponse.noContent();
               },
             },
@@ -423,7 +445,7 @@ export class NetworkingApi implements OnModuleInit {
               title: 'Create a reserved IP',
               permission: 'admin',
               params: RESERVED_IP_PARAMS.map((p) => (p.name === 'ip' ? { ...p, required: true } : p)),
-              run: async (r) => this.reservedIp(await this.svc.createReservedIp(r.params)),
+              run: async (r) => this.reservedIp(await this.svc.createReservedIp(form(r.params, RESERVED_IP_FIELDS))),
             },
           ],
         },
@@ -442,7 +464,7 @@ export class NetworkingApi implements OnModuleInit {
               title: 'Update a reserved IP',
               permission: 'admin',
               params: RESERVED_IP_PARAMS.filter((p) => p.name !== 'subnet'),
-              run: async (r) => this.reservedIp(await this.svc.updateReservedIp(id(r.pathParams.id, 'ReservedIP'), r.params)),
+              run: async (r) => this.reservedIp(await this.svc.updateReservedIp(id(r.pathParams.id, 'ReservedIP'), form(r.params, RESERVED_IP_FIELDS))),
             },
             {
               name: 'delete',

@@ -76,6 +76,35 @@ const STATIC_SELECT = `SELECT s.id, host(s.ip) AS ip, s.subnet_id, s.interface_i
        m.system_id, m.hostname
   FROM static_ip_addresses s LEFT JOIN interfaces i ON i.id = s.interface_id LEFT JOIN machines m ON m.id = i.machine_id`;
 
+/** The columns of a subnet that a create or an update writes. */
+export interface SubnetValues {
+  name: string;
+  description: string;
+  vlanId: number;
+  cidr: string;
+  gatewayIp: string | null;
+  dnsServers: string[];
+  rdnsMode: number;
+  allowDns: boolean;
+  allowProxy: boolean;
+  managed: boolean;
+  activeDiscovery: boolean;
+  disabledBootArchitectures: string[];
+}
+
+/** The columns of a VLAN that an update writes. */
+export interface VlanValues {
+  name: string | null;
+  description: string;
+  vid: number;
+  mtu: number;
+  dhcp_on: boolean;
+  primary_rack_id: number | null;
+  secondary_rack_id: number | null;
+  relay_vlan_id: number | null;
+  space: string | null;
+}
+
 /** Every query of the networking model. Listings take a constant number of queries. */
 @Injectable()
 export class NetworkingRepository {
@@ -150,5 +179,187 @@ export class NetworkingRepository {
       [key],
     );
     return row ?? null;
+  }
+
+  /** Runs `fn` in one transaction. */
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(fn);
+  }
+
+  // ---- writes (always inside the caller's transaction) -------------------------------------------
+
+  /** A fabric and its untagged VLAN (MAAS creates them together); unnamed fabrics are called fabric-<id>. */
+  async insertFabric(em: EntityManager, f: { name: string | null; description: string; classType: string | null }): Promise<number> {
+    const [row] = await em.query(`INSERT INTO fabrics (name, description, class_type) VALUES ($1, $2, $3) RETURNING id`, [
+      f.name ?? `fabric-new-${process.hrtime.bigint()}`,
+      f.description,
+      f.classType,
+    ]);
+    if (f.name === null) await em.query(`UPDATE fabrics SET name = 'fabric-' || id WHERE id = $1`, [row.id]);
+    await em.query(`INSERT INTO vlans (fabric_id, vid) VALUES ($1, 0)`, [row.id]);
+    return row.id as number;
+  }
+
+  /** null/undefined leaves a column as it is. */
+  async updateFabric(em: EntityManager, id: number, f: { name?: string; description?: string; classType?: string | null }): Promise<void> {
+    await em.query(
+      `UPDATE fabrics SET name = COALESCE($2, name), description = COALESCE($3, description),
+              class_type = CASE WHEN $4 THEN $5 ELSE class_type END, updated = now() WHERE id = $1`,
+      [id, f.name ?? null, f.description ?? null, f.classType !== undefined, f.classType ?? null],
+    );
+  }
+
+  async vlanIdsOfFabric(em: EntityManager, fabricId: number): Promise<number[]> {
+    return ((await em.query(`SELECT id FROM vlans WHERE fabric_id = $1`, [fabricId])) as { id: number }[]).map((v) => v.id);
+  }
+
+  async countSubnetsOfFabric(em: EntityManager, fabricId: number): Promise<number> {
+    const [{ n }] = await em.query(`SELECT count(*)::int AS n FROM subnets s JOIN vlans v ON v.id = s.vlan_id WHERE v.fabric_id = $1`, [fabricId]);
+    return n;
+  }
+
+  async deleteFabric(em: EntityManager, id: number): Promise<void> {
+    await em.query(`DELETE FROM fabrics WHERE id = $1`, [id]);
+  }
+
+  /** The first fabric whose id or name is `key` (an id wins). */
+  async fabricByKey(em: EntityManager, key: string): Promise<{ id: number } | null> {
+    const [f] = await em.query(`SELECT id FROM fabrics WHERE id::text = $1 OR name = $1 ORDER BY (id::text = $1) DESC LIMIT 1`, [key]);
+    return f ?? null;
+  }
+
+  /** MAAS's default fabric: the first one, created as fabric-0 (with its untagged VLAN) when none exists. Its untagged VLAN's id. */
+  async ensureDefaultVlan(em: EntityManager): Promise<number> {
+    await em.query(`INSERT INTO fabrics (name) SELECT 'fabric-0' WHERE NOT EXISTS (SELECT 1 FROM fabrics) ON CONFLICT (name) DO NOTHING`);
+    const [f] = await em.query(`SELECT id FROM fabrics ORDER BY id LIMIT 1`);
+    await em.query(`INSERT INTO vlans (fabric_id, vid) VALUES ($1, 0) ON CONFLICT (fabric_id, vid) DO NOTHING`, [f.id]);
+    const [v] = await em.query(`SELECT id FROM vlans WHERE fabric_id = $1 AND vid = 0`, [f.id]);
+    return v.id;
+  }
+
+  async insertVlan(
+    em: EntityManager,
+    v: { fabricId: number; vid: number; name: string | null; description: string; mtu: number; space: string | null },
+  ): Promise<number> {
+    const [row] = await em.query(
+      `INSERT INTO vlans (fabric_id, vid, name, description, mtu, space) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [v.fabricId, v.vid, v.name, v.description, v.mtu, v.space],
+    );
+    return row.id as number;
+  }
+
+  async updateVlan(em: EntityManager, id: number, v: VlanValues): Promise<void> {
+    await em.query(
+      `UPDATE vlans SET name = $2, description = $3, vid = $4, mtu = $5, dhcp_on = $6, primary_rack_id = $7, secondary_rack_id = $8,
+              relay_vlan_id = $9, space = $10, updated = now() WHERE id = $1`,
+      [id, v.name, v.description, v.vid, v.mtu, v.dhcp_on, v.primary_rack_id, v.secondary_rack_id, v.relay_vlan_id, v.space],
+    );
+  }
+
+  async deleteVlan(em: EntityManager, id: number): Promise<void> {
+    await em.query(`DELETE FROM vlans WHERE id = $1`, [id]);
+  }
+
+  async countSubnetsOfVlan(em: EntityManager, vlanId: number): Promise<number> {
+    const [{ n }] = await em.query(`SELECT count(*)::int AS n FROM subnets WHERE vlan_id = $1`, [vlanId]);
+    return n;
+  }
+
+  async countDynamicRangesOfVlan(em: EntityManager, vlanId: number): Promise<number> {
+    const [{ n }] = await em.query(
+      `SELECT count(*)::int AS n FROM ip_ranges r JOIN subnets s ON s.id = r.subnet_id WHERE s.vlan_id = $1 AND r.type = 'dynamic'`,
+      [vlanId],
+    );
+    return n;
+  }
+
+  /** For a VLAN with DHCP on: its vid and how many dynamic ranges its subnets have; null when DHCP is off. */
+  async dhcpVlanDynamicRanges(em: EntityManager, vlanId: number): Promise<{ vid: number; n: number } | null> {
+    const [row] = await em.query(
+      `SELECT v.vid, (SELECT count(*)::int FROM ip_ranges r JOIN subnets s ON s.id = r.subnet_id WHERE s.vlan_id = v.id AND r.type = 'dynamic') AS n
+         FROM vlans v WHERE v.id = $1 AND v.dhcp_on`,
+      [vlanId],
+    );
+    return row ?? null;
+  }
+
+  async rackStatus(em: EntityManager, rackId: number): Promise<string | null> {
+    const [row] = await em.query(`SELECT status FROM rack_controllers WHERE id = $1`, [rackId]);
+    return row?.status ?? null;
+  }
+
+  async insertSubnet(em: EntityManager, s: SubnetValues): Promise<number> {
+    const [row] = await em.query(
+      `INSERT INTO subnets (name, description, vlan_id, cidr, gateway_ip, dns_servers, rdns_mode, allow_dns, allow_proxy, managed,
+                            active_discovery, disabled_boot_architectures)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+      [s.name, s.description, s.vlanId, s.cidr, s.gatewayIp, s.dnsServers, s.rdnsMode, s.allowDns, s.allowProxy, s.managed, s.activeDiscovery, s.disabledBootArchitectures],
+    );
+    return row.id as number;
+  }
+
+  async updateSubnet(em: EntityManager, id: number, s: SubnetValues): Promise<void> {
+    await em.query(
+      `UPDATE subnets SET name = $2, description = $3, vlan_id = $4, cidr = $5, gateway_ip = $6, dns_servers = $7, rdns_mode = $8,
+              allow_dns = $9, allow_proxy = $10, managed = $11, active_discovery = $12, disabled_boot_architectures = $13, updated = now()
+        WHERE id = $1`,
+      [id, s.name, s.description, s.vlanId, s.cidr, s.gatewayIp, s.dnsServers, s.rdnsMode, s.allowDns, s.allowProxy, s.managed, s.activeDiscovery, s.disabledBootArchitectures],
+    );
+  }
+
+  async deleteSubnet(em: EntityManager, id: number): Promise<void> {
+    await em.query(`DELETE FROM subnets WHERE id = $1`, [id]);
+  }
+
+  async insertRange(
+    em: EntityManager,
+    r: { subnetId: number; type: 'dynamic' | 'reserved'; startIp: string; endIp: string; comment: string; userId: number },
+  ): Promise<number> {
+    const [row] = await em.query(
+      `INSERT INTO ip_ranges (subnet_id, type, start_ip, end_ip, comment, user_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [r.subnetId, r.type, r.startIp, r.endIp, r.comment, r.userId],
+    );
+    return row.id as number;
+  }
+
+  async updateRange(
+    em: EntityManager,
+    id: number,
+    r: { subnetId: number; type: 'dynamic' | 'reserved'; startIp: string; endIp: string; comment: string },
+  ): Promise<void> {
+    await em.query(`UPDATE ip_ranges SET subnet_id = $2, type = $3, start_ip = $4, end_ip = $5, comment = $6, updated = now() WHERE id = $1`, [
+      id,
+      r.subnetId,
+      r.type,
+      r.startIp,
+      r.endIp,
+      r.comment,
+    ]);
+  }
+
+  async deleteRange(em: EntityManager, id: number): Promise<void> {
+    await em.query(`DELETE FROM ip_ranges WHERE id = $1`, [id]);
+  }
+
+  /** A reservation, tied to the interface that has its MAC (if any). */
+  async insertReservedIp(em: EntityManager, x: { ip: string; subnetId: number; mac: string | null; comment: string }): Promise<number> {
+    const [row] = await em.query(
+      `INSERT INTO static_ip_addresses (ip, subnet_id, mac_address, interface_id, alloc_type, comment)
+       VALUES ($1, $2, $3::varchar, (SELECT id FROM interfaces WHERE mac_address = $3::varchar), 'reserved', $4) RETURNING id`,
+      [x.ip, x.subnetId, x.mac, x.comment],
+    );
+    return row.id as number;
+  }
+
+  async updateReservedIp(em: EntityManager, id: number, x: { ip: string; mac: string | null; comment: string }): Promise<void> {
+    await em.query(
+      `UPDATE static_ip_addresses SET ip = $2, mac_address = $3::varchar, interface_id = (SELECT id FROM interfaces WHERE mac_address = $3::varchar),
+              comment = $4, updated = now() WHERE id = $1`,
+      [id, x.ip, x.mac, x.comment],
+    );
+  }
+
+  async deleteStaticIp(em: EntityManager, id: number): Promise<void> {
+    await em.query(`DELETE FROM static_ip_addresses WHERE id = $1`, [id]);
   }
 }

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import {
   ContractError,
   POWER_FATAL_ERRORS,
@@ -15,6 +14,7 @@ import {
 import type { ContractBus } from '@kiln/contracts/nats';
 import { log } from '../logging/logger';
 import { CONTRACT_BUS } from '../racks/nats.module';
+import { LiveRack, PowerRepository, PowerTargetRow } from './power.repository';
 import { chooseRacks } from './rack-selection';
 import { RackGoneError, whileRackAnswers } from './rack-watch';
 import { SECRET_BOX, SecretBox } from './secret-box';
@@ -37,17 +37,7 @@ export class PowerFailure extends Error {
   }
 }
 
-export interface PowerTargetRow {
-  system_id: string;
-  power_type: string;
-  power_parameters: Record<string, string>;
-  instance: Record<string, string>;
-}
-
-interface LiveRack {
-  rackId: string;
-  boxPublicKey: string;
-}
+export type { PowerTargetRow };
 
 /** Rack-side failures that another rack might not have: try the next live rack. */
 const FAIL_OVER = new Set(['UNAVAILABLE', 'TIMEOUT', 'RACK_BUSY', 'MISSING_TOOL']);
@@ -61,18 +51,13 @@ const DEFAULT_BUDGET_MS = 90_000;
 @Injectable()
 export class PowerClient {
   constructor(
-    private readonly ds: DataSource,
+    private readonly repo: PowerRepository,
     @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
   ) {}
 
-  async target(systemId: string): Promise<PowerTargetRow | null> {
-    const [row] = await this.ds.query(
-      `SELECT m.system_id, b.power_type, b.power_parameters, m.instance_power_parameters AS instance
-         FROM machines m JOIN bmcs b ON b.id = m.bmc_id WHERE m.system_id = $1`,
-      [systemId],
-    );
-    return row ?? null;
+  target(systemId: string): Promise<PowerTargetRow | null> {
+    return this.repo.target(systemId);
   }
 
   params(t: PowerTargetRow): Record<string, string> {
@@ -86,12 +71,8 @@ export class PowerClient {
    * every power type first, then freshest heartbeat first. BMC credentials are sealed to each
    * rack's key, so nobody else on the bus reads them.
    */
-  async liveRacks(): Promise<LiveRack[]> {
-    return this.ds.query(
-      `SELECT system_id AS "rackId", box_public_key AS "boxPublicKey" FROM rack_controllers
-        WHERE status = 'running' AND box_public_key IS NOT NULL
-        ORDER BY (power_unavailable = '{}'::jsonb) DESC, last_seen DESC NULLS LAST`,
-    );
+  liveRacks(): Promise<LiveRack[]> {
+    return this.repo.liveRacks();
   }
 
   private sealed(rack: LiveRack, t: PowerTargetRow, params: Record<string, string>): string {
@@ -104,15 +85,7 @@ export class PowerClient {
    * registered a box key are left out: they could not open the sealed credentials.
    */
   async racksFor(t: PowerTargetRow, params: Record<string, string>): Promise<LiveRack[]> {
-    const rows: {
-      system_id: string;
-      box_public_key: string | null;
-      interfaces: { addresses?: string[] }[];
-      power_unavailable: Record<string, string> | null;
-    }[] = await this.ds.query(
-      `SELECT system_id, box_public_key, interfaces, power_unavailable FROM rack_controllers
-        WHERE status = 'running' ORDER BY last_seen DESC NULLS LAST`,
-    );
+    const rows = await this.repo.runningRacks();
     const keyed = rows.filter((r) => r.box_public_key);
     if (!keyed.length) throw new PowerFailure('NO_RACK', 'no live rack controller is connected to drive this BMC', false);
     const choice = chooseRacks(

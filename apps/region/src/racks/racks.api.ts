@@ -1,13 +1,11 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { RACK_ENROLLMENT_PATH } from '@kiln/contracts';
-import { RackControllerEntity } from '@kiln/db';
+import type { RackControllerEntity } from '@kiln/db';
 import { ApiRegistry } from '../api/api.registry';
 import { ApiResponse } from '../api/api.types';
-import { BadRequestError, NotFoundError } from '../api/http/http.errors';
-import { log } from '../logging/logger';
+import { BadRequestError } from '../api/http/http.errors';
 import { describePowerTypes } from '../power/power-types.catalogue';
-import { RackEnrollmentService } from './rack-enrollment.service';
+import { MAX_TOKEN_TTL_HOURS, RacksService } from './racks.service';
 
 const API = '/MAAS/api/2.0';
 
@@ -63,9 +61,6 @@ export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
   };
 }
 
-/** Longest an enrollment token may live (30 days); the default is 24 hours. */
-const MAX_TOKEN_TTL_HOURS = 720;
-
 /**
  * rackcontrollers/: the racks that registered with this region (registration itself runs over
  * NATS), the one-time tokens new racks enroll with, and deleting a rack, which revokes it first.
@@ -74,41 +69,19 @@ const MAX_TOKEN_TTL_HOURS = 720;
 export class RacksApi implements OnModuleInit {
   constructor(
     private readonly registry: ApiRegistry,
-    private readonly ds: DataSource,
-    private readonly enrollment: RackEnrollmentService,
+    private readonly racks: RacksService,
   ) {}
 
   private async createEnrollmentToken(ttlRaw: string | undefined, by: string) {
     let hours = 24;
     if (ttlRaw !== undefined && ttlRaw !== '') {
-      if (!/^\d{1,4}$/.test(ttlRaw) || Number(ttlRaw) < 1 || Number(ttlRaw) > MAX_TOKEN_TTL_HOURS) {
+      if (!/^\d{1,4}$/.test(ttlRaw)) {
         throw new BadRequestError({ ttl_hours: [`Must be a whole number of hours from 1 to ${MAX_TOKEN_TTL_HOURS}.`] });
       }
       hours = Number(ttlRaw);
     }
-    const { token, expires } = await this.enrollment.createToken(hours * 3600_000);
-    log().info({ by, expires }, 'rack enrollment token issued');
+    const { token, expires } = await this.racks.createEnrollmentToken(hours, by);
     return { token, expires: expires.toISOString(), enroll_path: RACK_ENROLLMENT_PATH };
-  }
-
-  private async deleteRack(systemId: string, by: string): Promise<ApiResponse> {
-    const [rack]: { id: number }[] = await this.ds.query(`SELECT id FROM rack_controllers WHERE system_id = $1`, [systemId]);
-    if (!rack) throw new NotFoundError('No RackController matches the given query.');
-    const vlans: { id: number }[] = await this.ds.query(
-      `SELECT id FROM vlans WHERE primary_rack_id = $1 OR secondary_rack_id = $1 ORDER BY id`,
-      [rack.id],
-    );
-    if (vlans.length) {
-      // As MAAS: a rack that serves DHCP on a VLAN is moved off it first (`kiln rack-revoke` cuts it off at once regardless).
-      throw new BadRequestError(
-        `Unable to delete rack controller ${systemId}: it is the primary or secondary rack controller of VLAN ${vlans.map((v) => v.id).join(', ')}. Set another rack controller on those VLANs first.`,
-      );
-    }
-    // Off the bus first (its nkey leaves the NATS server config, which reloads and cuts its connection), then forgotten.
-    await this.enrollment.revoke(systemId);
-    await this.ds.query(`DELETE FROM rack_controllers WHERE system_id = $1`, [systemId]);
-    log().warn({ rackId: systemId, by }, 'rack controller deleted');
-    return ApiResponse.noContent();
   }
 
   onModuleInit() {
@@ -124,7 +97,7 @@ export class RacksApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'List Nodes visible to the user',
-              run: async () => (await this.ds.getRepository(RackControllerEntity).find({ order: { id: 'ASC' } })).map(rackJson),
+              run: async () => (await this.racks.list()).map(rackJson),
             },
             {
               name: 'describe_power_types',
@@ -160,11 +133,7 @@ export class RacksApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'Read a node',
-              run: async (r) => {
-                const rack = await this.ds.getRepository(RackControllerEntity).findOneBy({ systemId: r.pathParams.system_id });
-                if (!rack) throw new NotFoundError('No RackController matches the given query.');
-                return rackJson(rack);
-              },
+              run: async (r) => rackJson(await this.racks.get(r.pathParams.system_id)),
             },
             {
               name: 'delete',
@@ -175,7 +144,10 @@ export class RacksApi implements OnModuleInit {
               description:
                 'Deletes a rack controller. Kiln revokes it first: its keys are forgotten and the NATS server drops its ' +
                 'connection at once, so it can do nothing on the bus and is sent no secrets.',
-              run: (r) => this.deleteRack(r.pathParams.system_id, r.user!.username),
+              run: async (r) => {
+                await this.racks.delete(r.pathParams.system_id, r.user!.username);
+                return ApiResponse.noContent();
+              },
             },
           ],
         },

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MachinesModule } from '../machines/machines.module';
+import { EventsModule } from '../events/events.module';
 import { BootConfigHandler } from './boot-config.handler';
 import { RackEventsConsumer } from './rack-events.consumer';
 import { RackLivenessWorker } from './rack-liveness.worker';
@@ -9,14 +9,17 @@ import { NatsServerConfigWriter } from './nats-server-config.writer';
 import { RackEnrollmentController } from './rack-enrollment.controller';
 import { RackEnrollmentService } from './rack-enrollment.service';
 import { RacksApi } from './racks.api';
+import { RacksService } from './racks.service';
 
 /**
  * What the region answers and consumes over NATS for racks: registration and heartbeats, dead-rack
- * detection, boot decisions, and the lease and boot events racks publish to JetStream.
- * Also rackcontrollers/ REST (racks.api.ts): listing, enrollment tokens and deleting (revoking) a rack.
+ * detection, boot decisions, and the lease and boot events racks publish to JetStream (appended to
+ * the event log, hence events).
+ * Also rackcontrollers/ REST (racks.api.ts over racks.service.ts): listing, enrollment tokens and
+ * deleting (revoking) a rack.
  */
 @Module({
-  imports: [MachinesModule],
+  imports: [EventsModule],
   controllers: [RackEnrollmentController],
   providers: [
     RacksRepository,
@@ -26,6 +29,7 @@ import { RacksApi } from './racks.api';
     RackEventsConsumer,
     NatsServerConfigWriter,
     RackEnrollmentService,
+    RacksService,
     RacksApi,
   ],
   exports: [RacksRepository, RackEnrollmentService],

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { RackInterfaceRecord } from '@kiln/db';
+import type { RackEnrollmentRequest } from '@kiln/contracts';
+import { createEnrollmentToken, forgetRackKeys, hashEnrollmentToken, RackControllerEntity, type RackInterfaceRecord } from '@kiln/db';
 
 export interface RackRegistration {
   systemId: string;
@@ -14,7 +15,7 @@ export interface RackRegistration {
   powerUnavailable?: Record<string, string>;
 }
 
-/** Every query on rack_controllers the NATS side needs. Times come from the database clock. */
+/** Every query on rack_controllers, for the NATS side and rackcontrollers/. Times come from the database clock. */
 @Injectable()
 export class RacksRepository {
   constructor(private readonly ds: DataSource) {}
@@ -78,5 +79,73 @@ export class RacksRepository {
       [olderThanMs],
     );
     return Number(count ?? 0);
+  }
+
+  /** Every rack, in the order they first registered or enrolled. */
+  list(): Promise<RackControllerEntity[]> {
+    return this.ds.getRepository(RackControllerEntity).find({ order: { id: 'ASC' } });
+  }
+
+  bySystemId(systemId: string): Promise<RackControllerEntity | null> {
+    return this.ds.getRepository(RackControllerEntity).findOneBy({ systemId });
+  }
+
+  /** The VLANs (ids, ascending) whose primary or secondary rack this is. */
+  async vlansServedBy(systemId: string): Promise<number[] | null> {
+    const [rack]: { id: number }[] = await this.ds.query(`SELECT id FROM rack_controllers WHERE system_id = $1`, [systemId]);
+    if (!rack) return null;
+    const vlans: { id: number }[] = await this.ds.query(`SELECT id FROM vlans WHERE primary_rack_id = $1 OR secondary_rack_id = $1 ORDER BY id`, [rack.id]);
+    return vlans.map((v) => v.id);
+  }
+
+  async delete(systemId: string): Promise<void> {
+    await this.ds.query(`DELETE FROM rack_controllers WHERE system_id = $1`, [systemId]);
+  }
+
+  // ---- enrollment -------------------------------------------------------------------------------
+
+  /** A new one-time token; only its hash is stored. */
+  createEnrollmentToken(ttlMs: number): Promise<{ token: string; expires: Date }> {
+    return createEnrollmentToken(this.ds, ttlMs);
+  }
+
+  /**
+   * Spends the token and records the rack's keys, in one transaction: 'token' when the token is
+   * unknown, spent or expired, 'enrolled' when a rack with this id already has a key (nothing changes then).
+   */
+  enroll(req: RackEnrollmentRequest): Promise<'ok' | 'token' | 'enrolled'> {
+    return this.ds
+      .transaction(async (em) => {
+        const [spent] = await em.query(
+          `UPDATE rack_enrollment_tokens SET used_by = $2 WHERE token_hash = $1 AND used_by IS NULL AND expires > now() RETURNING 1`,
+          [hashEnrollmentToken(req.token), req.rackId],
+        );
+        if (!spent?.length) throw new EnrollmentRollback('token');
+        const rows: unknown[] = await em.query(
+          `INSERT INTO rack_controllers (system_id, hostname, status, box_public_key, nats_nkey) VALUES ($1, $2, 'unknown', $3, $4)
+           ON CONFLICT (system_id) DO UPDATE SET box_public_key = EXCLUDED.box_public_key, nats_nkey = EXCLUDED.nats_nkey
+             WHERE rack_controllers.nats_nkey IS NULL
+           RETURNING 1`,
+          [req.rackId, req.hostname, req.boxPublicKey, req.nkey],
+        );
+        if (!rows.length) throw new EnrollmentRollback('enrolled');
+        return 'ok' as const;
+      })
+      .catch((e: unknown) => {
+        if (e instanceof EnrollmentRollback) return e.why;
+        throw e;
+      });
+  }
+
+  /** Forgets the rack's keys; false if it was not enrolled. */
+  forgetKeys(rackId: string): Promise<boolean> {
+    return forgetRackKeys(this.ds, rackId);
+  }
+}
+
+/** Rolls the enrollment transaction back (the spent token with it), saying why. */
+class EnrollmentRollback extends Error {
+  constructor(readonly why: 'token' | 'enrolled') {
+    super(why);
   }
 }

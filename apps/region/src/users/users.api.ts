@@ -1,11 +1,20 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { ApiTokenEntity, SshKeyEntity } from '@kiln/db';
+import type { ApiTokenEntity, SshKeyEntity, UserEntity } from '@kiln/db';
 import { ApiRegistry } from '../api/api.registry';
 import { ApiRequest, ApiResponse } from '../api/api.types';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
+import { BadRequestError } from '../api/http/http.errors';
 import { parseBool } from '../api/http/params';
-import { UsersRepository } from './users.repository';
-import { userJson, UsersService } from './users.service';
+import { UsersService } from './users.service';
+
+export function userJson(u: UserEntity) {
+  return {
+    username: u.username,
+    email: u.email,
+    is_superuser: u.isAdmin,
+    is_local: true,
+    resource_uri: `/MAAS/api/2.0/users/${encodeURIComponent(u.username)}/`,
+  };
+}
 
 function tokenString(t: ApiTokenEntity): string {
   return `${t.consumerKey}:${t.tokenKey}:${t.tokenSecret}`;
@@ -15,7 +24,8 @@ function sshKeyJson(k: SshKeyEntity) {
   return { id: k.id, key: k.key, keysource: k.keysource, resource_uri: `/MAAS/api/2.0/account/prefs/sshkeys/${k.id}/` };
 }
 
-const SSH_KEY = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$/;
+/** The path's SSH key id (not a number: no key has it). */
+const keyId = (r: ApiRequest): number => Number(r.pathParams.id);
 
 /** users/, users/{username}/, account/ and account/prefs/sshkeys/: the MAAS handlers of the same names. */
 @Injectable()
@@ -23,7 +33,6 @@ export class UsersApi implements OnModuleInit {
   constructor(
     private readonly registry: ApiRegistry,
     private readonly users: UsersService,
-    private readonly repo: UsersRepository,
   ) {}
 
   onModuleInit() {
@@ -39,7 +48,7 @@ export class UsersApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'List users',
-              run: async () => (await this.repo.listVisible()).map(userJson),
+              run: async () => (await this.users.listVisible()).map(userJson),
             },
             {
               name: 'create',
@@ -73,7 +82,7 @@ export class UsersApi implements OnModuleInit {
               method: 'GET',
               title: 'Retrieve logged-in user',
               description: 'Returns the currently logged-in user.',
-              run: async (r: ApiRequest) => userJson((await this.repo.findById(r.user!.id))!),
+              run: async (r: ApiRequest) => userJson(await this.users.whoami(r.user!)),
             },
           ],
         },
@@ -99,9 +108,7 @@ export class UsersApi implements OnModuleInit {
               permission: 'admin',
               params: [{ name: 'transfer_resources_to', doc: 'An optional username to transfer resources to.' }],
               run: async (r: ApiRequest) => {
-                const u = await this.users.getVisible(r.pathParams.username);
-                if (u.id === r.user!.id) throw new BadRequestError('You cannot delete your own account.');
-                await this.repo.delete(u.id);
+                await this.users.deleteUser(r.pathParams.username, r.user!);
                 return ApiResponse.noContent();
               },
             },
@@ -122,7 +129,7 @@ export class UsersApi implements OnModuleInit {
               description: 'Create an authorisation OAuth token and OAuth consumer.',
               params: [{ name: 'name', doc: 'Optional name of the token that will be generated.' }],
               run: async (r: ApiRequest) => {
-                const t = await this.repo.createToken(r.user!.id, r.params.get('name') ?? '');
+                const t = await this.users.createToken(r.user!, r.params.get('name') ?? '');
                 return { token_key: t.tokenKey, token_secret: t.tokenSecret, consumer_key: t.consumerKey, name: t.name };
               },
             },
@@ -133,7 +140,7 @@ export class UsersApi implements OnModuleInit {
               title: 'List authorisation tokens',
               description: 'List authorisation tokens available to the currently logged-in user.',
               run: async (r: ApiRequest) =>
-                (await this.repo.listTokens(r.user!.id)).map((t) => ({ name: t.name, token: tokenString(t) })),
+                (await this.users.listTokens(r.user!)).map((t) => ({ name: t.name, token: tokenString(t) })),
             },
             {
               name: 'delete_authorisation_token',
@@ -144,7 +151,7 @@ export class UsersApi implements OnModuleInit {
               run: async (r: ApiRequest) => {
                 const key = r.params.get('token_key');
                 if (!key) throw new BadRequestError({ token_key: ['This field is required.'] });
-                await this.repo.deleteToken(r.user!.id, key);
+                await this.users.deleteToken(r.user!, key);
                 return ApiResponse.noContent();
               },
             },
@@ -161,10 +168,7 @@ export class UsersApi implements OnModuleInit {
                 const token = r.params.get('token');
                 const name = r.params.get('name');
                 if (!token || name === undefined) throw new BadRequestError('token and name are required.');
-                const key = token.includes(':') ? token.split(':')[1] : token;
-                if (!(await this.repo.renameToken(r.user!.id, key, name))) {
-                  throw new NotFoundError('No Token matches the given query.');
-                }
+                await this.users.renameToken(r.user!, token, name);
                 return 'Accepted';
               },
             },
@@ -182,7 +186,7 @@ export class UsersApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'List SSH keys',
-              run: async (r: ApiRequest) => (await this.repo.listSshKeys(r.user!.id)).map(sshKeyJson),
+              run: async (r: ApiRequest) => (await this.users.listSshKeys(r.user!)).map(sshKeyJson),
             },
             {
               name: 'create',
@@ -190,15 +194,7 @@ export class UsersApi implements OnModuleInit {
               method: 'POST',
               title: 'Add a new SSH key',
               params: [{ name: 'key', required: true, doc: 'A public SSH key should be provided in the request payload as form data with the name "key".' }],
-              run: async (r: ApiRequest) => {
-                const key = (r.params.get('key') ?? '').trim();
-                if (!key) throw new BadRequestError({ key: ['This field is required.'] });
-                if (!SSH_KEY.test(key)) throw new BadRequestError({ key: ['Invalid SSH public key.'] });
-                if (await this.repo.sshKeyExists(r.user!.id, key)) {
-                  throw new BadRequestError({ __all__: ['This key has already been added for this user.'] });
-                }
-                return sshKeyJson(await this.repo.addSshKey(r.user!.id, key, null));
-              },
+              run: async (r: ApiRequest) => sshKeyJson(await this.users.addSshKey(r.user!, r.params.get('key'))),
             },
           ],
         },
@@ -214,7 +210,7 @@ export class UsersApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'Retrieve an SSH key',
-              run: async (r: ApiRequest) => sshKeyJson(await this.ownKey(r)),
+              run: async (r: ApiRequest) => sshKeyJson(await this.users.sshKey(r.user!, keyId(r))),
             },
             {
               name: 'delete',
@@ -222,8 +218,7 @@ export class UsersApi implements OnModuleInit {
               method: 'DELETE',
               title: 'Delete an SSH key',
               run: async (r: ApiRequest) => {
-                const k = await this.ownKey(r);
-                await this.repo.deleteSshKey(k.id);
+                await this.users.deleteSshKey(r.user!, keyId(r));
                 return ApiResponse.noContent();
               },
             },
@@ -231,15 +226,5 @@ export class UsersApi implements OnModuleInit {
         },
       },
     );
-  }
-
-  private async ownKey(r: ApiRequest): Promise<SshKeyEntity> {
-    const id = Number(r.pathParams.id);
-    const k = Number.isInteger(id) ? await this.repo.findSshKey(id) : null;
-    if (!k) throw new NotFoundError('No SSHKey matches the given query.');
-    if (k.userId !== r.user!.id && !r.user!.isAdmin) {
-      throw new ForbiddenError("Can't delete a key you don't own.");
-    }
-    return k;
   }
 }

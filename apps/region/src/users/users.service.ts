@@ -1,12 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { UserEntity } from '@kiln/db';
-import { BadRequestError, NotFoundError } from '../api/http/http.errors';
-import { hashPassword, verifyPassword } from '@kiln/db';
+import { ApiTokenEntity, hashPassword, SshKeyEntity, UserEntity, verifyPassword } from '@kiln/db';
+import { forbidden, invalid, notFound } from '../common/domain.error';
 import { UsersRepository } from './users.repository';
 
 const USERNAME = /^[\w.@+-]{1,150}$/;
+const SSH_KEY = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$/;
 
+/** Who is asking: a user may manage their own tokens and keys; an administrator anyone's keys. */
+export interface UserActor {
+  id: number;
+  isAdmin: boolean;
+}
+
+/** User accounts, their API tokens and SSH keys, and password checks. */
 @Injectable()
 export class UsersService {
   constructor(private readonly repo: UsersRepository) {
@@ -26,7 +33,7 @@ export class UsersService {
     if (!errors.username && (await this.repo.findByUsername(input.username!))) {
       errors.username = ['A user with that username already exists.'];
     }
-    if (Object.keys(errors).length) throw new BadRequestError(errors);
+    if (Object.keys(errors).length) throw invalid(errors);
     return this.repo.create({
       username: input.username!,
       email: input.email ?? '',
@@ -37,8 +44,71 @@ export class UsersService {
 
   async getVisible(username: string): Promise<UserEntity> {
     const u = await this.repo.findByUsername(username);
-    if (!u || u.isSystem) throw new NotFoundError('No User matches the given query.');
+    if (!u || u.isSystem) throw notFound('No User matches the given query.');
     return u;
+  }
+
+  /** The users people can see (not the system's own). */
+  listVisible(): Promise<UserEntity[]> {
+    return this.repo.listVisible();
+  }
+
+  /** The caller's own account. */
+  async whoami(caller: UserActor): Promise<UserEntity> {
+    return (await this.repo.findById(caller.id))!;
+  }
+
+  async deleteUser(username: string, caller: UserActor): Promise<void> {
+    const u = await this.getVisible(username);
+    if (u.id === caller.id) throw invalid('You cannot delete your own account.');
+    await this.repo.delete(u.id);
+  }
+
+  // ---- API tokens ---------------------------------------------------------------------------------
+
+  createToken(caller: UserActor, name: string): Promise<ApiTokenEntity> {
+    return this.repo.createToken(caller.id, name);
+  }
+
+  listTokens(caller: UserActor): Promise<ApiTokenEntity[]> {
+    return this.repo.listTokens(caller.id);
+  }
+
+  /** Deleting a token the caller does not have is not an error (as MAAS). */
+  async deleteToken(caller: UserActor, tokenKey: string): Promise<void> {
+    await this.repo.deleteToken(caller.id, tokenKey);
+  }
+
+  /** `token` is the token's key or the whole consumer:token:secret string. */
+  async renameToken(caller: UserActor, token: string, name: string): Promise<void> {
+    const key = token.includes(':') ? token.split(':')[1] : token;
+    if (!(await this.repo.renameToken(caller.id, key, name))) throw notFound('No Token matches the given query.');
+  }
+
+  // ---- SSH keys ---------------------------------------------------------------------------------
+
+  listSshKeys(caller: UserActor): Promise<SshKeyEntity[]> {
+    return this.repo.listSshKeys(caller.id);
+  }
+
+  async addSshKey(caller: UserActor, raw: string | undefined): Promise<SshKeyEntity> {
+    const key = (raw ?? '').trim();
+    if (!key) throw invalid({ key: ['This field is required.'] });
+    if (!SSH_KEY.test(key)) throw invalid({ key: ['Invalid SSH public key.'] });
+    if (await this.repo.sshKeyExists(caller.id, key)) throw invalid({ __all__: ['This key has already been added for this user.'] });
+    return this.repo.addSshKey(caller.id, key, null);
+  }
+
+  /** A key the caller owns (or any key, for an administrator). */
+  async sshKey(caller: UserActor, id: number): Promise<SshKeyEntity> {
+    const k = Number.isInteger(id) ? await this.repo.findSshKey(id) : null;
+    if (!k) throw notFound('No SSHKey matches the given query.');
+    if (k.userId !== caller.id && !caller.isAdmin) throw forbidden("Can't delete a key you don't own.");
+    return k;
+  }
+
+  async deleteSshKey(caller: UserActor, id: number): Promise<void> {
+    await this.repo.deleteSshKey((await this.sshKey(caller, id)).id);
   }
 
   /** username + password -> the user, or null (python-libmaas login, `kiln` CLI). */
@@ -52,16 +122,6 @@ export class UsersService {
     const ok = await verifyPassword(password, usable ? u!.passwordHash : await dummyPasswordHash());
     return usable && ok ? u : null;
   }
-}
-
-export function userJson(u: UserEntity) {
-  return {
-    username: u.username,
-    email: u.email,
-    is_superuser: u.isAdmin,
-    is_local: true,
-    resource_uri: `/MAAS/api/2.0/users/${encodeURIComponent(u.username)}/`,
-  };
 }
 
 let dummyHash: Promise<string> | null = null;

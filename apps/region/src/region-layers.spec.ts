@@ -1,0 +1,52 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+/**
+ * The region's layering, checked on the source: an `*.api.ts` turns parameters into typed inputs,
+ * a service decides and throws coded domain errors, a `*.repository.ts` owns the SQL.
+ */
+const SRC = __dirname;
+
+/** Folders already in layers. Add a folder here once it is. */
+const LAYERED = ['networking', 'inventory', 'users', 'events', 'misc', 'power'];
+/** Files of folders whose other parts (NATS handlers) are not in layers yet. */
+const LAYERED_FILES = ['racks/racks.api.ts', 'racks/racks.service.ts', 'racks/rack-enrollment.service.ts', 'racks/racks.repository.ts'];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return sources(path);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path] : [];
+  });
+}
+
+const files = [...LAYERED.flatMap((folder) => sources(join(SRC, folder))), ...LAYERED_FILES.map((f) => join(SRC, f))].map((path) => ({
+  path: relative(SRC, path),
+  text: readFileSync(path, 'utf8'),
+}));
+
+/** The HTTP edge: the only files that may speak HTTP. */
+const isHttpEdge = (path: string) => /\.(api|controller)\.ts$/.test(path);
+
+describe('region layers', () => {
+  it('finds the sources it checks', () => {
+    for (const folder of LAYERED) expect(files.some((f) => f.path.startsWith(`${folder}/`))).toBe(true);
+  });
+
+  it('keeps HTTP types out of everything but the API files', () => {
+    const leaks = files.filter((f) => !isHttpEdge(f.path) && /from '(\.\.\/)+api\//.test(f.text)).map((f) => f.path);
+    expect(leaks).toEqual([]);
+  });
+
+  it('keeps every query in a repository', () => {
+    // Raw SQL, TypeORM repositories, or a DataSource/EntityManager used directly (passing a transaction through is fine).
+    const sql = /`\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\s|getRepository\(|\b(ds|em|manager|dataSource)\.(query|transaction)\(/;
+    const outside = files.filter((f) => !f.path.endsWith('.repository.ts') && sql.test(f.text)).map((f) => f.path);
+    expect(outside).toEqual([]);
+  });
+
+  it('has no API file import another API file', () => {
+    const apiImports = files.filter((f) => f.path.endsWith('.api.ts') && /from '[^']*\.api'/.test(f.text)).map((f) => f.path);
+    expect(apiImports).toEqual([]);
+  });
+});
