@@ -7,7 +7,7 @@ import { RedisModule } from './database/redis.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MachinesModule } from './machines/machines.module';
 import { NetworkingModule } from './networking/networking.module';
-import { NatsModule } from './racks/nats.module';
+import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
 import { Global } from '@nestjs/common';
 

@@ -9,7 +9,7 @@ import { NotFoundError } from '../api/http/http.errors';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { EventsRepository } from '../events/events.repository';
 import { JobPayloads, LIFECYCLE_QUEUE } from '../jobs/jobs.types';
-import { log } from '../logging/logger';
+import { currentCorrelationId, log } from '../logging/logger';
 import { refusalToHttp } from './lifecycle-refusal.mapper';
 import { MachinesRepository } from './machines.repository';
 
@@ -149,6 +149,7 @@ export class MachineLifecycleService {
         effect,
         actor: actor?.username ?? null,
         outbox: true,
+        correlationId: currentCorrelationId(),
       }));
     for (const j of jobs) {
       // clock_timestamp(), not now(): the effects of one transaction keep their order.

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { ContractError, DhcpConfigUpdate, DhcpUpdate, GetDhcpConfig } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { log, withLogContext } from '../logging/logger';
-import { CONTRACT_BUS } from '../racks/nats.module';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { REGION_QUEUE } from '../racks/rack-registration.handler';
 import { DhcpConfigBuilder } from './dhcp-config.builder';
 import { senderRack } from '../racks/rack-sender';

@@ -14,7 +14,7 @@ import {
 } from '@kiln/contracts';
 import type { ContractBus } from '@kiln/contracts/nats';
 import { log } from '../logging/logger';
-import { CONTRACT_BUS } from '../racks/nats.module';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { chooseRacks } from './rack-selection';
 import { RackGoneError, whileRackAnswers } from './rack-watch';
 import { SECRET_BOX, SecretBox } from './secret-box';

@@ -7,7 +7,7 @@ import { isNodeStatus } from '@kiln/lifecycle';
 import { EventsRepository } from '../events/events.repository';
 import { log, withLogContext } from '../logging/logger';
 import { BootMachine, decideBoot } from './boot-config.decider';
-import { CONTRACT_BUS } from './nats.module';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { REGION_QUEUE } from './rack-registration.handler';
 import { bootRequestEvent } from './rack-events.catalogue';
 import { senderRack } from './rack-sender';

@@ -5,7 +5,7 @@ import { createEnrollmentToken, forgetRackKeys, hashEnrollmentToken } from '@kil
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log } from '../logging/logger';
 import { NatsServerConfigWriter } from './nats-server-config.writer';
-import { regionSigner } from './nats.module';
+import { regionSigner } from '../nats/nats.module';
 
 export class EnrollmentRefused extends Error {}
 
