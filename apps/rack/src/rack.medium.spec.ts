@@ -27,7 +27,7 @@ import { loadRackConfig, RackConfig } from './config/rack.config';
 import { RackEventsPublisher } from './events/rack-events.publisher';
 import { configureRootLogger } from './logging/logger';
 import { RackNatsConnection } from './nats/rack-nats.connection';
-import { DhcpConfigFeed } from './registration/dhcp-config.feed';
+import { DhcpConfigFeed } from './dhcp/dhcp-config.feed';
 import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';
 
 const subnet = (id: number) => ({

@@ -24,7 +24,7 @@ import {
   RawOption,
   userClassStrings,
 } from '@kiln/protocol';
-import { BootDecision, BootDecisionSource, BootRequest } from './boot-decision.port';
+import { BootDecision, BootDecisionSource, BootRequest } from '../boot/boot-decision.port';
 import { DhcpConfig, DhcpSubnetConfig } from './dhcp-config.port';
 import { cidrBroadcast, cidrContains, Cidr, intToIp, ipToInt, parseCidr, parseIp } from './ipv4.util';
 import { LeaseEvent, LeaseEventType } from './lease-events.port';

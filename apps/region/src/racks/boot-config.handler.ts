@@ -12,7 +12,13 @@ import { REGION_QUEUE } from './rack-registration.handler';
 import { bootRequestEvent } from './rack-events.catalogue';
 import { senderRack } from './rack-sender';
 
-/** Answers GetBootConfig from the machine's status, and records the request on the machine. */
+/**
+ * Answers GetBootConfig ("what should this MAC boot?") from the machine's status (decideBoot), and
+ * records the request on the machine. A rack asks when a network-booting client sends DHCP
+ * (without waiting for the answer: the DHCP reply's loader is the rack's; the question warms the
+ * rack's cache and leaves the event) and when the loader fetches its per-MAC config over TFTP or
+ * HTTP, which the rack renders from this answer (or its cached copy while no region answers).
+ */
 @Injectable()
 export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestroy {
   private sub: Subscription | null = null;
