@@ -91,7 +91,8 @@ export class InFlight {
   private readonly pending = new Set<Promise<unknown>>();
 
   add(p: Promise<unknown>): void {
-    const tracked = p.finally(() => this.pending.delete(tracked));
+    // Settles either way: a failure is the tracked promise's owner's to report, not the tracker's.
+    const tracked: Promise<unknown> = p.catch(() => undefined).finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
 
