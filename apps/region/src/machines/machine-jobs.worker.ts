@@ -51,7 +51,7 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
       LIFECYCLE_QUEUE_NAME,
       (job, token) =>
         // The request that queued the job (its data), else the job itself, correlates its lines and commands.
-        withLogContext({ jobId: job.id, job: job.name, correlationId: (job.data as { correlationId?: string }).correlationId ?? job.id }, () => {
+        withLogContext({ jobId: job.id, job: job.name, correlationId: (job.data as { correlationId?: string } | undefined)?.correlationId ?? job.id }, () => {
           const handler = this.handlers[job.name as JobName] as (d: unknown, j: Job, t?: string) => Promise<string>;
           if (!handler) throw new Error(`unknown job ${job.name}`);
           return handler(job.data, job, token);
