@@ -236,6 +236,30 @@ describe('ContractBus against the real NATS server (auth on)', () => {
     }
   });
 
+  it("delivers a durable event in a unit of work bound to its publisher's correlation id", async () => {
+    await bus.ensureStream(LeaseEvents);
+    const publisher = alsContext();
+    const consumer = alsContext();
+    const pubBus = new ContractBus(nc, { prefix: bus.prefix, context: publisher.context });
+    const subBus = new ContractBus(nc, { prefix: bus.prefix, context: consumer.context });
+    const lease = { rackId: 'rack-3', at: new Date().toISOString(), action: 'commit' as const, mac: '52:54:00:00:00:03' };
+    await publisher.als.run('req-lease', () => pubBus.publishDurable(LeaseEvents, ['rack-3'], { ...lease, eventId: randomUUID(), ip: '10.0.0.31' }));
+    await pubBus.publishDurable(LeaseEvents, ['rack-3'], { ...lease, eventId: randomUUID(), ip: '10.0.0.32' }, { correlationId: 'given' });
+    const got: { ip: string; meta: string; store: string | undefined }[] = [];
+    const c = await subBus.consumeDurable(LeaseEvents, { durable: 'test-correlation', filterSubject: LeaseEvents.subject('rack-3') }, async (m, meta) => {
+      got.push({ ip: m.ip, meta: meta.correlationId, store: consumer.als.getStore() });
+    });
+    try {
+      await waitFor(() => got.length === 2);
+      expect(got).toEqual([
+        { ip: '10.0.0.31', meta: 'req-lease', store: 'req-lease' },
+        { ip: '10.0.0.32', meta: 'given', store: 'given' },
+      ]);
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('terminates messages that fail validation instead of redelivering them forever', async () => {
     await bus.ensureStream(LeaseEvents);
     const Broken = stream({ ...LeaseEvents, message: z.object({ eventId: z.string(), junk: z.string() }), id: (m) => m.eventId });
