@@ -1,7 +1,7 @@
 import type { BootConfig, RequestOf, GetBootConfig } from '@kiln/contracts';
 import { NodeStatus } from '@kiln/lifecycle';
 
-/** The machine facts a boot decision needs. */
+/** The machine facts the region's boot config for a MAC needs. */
 export interface BootMachine {
   systemId: string;
   hostname: string;
@@ -46,7 +46,7 @@ export function debianArch(machineArch: string | null, clientArch: number | unde
  * the ephemeral environment; Deploying -> the installer; everything else (Deployed included) ->
  * the local disk. An ephemeral deployment boots the ephemeral environment while Deploying/Deployed.
  */
-export function decideBoot(m: BootMachine | null, req: RequestOf<typeof GetBootConfig>): BootConfig {
+export function decideBootConfig(m: BootMachine | null, req: RequestOf<typeof GetBootConfig>): BootConfig {
   const rack = req.serverAddress;
   const arch = debianArch(m?.architecture || null, req.clientArch);
   const imagePath = `${EPHEMERAL_IMAGE.os}/${arch}/${EPHEMERAL_IMAGE.kernel}/${EPHEMERAL_IMAGE.series}/${EPHEMERAL_IMAGE.label}`;
