@@ -9,7 +9,7 @@ import { PowerModule } from './power/power.module';
  * core exports: RACK_CONFIG, RACK_IDENTITY, RackNatsConnection (and its ContractBus, for the rack's
  * own `rack.<rackId>.*` handlers such as power), DhcpConfigFeed (the DHCP configuration and its
  * changes), BOOT_CONFIG_SOURCE (what a MAC boots, cached) and RackEventsPublisher (lease and boot
- * events to the region). registration/dhcp-server.adapter.ts maps these to the servers' ports
+ * events to the region). dhcp/dhcp-server.adapter.ts maps these to the servers' ports
  * (DhcpConfig, LeaseEventSink, TransferEvents). Add DhcpModule, TftpModule, HttpBootModule and
  * PowerModule here.
  */

@@ -15,10 +15,13 @@ import {
   GetBootConfig,
   GetDhcpConfig,
   LeaseEvents,
+  PowerOn,
+  PowerQuery,
   RackHeartbeat,
   RegisterRack,
   RequestOf,
-  } from '@kiln/contracts';
+  sealPowerParameters,
+} from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { newNkey, pollUntil, PrivateNatsServer, startPrivateNatsServer } from '@kiln/testing';
 import { BOOT_CONFIG_SOURCE, BootConfigSource, BootConfigUnavailableError } from './boot/boot-config.source';
@@ -26,8 +29,10 @@ import { createRackApp } from './bootstrap';
 import { loadRackConfig, RackConfig } from './config/rack.config';
 import { RackEventsPublisher } from './events/rack-events.publisher';
 import { configureRootLogger } from './logging/logger';
+import { CapturedLines, repeatedKeys } from './logging/testing/log-lines';
+import { PowerModule } from './power/power.module';
 import { RackNatsConnection } from './nats/rack-nats.connection';
-import { DhcpConfigFeed } from './registration/dhcp-config.feed';
+import { DhcpConfigFeed } from './dhcp/dhcp-config.feed';
 import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';
 
 const subnet = (id: number) => ({
@@ -99,6 +104,8 @@ describe('the rack daemon against a fake region over real NATS (auth on)', () =>
   let stateDir: string;
   let config: RackConfig;
   let rack: INestApplicationContext | null = null;
+  /** The rack's box key pair, which the region seals power parameters to. */
+  const box = generateBoxKeyPair();
 
   beforeAll(async () => {
     configureRootLogger(process.env.KILN_TEST_LOG_LEVEL ?? 'silent');
@@ -124,7 +131,7 @@ describe('the rack daemon against a fake region over real NATS (auth on)', () =>
     stateDir = await mkdtemp(join(tmpdir(), 'kiln-rack-state-'));
     await writeFile(join(stateDir, 'rack-id'), `${rackId}\n`);
     await writeFile(join(stateDir, 'rack-nats.nk'), `${new TextDecoder().decode(rackNkey.seed)}\n`, { mode: 0o600 });
-    await writeFile(join(stateDir, 'rack-box.key'), `${JSON.stringify(generateBoxKeyPair())}\n`, { mode: 0o600 });
+    await writeFile(join(stateDir, 'rack-box.key'), `${JSON.stringify(box)}\n`, { mode: 0o600 });
     await writeFile(join(stateDir, 'region-signing.pub'), `${signer.publicKey}\n`);
     config = loadRackConfig({
       KILN_NATS_URL: server.url,
@@ -277,6 +284,40 @@ describe('the rack daemon against a fake region over real NATS (auth on)', () =>
       }
     } finally {
       await bus.deleteStream(LeaseEvents);
+    }
+  });
+
+  it("answers power commands on the contract bus under the region's correlation id, and logs each key once", async () => {
+    const out = new CapturedLines();
+    configureRootLogger('info', {}, out);
+    try {
+      rack = await createRackApp(config, [PowerModule]);
+      const id = rack.get<RackIdentity>(RACK_IDENTITY).rackId;
+      const target = { systemId: 'm-manual', powerType: 'manual', sealedParameters: sealPowerParameters(box.publicKey, id, 'm-manual', {}) };
+      // The power subjects are served once the rack's first NATS connection is up.
+      const queried = await pollUntil(
+        () => bus.request(PowerQuery, [id], target, { correlationId: 'corr-query-1' }).catch((e: unknown) => e),
+        (r) => !(r instanceof ContractError && r.code === 'UNAVAILABLE'),
+        { what: 'the rack to serve power' },
+      );
+      expect(queried).toMatchObject({ outcome: 'done', state: 'unknown' });
+      await expect(bus.request(PowerOn, [id], { ...target, commandId: 'effect-1' }, { correlationId: 'corr-on-1' })).resolves.toMatchObject({ outcome: 'manual' });
+      // A request the region did not sign is refused by the same bus, before the handlers.
+      const unsigned = new ContractBus(nc, { prefix: bus.prefix });
+      await expect(unsigned.request(PowerOn, [id], target)).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+
+      const lines = out.parsed();
+      const done = lines.filter((l) => l.msg === 'power command done');
+      expect(done).toEqual([
+        expect.objectContaining({ rackId: id, correlationId: 'corr-query-1', systemId: 'm-manual', action: 'query', component: 'power' }),
+        expect.objectContaining({ rackId: id, correlationId: 'corr-on-1', systemId: 'm-manual', action: 'on', commandId: 'effect-1' }),
+      ]);
+      expect(lines.find((l) => l.msg === 'serving power commands')).toMatchObject({ rackId: id, component: 'power' });
+      // Every line the rack wrote (registration, NATS, power) names each key once.
+      expect(out.lines.length).toBeGreaterThan(3);
+      expect(out.lines.filter((l) => repeatedKeys(l).length)).toEqual([]);
+    } finally {
+      configureRootLogger(process.env.KILN_TEST_LOG_LEVEL ?? 'silent');
     }
   });
 

@@ -4,7 +4,7 @@ import { RACK_CONFIG, RackConfig } from './config/rack.config';
 import { RackEventsPublisher } from './events/rack-events.publisher';
 import { bindRootLogger, log } from './logging/logger';
 import { RackNatsConnection } from './nats/rack-nats.connection';
-import { DhcpConfigFeed } from './registration/dhcp-config.feed';
+import { DhcpConfigFeed } from './dhcp/dhcp-config.feed';
 import { loadOrCreateBoxKeyPair, loadOrCreateNatsSeed, loadOrCreateRackId } from './registration/rack-identity.store';
 import { pinnedRegionKey } from './registration/rack-enrollment.client';
 import { RACK_IDENTITY, RackIdentity } from './registration/rack.identity';

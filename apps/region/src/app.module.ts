@@ -11,7 +11,7 @@ import { MachinesModule } from './machines/machines.module';
 import { MetaModule } from './misc/meta.module';
 import { NetworkingModule } from './networking/networking.module';
 import { PowerModule } from './power/power.module';
-import { NatsModule } from './racks/nats.module';
+import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
 import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';

@@ -30,8 +30,12 @@ export class BootConfigUnavailableError extends Error {
 }
 
 /**
- * The port the boot servers ask "what should this MAC boot?". In production it asks the region
- * (GetBootConfig over NATS) and caches every answer per MAC, in memory and on disk; tests use a fake.
+ * The port the rack asks "what should this MAC boot?" (the region's answer: enlist, ephemeral
+ * environment, installer, or local disk, with kernel, initrd and command line). It shapes the
+ * per-MAC loader configs the TFTP and HTTP servers render (boot-files.renderer.ts); it does not
+ * shape DHCP replies, whose loader is the rack's own boot decision (boot-decision.port.ts): DHCP
+ * only asks, without waiting, to warm the cache. In production it asks the region (GetBootConfig
+ * over NATS) and caches every answer per MAC, in memory and on disk; tests use a fake.
  */
 export interface BootConfigSource {
   get(query: BootQuery): Promise<BootAnswer>;

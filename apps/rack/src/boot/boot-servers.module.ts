@@ -4,7 +4,7 @@ import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { RackEventsPublisher } from '../events/rack-events.publisher';
 import { HttpBootServer } from '../http/http-boot.server';
 import { log } from '../logging/logger';
-import { transferEvents } from '../registration/dhcp-server.adapter';
+import { transferEvents } from '../dhcp/dhcp-server.adapter';
 import { discoverInterfaces } from '../registration/interfaces.discovery';
 import { TftpServer } from '../tftp/tftp.server';
 import { BOOT_CONFIG_SOURCE, BootConfigSource } from './boot-config.source';

@@ -8,7 +8,7 @@
 import pino from 'pino';
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { InMemoryBootDecisions } from './boot-decision.port';
+import { InMemoryBootDecisions } from '../boot/boot-decision.port';
 import { DhcpConfig, InMemoryDhcpConfigSource } from './dhcp-config.port';
 import { startDhcp } from './dhcp.runtime';
 import { CountingLeaseEventSink } from './lease-events.port';

@@ -2,7 +2,7 @@
 // namespaces: directly attached on two interfaces at once, through a relay, and PXE/iPXE boot
 // options. The server runs in this process with its sockets inside the rack namespace.
 import pino from 'pino';
-import { InMemoryBootDecisions } from './boot-decision.port';
+import { InMemoryBootDecisions } from '../boot/boot-decision.port';
 import { InMemoryDhcpConfigSource } from './dhcp-config.port';
 import { RunningDhcp, startDhcp } from './dhcp.runtime';
 import { InMemoryLeaseEventSink } from './lease-events.port';

@@ -2,7 +2,7 @@ import { ClientArch, decodeEncapsulated, Dhcp4Options, DhcpMessageType } from '@
 import { DhcpHandler } from './dhcp.handler';
 import { HandlerHarness, LAB_CONFIG } from './testing/handler.harness';
 import { macOf, request } from './testing/packets.fixture';
-import { InMemoryBootDecisions } from './boot-decision.port';
+import { InMemoryBootDecisions } from '../boot/boot-decision.port';
 
 const { DISCOVER, REQUEST, RELEASE, DECLINE, INFORM, OFFER, ACK, NAK } = DhcpMessageType;
 

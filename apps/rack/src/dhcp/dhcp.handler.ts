@@ -1,6 +1,8 @@
 // The DHCP decisions (STYLE habit 10): from a decoded request, where it came from, the config
 // snapshot, the lease state and a boot decision, to a reply (or a reason for silence) plus the
 // lease events to report. No sockets, no logging: the server does I/O and counts the reasons.
+// The boot decision is the loader the reply names (../boot/boot-decision.port.ts); the region's
+// answer for the MAC does not shape it (see README.md, "What a machine boots").
 //
 // RFC 2131 4.3: DISCOVER -> OFFER; REQUEST in SELECTING / INIT-REBOOT / RENEWING / REBINDING ->
 // ACK or NAK; DECLINE and RELEASE -> no reply; INFORM -> ACK without lease. The server is
@@ -24,7 +26,7 @@ import {
   RawOption,
   userClassStrings,
 } from '@kiln/protocol';
-import { BootDecision, BootDecisionSource, BootRequest } from './boot-decision.port';
+import { BootDecision, BootDecisionSource, BootRequest } from '../boot/boot-decision.port';
 import { DhcpConfig, DhcpSubnetConfig } from './dhcp-config.port';
 import { cidrBroadcast, cidrContains, Cidr, intToIp, ipToInt, parseCidr, parseIp } from './ipv4.util';
 import { LeaseEvent, LeaseEventType } from './lease-events.port';

@@ -4,10 +4,10 @@ import { BOOT_CONFIG_SOURCE, BootConfigSource } from '../boot/boot-config.source
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { RackEventsPublisher } from '../events/rack-events.publisher';
 import { log } from '../logging/logger';
-import { DhcpConfigFeed } from '../registration/dhcp-config.feed';
-import { leaseEventSink, toDhcpServerConfig } from '../registration/dhcp-server.adapter';
+import { DhcpConfigFeed } from './dhcp-config.feed';
+import { leaseEventSink, toDhcpServerConfig } from './dhcp-server.adapter';
 import { discoverInterfaces } from '../registration/interfaces.discovery';
-import { BootDecision, BootDecisionSource, BootRequest, defaultBootDecision } from './boot-decision.port';
+import { RackBootDecisions } from '../boot/boot-decision.adapter';
 import type { DhcpConfig, DhcpConfigSource } from './dhcp-config.port';
 import { RunningDhcp, startDhcp } from './dhcp.runtime';
 
@@ -31,34 +31,6 @@ class FeedConfigSource implements DhcpConfigSource {
   }
 }
 
-/**
- * Which loader a client gets: MAAS's file names per architecture, an iPXE script URL for iPXE.
- * What the loader then boots is decided per MAC when it fetches its config (boot-files.renderer);
- * asking the region here warms the rack's cache and records the PXE request on the machine.
- */
-class RegionBootDecisions implements BootDecisionSource {
-  constructor(
-    private readonly source: BootConfigSource,
-    private readonly httpPort: number,
-  ) {}
-
-  decide(r: BootRequest): BootDecision {
-    void this.source
-      .get({
-        mac: r.mac,
-        clientArch: r.clientArch,
-        userClass: r.userClass[0],
-        vendorClass: r.vendorClass,
-        iface: r.interface,
-        serverAddress: r.serverAddress,
-      })
-      .catch((err) => log().debug({ mac: r.mac, err: (err as Error).message }, 'boot config not available yet'));
-    const d = defaultBootDecision(r, this.httpPort);
-    if (d.ipxeScriptUrl) d.ipxeScriptUrl = `${d.ipxeScriptUrl}?mac=${r.mac}`;
-    return d;
-  }
-}
-
 @Injectable()
 export class RackDhcpService implements OnApplicationBootstrap, OnApplicationShutdown {
   private running: RunningDhcp | null = null;
@@ -74,7 +46,7 @@ export class RackDhcpService implements OnApplicationBootstrap, OnApplicationShu
     try {
       this.running = await startDhcp({
         config: new FeedConfigSource(this.feed, this.config),
-        boot: new RegionBootDecisions(this.source, this.config.ports.http),
+        boot: new RackBootDecisions(this.source, this.config.ports.http),
         events: leaseEventSink(this.publisher),
         log: log(),
         leaseFile: join(this.config.stateDir, 'dhcp-leases.journal'),

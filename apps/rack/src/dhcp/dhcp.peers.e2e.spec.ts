@@ -3,7 +3,7 @@
 // to two machines, and a client that reboots keeps the address either rack gave it (the rack
 // that did not give it stays silent instead of refusing it).
 import pino from 'pino';
-import { InMemoryBootDecisions } from './boot-decision.port';
+import { InMemoryBootDecisions } from '../boot/boot-decision.port';
 import { DhcpConfig, InMemoryDhcpConfigSource } from './dhcp-config.port';
 import { RunningDhcp, startDhcp } from './dhcp.runtime';
 import { InMemoryLeaseEventSink } from './lease-events.port';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { DhcpMessageType, encodeDhcp4 } from '@kiln/protocol';
 import { pollUntil } from '@kiln/testing';
-import { InMemoryBootDecisions } from './boot-decision.port';
+import { InMemoryBootDecisions } from '../boot/boot-decision.port';
 import { InMemoryDhcpConfigSource } from './dhcp-config.port';
 import { RunningDhcp, startDhcp } from './dhcp.runtime';
 import { InMemoryLeaseEventSink } from './lease-events.port';

@@ -3,7 +3,7 @@
 // server loop. The rack's Nest module (owned by the rack core) calls `startDhcp` with its NATS
 // adapters for the three ports; tests and the benchmark call it with the in-memory fakes.
 import type { Logger } from 'pino';
-import { BootDecisionSource } from './boot-decision.port';
+import { BootDecisionSource } from '../boot/boot-decision.port';
 import { DhcpConfig, DhcpConfigSource } from './dhcp-config.port';
 import { DhcpHandler } from './dhcp.handler';
 import { DhcpListener, UdpListener, UdpListenerOptions } from './dhcp.listener';

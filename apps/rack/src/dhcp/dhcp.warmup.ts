@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { BootOp, ClientArch, Dhcp4Destination, Dhcp4Packet, DhcpMessageType, encodeDhcp4, decodeDhcp4 } from '@kiln/protocol';
-import { BootDecisionSource, defaultBootDecision } from './boot-decision.port';
+import { BootDecisionSource, defaultBootDecision } from '../boot/boot-decision.port';
 import { DhcpConfig } from './dhcp-config.port';
 import { DhcpHandler, Ingress } from './dhcp.handler';
 import { DhcpListener } from './dhcp.listener';

@@ -2,7 +2,7 @@ import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import { ContractError, MessageVerifier, rackInboxPrefix } from '@kiln/contracts';
 import { BusLogger, ContractBus } from '@kiln/contracts/nats';
 import type { RackConfig } from '../config/rack.config';
-import { log } from '../logging/logger';
+import { busContext, log } from '../logging/logger';
 
 const busLogger: BusLogger = {
   debug: (o, m) => log().debug(o, m),
@@ -77,6 +77,7 @@ export class RackNatsConnection {
           timeoutMs: this.config.nats.requestTimeoutMs,
           log: busLogger,
           verifier,
+          context: busContext,
         });
         this.up = true;
         log().info({ nats: this.config.nats.url }, 'connected to nats');

@@ -9,7 +9,7 @@ import { RACK_IDENTITY, RackIdentity } from '../registration/rack.identity';
 import { CommandJournal } from './command.journal';
 import { CommandMemory } from './command.memory';
 import { PowerExecutor } from './power.executor';
-import { createPowerHandlers } from './power.handler';
+import { createPowerHandlers, PowerLog } from './power.handler';
 import { PowerNatsServer, servePowerOverNats } from './power.nats';
 
 /**
@@ -39,19 +39,22 @@ export class RackPowerService implements OnModuleInit, OnApplicationShutdown {
   onModuleInit() {
     this.nats.onConnected(() => {
       const bus = this.nats.maybeBus();
-      const verifier = this.nats.verifier;
-      if (this.server || !bus || !verifier) return;
-      const plog = log().child({ rackId: this.identity.rackId, component: 'power' });
-      this.server = servePowerOverNats(bus.nc, this.identity.rackId, createPowerHandlers(
+      if (this.server || !bus || !bus.verifies) return;
+      // The root logger carries the rack id already; each request's lines add its correlation id.
+      const plog: PowerLog = {
+        info: (o, m) => log().info({ component: 'power', ...o }, m),
+        warn: (o, m) => log().warn({ component: 'power', ...o }, m),
+      };
+      this.server = servePowerOverNats(
+        bus,
+        this.identity.rackId,
+        createPowerHandlers(
           this.executor,
           (systemId, sealed) => openPowerParameters(this.identity.box, this.identity.rackId, systemId, sealed),
           plog,
           this.memory(),
-        ), {
-        prefix: this.config.nats.prefix,
-        log: plog,
-        verifier,
-      });
+        ),
+      );
       plog.info({ subjects: this.server.subjects.length, maxConcurrent: this.executor.config.maxConcurrent }, 'serving power commands');
     });
   }

@@ -73,7 +73,8 @@ describe('power over NATS, rack side, against ipmi_sim', () => {
       policy: { attempts: 2, backoffMs: 100, jitter: 0.1, verifyDelaysMs: [100, 200, 400, 800, 1200], callTimeoutMs: 3000 },
     });
     const log = { info: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => logged.push(`${m} ${JSON.stringify(o)}`) };
-    server = servePowerOverNats(rackNc, RACK, createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, RACK, systemId, sealed), log), { prefix, log, verifier: new MessageVerifier([signer.publicKey]) });
+    const rackBus = new ContractBus(rackNc, { prefix, verifier: new MessageVerifier([signer.publicKey]) });
+    server = servePowerOverNats(rackBus, RACK, createPowerHandlers(executor, (systemId, sealed) => openPowerParameters(box, RACK, systemId, sealed), log));
     region = new ContractBus(nc, { prefix, timeoutMs: 20_000, signer });
     await rackNc.flush();
     await nc.flush();

@@ -4,7 +4,7 @@ import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';
 import { probePowerTools } from '../power/power-tools.probe';
-import { DhcpConfigFeed } from './dhcp-config.feed';
+import { DhcpConfigFeed } from '../dhcp/dhcp-config.feed';
 import { discoverInterfaces } from './interfaces.discovery';
 import { RACK_IDENTITY, RackIdentity } from './rack.identity';
 

@@ -9,8 +9,9 @@ export interface JobPayloads {
   /**
    * Carries out one side effect of a lifecycle transition (power, start scripts, ...). `outbox`:
    * the effect has a row in effect_outbox under the job's id until its result is recorded.
+   * `correlationId`: the id of the API request that caused the transition, carried to the rack with its commands.
    */
-  'machine.effect': { systemId: string; version: number; status: number; effect: Effect; actor: string | null; outbox?: boolean };
+  'machine.effect': { systemId: string; version: number; status: number; effect: Effect; actor: string | null; outbox?: boolean; correlationId?: string };
 }
 
 export type JobName = keyof JobPayloads;

@@ -65,7 +65,8 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     this.worker = new Worker(
       LIFECYCLE_QUEUE_NAME,
       (job, token) =>
-        withLogContext({ jobId: job.id, job: job.name }, () => {
+        // The request that queued the job (its data), else the job itself, correlates its lines and commands.
+        withLogContext({ jobId: job.id, job: job.name, correlationId: (job.data as { correlationId?: string } | undefined)?.correlationId ?? job.id }, () => {
           const handler = this.handlers[job.name as JobName] as (d: unknown, j: Job, t?: string) => Promise<string>;
           if (!handler) throw new Error(`unknown job ${job.name}`);
           return handler(job.data, job, token);

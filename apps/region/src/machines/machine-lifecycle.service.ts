@@ -10,7 +10,7 @@ import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { lifecycleEventType } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { JobPayloads, LIFECYCLE_QUEUE } from '../jobs/jobs.types';
-import { log } from '../logging/logger';
+import { currentCorrelationId, log } from '../logging/logger';
 import { EffectOutboxRepository } from './effect-outbox.repository';
 import { refusalToDomainError } from './lifecycle-refusal.mapper';
 import { MachineAccess, type MachineRight } from './machine.access';
@@ -161,6 +161,7 @@ export class MachineLifecycleService {
         effect,
         actor: actor?.username ?? null,
         outbox: true,
+        correlationId: currentCorrelationId(),
       }));
     for (const j of jobs) await this.outbox.add(em, j.jobId, j.systemId, j);
     return { decision: d, machine: saved, jobs };

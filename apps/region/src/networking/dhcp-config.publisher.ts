@@ -3,7 +3,7 @@ import type { Subscription } from 'nats';
 import { ContractError, DhcpConfigUpdate, DhcpUpdate, GetDhcpConfig } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { log, withLogContext } from '../logging/logger';
-import { CONTRACT_BUS } from '../racks/nats.module';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { REGION_QUEUE } from '../racks/rack-registration.handler';
 import { DhcpConfigBuilder } from './dhcp-config.builder';
 import { DhcpConfigRepository } from './dhcp-config.repository';

@@ -13,7 +13,7 @@ import {
 } from '@kiln/contracts';
 import type { ContractBus } from '@kiln/contracts/nats';
 import { log } from '../logging/logger';
-import { CONTRACT_BUS } from '../racks/nats.module';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { LiveRack, PowerRepository, PowerTargetRow } from './power.repository';
 import { chooseRacks } from './rack-selection';
 import { RackGoneError, whileRackAnswers } from './rack-watch';
@@ -132,6 +132,8 @@ export class PowerClient {
         };
         // A rack that goes away mid-command is noticed in seconds: the next rack gets the command.
         const outcome = await whileRackAnswers(this.bus, rackId, send());
+        // The rack's lines for this command carry the same correlationId as this one (NATS headers).
+        log().info({ systemId: t.system_id, rackId, action: action.kind, outcome: outcome.outcome, state: outcome.state }, 'power command answered by rack');
         return { ...outcome, rackId };
       } catch (e) {
         const failure = toFailure(e);

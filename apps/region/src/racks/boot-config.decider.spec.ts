@@ -1,6 +1,6 @@
 import { GetBootConfig, RequestOf } from '@kiln/contracts';
 import { ALL_STATUSES, NodeStatus, statusKey } from '@kiln/lifecycle';
-import { BootMachine, decideBoot } from './boot-config.decider';
+import { BootMachine, decideBootConfig } from './boot-config.decider';
 
 const req: RequestOf<typeof GetBootConfig> = { rackId: 'rack-1', mac: '52:54:00:00:00:01', serverAddress: '10.0.0.2' };
 const machine = (status: NodeStatus, extra: Partial<BootMachine> = {}): BootMachine => ({
@@ -12,9 +12,9 @@ const machine = (status: NodeStatus, extra: Partial<BootMachine> = {}): BootMach
   ...extra,
 });
 
-describe('decideBoot', () => {
+describe('decideBootConfig', () => {
   it('enlists an unknown MAC, through the anonymous enlistment preseed on the rack', () => {
-    const c = decideBoot(null, { ...req, clientArch: 0x0b });
+    const c = decideBootConfig(null, { ...req, clientArch: 0x0b });
     expect(c).toMatchObject({ kind: 'enlist', purpose: 'enlistment', systemId: null, arch: 'arm64' });
     if (c.kind === 'local') throw new Error('unreachable');
     expect(c.cmdline).toContain('cloud-config-url=http://10.0.0.2:5248/MAAS/metadata/latest/enlist-preseed/?op=get_enlist_preseed');
@@ -22,7 +22,7 @@ describe('decideBoot', () => {
   });
 
   it("builds boot URLs with the rack's own HTTP port when it has another one", () => {
-    const c = decideBoot(null, { ...req, httpPort: 8248 });
+    const c = decideBootConfig(null, { ...req, httpPort: 8248 });
     if (c.kind === 'local') throw new Error('unreachable');
     expect(c.cmdline).toContain('root=squash:http://10.0.0.2:8248/images/');
     expect(c.cmdline).toContain('cloud-config-url=http://10.0.0.2:8248/MAAS/metadata/');
@@ -44,7 +44,7 @@ describe('decideBoot', () => {
     ['BROKEN', 'local', 'local'],
     ['FAILED_COMMISSIONING', 'local', 'local'],
   ] as const)('boots a %s machine: %s (%s)', (status, kind, purpose) => {
-    const c = decideBoot(machine(NodeStatus[status]), req);
+    const c = decideBootConfig(machine(NodeStatus[status]), req);
     expect(c).toMatchObject({ kind, purpose, systemId: 'abc123', hostname: 'node1' });
     if (c.kind !== 'local') {
       expect(c.cmdline).toContain('cloud-config-url=http://10.0.0.2:5248/MAAS/metadata/latest/by-id/abc123/?op=get_preseed');
@@ -53,12 +53,12 @@ describe('decideBoot', () => {
   });
 
   it('boots an ephemeral deployment into the ephemeral environment, also once deployed', () => {
-    expect(decideBoot(machine(NodeStatus.DEPLOYED, { ephemeralDeploy: true }), req)).toMatchObject({ kind: 'ephemeral', purpose: 'deploying' });
+    expect(decideBootConfig(machine(NodeStatus.DEPLOYED, { ephemeralDeploy: true }), req)).toMatchObject({ kind: 'ephemeral', purpose: 'deploying' });
   });
 
   it('answers every status with a valid reply', () => {
     for (const s of ALL_STATUSES) {
-      const parsed = GetBootConfig.reply.safeParse(decideBoot(machine(s), req));
+      const parsed = GetBootConfig.reply.safeParse(decideBootConfig(machine(s), req));
       expect({ status: statusKey(s), ok: parsed.success }).toEqual({ status: statusKey(s), ok: true });
     }
   });

@@ -1,7 +1,7 @@
 import type { BootConfig, RequestOf, GetBootConfig } from '@kiln/contracts';
 import { NodeStatus } from '@kiln/lifecycle';
 
-/** The machine facts a boot decision needs. */
+/** The machine facts the region's boot config for a MAC needs. */
 export interface BootMachine {
   systemId: string;
   hostname: string;
@@ -36,11 +36,17 @@ export function debianArch(machineArch: string | null, clientArch: number | unde
 }
 
 /**
+ * The region's half of the boot story (apps/rack/src/dhcp/README.md, "What a machine boots").
+ * The answer shapes the per-MAC config the rack renders for the loader (pxelinux.cfg/01-<mac>,
+ * grub.cfg-<mac>, ipxe.cfg?mac=...): the kernel, initrd and command line to boot, or "boot the
+ * local disk". It does not shape the DHCP reply: the loader a DHCP reply names (boot file, iPXE
+ * script URL, next server) is the rack's, from the client's architecture alone.
+ *
  * What a MAC boots: unknown -> enlist; New/Commissioning/Testing/Releasing/Disk erasing/Rescue ->
  * the ephemeral environment; Deploying -> the installer; everything else (Deployed included) ->
  * the local disk. An ephemeral deployment boots the ephemeral environment while Deploying/Deployed.
  */
-export function decideBoot(m: BootMachine | null, req: RequestOf<typeof GetBootConfig>): BootConfig {
+export function decideBootConfig(m: BootMachine | null, req: RequestOf<typeof GetBootConfig>): BootConfig {
   const rack = req.serverAddress;
   const arch = debianArch(m?.architecture || null, req.clientArch);
   const imagePath = `${EPHEMERAL_IMAGE.os}/${arch}/${EPHEMERAL_IMAGE.kernel}/${EPHEMERAL_IMAGE.series}/${EPHEMERAL_IMAGE.label}`;

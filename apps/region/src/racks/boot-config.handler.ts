@@ -6,13 +6,19 @@ import { ContractBus } from '@kiln/contracts/nats';
 import { isNodeStatus } from '@kiln/lifecycle';
 import { EventsRepository } from '../events/events.repository';
 import { log, withLogContext } from '../logging/logger';
-import { BootMachine, decideBoot } from './boot-config.decider';
-import { CONTRACT_BUS } from './nats.module';
+import { BootMachine, decideBootConfig } from './boot-config.decider';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { REGION_QUEUE } from './rack-registration.handler';
 import { bootRequestEvent } from './rack-events.catalogue';
 import { senderRack } from './rack-sender';
 
-/** Answers GetBootConfig from the machine's status, and records the request on the machine. */
+/**
+ * Answers GetBootConfig ("what should this MAC boot?") from the machine's status (decideBootConfig), and
+ * records the request on the machine. A rack asks when a network-booting client sends DHCP
+ * (without waiting for the answer: the DHCP reply's loader is the rack's; the question warms the
+ * rack's cache and leaves the event) and when the loader fetches its per-MAC config over TFTP or
+ * HTTP, which the rack renders from this answer (or its cached copy while no region answers).
+ */
 @Injectable()
 export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestroy {
   private sub: Subscription | null = null;
@@ -47,7 +53,7 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
       row && isNodeStatus(row.status)
         ? { systemId: row.system_id, hostname: row.hostname, status: row.status, architecture: row.architecture, ephemeralDeploy: row.ephemeral_deploy }
         : null;
-    const config = decideBoot(machine, req);
+    const config = decideBootConfig(machine, req);
     log().info({ systemId: machine?.systemId, kind: config.kind, purpose: config.purpose, iface: req.iface }, 'boot config answered');
     if (row) {
       const e = bootRequestEvent(config, req.rackId, req.iface, req.clientArch);

@@ -14,7 +14,7 @@ interface MachineEvent {
 /**
  * A QEMU VM network-boots from a real rack: its iPXE ROM (Debian's ipxe-qemu, under TCG) gets a
  * lease from the rack's DHCP server on a subnet configured through the region's API, fetches the
- * boot file the lease names (the rack's iPXE script, rendered from the region's boot decision for
+ * boot file the lease names (the rack's iPXE script, rendered from the region's boot config for
  * the machine with that MAC) over HTTP, and then the kernel and initrd the script names.
  * The rack runs in a lab namespace with its production ports (DHCP 67, TFTP 69, HTTP 5248), the
  * VM in another one on a bridge (tools/lab/vm-lab-up.sh, vm-start.sh); the evidence is the VM's

@@ -15,7 +15,7 @@ import {
 import { ContractBus } from '@kiln/contracts/nats';
 import { newNkey, pollUntil, PrivateNatsServer, startPrivateNatsServer } from '@kiln/testing';
 import { RegionHarness } from '../testing/region.harness';
-import { regionSigner } from './nats.module';
+import { regionSigner } from '../nats/nats.module';
 import { RackEnrollmentService } from './rack-enrollment.service';
 
 /**

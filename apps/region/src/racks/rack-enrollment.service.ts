@@ -4,7 +4,7 @@ import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log } from '../logging/logger';
 import { NatsServerConfigWriter } from './nats-server-config.writer';
 import { RacksRepository } from './racks.repository';
-import { regionSigner } from './nats.module';
+import { regionSigner } from '../nats/nats.module';
 
 export class EnrollmentRefused extends Error {}
 

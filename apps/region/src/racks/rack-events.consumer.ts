@@ -4,7 +4,7 @@ import { BootEvent, BootEvents, LeaseEvent, LeaseEvents, rackIdOfSubject } from 
 import { Consumption, ContractBus, DurableMeta } from '@kiln/contracts/nats';
 import { EventsRepository } from '../events/events.repository';
 import { log, withLogContext } from '../logging/logger';
-import { CONTRACT_BUS } from './nats.module';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { bootStepRecord, CataloguedEvent, leaseEventRecord } from './rack-events.catalogue';
 
 /** Durable consumer names: shared by every region, so each event is applied by one of them. */

@@ -4,7 +4,7 @@ import { ContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack, RequestOf
 import { ContractBus } from '@kiln/contracts/nats';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log, withLogContext } from '../logging/logger';
-import { CONTRACT_BUS } from './nats.module';
+import { CONTRACT_BUS } from '../nats/nats.module';
 import { RacksRepository } from './racks.repository';
 import { senderRack } from './rack-sender';
 

@@ -3,7 +3,7 @@ import { generateBoxKeyPair, MessageVerifier, RACK_ENROLLMENT_PATH, rackInboxPre
 import { ContractBus } from '@kiln/contracts/nats';
 import { newNkey, pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
-import { regionSigner } from './nats.module';
+import { regionSigner } from '../nats/nats.module';
 
 const API = '/MAAS/api/2.0';
 

@@ -33,7 +33,7 @@ function missingSteps(serial: string, steps: RegExp[]): string[] {
  * The rack's boot root is filled by the production step, tools/rack/install-boot-loaders.sh:
  * bootx64.efi is Debian's shim (signed by Microsoft), which fetches grubx64.efi (Debian's signed
  * network GRUB) over TFTP; GRUB reads the rack's generic grub/grub.cfg at its prefix, which chains
- * to the per-MAC grub/grub.cfg-<mac> rendered from the region's boot decision; that config has
+ * to the per-MAC grub/grub.cfg-<mac> rendered from the region's boot config; that config has
  * GRUB fetch the kernel over HTTP from the rack (with http.mod from the boot root: Debian's GRUB
  * has no HTTP built in), and over TFTP when `linux` fails. The kernel is a stand-in, which GRUB
  * fetches and rejects. Two VMs boot side by side: a known machine with Secure Boot off, and an

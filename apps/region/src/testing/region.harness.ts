@@ -21,7 +21,7 @@ import {
 import { createRegionApp } from '../bootstrap';
 import { loadRegionConfig, RegionConfig } from '../config/region.config';
 import { configureRootLogger } from '../logging/logger';
-import { CONTRACT_BUS, regionSigner } from '../racks/nats.module';
+import { CONTRACT_BUS, regionSigner } from '../nats/nats.module';
 import { RackEnrollmentService } from '../racks/rack-enrollment.service';
 
 export interface ApiKey {

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 // Test-only: the shared private nats-server harness (the contracts themselves stay dependency-free).
@@ -5,9 +6,9 @@ import { connect, NatsConnection, nkeyAuthenticator } from 'nats';
 import { newNkey, PrivateNatsServer, startPrivateNatsServer } from '@kiln/testing';
 import { renderNatsServerConfig } from '../bus-permissions';
 import { z } from 'zod';
-import { ContractError, rpc, stream } from '../contract';
+import { ContractError, push, rpc, stream } from '../contract';
 import { LeaseEvents } from '../rack-events.contract';
-import { ContractBus } from './contract.bus';
+import { BusContext, ContractBus, InFlight } from './contract.bus';
 
 const Echo = rpc({
   name: 'Echo',
@@ -18,6 +19,20 @@ const Echo = rpc({
   reply: z.object({ text: z.string(), mac: z.string() }),
   errors: ['NOPE'] as const,
 });
+
+const Note = push({
+  name: 'Note',
+  answeredBy: 'region',
+  since: 1,
+  subject: () => 'region.test.note',
+  message: z.object({ text: z.string() }),
+});
+
+/** A unit-of-work context as an app keeps one: the correlation id in AsyncLocalStorage. */
+function alsContext(): { als: AsyncLocalStorage<string>; context: BusContext } {
+  const als = new AsyncLocalStorage<string>();
+  return { als, context: { correlationId: () => als.getStore(), run: (ctx, fn) => als.run(ctx.correlationId, fn) } };
+}
 
 async function waitFor(cond: () => boolean, ms = 5000) {
   const end = Date.now() + ms;
@@ -108,6 +123,74 @@ describe('ContractBus against the real NATS server (auth on)', () => {
     }
   });
 
+  it("carries the caller's correlation id in the headers and runs each handler in a unit of work bound to it", async () => {
+    const caller = alsContext();
+    const answerer = alsContext();
+    const callerBus = new ContractBus(nc, { prefix: bus.prefix, timeoutMs: 1000, context: caller.context });
+    const answererBus = new ContractBus(nc, { prefix: bus.prefix, timeoutMs: 1000, context: answerer.context });
+    const seen: { ctx: string; store: string | undefined }[] = [];
+    const notes: (string | undefined)[] = [];
+    const subs = [
+      answererBus.serve(Echo, [], async (req, ctx) => {
+        await new Promise((r) => setTimeout(r, 5)); // the context survives awaits
+        seen.push({ ctx: ctx.correlationId, store: answerer.als.getStore() });
+        return { text: req.text, mac: req.mac };
+      }),
+      answererBus.onPush(Note, [], () => {
+        notes.push(answerer.als.getStore());
+      }),
+    ];
+    try {
+      await caller.als.run('job-42', () => callerBus.request(Echo, [], { text: 'a', mac: 'b' }));
+      await caller.als.run('job-42', () => callerBus.request(Echo, [], { text: 'a', mac: 'b' }, { correlationId: 'given' }));
+      await callerBus.request(Echo, [], { text: 'a', mac: 'b' });
+      caller.als.run('req-7', () => callerBus.push(Note, [], { text: 'n' }));
+      await waitFor(() => notes.length === 1);
+      expect(seen[0]).toEqual({ ctx: 'job-42', store: 'job-42' });
+      expect(seen[1]).toEqual({ ctx: 'given', store: 'given' });
+      // Outside any unit of work the call still carries an id, a fresh one.
+      expect(seen[2].ctx).toMatch(/^[0-9a-f-]{36}$/);
+      expect(seen[2].store).toBe(seen[2].ctx);
+      expect(notes).toEqual(['req-7']);
+      // The handler's context did not leak into the caller's.
+      expect(caller.als.getStore()).toBeUndefined();
+    } finally {
+      for (const s of subs) s.unsubscribe();
+      await nc.flush();
+    }
+  });
+
+  it('lets a server stop taking requests and wait for those in flight to be answered', async () => {
+    const inFlight = new InFlight();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const sub = bus.serve(
+      Echo,
+      [],
+      async (req) => {
+        started++;
+        await gate;
+        return { text: req.text, mac: req.mac };
+      },
+      { inFlight },
+    );
+    const answer = bus.request(Echo, [], { text: 'slow', mac: 'b' });
+    await waitFor(() => started === 1);
+    expect(inFlight.size).toBe(1);
+    sub.unsubscribe();
+    let settled = false;
+    const stopped = inFlight.settled().then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    release();
+    await stopped;
+    expect(inFlight.size).toBe(0);
+    // The request in flight was answered after the unsubscribe.
+    await expect(answer).resolves.toEqual({ text: 'slow', mac: 'b' });
+    await nc.flush();
+  });
+
   it('publishes durable events with an ack, drops a duplicate id, and redelivers what a handler failed', async () => {
     await bus.ensureStream(LeaseEvents);
     await bus.ensureStream(LeaseEvents); // idempotent
@@ -150,6 +233,30 @@ describe('ContractBus against the real NATS server (auth on)', () => {
       expect(later).toEqual(['10.0.0.7']);
     } finally {
       await c2.stop();
+    }
+  });
+
+  it("delivers a durable event in a unit of work bound to its publisher's correlation id", async () => {
+    await bus.ensureStream(LeaseEvents);
+    const publisher = alsContext();
+    const consumer = alsContext();
+    const pubBus = new ContractBus(nc, { prefix: bus.prefix, context: publisher.context });
+    const subBus = new ContractBus(nc, { prefix: bus.prefix, context: consumer.context });
+    const lease = { rackId: 'rack-3', at: new Date().toISOString(), action: 'commit' as const, mac: '52:54:00:00:00:03' };
+    await publisher.als.run('req-lease', () => pubBus.publishDurable(LeaseEvents, ['rack-3'], { ...lease, eventId: randomUUID(), ip: '10.0.0.31' }));
+    await pubBus.publishDurable(LeaseEvents, ['rack-3'], { ...lease, eventId: randomUUID(), ip: '10.0.0.32' }, { correlationId: 'given' });
+    const got: { ip: string; meta: string; store: string | undefined }[] = [];
+    const c = await subBus.consumeDurable(LeaseEvents, { durable: 'test-correlation', filterSubject: LeaseEvents.subject('rack-3') }, async (m, meta) => {
+      got.push({ ip: m.ip, meta: meta.correlationId, store: consumer.als.getStore() });
+    });
+    try {
+      await waitFor(() => got.length === 2);
+      expect(got).toEqual([
+        { ip: '10.0.0.31', meta: 'req-lease', store: 'req-lease' },
+        { ip: '10.0.0.32', meta: 'given', store: 'given' },
+      ]);
+    } finally {
+      await c.stop();
     }
   });
 

@@ -66,6 +66,50 @@ export interface BusOptions {
    * UNAUTHENTICATED, pushes are dropped, replies fail with BAD_REPLY) and logged.
    */
   verifier?: MessageVerifier;
+  /**
+   * How the app's units of work meet the bus: the correlation id a call or push carries when it
+   * gives none, and the context every handler of a received message runs in (e.g. a child logger
+   * bound to the message's correlation id, through AsyncLocalStorage). Without it, calls carry a
+   * fresh id and handlers run in whatever context the NATS client delivers in.
+   */
+  context?: BusContext;
+}
+
+/** The app side of correlation ids (see BusOptions.context). */
+export interface BusContext {
+  /** The correlation id of the unit of work running now, or undefined outside one. */
+  correlationId(): string | undefined;
+  /** Runs the handler of one received message as its own unit of work. */
+  run<T>(ctx: HandlerContext, fn: () => T): T;
+}
+
+/**
+ * The handlers of received requests that have not been answered yet: whoever stops serving
+ * unsubscribes first, then waits for `settled()` so that no request in flight goes unanswered.
+ */
+export class InFlight {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  add(p: Promise<unknown>): void {
+    // Settles either way: a failure is the tracked promise's owner's to report, not the tracker's.
+    const tracked: Promise<unknown> = p.catch(() => undefined).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+}
+
+export interface ServeOptions {
+  /** Shares the subject between several servers (every region uses the same queue, so one answers). */
+  queue?: string;
+  /** Tracks this subject's requests in flight (see InFlight). */
+  inFlight?: InFlight;
 }
 
 export interface CallOptions {
@@ -75,6 +119,7 @@ export interface CallOptions {
 
 export interface HandlerContext {
   subject: string;
+  /** From the message's headers (the sender's unit of work), or a fresh one when it carried none. */
   correlationId: string;
 }
 
@@ -84,6 +129,8 @@ export interface DurableMeta {
   deliveryCount: number;
   redelivered: boolean;
   streamSequence: number;
+  /** From the message's headers (the publisher's unit of work), or a fresh one. */
+  correlationId: string;
 }
 
 export interface DurableConsumerOptions {
@@ -118,6 +165,7 @@ export class ContractBus {
   private readonly log: BusLogger;
   private readonly signer: MessageSigner | undefined;
   private readonly verifier: MessageVerifier | undefined;
+  private readonly context: BusContext | undefined;
   private js: JetStreamClient | null = null;
 
   constructor(
@@ -129,6 +177,22 @@ export class ContractBus {
     this.log = opts.log ?? silent;
     this.signer = opts.signer;
     this.verifier = opts.verifier;
+    this.context = opts.context;
+  }
+
+  /** True when everything this bus acts on must carry a valid region signature (a rack's bus). */
+  get verifies(): boolean {
+    return this.verifier !== undefined;
+  }
+
+  /** The correlation id an outgoing message carries: the caller's, else the current unit of work's, else a fresh one. */
+  private correlationOf(given: string | undefined): string {
+    return given ?? this.context?.correlationId() ?? randomUUID();
+  }
+
+  /** Runs a received message's handler inside the app's unit-of-work context, if it gave one. */
+  private within<T>(ctx: HandlerContext, fn: () => T): T {
+    return this.context ? this.context.run(ctx, fn) : fn();
   }
 
   subject(relative: string): string {
@@ -151,7 +215,7 @@ export class ContractBus {
     if (!parsed.success) throw new ContractError('BAD_REQUEST', `${c.name}: ${describeIssues(parsed.error)}`);
     const subject = this.subject(c.subject(...args));
     const data = codec.encode(parsed.data);
-    const h = this.headers(opts.correlationId, subject, data);
+    const h = this.headers(this.correlationOf(opts.correlationId), subject, data);
     let msg: Msg;
     try {
       msg = await this.nc.request(subject, data, { timeout: opts.timeoutMs ?? this.timeoutMs, headers: h });
@@ -176,14 +240,16 @@ export class ContractBus {
   }
 
   /**
-   * Answers an rpc contract. `queue` shares the subject between several servers (every region
-   * uses the same queue, so one of them answers each request).
+   * Answers an rpc contract: each request's signature (on a verifying bus), JSON and schema are
+   * checked before `handler` sees it; the handler runs in the bus's context bound to the request's
+   * correlation id; its reply is checked against the contract, and its ContractErrors are
+   * answered with their codes (anything else is INTERNAL, logged here with the details).
    */
   serve<C extends RpcContract>(
     c: C,
     args: Parameters<C['subject']>,
     handler: (req: RequestOf<C>, ctx: HandlerContext) => Promise<ReplyIn<C>> | ReplyIn<C>,
-    opts: { queue?: string } = {},
+    opts: ServeOptions = {},
   ): Subscription {
     const subject = this.subject(c.subject(...args));
     const envelope = replyEnvelope(c.reply);
@@ -194,7 +260,8 @@ export class ContractBus {
           this.log.warn({ err, subject }, 'subscription error');
           return;
         }
-        void this.answer(c, msg, envelope, handler);
+        const answered = this.answer(c, msg, envelope, handler);
+        opts.inFlight?.add(answered);
       },
     });
   }
@@ -235,7 +302,8 @@ export class ContractBus {
       return fail('BAD_REQUEST', message);
     }
     try {
-      const out = await handler(req.data, { subject: msg.subject, correlationId });
+      const ctx = { subject: msg.subject, correlationId };
+      const out = await this.within(ctx, () => handler(req.data, ctx));
       const checked = envelope.safeParse({ ok: true, data: out });
       if (!checked.success) {
         this.log.error({ contract: c.name, correlationId, issues: describeIssues(checked.error) }, 'handler produced an invalid reply');
@@ -258,7 +326,7 @@ export class ContractBus {
     if (!parsed.success) throw new ContractError('BAD_REQUEST', `${c.name}: ${describeIssues(parsed.error)}`);
     const subject = this.subject(c.subject(...args));
     const data = codec.encode(parsed.data);
-    this.nc.publish(subject, data, { headers: this.headers(correlationId, subject, data) });
+    this.nc.publish(subject, data, { headers: this.headers(this.correlationOf(correlationId), subject, data) });
   }
 
   /** Receives pushes; invalid messages are logged and dropped. */
@@ -288,8 +356,9 @@ export class ContractBus {
           this.log.warn({ contract: c.name, subject: msg.subject, issues: describeIssues(parsed.error) }, 'invalid push dropped');
           return;
         }
+        const ctx = { subject: msg.subject, correlationId };
         Promise.resolve()
-          .then(() => handler(parsed.data, { subject: msg.subject, correlationId }))
+          .then(() => this.within(ctx, () => handler(parsed.data, ctx)))
           .catch((e) => this.log.error({ err: e, contract: c.name, correlationId }, 'push handler failed'));
       },
     });
@@ -343,7 +412,7 @@ export class ContractBus {
       const ack = await this.js.publish(subject, data, {
         msgID: c.id(parsed.data),
         timeout: opts.timeoutMs ?? this.timeoutMs,
-        headers: this.headers(opts.correlationId, subject, data),
+        headers: this.headers(this.correlationOf(opts.correlationId), subject, data),
       });
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (e) {
@@ -417,13 +486,10 @@ export class ContractBus {
       m.term();
       return;
     }
+    const correlationId = m.headers?.get(HEADER_CORRELATION) || randomUUID();
+    const meta = { subject: m.subject, deliveryCount: m.info.redeliveryCount, redelivered: m.redelivered, streamSequence: m.seq, correlationId };
     try {
-      await handler(parsed.data, {
-        subject: m.subject,
-        deliveryCount: m.info.redeliveryCount,
-        redelivered: m.redelivered,
-        streamSequence: m.seq,
-      });
+      await this.within({ subject: m.subject, correlationId }, () => handler(parsed.data, meta));
       m.ack();
     } catch (err) {
       this.log.warn({ err, contract: c.name, seq: m.seq, deliveryCount: m.info.redeliveryCount }, 'durable message failed; will retry');
@@ -436,10 +502,10 @@ export class ContractBus {
     return this.verifier ? this.verifier.check(msg.subject, msg.data, signatureOfHeaders(msg.headers)) : null;
   }
 
-  private headers(correlationId: string | undefined, subject: string, data: Uint8Array): MsgHdrs {
+  private headers(correlationId: string, subject: string, data: Uint8Array): MsgHdrs {
     const h = natsHeaders();
     h.set(HEADER_PROTOCOL, String(PROTOCOL_VERSION));
-    h.set(HEADER_CORRELATION, correlationId ?? randomUUID());
+    h.set(HEADER_CORRELATION, correlationId);
     if (this.signer) {
       const s = this.signer.sign(subject, data);
       h.set(HEADER_SIGNATURE, s.signature);

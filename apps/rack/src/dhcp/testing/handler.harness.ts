@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InMemoryBootDecisions } from '../boot-decision.port';
+import { InMemoryBootDecisions } from '../../boot/boot-decision.port';
 import { DhcpConfig } from '../dhcp-config.port';
 import { DhcpHandler, HandlerResult, Ingress } from '../dhcp.handler';
 import { LeaseStore } from '../lease.store';

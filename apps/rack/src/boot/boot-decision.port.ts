@@ -1,9 +1,15 @@
-// Port: what a network-booting client should boot. The region answers per MAC (unknown ->
-// enlistment, commissioning-like -> ephemeral, deploying -> installer, deployed -> local disk) and
-// the rack caches the answers so booting goes on while the region is unreachable (the rack core
-// adapts that NATS contract to this port). The DHCP handler asks only for clients that network
-// boot (option 93, vendor class PXEClient/HTTPClient, or iPXE) and turns the answer into the
-// reply's file/siaddr/options.
+// The DHCP half of the rack's boot story (apps/rack/src/dhcp/README.md, "What a machine boots").
+//
+// A boot decision is the loader a DHCP reply names: the boot file (TFTP path, or URL for UEFI
+// HTTP boot), the iPXE script URL, the next server. It is a function of the request alone: the
+// client's architecture, whether it is iPXE or HTTP boot, and the rack's address on the client's
+// subnet, with MAAS's loader names. The region's answer for the MAC (BootConfigSource, in
+// boot-config.source.ts) does NOT shape it: the DHCP reply is the same whether the machine is new,
+// commissioning, deploying or deployed, and whether the region answers or not. The region's answer
+// shapes what the loader fetches next: the per-MAC pxelinux/GRUB/iPXE config the rack renders over
+// TFTP and HTTP (boot-files.renderer.ts). What the DHCP reply may carry is also bounded by the
+// region's DHCP configuration (boot enabled on the subnet, disabled architectures), which the
+// handler applies before it asks for a decision.
 import { ClientArch } from '@kiln/protocol';
 
 export interface BootRequest {
@@ -33,10 +39,16 @@ export interface BootDecision {
   nextServer?: string;
 }
 
+/**
+ * The port the DHCP handler asks for a network-booting client's loader. The handler asks only for
+ * clients that network boot (option 93, vendor class PXEClient/HTTPClient, or iPXE) on a subnet the
+ * region's DHCP configuration lets boot, and turns the decision into the reply's file, siaddr and
+ * options. In production: RackBootDecisions (boot-decision.adapter.ts); tests: InMemoryBootDecisions.
+ */
 export interface BootDecisionSource {
   /**
-   * May answer synchronously (a cache hit, the common case) or with a promise. Never rejects for
-   * "unknown machine": that is a decision (enlistment).
+   * May answer synchronously (the common case) or with a promise. Never rejects: every client
+   * that network boots gets a loader, known to the region or not.
    */
   decide(request: BootRequest): BootDecision | Promise<BootDecision>;
 }
@@ -52,7 +64,7 @@ export const MAAS_BOOT_FILES: Readonly<Record<number, string>> = {
 /**
  * In-memory boot decisions with MAAS's file names: BIOS lpxelinux.0, UEFI x86-64 bootx64.efi,
  * arm64 bootaa64.efi, HTTP boot the same loaders by URL, iPXE `http://<rack>:5248/ipxe.cfg`.
- * Per-MAC overrides let tests model the region's answers. Counts calls.
+ * Per-MAC overrides let tests hand one client another loader; requests are recorded.
  */
 export class InMemoryBootDecisions implements BootDecisionSource {
   readonly overrides = new Map<string, BootDecision>();
@@ -66,6 +78,7 @@ export class InMemoryBootDecisions implements BootDecisionSource {
   }
 }
 
+/** The rack's loader for a request, with MAAS's names (what RackBootDecisions answers too). Pure. */
 export function defaultBootDecision(r: BootRequest, httpPort = 5248): BootDecision {
   const base = `http://${r.serverAddress}:${httpPort}`;
   const decision: BootDecision = { ipxeScriptUrl: `${base}/ipxe.cfg` };

@@ -5,8 +5,8 @@ import { applyDhcpUpdate, DhcpConfigUpdate, DhcpSnapshot, dhcpSnapshot, DhcpUpda
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';
-import { RACK_IDENTITY, RackIdentity } from './rack.identity';
-import { readFileIfExists, writeFileAtomic } from './state.files';
+import { RACK_IDENTITY, RackIdentity } from '../registration/rack.identity';
+import { readFileIfExists, writeFileAtomic } from '../registration/state.files';
 
 export type DhcpConfigListener = (snapshot: DhcpSnapshot, update: DhcpUpdate | null) => void;
 

@@ -5,7 +5,7 @@ import { connect, nkeyAuthenticator } from 'nats';
 import { MessageSigner } from '@kiln/contracts';
 import { BusLogger, ContractBus } from '@kiln/contracts/nats';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
-import { log } from '../logging/logger';
+import { busContext, log } from '../logging/logger';
 
 export const CONTRACT_BUS = Symbol('CONTRACT_BUS');
 
@@ -49,7 +49,7 @@ export const busLogger: BusLogger = {
         // Every region signs what it sends racks with the key derived from KILN_SECRET_KEY; racks pin its public half.
         const signer = regionSigner(config);
         log().info({ regionSigningKey: signer.publicKey }, 'region message-signing key (racks pin it as KILN_REGION_SIGNING_KEY)');
-        return new ContractBus(nc, { prefix: config.nats.prefix, log: busLogger, signer });
+        return new ContractBus(nc, { prefix: config.nats.prefix, log: busLogger, signer, context: busContext });
       },
     },
   ],

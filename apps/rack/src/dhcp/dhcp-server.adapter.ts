@@ -1,7 +1,7 @@
 import { BOOT_ARCHITECTURES, DhcpSnapshot, RackInterface } from '@kiln/contracts';
-import type { DhcpConfig, DhcpSubnetConfig as ServerSubnet } from '../dhcp/dhcp-config.port';
-import { cidrContains, intToIp, ipToInt, parseCidr } from '../dhcp/ipv4.util';
-import type { LeaseEvent as ServerLeaseEvent, LeaseEventSink } from '../dhcp/lease-events.port';
+import type { DhcpConfig, DhcpSubnetConfig as ServerSubnet } from './dhcp-config.port';
+import { cidrContains, intToIp, ipToInt, parseCidr } from './ipv4.util';
+import type { LeaseEvent as ServerLeaseEvent, LeaseEventSink } from './lease-events.port';
 import type { TransferEvents } from '../tftp/transfer-events.port';
 import type { RackEventsPublisher } from '../events/rack-events.publisher';
 

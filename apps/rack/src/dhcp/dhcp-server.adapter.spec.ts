@@ -1,5 +1,5 @@
 import { DhcpSnapshot } from '@kiln/contracts';
-import { InMemoryDhcpConfigSource } from '../dhcp/dhcp-config.port';
+import { InMemoryDhcpConfigSource } from './dhcp-config.port';
 import type { RackEventsPublisher } from '../events/rack-events.publisher';
 import { leaseEventSink, shareOfRanges, toDhcpServerConfig, transferEvents } from './dhcp-server.adapter';
 
