@@ -63,4 +63,32 @@ export default [
       ],
     },
   },
+  {
+    // The region validates power parameters with the catalogue: drivers run on racks, and the
+    // BMC simulators belong to tests.
+    files: ['apps/region/**/*.ts'],
+    ignores: ['apps/region/**/*.spec.ts', 'apps/region/**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@kiln/power', message: 'The region imports @kiln/power/catalogue (settings schemas, validation, error codes).' },
+            { name: '@kiln/power/drivers', message: 'Power drivers run on racks; the region imports @kiln/power/catalogue.' },
+            { name: '@kiln/power/testing', message: 'Power test harnesses are for spec and testing files only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['apps/rack/**/*.ts', 'apps/cli/**/*.ts'],
+    ignores: ['apps/*/**/*.spec.ts', 'apps/*/**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@kiln/power/testing', message: 'Power test harnesses are for spec and testing files only.' }] },
+      ],
+    },
+  },
 ];

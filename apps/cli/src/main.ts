@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { createDataSource, writeNatsServerConfig } from '@kiln/db';
-import { apiKey, applyNatsConfig, CliError, createAdmin, migrate, natsConfig, NatsServerOptions, natsNkey, rackRevoke, rackToken } from './commands';
+import { apiKey, applyNatsConfig, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
+import { CliConfigError, loadCliConfig } from './config/cli.config';
 
 const USAGE = `kiln <command> [options]
 
@@ -16,19 +17,6 @@ Commands (run on a region host; they use KILN_DATABASE_URL):
   nats-config --out FILE                          write the NATS server config (region settings from the environment:
                                                   KILN_NATS_NKEY_FILE, KILN_NATS_SERVER_LISTEN, ...)
 `;
-
-/** The NATS server settings a region reads, or null without the region's nkey. */
-function natsServerOptions(env: NodeJS.ProcessEnv): NatsServerOptions | null {
-  if (!env.KILN_NATS_NKEY_FILE) return null;
-  return {
-    nkeyFile: env.KILN_NATS_NKEY_FILE,
-    listen: env.KILN_NATS_SERVER_LISTEN || '0.0.0.0:4222',
-    jetstreamDir: env.KILN_NATS_JETSTREAM_DIR || '/var/lib/kiln/nats',
-    pidFile: env.KILN_NATS_SERVER_PID_FILE || '/run/kiln/nats-server.pid',
-    prefix: env.KILN_NATS_PREFIX ?? '',
-    ...(env.KILN_NATS_TLS_CERT && env.KILN_NATS_TLS_KEY ? { tls: { certFile: env.KILN_NATS_TLS_CERT, keyFile: env.KILN_NATS_TLS_KEY } } : {}),
-  };
-}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -50,13 +38,14 @@ async function main(argv: string[]): Promise<number> {
     },
     strict: true,
   });
+  const config = loadCliConfig(process.env);
   if (command === 'nats-nkey') {
     if (!values.out) throw new CliError('--out is required');
     process.stdout.write(`${natsNkey(values.out)}\n`);
     return 0;
   }
   const ds = createDataSource({
-    url: process.env.KILN_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/kiln',
+    url: config.databaseUrl,
     poolSize: 2,
   });
   await ds.initialize();
@@ -82,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'nats-config': {
         if (!values.out) throw new CliError('--out is required');
-        const opts = natsServerOptions(process.env);
+        const opts = config.natsServer;
         if (!opts) throw new CliError('KILN_NATS_NKEY_FILE must be set');
         await writeNatsServerConfig(values.out, await natsConfig(ds, opts));
         return 0;
@@ -96,8 +85,8 @@ async function main(argv: string[]): Promise<number> {
       case 'rack-revoke': {
         if (!values.rack) throw new CliError('--rack is required');
         await rackRevoke(ds, { rackId: values.rack });
-        const opts = natsServerOptions(process.env);
-        const configFile = process.env.KILN_NATS_SERVER_CONFIG;
+        const opts = config.natsServer;
+        const configFile = config.natsServerConfigFile;
         const applied = opts && configFile ? await applyNatsConfig(ds, { ...opts, configFile }) : 'written';
         process.stdout.write(
           applied === 'reloaded'
@@ -117,6 +106,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
+    if (e instanceof CliConfigError) {
+      process.stderr.write(`kiln: configuration error: ${e.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`kiln: ${e instanceof CliError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message : e?.stack ?? e}\n`);
     process.exit(1);
   },

@@ -1,8 +1,8 @@
 import { IPMI_TYPE, parseIpmiSettings } from './drivers/ipmi/ipmi.settings';
-import { MANUAL_TYPE } from './drivers/manual/manual.driver';
+import { MANUAL_TYPE } from './drivers/manual/manual.settings';
 import { parseRedfishSettings, REDFISH_TYPE } from './drivers/redfish/redfish.settings';
-import { VIRSH_TYPE } from './drivers/virsh/virsh.driver';
-import { WEBHOOK_TYPE } from './drivers/webhook/webhook.driver';
+import { VIRSH_TYPE } from './drivers/virsh/virsh.settings';
+import { WEBHOOK_TYPE } from './drivers/webhook/webhook.settings';
 import { isPowerError } from './power.errors';
 import { checkParameters } from './power.settings';
 import { PowerTypeDef } from './power.types';

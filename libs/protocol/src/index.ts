@@ -7,6 +7,7 @@ export {
   ClientArch,
   clientArchName,
   decodeEncapsulated,
+  DHCP4_OPTION_TABLE,
   DhcpMessageType,
   DhcpOption,
   encodeIpxeOptions,
@@ -18,9 +19,13 @@ export {
   userClassStrings,
 } from './dhcp4/options';
 export type {
+  ClasslessRoute,
   ClientMachineId,
   ClientNdi,
   Dhcp4Options,
+  Dhcp4OptionSpec,
+  Dhcp4OptionType,
+  Dhcp4OptionValueTypes,
   RawOption,
   RelayAgentInfo,
   UserClass,

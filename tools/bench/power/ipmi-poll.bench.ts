@@ -20,7 +20,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IpmiSim, createPowerDrivers, startIpmiSims } from '@kiln/power';
+import { createPowerDrivers } from '@kiln/power/drivers';
+import { IpmiSim, startIpmiSims } from '@kiln/power/testing';
 import { DEFAULT_EXECUTOR_CONFIG, PowerExecutor } from '../../../apps/rack/src/power/power.executor';
 
 const N = Number(process.argv[2] ?? 200);

@@ -50,4 +50,26 @@ describe('loadRackConfig', () => {
     expect(() => loadRackConfig(env)).toThrow(RackConfigError);
     expect(() => loadRackConfig(env)).toThrow(msg);
   });
+
+  it('names every bad variable at once, each with what is wrong with it', () => {
+    let err: unknown;
+    try {
+      loadRackConfig({ KILN_NATS_URL: 'http://x', KILN_RACK_SERVICES: 'dhcp,ntp', KILN_RACK_TFTP_ADDRESSES: '10.0.0.1 ten', KILN_REGION_URL: 'ftp://r' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RackConfigError);
+    expect((err as RackConfigError).problems).toEqual([
+      'KILN_NATS_URL must use nats: or tls:, got "http:"',
+      'KILN_REGION_URL must be an http(s) URL, got "ftp://r"',
+      'KILN_RACK_SERVICES: "ntp" is not one of dhcp, tftp, http, power',
+      'KILN_RACK_TFTP_ADDRESSES: "ten" is not an IPv4 address',
+    ]);
+  });
+
+  it('derives the boot root from the state directory, and trims the region URL', () => {
+    const c = loadRackConfig({ KILN_RACK_STATE_DIR: '/srv/rack', KILN_REGION_URL: 'http://region:5240/MAAS//', KILN_RACK_HOSTNAME: 'r1' });
+    expect(c).toMatchObject({ bootRoot: '/srv/rack/boot', regionUrl: 'http://region:5240/MAAS', hostname: 'r1', services: ['dhcp', 'tftp', 'http', 'power'] });
+    expect(loadRackConfig({ KILN_RACK_BOOT_ROOT: '/srv/boot' }).bootRoot).toBe('/srv/boot');
+  });
 });

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { z } from 'zod';
 
 /** Everything the rack reads from its environment, parsed and validated once at start-up (main.ts). */
 export interface RackConfig {
@@ -51,99 +52,151 @@ export type RackService = (typeof RACK_SERVICES)[number];
 
 export const RACK_CONFIG = Symbol('RACK_CONFIG');
 
-export class RackConfigError extends Error {}
+/** The environment is wrong; `problems` names every bad variable, one line each. */
+export class RackConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, dflt: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  if (!/^\d+$/.test(raw)) throw new RackConfigError(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new RackConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
+// Each variable has its own schema; an issue's path is the variable's name and its message
+// reads on from it. Unset and empty mean "use the default", as in a systemd EnvironmentFile.
+
+function fail(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  return z.NEVER;
 }
 
-function addressList(raw: string | undefined): string[] | null {
-  const list = (raw ?? '').split(/[\s,]+/).filter(Boolean);
-  for (const a of list) {
-    if (!/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(a)) throw new RackConfigError(`KILN_RACK_TFTP_ADDRESSES: "${a}" is not an IPv4 address`);
-  }
-  return list.length ? list : null;
+function int(dflt: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return dflt;
+      if (!/^\d+$/.test(raw)) return fail(ctx, `must be an integer, got "${raw}"`);
+      const n = Number(raw);
+      if (n < min || n > max) return fail(ctx, `must be between ${min} and ${max}, got ${n}`);
+      return n;
+    });
 }
 
-function signingKeys(raw: string | undefined): string[] {
-  const keys = (raw ?? '').split(/[\s,]+/).filter(Boolean);
-  for (const k of keys) {
-    if (!/^[A-Za-z0-9_-]{43}$/.test(k)) throw new RackConfigError(`KILN_REGION_SIGNING_KEY: "${k}" is not a region signing public key (43 base64url characters)`);
-  }
-  return keys;
+/** A string variable; unset and empty give `dflt`. */
+function text<D extends string | null | undefined>(dflt: D) {
+  return z
+    .string()
+    .optional()
+    .transform((raw) => raw || dflt);
 }
 
-function regionUrl(raw: string | undefined): string | null {
-  if (!raw) return null;
-  try {
-    const u = new URL(raw);
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http');
-  } catch {
-    throw new RackConfigError(`KILN_REGION_URL must be an http(s) URL, got "${raw}"`);
-  }
-  return raw.replace(/\/+$/, '');
+/** A comma- or space-separated list whose items each pass `ok` (`what` names a bad one). */
+function list(ok: (item: string) => boolean, what: string, dflt = '') {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const items = (raw ?? dflt).split(/[\s,]+/).filter(Boolean);
+      const bad = items.find((i) => !ok(i));
+      return bad === undefined ? items : fail(ctx, `: "${bad}" is not ${what}`);
+    });
 }
 
+const RACK_ENV = z
+  .object({
+    KILN_NATS_URL: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        const raw = value || 'nats://127.0.0.1:4222';
+        let u: URL;
+        try {
+          u = new URL(raw);
+        } catch {
+          return fail(ctx, `is not a URL: "${raw}"`);
+        }
+        return u.protocol === 'nats:' || u.protocol === 'tls:' ? raw : fail(ctx, `must use nats: or tls:, got "${u.protocol}"`);
+      }),
+    KILN_NATS_PREFIX: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const v = raw ?? '';
+        return v === '' || /^([A-Za-z0-9_-]+\.)+$/.test(v) ? v : fail(ctx, `must be dot-terminated subject tokens (e.g. "site1."), got "${v}"`);
+      }),
+    KILN_RACK_REQUEST_TIMEOUT_MS: int(2000, 50, 60_000),
+    KILN_REGION_SIGNING_KEY: list((k) => /^[A-Za-z0-9_-]{43}$/.test(k), 'a region signing public key (43 base64url characters)'),
+    KILN_RACK_ENROLL_TOKEN: text(null),
+    KILN_RACK_STATE_DIR: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const dir = raw || '/var/lib/kiln-rack';
+        return dir.startsWith('/') || dir.startsWith('.') ? dir : fail(ctx, `must be a path, got "${dir}"`);
+      }),
+    KILN_RACK_BOOT_ROOT: text(undefined),
+    KILN_REGION_URL: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (!raw) return null;
+        let ok = false;
+        try {
+          const u = new URL(raw);
+          ok = u.protocol === 'http:' || u.protocol === 'https:';
+        } catch {
+          // reported below
+        }
+        return ok ? raw.replace(/\/+$/, '') : fail(ctx, `must be an http(s) URL, got "${raw}"`);
+      }),
+    KILN_RACK_HOSTNAME: text(undefined),
+    KILN_RACK_INTERFACES: list((i) => /^[\w.@:-]{1,15}$/.test(i), 'an interface name'),
+    KILN_DHCP_PORT: int(67, 0, 65535),
+    KILN_TFTP_PORT: int(69, 0, 65535),
+    KILN_RACK_HTTP_PORT: int(5248, 0, 65535),
+    KILN_RACK_SERVICES: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const items = (raw ?? RACK_SERVICES.join(',')).split(/[\s,]+/).filter(Boolean);
+        const bad = items.find((svc) => !(RACK_SERVICES as readonly string[]).includes(svc));
+        return bad === undefined ? (items as RackService[]) : fail(ctx, `: "${bad}" is not one of ${RACK_SERVICES.join(', ')}`);
+      }),
+    KILN_RACK_TFTP_ADDRESSES: list((a) => /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(a), 'an IPv4 address'),
+    KILN_BOOT_CONFIG_FRESH_MS: int(2000, 0, 3_600_000),
+    KILN_DHCP_MAX_OFFERS: int(256, 1, 1_000_000),
+    KILN_DHCP_OFFER_HOLD_SECONDS: int(10, 1, 300),
+    KILN_LOG_LEVEL: text('info'),
+  })
+  .transform(
+    (e): Omit<RackConfig, 'version'> => ({
+      nats: {
+        url: e.KILN_NATS_URL,
+        prefix: e.KILN_NATS_PREFIX,
+        requestTimeoutMs: e.KILN_RACK_REQUEST_TIMEOUT_MS,
+        regionSigningKeys: e.KILN_REGION_SIGNING_KEY,
+      },
+      enrollToken: e.KILN_RACK_ENROLL_TOKEN,
+      stateDir: e.KILN_RACK_STATE_DIR,
+      bootRoot: e.KILN_RACK_BOOT_ROOT ?? `${e.KILN_RACK_STATE_DIR}/boot`,
+      regionUrl: e.KILN_REGION_URL,
+      hostname: e.KILN_RACK_HOSTNAME ?? hostname(),
+      interfaces: e.KILN_RACK_INTERFACES.length ? e.KILN_RACK_INTERFACES : null,
+      ports: { dhcp: e.KILN_DHCP_PORT, tftp: e.KILN_TFTP_PORT, http: e.KILN_RACK_HTTP_PORT },
+      services: e.KILN_RACK_SERVICES,
+      tftpAddresses: e.KILN_RACK_TFTP_ADDRESSES.length ? e.KILN_RACK_TFTP_ADDRESSES : null,
+      bootConfig: { freshMs: e.KILN_BOOT_CONFIG_FRESH_MS },
+      dhcp: { maxOffersPerSubnet: e.KILN_DHCP_MAX_OFFERS, offerHoldSeconds: e.KILN_DHCP_OFFER_HOLD_SECONDS },
+      logLevel: e.KILN_LOG_LEVEL,
+    }),
+  );
+
+/** Parses the rack's environment once; throws `RackConfigError` naming every bad variable. */
 export function loadRackConfig(env: Env): RackConfig {
-  const natsUrl = env.KILN_NATS_URL || 'nats://127.0.0.1:4222';
-  let u: URL;
-  try {
-    u = new URL(natsUrl);
-  } catch {
-    throw new RackConfigError(`KILN_NATS_URL is not a URL: "${natsUrl}"`);
+  const r = RACK_ENV.safeParse(env);
+  if (!r.success) {
+    // "NAME must ...", or "NAME: "item" is not ..." for an item of a list.
+    throw new RackConfigError(r.error.issues.map((i) => `${i.path.join('.')}${i.message.startsWith(':') ? '' : ' '}${i.message}`));
   }
-  if (u.protocol !== 'nats:' && u.protocol !== 'tls:') throw new RackConfigError(`KILN_NATS_URL must use nats: or tls:, got "${u.protocol}"`);
-  const prefix = env.KILN_NATS_PREFIX ?? '';
-  if (prefix !== '' && !/^([A-Za-z0-9_-]+\.)+$/.test(prefix)) {
-    throw new RackConfigError(`KILN_NATS_PREFIX must be dot-terminated subject tokens (e.g. "site1."), got "${prefix}"`);
-  }
-  const stateDir = env.KILN_RACK_STATE_DIR || '/var/lib/kiln-rack';
-  if (!stateDir.startsWith('/') && !stateDir.startsWith('.')) throw new RackConfigError(`KILN_RACK_STATE_DIR must be a path, got "${stateDir}"`);
-  const interfaces = (env.KILN_RACK_INTERFACES ?? '')
-    .split(/[\s,]+/)
-    .filter(Boolean);
-  for (const i of interfaces) if (!/^[\w.@:-]{1,15}$/.test(i)) throw new RackConfigError(`KILN_RACK_INTERFACES: "${i}" is not an interface name`);
-  const services = (env.KILN_RACK_SERVICES ?? RACK_SERVICES.join(','))
-    .split(/[\s,]+/)
-    .filter(Boolean);
-  for (const svc of services) {
-    if (!(RACK_SERVICES as readonly string[]).includes(svc)) {
-      throw new RackConfigError(`KILN_RACK_SERVICES: "${svc}" is not one of ${RACK_SERVICES.join(', ')}`);
-    }
-  }
-  return {
-    nats: {
-      url: natsUrl,
-      prefix,
-      requestTimeoutMs: int(env, 'KILN_RACK_REQUEST_TIMEOUT_MS', 2000, 50, 60_000),
-      regionSigningKeys: signingKeys(env.KILN_REGION_SIGNING_KEY),
-    },
-    enrollToken: env.KILN_RACK_ENROLL_TOKEN || null,
-    stateDir,
-    bootRoot: env.KILN_RACK_BOOT_ROOT || `${stateDir}/boot`,
-    regionUrl: regionUrl(env.KILN_REGION_URL),
-    hostname: env.KILN_RACK_HOSTNAME || hostname(),
-    interfaces: interfaces.length ? interfaces : null,
-    ports: {
-      dhcp: int(env, 'KILN_DHCP_PORT', 67, 0, 65535),
-      tftp: int(env, 'KILN_TFTP_PORT', 69, 0, 65535),
-      http: int(env, 'KILN_RACK_HTTP_PORT', 5248, 0, 65535),
-    },
-    services: services as RackService[],
-    tftpAddresses: addressList(env.KILN_RACK_TFTP_ADDRESSES),
-    bootConfig: { freshMs: int(env, 'KILN_BOOT_CONFIG_FRESH_MS', 2000, 0, 3_600_000) },
-    dhcp: {
-      maxOffersPerSubnet: int(env, 'KILN_DHCP_MAX_OFFERS', 256, 1, 1_000_000),
-      offerHoldSeconds: int(env, 'KILN_DHCP_OFFER_HOLD_SECONDS', 10, 1, 300),
-    },
-    logLevel: env.KILN_LOG_LEVEL || 'info',
-    version: '3.5.0',
-  };
+  return { ...r.data, version: '3.5.0' };
 }

@@ -1,4 +1,4 @@
-import { ClientArch, decodeEncapsulated, Dhcp4Options, DhcpMessageType } from '@kiln/protocol';
+import { ClientArch, decodeEncapsulated, Dhcp4Options, DhcpMessageType, encodeDhcp4 } from '@kiln/protocol';
 import { DhcpHandler } from './dhcp.handler';
 import { HandlerHarness, LAB_CONFIG } from './testing/handler.harness';
 import { macOf, request } from './testing/packets.fixture';
@@ -43,6 +43,20 @@ describe('DhcpHandler', () => {
     expect(ack.reply!.packet.options.messageType).toBe(ACK);
     expect(ack.events[0]).toMatchObject({ type: 'ack', ip: '10.1.1.100', leaseSeconds: 600 });
     expect(h.store.byMac('a', macOf(1))?.state).toBe('bound');
+  });
+
+  it('sends the subnet MTU (26) and NTP servers (42) through the codec, as their RFC 2132 bytes', () => {
+    h.close();
+    const [a, ...rest] = LAB_CONFIG.subnets;
+    h = new HandlerHarness({ ...LAB_CONFIG, subnets: [{ ...a, mtu: 9000, ntpServers: ['10.1.1.5', '010.1.1.6'] }, ...rest] });
+    const p = h.handle(request(DISCOVER, macOf(1))).reply!.packet;
+    expect(p.options).toMatchObject({ interfaceMtu: 9000, ntpServers: ['10.1.1.5', '10.1.1.6'] });
+    expect(p.options.raw).toBeUndefined();
+    const b = encodeDhcp4(p);
+    const found = new Map<number, number[]>();
+    for (let i = 240; b[i] !== 255; i += 2 + b[i + 1]) found.set(b[i], Array.from(b.subarray(i + 2, i + 2 + b[i + 1])));
+    expect(found.get(26)).toEqual([0x23, 0x28]);
+    expect(found.get(42)).toEqual([10, 1, 1, 5, 10, 1, 1, 6]);
   });
 
   it('answers each interface from its own subnet, and relayed requests from the giaddr subnet, to the relay port 67', () => {

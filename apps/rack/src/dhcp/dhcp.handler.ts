@@ -23,7 +23,6 @@ import {
   formatClientId,
   isHttpBootArch,
   isIpxeClient,
-  RawOption,
   userClassStrings,
 } from '@kiln/protocol';
 import { BootDecision, BootDecisionSource, BootRequest } from '../boot/boot-decision.port';
@@ -596,17 +595,9 @@ function compileSubnet(config: DhcpConfig, s: DhcpSubnetConfig, ifaceAddress: Ma
   if (s.routers?.length) base.routers = s.routers;
   if (s.dnsServers?.length) base.dnsServers = s.dnsServers;
   if (s.domainName) base.domainName = s.domainName;
-  const raw: RawOption[] = [];
-  if (s.mtu !== undefined) raw.push({ code: 26, data: Uint8Array.of(s.mtu >> 8, s.mtu & 255) });
-  if (s.ntpServers?.length) {
-    const data = new Uint8Array(4 * s.ntpServers.length);
-    s.ntpServers.forEach((ip, k) => {
-      const n = parseIp(ip, 'ntp');
-      data.set([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255], 4 * k);
-    });
-    raw.push({ code: 42, data });
-  }
-  if (raw.length) base.raw = raw;
+  if (s.mtu !== undefined) base.interfaceMtu = s.mtu;
+  // Canonical dotted quads: the config reader accepts leading zeros, the codec does not.
+  if (s.ntpServers?.length) base.ntpServers = s.ntpServers.map((ip) => intToIp(parseIp(ip, 'ntp')));
   return {
     id: s.id,
     cidr,

@@ -5,7 +5,8 @@
  * cross-checked with `ipmitool -I lanplus -C 3 ... chassis power status`.
  * Needs: openipmi, ipmitool, freeipmi-tools.
  */
-import { IpmiDriver, IpmiSim, PowerDriver, ProcessSpec, freeLoopbackAddress, runProcess, startIpmiSims } from '@kiln/power';
+import { IpmiDriver, PowerDriver, ProcessSpec, runProcess } from '@kiln/power/drivers';
+import { IpmiSim, freeLoopbackAddress, startIpmiSims } from '@kiln/power/testing';
 import { BatchItemResult, PowerExecutor } from './power.executor';
 
 jest.setTimeout(90_000);

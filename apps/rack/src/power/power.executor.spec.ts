@@ -1,4 +1,4 @@
-import { ChangeOutcome, DriverCallContext, PowerDriver, PowerError, PowerState, PowerTypeDef, QueryGroup, QueryManyAnswer } from '@kiln/power';
+import { ChangeOutcome, DriverCallContext, PowerDriver, PowerError, PowerState, PowerTypeDef, QueryGroup, QueryManyAnswer } from '@kiln/power/drivers';
 import { BatchItem, PowerExecutor, RackBusyError } from './power.executor';
 
 /** A driver whose BMCs answer after `delayMs`, counting how many calls run at once. */

@@ -16,7 +16,7 @@ import {
   isPowerError,
   planBatchCalls,
   realDeps,
-} from '@kiln/power';
+} from '@kiln/power/drivers';
 import { KeyedSerializer, QueueFullError, Semaphore } from './concurrency.limiter';
 
 /**

@@ -1,5 +1,5 @@
 import { ContractError, generateBoxKeyPair, openPowerParameters, POWER_ERRORS, PowerCycle, PowerOn, PowerOutcome, PowerQueryBatch, sealPowerParameters } from '@kiln/contracts';
-import { ManualDriver, POWER_ERROR_CODES, PowerDriver, PowerError } from '@kiln/power';
+import { ManualDriver, POWER_ERROR_CODES, PowerDriver, PowerError } from '@kiln/power/drivers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -11,7 +11,7 @@ import {
   ReplyIn,
   RequestOf,
 } from '@kiln/contracts';
-import { PowerAction, PowerError, PowerErrorCode, PowerResult, isPowerError, redactPowerParameters } from '@kiln/power';
+import { PowerAction, PowerError, PowerErrorCode, PowerResult, isPowerError, redactPowerParameters } from '@kiln/power/drivers';
 import { CommandMemory } from './command.memory';
 import { PowerExecutor, RackBusyError } from './power.executor';
 

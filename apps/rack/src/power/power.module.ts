@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { openPowerParameters, PowerOutcome } from '@kiln/contracts';
-import { createPowerDrivers } from '@kiln/power';
+import { createPowerDrivers } from '@kiln/power/drivers';
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';

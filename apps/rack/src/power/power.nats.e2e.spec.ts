@@ -22,7 +22,8 @@ import {
   sealPowerParameters,
 } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
-import { IpmiSim, createPowerDrivers } from '@kiln/power';
+import { createPowerDrivers } from '@kiln/power/drivers';
+import { IpmiSim } from '@kiln/power/testing';
 import { newNkey, PrivateNatsServer, startPrivateNatsServer, uniquePrefix } from '@kiln/testing';
 import { MsgHdrs, NatsConnection, connect, headers, nkeyAuthenticator } from 'nats';
 import { HEADER_NONCE, HEADER_SIGNATURE, HEADER_SIGNED_AT } from '@kiln/contracts';

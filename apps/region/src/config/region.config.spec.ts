@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadRegionConfig } from './region.config';
 
 const KEY = 'k'.repeat(40);
@@ -30,5 +33,36 @@ describe('loadRegionConfig', () => {
   it('requires a secret key of real length', () => {
     expect(() => loadRegionConfig({})).toThrow(ConfigError);
     expect(() => loadRegionConfig({ KILN_SECRET_KEY: 'short' })).toThrow(/at least 32/);
+  });
+
+  it('names every bad variable at once, not just the first', () => {
+    let err: unknown;
+    try {
+      loadRegionConfig({ KILN_HTTP_PORT: 'abc', KILN_REDIS_URL: 'not a url', KILN_NATS_SERVER_CONFIG: '/etc/kiln/nats.conf' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems).toEqual([
+      'KILN_HTTP_PORT must be an integer, got "abc"',
+      'KILN_REDIS_URL is not a URL: "not a url"',
+      'KILN_SECRET_KEY or KILN_SECRET_KEY_FILE must be set (the key that encrypts BMC secrets)',
+      "KILN_NATS_SERVER_CONFIG needs KILN_NATS_NKEY_FILE (the region's own NATS identity)",
+    ]);
+    expect((err as ConfigError).message).toBe(problems.join('; '));
+  });
+
+  it('reads the secret key from a file first, and names the file variable when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-config-'));
+    try {
+      const file = join(dir, 'secret');
+      writeFileSync(file, `${KEY}\n`);
+      const fromFile = loadRegionConfig({ KILN_SECRET_KEY_FILE: file, KILN_SECRET_KEY: 'short' }).secretKey;
+      expect(fromFile.equals(loadRegionConfig({ KILN_SECRET_KEY: KEY }).secretKey)).toBe(true);
+      expect(() => loadRegionConfig({ KILN_SECRET_KEY_FILE: join(dir, 'missing') })).toThrow(/^KILN_SECRET_KEY_FILE cannot be read/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 
 /** Everything the region reads from its environment, parsed and validated once at start-up. */
 export interface RegionConfig {
@@ -34,107 +35,167 @@ export interface RegionConfig {
 
 export const REGION_CONFIG = Symbol('REGION_CONFIG');
 
-export class ConfigError extends Error {}
+/** The environment is wrong; `problems` names every bad variable, one line each. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, dflt: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return dflt;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
+// Each variable has its own schema; an issue's path is the variable's name and its message
+// reads on from it ("KILN_HTTP_PORT" + " must be an integer, got ..."). Unset and empty mean
+// "use the default", as in a systemd EnvironmentFile.
+
+function int(dflt: number, min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined || raw === '') return dflt;
+      if (!/^\d+$/.test(raw)) return fail(ctx, `must be an integer, got "${raw}"`);
+      const n = Number(raw);
+      if (n < min || n > max) return fail(ctx, `must be between ${min} and ${max}, got ${n}`);
+      return n;
+    });
 }
 
-function url(env: Env, name: string, dflt: string, protocols: string[]): string {
-  const raw = env[name] || dflt;
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a URL: "${raw}"`);
-  }
-  if (!protocols.includes(u.protocol)) {
-    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${u.protocol}"`);
-  }
-  return raw;
+function url(dflt: string, protocols: string[]) {
+  return z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const raw = value || dflt;
+      let u: URL;
+      try {
+        u = new URL(raw);
+      } catch {
+        return fail(ctx, `is not a URL: "${raw}"`);
+      }
+      if (!protocols.includes(u.protocol)) return fail(ctx, `must use ${protocols.join(' or ')}, got "${u.protocol}"`);
+      return raw;
+    });
 }
 
-function secretKey(env: Env): Buffer {
-  if (env.KILN_SECRET_KEY_FILE) {
-    let text: string;
-    try {
-      text = readFileSync(env.KILN_SECRET_KEY_FILE, 'utf8').trim();
-    } catch (e) {
-      throw new ConfigError(`KILN_SECRET_KEY_FILE cannot be read: ${(e as Error).message}`);
+/** A string variable; unset and empty give `dflt`. */
+function text<D extends string | null>(dflt: D) {
+  return z
+    .string()
+    .optional()
+    .transform((raw) => raw || dflt);
+}
+
+const subjectPrefix = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const v = raw ?? '';
+    if (v !== '' && !/^([A-Za-z0-9_-]+\.)+$/.test(v)) {
+      return fail(ctx, `must be dot-terminated subject tokens (e.g. "site1."), got "${v}"`);
     }
-    return deriveKey(text, 'KILN_SECRET_KEY_FILE');
-  }
-  if (env.KILN_SECRET_KEY) return deriveKey(env.KILN_SECRET_KEY, 'KILN_SECRET_KEY');
-  throw new ConfigError('KILN_SECRET_KEY or KILN_SECRET_KEY_FILE must be set (the key that encrypts BMC secrets)');
+    return v;
+  });
+
+/** The trimmed content of the file the variable names (undefined when unset). */
+const fileText = z
+  .string()
+  .optional()
+  .transform((path, ctx) => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch (e) {
+      return fail(ctx, `cannot be read: ${(e as Error).message}`);
+    }
+  });
+
+function fail(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  return z.NEVER;
 }
 
-function natsServer(env: Env): RegionConfig['nats']['server'] {
-  const configFile = env.KILN_NATS_SERVER_CONFIG;
-  if (!configFile) return null;
-  if (!env.KILN_NATS_NKEY_FILE) throw new ConfigError('KILN_NATS_SERVER_CONFIG needs KILN_NATS_NKEY_FILE (the region\'s own NATS identity)');
-  const cert = env.KILN_NATS_TLS_CERT;
-  const key = env.KILN_NATS_TLS_KEY;
-  if (!!cert !== !!key) throw new ConfigError('KILN_NATS_TLS_CERT and KILN_NATS_TLS_KEY go together');
-  return {
-    configFile,
-    pidFile: env.KILN_NATS_SERVER_PID_FILE || '/run/kiln/nats-server.pid',
-    listen: env.KILN_NATS_SERVER_LISTEN || '0.0.0.0:4222',
-    jetstreamDir: env.KILN_NATS_JETSTREAM_DIR || '/var/lib/kiln/nats',
-    tls: cert && key ? { certFile: cert, keyFile: key } : null,
-  };
-}
+const SECRET_MIN = 32;
 
-function subjectPrefix(env: Env, name: string): string {
-  const raw = env[name] ?? '';
-  if (raw !== '' && !/^([A-Za-z0-9_-]+\.)+$/.test(raw)) {
-    throw new ConfigError(`${name} must be dot-terminated subject tokens (e.g. "site1."), got "${raw}"`);
-  }
-  return raw;
-}
+const REGION_ENV = z
+  .object({
+    KILN_HTTP_HOST: text('0.0.0.0'),
+    KILN_HTTP_PORT: int(5240, 0, 65535),
+    KILN_DATABASE_URL: url('postgres://postgres@127.0.0.1:5432/kiln', ['postgres:', 'postgresql:']),
+    KILN_DATABASE_POOL: int(20, 1, 500),
+    KILN_REDIS_URL: url('redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    KILN_REDIS_PREFIX: text('kiln'),
+    KILN_NATS_URL: url('nats://127.0.0.1:4222', ['nats:', 'tls:']),
+    KILN_NATS_PREFIX: subjectPrefix,
+    KILN_NATS_NKEY_FILE: text(null),
+    KILN_NATS_SERVER_CONFIG: text(null),
+    KILN_NATS_SERVER_PID_FILE: text('/run/kiln/nats-server.pid'),
+    KILN_NATS_SERVER_LISTEN: text('0.0.0.0:4222'),
+    KILN_NATS_JETSTREAM_DIR: text('/var/lib/kiln/nats'),
+    KILN_NATS_TLS_CERT: text(null),
+    KILN_NATS_TLS_KEY: text(null),
+    KILN_RACK_HEARTBEAT_MS: int(10_000, 100, 600_000),
+    KILN_SECRET_KEY: text(null),
+    KILN_SECRET_KEY_FILE: fileText,
+    KILN_NODE_TIMEOUT_MINUTES: int(30, 1, 24 * 60),
+    KILN_SWEEP_INTERVAL_MS: int(30_000, 100, 3_600_000),
+    KILN_POWER_POLL_INTERVAL_MS: int(300_000, 1000, 86_400_000),
+    KILN_POWER_POLL_SPREAD_MS: int(30_000, 0, 3_600_000),
+    KILN_LOG_LEVEL: text('info'),
+    KILN_NAME: text('kiln'),
+  })
+  // Rules across variables. They read only variables that cannot fail on their own (or check
+  // that the value is a string), since a bad variable's value is not there.
+  .superRefine((e, ctx) => {
+    const problem = (name: keyof typeof e, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [name], message });
+    if (e.KILN_SECRET_KEY_FILE !== undefined) {
+      if (typeof e.KILN_SECRET_KEY_FILE === 'string' && e.KILN_SECRET_KEY_FILE.length < SECRET_MIN) {
+        problem('KILN_SECRET_KEY_FILE', `must hold at least ${SECRET_MIN} characters`);
+      }
+    } else if (e.KILN_SECRET_KEY !== null) {
+      if (e.KILN_SECRET_KEY.length < SECRET_MIN) problem('KILN_SECRET_KEY', `must hold at least ${SECRET_MIN} characters`);
+    } else {
+      problem('KILN_SECRET_KEY', 'or KILN_SECRET_KEY_FILE must be set (the key that encrypts BMC secrets)');
+    }
+    if (e.KILN_NATS_SERVER_CONFIG !== null) {
+      if (e.KILN_NATS_NKEY_FILE === null) problem('KILN_NATS_SERVER_CONFIG', "needs KILN_NATS_NKEY_FILE (the region's own NATS identity)");
+      if ((e.KILN_NATS_TLS_CERT === null) !== (e.KILN_NATS_TLS_KEY === null)) problem('KILN_NATS_TLS_CERT', 'and KILN_NATS_TLS_KEY go together');
+    }
+  })
+  .transform(
+    (e): Omit<RegionConfig, 'version'> => ({
+      http: { host: e.KILN_HTTP_HOST, port: e.KILN_HTTP_PORT },
+      db: { url: e.KILN_DATABASE_URL, poolSize: e.KILN_DATABASE_POOL },
+      redis: { url: e.KILN_REDIS_URL, prefix: e.KILN_REDIS_PREFIX },
+      nats: {
+        url: e.KILN_NATS_URL,
+        prefix: e.KILN_NATS_PREFIX,
+        nkeyFile: e.KILN_NATS_NKEY_FILE,
+        server:
+          e.KILN_NATS_SERVER_CONFIG === null
+            ? null
+            : {
+                configFile: e.KILN_NATS_SERVER_CONFIG,
+                pidFile: e.KILN_NATS_SERVER_PID_FILE,
+                listen: e.KILN_NATS_SERVER_LISTEN,
+                jetstreamDir: e.KILN_NATS_JETSTREAM_DIR,
+                tls: e.KILN_NATS_TLS_CERT !== null && e.KILN_NATS_TLS_KEY !== null ? { certFile: e.KILN_NATS_TLS_CERT, keyFile: e.KILN_NATS_TLS_KEY } : null,
+              },
+      },
+      racks: { heartbeatIntervalMs: e.KILN_RACK_HEARTBEAT_MS },
+      secretKey: createHash('sha256')
+        .update(e.KILN_SECRET_KEY_FILE ?? (e.KILN_SECRET_KEY as string))
+        .digest(),
+      lifecycle: { nodeTimeoutMinutes: e.KILN_NODE_TIMEOUT_MINUTES, sweepIntervalMs: e.KILN_SWEEP_INTERVAL_MS },
+      power: { pollIntervalMs: e.KILN_POWER_POLL_INTERVAL_MS, pollSpreadMs: e.KILN_POWER_POLL_SPREAD_MS },
+      logLevel: e.KILN_LOG_LEVEL,
+      maasName: e.KILN_NAME,
+    }),
+  );
 
-function deriveKey(text: string, name: string): Buffer {
-  if (text.length < 32) throw new ConfigError(`${name} must hold at least 32 characters`);
-  return createHash('sha256').update(text).digest();
-}
-
+/** Parses the region's environment once; throws `ConfigError` naming every bad variable. */
 export function loadRegionConfig(env: Env): RegionConfig {
-  return {
-    http: { host: env.KILN_HTTP_HOST || '0.0.0.0', port: int(env, 'KILN_HTTP_PORT', 5240, 0, 65535) },
-    db: {
-      url: url(env, 'KILN_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/kiln', ['postgres:', 'postgresql:']),
-      poolSize: int(env, 'KILN_DATABASE_POOL', 20, 1, 500),
-    },
-    redis: {
-      url: url(env, 'KILN_REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
-      prefix: env.KILN_REDIS_PREFIX || 'kiln',
-    },
-    nats: {
-      url: url(env, 'KILN_NATS_URL', 'nats://127.0.0.1:4222', ['nats:', 'tls:']),
-      prefix: subjectPrefix(env, 'KILN_NATS_PREFIX'),
-      nkeyFile: env.KILN_NATS_NKEY_FILE || null,
-      server: natsServer(env),
-    },
-    racks: {
-      heartbeatIntervalMs: int(env, 'KILN_RACK_HEARTBEAT_MS', 10_000, 100, 600_000),
-    },
-    secretKey: secretKey(env),
-    lifecycle: {
-      nodeTimeoutMinutes: int(env, 'KILN_NODE_TIMEOUT_MINUTES', 30, 1, 24 * 60),
-      sweepIntervalMs: int(env, 'KILN_SWEEP_INTERVAL_MS', 30_000, 100, 3_600_000),
-    },
-    power: {
-      pollIntervalMs: int(env, 'KILN_POWER_POLL_INTERVAL_MS', 300_000, 1000, 86_400_000),
-      pollSpreadMs: int(env, 'KILN_POWER_POLL_SPREAD_MS', 30_000, 0, 3_600_000),
-    },
-    logLevel: env.KILN_LOG_LEVEL || 'info',
-    maasName: env.KILN_NAME || 'kiln',
-    version: '3.5.0',
-  };
+  const r = REGION_ENV.safeParse(env);
+  if (!r.success) throw new ConfigError(r.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  return { ...r.data, version: '3.5.0' };
 }

@@ -9,4 +9,4 @@ export {
   powerType,
   POWER_TYPES,
   validatePowerParameters,
-} from '@kiln/power';
+} from '@kiln/power/catalogue';

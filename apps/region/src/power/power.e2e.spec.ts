@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateBoxKeyPair } from '@kiln/contracts';
-import { IpmiSim } from '@kiln/power';
+import { IpmiSim } from '@kiln/power/testing';
 import { pollUntil } from '@kiln/testing';
 import { MachineJobsWorker } from '../machines/machine-jobs.worker';
 import { ApiKey, RegionHarness } from '../testing/region.harness';

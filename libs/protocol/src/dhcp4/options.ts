@@ -1,4 +1,8 @@
-// Typed DHCPv4 options (RFC 2132, 3004, 3046, 4578, iPXE 175) and their byte forms.
+// Typed DHCPv4 options (RFC 2132, 3004, 3046, 3442, 4578, iPXE 175) and their byte forms.
+//
+// One table (`DHCP4_OPTION_TABLE`: code, field name, value type) drives both directions: the
+// decoder looks an option up by code, the encoder by field name, and each value type has one
+// byte codec. Adding an option is one table row (and its field in `Dhcp4Options`).
 //
 // Decoding is lossless: an option becomes a typed field only when its bytes fit that type
 // exactly (an address option is 4 bytes, a lease time 4 bytes, ...). Anything else, including
@@ -166,6 +170,15 @@ export interface ClientMachineId {
   uuid: string;
 }
 
+/**
+ * One route of option 121 (RFC 3442). `destination` is CIDR text ("10.20.0.0/16"); only the
+ * significant octets of its address (ceil(prefix / 8)) travel on the wire.
+ */
+export interface ClasslessRoute {
+  destination: string;
+  router: string;
+}
+
 /** The typed options of one packet. A key is present only when the option was. */
 export interface Dhcp4Options {
   /** 53 */ messageType?: DhcpMessageType;
@@ -174,7 +187,9 @@ export interface Dhcp4Options {
   /** 6 */ dnsServers?: string[];
   /** 12 */ hostname?: string;
   /** 15 */ domainName?: string;
+  /** 26 */ interfaceMtu?: number;
   /** 28 */ broadcastAddress?: string;
+  /** 42 */ ntpServers?: string[];
   /** 43, vendor-specific information, kept as bytes. */ vendorSpecific?: Uint8Array;
   /** 50 */ requestedIp?: string;
   /** 51, seconds */ leaseTime?: number;
@@ -193,6 +208,7 @@ export interface Dhcp4Options {
   /** 93 */ clientArch?: number[];
   /** 94 */ clientNdi?: ClientNdi;
   /** 97 */ clientMachineId?: ClientMachineId;
+  /** 121 */ classlessStaticRoutes?: ClasslessRoute[];
   /** 175, iPXE encapsulated options, kept as bytes; see `decodeEncapsulated`, `encodeIpxeOptions`. */ ipxe?: Uint8Array;
   /**
    * Options the codec does not type, and typed codes whose bytes did not fit their type, sorted
@@ -216,7 +232,49 @@ export function formatClientId(id: Uint8Array): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Decoding one option's (already concatenated, RFC 3396) payload into the typed record.
+// Value types: how each kind of option payload maps to a typed value and back.
+
+/** The value type names the table uses, and the TypeScript type each one decodes to. */
+export interface Dhcp4OptionValueTypes {
+  /** One address, 4 bytes. */
+  ip: string;
+  /** A list of addresses, 4 bytes each. */
+  ips: string[];
+  /** Big-endian 16-bit unsigned. */
+  u16: number;
+  /** Big-endian 32-bit unsigned. */
+  u32: number;
+  /** A list of bytes (e.g. option codes). */
+  u8s: number[];
+  /** A list of big-endian 16-bit unsigned (e.g. architecture types). */
+  u16s: number[];
+  /** Latin-1 text, one byte per character, no terminator. */
+  string: string;
+  /** Opaque bytes, kept as they came. */
+  bytes: Uint8Array;
+  /** Option 53: one byte, DISCOVER..INFORM. */
+  'message-type': DhcpMessageType;
+  /** Option 77: RFC 3004 class list or a bare string. */
+  'user-class': UserClass;
+  /** Option 82: RFC 3046 sub-options. */
+  'relay-agent-info': RelayAgentInfo;
+  /** Option 94: three bytes. */
+  'client-ndi': ClientNdi;
+  /** Option 97: type byte and a GUID. */
+  'client-machine-id': ClientMachineId;
+  /** Option 121: RFC 3442 (width, significant destination octets, router) triples. */
+  'classless-routes': ClasslessRoute[];
+}
+
+export type Dhcp4OptionType = keyof Dhcp4OptionValueTypes;
+
+/** How one value type reads and writes its payload. */
+interface ValueCodec<T> {
+  /** The value of payload `b[s, e)`, or undefined when the bytes do not fit the type (kept raw). */
+  decode(b: Uint8Array, s: number, e: number): T | undefined;
+  /** Appends the payload of `v`; throws TypeError / RangeError on a value that has no byte form. */
+  encode(w: PayloadWriter, v: T, field: string): void;
+}
 
 function u16(b: Uint8Array, i: number): number {
   return (b[i] << 8) | b[i + 1];
@@ -226,119 +284,179 @@ function u32(b: Uint8Array, i: number): number {
   return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
 }
 
+const VALUE_CODECS: { readonly [T in Dhcp4OptionType]: ValueCodec<Dhcp4OptionValueTypes[T]> } = {
+  ip: {
+    decode: (b, s, e) => (e - s === 4 ? ipFromBytes(b, s) : undefined),
+    encode: (w, v, field) => w.ip(v, field),
+  },
+  ips: {
+    decode: (b, s, e) => ((e - s) % 4 === 0 ? ipListFromBytes(b, s, e) : undefined),
+    encode: (w, v, field) => {
+      if (!Array.isArray(v)) throw new TypeError(`${field}: expected an array of addresses`);
+      for (let i = 0; i < v.length; i++) w.ip(v[i], field);
+    },
+  },
+  u16: {
+    decode: (b, s, e) => (e - s === 2 ? u16(b, s) : undefined),
+    encode: (w, v, field) => w.u16(v, field),
+  },
+  u32: {
+    decode: (b, s, e) => (e - s === 4 ? u32(b, s) : undefined),
+    encode: (w, v, field) => w.u32(v, field),
+  },
+  u8s: {
+    decode: (b, s, e) => {
+      const list = new Array<number>(e - s);
+      for (let i = 0; i < list.length; i++) list[i] = b[s + i];
+      return list;
+    },
+    encode: (w, v, field) => {
+      for (const n of v) w.u8(n, field);
+    },
+  },
+  u16s: {
+    decode: (b, s, e) => {
+      if ((e - s) % 2 !== 0) return undefined;
+      const list = new Array<number>((e - s) >> 1);
+      for (let i = 0; i < list.length; i++) list[i] = u16(b, s + 2 * i);
+      return list;
+    },
+    encode: (w, v, field) => {
+      for (const n of v) w.u16(n, field);
+    },
+  },
+  string: {
+    decode: (b, s, e) => latin1(b, s, e),
+    encode: (w, v, field) => w.latin1(v, field),
+  },
+  bytes: {
+    decode: (b, s, e) => copyBytes(b, s, e),
+    encode: (w, v, field) => w.bytes(v, field),
+  },
+  'message-type': {
+    decode: (b, s, e) => {
+      const t = b[s];
+      return e - s === 1 && t >= DhcpMessageType.DISCOVER && t <= DhcpMessageType.INFORM ? t : undefined;
+    },
+    encode: (w, v, field) => w.u8(v, field),
+  },
+  'user-class': { decode: decodeUserClass, encode: writeUserClass },
+  'relay-agent-info': { decode: decodeRelayAgentInfo, encode: writeRelayAgentInfo },
+  'client-ndi': {
+    decode: (b, s, e) => (e - s === 3 ? { type: b[s], major: b[s + 1], minor: b[s + 2] } : undefined),
+    encode: (w, v, field) => {
+      w.u8(v.type, `${field}.type`);
+      w.u8(v.major, `${field}.major`);
+      w.u8(v.minor, `${field}.minor`);
+    },
+  },
+  'client-machine-id': {
+    decode: (b, s, e) => (e - s === 17 ? { type: b[s], uuid: guidToUuid(b, s + 1) } : undefined),
+    encode: (w, v, field) => {
+      w.u8(v.type, `${field}.type`);
+      writeGuid(v.uuid, w, `${field}.uuid`);
+    },
+  },
+  'classless-routes': { decode: decodeClasslessRoutes, encode: writeClasslessRoutes },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The table.
+
+type TypedField = Exclude<keyof Dhcp4Options, 'raw'>;
+
+/** The value types whose values are exactly the field's type (both ways assignable). */
+type TypesFor<K extends TypedField> = {
+  [T in Dhcp4OptionType]: [Dhcp4OptionValueTypes[T]] extends [NonNullable<Dhcp4Options[K]>]
+    ? [NonNullable<Dhcp4Options[K]>] extends [Dhcp4OptionValueTypes[T]]
+      ? T
+      : never
+    : never;
+}[Dhcp4OptionType];
+
+/** One row: option `code` is the field `name` of `Dhcp4Options`, with payload type `type`. */
+export type Dhcp4OptionSpec = {
+  [K in TypedField]: { readonly code: number; readonly name: K; readonly type: TypesFor<K> };
+}[TypedField];
+
+/**
+ * Every option the codec types. A code absent here (or whose bytes do not fit its type) is kept
+ * in `raw`. The type checker holds each row's value type to its field's type in `Dhcp4Options`.
+ */
+export const DHCP4_OPTION_TABLE = [
+  { code: 1, name: 'subnetMask', type: 'ip' },
+  { code: 3, name: 'routers', type: 'ips' },
+  { code: 6, name: 'dnsServers', type: 'ips' },
+  { code: 12, name: 'hostname', type: 'string' },
+  { code: 15, name: 'domainName', type: 'string' },
+  { code: 26, name: 'interfaceMtu', type: 'u16' },
+  { code: 28, name: 'broadcastAddress', type: 'ip' },
+  { code: 42, name: 'ntpServers', type: 'ips' },
+  { code: 43, name: 'vendorSpecific', type: 'bytes' },
+  { code: 50, name: 'requestedIp', type: 'ip' },
+  { code: 51, name: 'leaseTime', type: 'u32' },
+  { code: 53, name: 'messageType', type: 'message-type' },
+  { code: 54, name: 'serverId', type: 'ip' },
+  { code: 55, name: 'parameterRequestList', type: 'u8s' },
+  { code: 56, name: 'message', type: 'string' },
+  { code: 57, name: 'maxMessageSize', type: 'u16' },
+  { code: 58, name: 'renewalTime', type: 'u32' },
+  { code: 59, name: 'rebindingTime', type: 'u32' },
+  { code: 60, name: 'vendorClassId', type: 'string' },
+  { code: 61, name: 'clientId', type: 'bytes' },
+  { code: 66, name: 'tftpServerName', type: 'string' },
+  { code: 67, name: 'bootfileName', type: 'string' },
+  { code: 77, name: 'userClass', type: 'user-class' },
+  { code: 82, name: 'relayAgentInfo', type: 'relay-agent-info' },
+  { code: 93, name: 'clientArch', type: 'u16s' },
+  { code: 94, name: 'clientNdi', type: 'client-ndi' },
+  { code: 97, name: 'clientMachineId', type: 'client-machine-id' },
+  { code: 121, name: 'classlessStaticRoutes', type: 'classless-routes' },
+  { code: 175, name: 'ipxe', type: 'bytes' },
+] as const satisfies readonly Dhcp4OptionSpec[];
+
+type AssertNever<T extends never> = T;
+/** Fails to compile when a typed field of `Dhcp4Options` has no row in the table. */
+export type Dhcp4OptionTableIsComplete = AssertNever<Exclude<TypedField, (typeof DHCP4_OPTION_TABLE)[number]['name']>>;
+
+/** A row with its codec and error-message label resolved once. */
+interface CompiledSpec {
+  code: number;
+  name: string;
+  field: string;
+  codec: ValueCodec<unknown>;
+}
+
+const BY_CODE: Array<CompiledSpec | undefined> = new Array(256).fill(undefined);
+const BY_NAME = new Map<string, CompiledSpec>();
+for (const row of DHCP4_OPTION_TABLE as readonly Dhcp4OptionSpec[]) {
+  if (row.code <= 0 || row.code >= 255 || BY_CODE[row.code] || BY_NAME.has(row.name)) {
+    throw new Error(`DHCP4_OPTION_TABLE: bad or repeated row ${row.code} ${row.name}`);
+  }
+  const spec: CompiledSpec = {
+    code: row.code,
+    name: row.name,
+    field: `options.${row.name} (option ${row.code})`,
+    codec: VALUE_CODECS[row.type] as ValueCodec<unknown>,
+  };
+  BY_CODE[row.code] = spec;
+  BY_NAME.set(row.name, spec);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding one option's (already concatenated, RFC 3396) payload into the typed record.
+
 /**
  * Stores option `code` with payload `b[s, e)` in `o` when it fits the type. Returns false when it
  * does not (the caller keeps it raw).
  */
 export function decodeTypedOption(o: Dhcp4Options, code: number, b: Uint8Array, s: number, e: number): boolean {
-  const len = e - s;
-  switch (code) {
-    case 53: {
-      const t = b[s];
-      if (len !== 1 || t < DhcpMessageType.DISCOVER || t > DhcpMessageType.INFORM) return false;
-      o.messageType = t;
-      return true;
-    }
-    case 1:
-      if (len !== 4) return false;
-      o.subnetMask = ipFromBytes(b, s);
-      return true;
-    case 3:
-      if (len % 4 !== 0) return false;
-      o.routers = ipListFromBytes(b, s, e);
-      return true;
-    case 6:
-      if (len % 4 !== 0) return false;
-      o.dnsServers = ipListFromBytes(b, s, e);
-      return true;
-    case 12:
-      o.hostname = latin1(b, s, e);
-      return true;
-    case 15:
-      o.domainName = latin1(b, s, e);
-      return true;
-    case 28:
-      if (len !== 4) return false;
-      o.broadcastAddress = ipFromBytes(b, s);
-      return true;
-    case 43:
-      o.vendorSpecific = copyBytes(b, s, e);
-      return true;
-    case 50:
-      if (len !== 4) return false;
-      o.requestedIp = ipFromBytes(b, s);
-      return true;
-    case 51:
-      if (len !== 4) return false;
-      o.leaseTime = u32(b, s);
-      return true;
-    case 54:
-      if (len !== 4) return false;
-      o.serverId = ipFromBytes(b, s);
-      return true;
-    case 55: {
-      const list = new Array<number>(len);
-      for (let i = 0; i < len; i++) list[i] = b[s + i];
-      o.parameterRequestList = list;
-      return true;
-    }
-    case 56:
-      o.message = latin1(b, s, e);
-      return true;
-    case 57:
-      if (len !== 2) return false;
-      o.maxMessageSize = u16(b, s);
-      return true;
-    case 58:
-      if (len !== 4) return false;
-      o.renewalTime = u32(b, s);
-      return true;
-    case 59:
-      if (len !== 4) return false;
-      o.rebindingTime = u32(b, s);
-      return true;
-    case 60:
-      o.vendorClassId = latin1(b, s, e);
-      return true;
-    case 61:
-      o.clientId = copyBytes(b, s, e);
-      return true;
-    case 66:
-      o.tftpServerName = latin1(b, s, e);
-      return true;
-    case 67:
-      o.bootfileName = latin1(b, s, e);
-      return true;
-    case 77:
-      o.userClass = decodeUserClass(b, s, e);
-      return true;
-    case 82: {
-      const info = decodeRelayAgentInfo(b, s, e);
-      if (!info) return false;
-      o.relayAgentInfo = info;
-      return true;
-    }
-    case 93: {
-      if (len % 2 !== 0) return false;
-      const arch = new Array<number>(len >> 1);
-      for (let i = 0; i < arch.length; i++) arch[i] = u16(b, s + 2 * i);
-      o.clientArch = arch;
-      return true;
-    }
-    case 94:
-      if (len !== 3) return false;
-      o.clientNdi = { type: b[s], major: b[s + 1], minor: b[s + 2] };
-      return true;
-    case 97:
-      if (len !== 17) return false;
-      o.clientMachineId = { type: b[s], uuid: guidToUuid(b, s + 1) };
-      return true;
-    case 175:
-      o.ipxe = copyBytes(b, s, e);
-      return true;
-    default:
-      return false;
-  }
+  const spec = BY_CODE[code];
+  if (spec === undefined) return false;
+  const v = spec.codec.decode(b, s, e);
+  if (v === undefined) return false;
+  (o as Record<string, unknown>)[spec.name] = v;
+  return true;
 }
 
 function decodeUserClass(b: Uint8Array, s: number, e: number): UserClass {
@@ -377,6 +495,26 @@ function decodeRelayAgentInfo(b: Uint8Array, s: number, e: number): RelayAgentIn
   }
   if (other.length > 0) info.other = other;
   return info;
+}
+
+/**
+ * RFC 3442: per route a prefix width (0..32), the ceil(width / 8) significant octets of the
+ * destination, and the router. The destination's remaining octets read as 0.
+ */
+function decodeClasslessRoutes(b: Uint8Array, s: number, e: number): ClasslessRoute[] | undefined {
+  const routes: ClasslessRoute[] = [];
+  let i = s;
+  while (i < e) {
+    const width = b[i];
+    if (width > 32) return undefined;
+    const n = (width + 7) >> 3;
+    if (i + 1 + n + 4 > e) return undefined;
+    const d = [0, 0, 0, 0];
+    for (let k = 0; k < n; k++) d[k] = b[i + 1 + k];
+    routes.push({ destination: `${d[0]}.${d[1]}.${d[2]}.${d[3]}/${width}`, router: ipFromBytes(b, i + 1 + n) });
+    i += 1 + n + 4;
+  }
+  return routes;
 }
 
 /** Wire GUID (first three fields little-endian) to canonical UUID text. */
@@ -475,32 +613,8 @@ export class PayloadWriter {
   }
 }
 
-/** "option 12" etc., built once: error messages must not cost a string per encoded option. */
-const FIELD = Array.from({ length: 256 }, (_, code) => `option ${code}`);
-
-function put(w: PayloadWriter, code: number, kind: 'ip' | 'ips' | 'text' | 'u32' | 'bytes', v: unknown): void {
-  const field = FIELD[code];
-  const slot = w.begin(code);
-  switch (kind) {
-    case 'ip':
-      w.ip(v as string, field);
-      break;
-    case 'ips':
-      if (!Array.isArray(v)) throw new TypeError(`${field}: expected an array of addresses`);
-      for (const ip of v) w.ip(ip, field);
-      break;
-    case 'text':
-      w.latin1(v as string, field);
-      break;
-    case 'u32':
-      w.u32(v as number, field);
-      break;
-    case 'bytes':
-      w.bytes(v as Uint8Array, field);
-      break;
-  }
-  w.end(slot);
-}
+/** "raw option 12" etc., built once: error messages must not cost a string per encoded option. */
+const RAW_FIELD = Array.from({ length: 256 }, (_, code) => `raw option ${code}`);
 
 /**
  * Writes every present typed field and every raw option into `w`, unsorted. Walks the keys that
@@ -509,141 +623,48 @@ function put(w: PayloadWriter, code: number, kind: 'ip' | 'ips' | 'text' | 'u32'
  * encoding.
  */
 export function writeOptions(o: Dhcp4Options, w: PayloadWriter): void {
-  const keys = Object.keys(o) as Array<keyof Dhcp4Options>;
+  const keys = Object.keys(o);
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k];
-    const v = o[key];
+    const v = (o as Record<string, unknown>)[key];
     if (v === undefined) continue;
-    let slot: number;
-    switch (key) {
-      case 'messageType':
-        slot = w.begin(53);
-        w.u8(v as number, key);
-        w.end(slot);
-        break;
-      case 'subnetMask':
-        put(w, 1, 'ip', v);
-        break;
-      case 'routers':
-        put(w, 3, 'ips', v);
-        break;
-      case 'dnsServers':
-        put(w, 6, 'ips', v);
-        break;
-      case 'hostname':
-        put(w, 12, 'text', v);
-        break;
-      case 'domainName':
-        put(w, 15, 'text', v);
-        break;
-      case 'broadcastAddress':
-        put(w, 28, 'ip', v);
-        break;
-      case 'vendorSpecific':
-        put(w, 43, 'bytes', v);
-        break;
-      case 'requestedIp':
-        put(w, 50, 'ip', v);
-        break;
-      case 'leaseTime':
-        put(w, 51, 'u32', v);
-        break;
-      case 'serverId':
-        put(w, 54, 'ip', v);
-        break;
-      case 'parameterRequestList':
-        slot = w.begin(55);
-        for (const c of v as number[]) w.u8(c, key);
-        w.end(slot);
-        break;
-      case 'message':
-        put(w, 56, 'text', v);
-        break;
-      case 'maxMessageSize':
-        slot = w.begin(57);
-        w.u16(v as number, key);
-        w.end(slot);
-        break;
-      case 'renewalTime':
-        put(w, 58, 'u32', v);
-        break;
-      case 'rebindingTime':
-        put(w, 59, 'u32', v);
-        break;
-      case 'vendorClassId':
-        put(w, 60, 'text', v);
-        break;
-      case 'clientId':
-        put(w, 61, 'bytes', v);
-        break;
-      case 'tftpServerName':
-        put(w, 66, 'text', v);
-        break;
-      case 'bootfileName':
-        put(w, 67, 'text', v);
-        break;
-      case 'userClass':
-        slot = w.begin(77);
-        writeUserClass(v as UserClass, w);
-        w.end(slot);
-        break;
-      case 'relayAgentInfo':
-        slot = w.begin(82);
-        writeRelayAgentInfo(v as RelayAgentInfo, w);
-        w.end(slot);
-        break;
-      case 'clientArch':
-        slot = w.begin(93);
-        for (const a of v as number[]) w.u16(a, key);
-        w.end(slot);
-        break;
-      case 'clientNdi': {
-        const ndi = v as ClientNdi;
-        slot = w.begin(94);
-        w.u8(ndi.type, 'clientNdi.type');
-        w.u8(ndi.major, 'clientNdi.major');
-        w.u8(ndi.minor, 'clientNdi.minor');
-        w.end(slot);
-        break;
-      }
-      case 'clientMachineId': {
-        const id = v as ClientMachineId;
-        slot = w.begin(97);
-        w.u8(id.type, 'clientMachineId.type');
-        writeGuid(id.uuid, w);
-        w.end(slot);
-        break;
-      }
-      case 'ipxe':
-        put(w, 175, 'bytes', v);
-        break;
-      case 'raw':
-        for (const r of v as RawOption[]) {
-          assertUint(r.code, 0xff, 'raw option code');
-          if (r.code === 0 || r.code === 255) throw new TypeError(`raw option ${r.code}: pad and end are not options`);
-          if (r.code === 52 && r.data.length === 1 && r.data[0] >= 1 && r.data[0] <= 3) {
-            throw new TypeError('raw option 52: the encoder never overloads sname/file');
-          }
-          put(w, r.code, 'bytes', r.data);
-        }
-        break;
-      default:
-        throw new TypeError(`options.${String(key)}: not a DHCPv4 option field`);
+    const spec = BY_NAME.get(key);
+    if (spec !== undefined) {
+      const slot = w.begin(spec.code);
+      spec.codec.encode(w, v, spec.field);
+      w.end(slot);
+    } else if (key === 'raw') {
+      writeRaw(v as RawOption[], w);
+    } else {
+      throw new TypeError(`options.${key}: not a DHCPv4 option field`);
     }
   }
 }
 
-function writeUserClass(uc: UserClass, w: PayloadWriter): void {
+function writeRaw(list: RawOption[], w: PayloadWriter): void {
+  for (const r of list) {
+    assertUint(r.code, 0xff, 'raw option code');
+    if (r.code === 0 || r.code === 255) throw new TypeError(`raw option ${r.code}: pad and end are not options`);
+    if (r.code === 52 && r.data.length === 1 && r.data[0] >= 1 && r.data[0] <= 3) {
+      throw new TypeError('raw option 52: the encoder never overloads sname/file');
+    }
+    const slot = w.begin(r.code);
+    w.bytes(r.data, RAW_FIELD[r.code]);
+    w.end(slot);
+  }
+}
+
+function writeUserClass(w: PayloadWriter, uc: UserClass, field: string): void {
   if (uc.format === 'plain') {
-    w.latin1(uc.value, 'userClass.value');
+    w.latin1(uc.value, `${field}.value`);
     return;
   }
-  if (uc.classes.length === 0) throw new TypeError('userClass: an RFC 3004 list needs at least one class');
+  if (uc.classes.length === 0) throw new TypeError(`${field}: an RFC 3004 list needs at least one class`);
   for (const c of uc.classes) {
-    assertLatin1(c, 'userClass.classes');
-    if (c.length === 0 || c.length > 255) throw new RangeError('userClass: each class must be 1..255 bytes');
-    w.u8(c.length, 'userClass');
-    w.latin1(c, 'userClass.classes');
+    assertLatin1(c, `${field}.classes`);
+    if (c.length === 0 || c.length > 255) throw new RangeError(`${field}: each class must be 1..255 bytes`);
+    w.u8(c.length, field);
+    w.latin1(c, `${field}.classes`);
   }
 }
 
@@ -654,27 +675,49 @@ function writeSubOption(code: number, data: Uint8Array, w: PayloadWriter, field:
   w.bytes(data, field);
 }
 
-function writeRelayAgentInfo(info: RelayAgentInfo, w: PayloadWriter): void {
-  if (info.circuitId) writeSubOption(1, info.circuitId, w, 'relayAgentInfo.circuitId');
-  if (info.remoteId) writeSubOption(2, info.remoteId, w, 'relayAgentInfo.remoteId');
+function writeRelayAgentInfo(w: PayloadWriter, info: RelayAgentInfo, field: string): void {
+  if (info.circuitId) writeSubOption(1, info.circuitId, w, `${field}.circuitId`);
+  if (info.remoteId) writeSubOption(2, info.remoteId, w, `${field}.remoteId`);
   for (const r of info.other ?? []) {
-    if (r.code === 1 || r.code === 2) throw new TypeError('relayAgentInfo.other: use circuitId / remoteId');
-    writeSubOption(r.code, r.data, w, 'relayAgentInfo.other');
+    if (r.code === 1 || r.code === 2) throw new TypeError(`${field}.other: use circuitId / remoteId`);
+    writeSubOption(r.code, r.data, w, `${field}.other`);
   }
 }
 
-function writeGuid(uuid: string, w: PayloadWriter): void {
-  if (typeof uuid !== 'string' || uuid.length !== 36) throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
+const SCRATCH_IP = new Uint8Array(4);
+
+function writeClasslessRoutes(w: PayloadWriter, routes: ClasslessRoute[], field: string): void {
+  if (!Array.isArray(routes)) throw new TypeError(`${field}: expected an array of routes`);
+  for (const r of routes) {
+    const text = typeof r?.destination === 'string' ? r.destination : '';
+    const slash = text.indexOf('/');
+    const width = slash > 0 ? Number(text.slice(slash + 1)) : NaN;
+    if (!/^\d{1,2}$/.test(text.slice(slash + 1)) || !(width >= 0 && width <= 32)) {
+      throw new TypeError(`${field}: destination must be CIDR text, got ${JSON.stringify(r?.destination)}`);
+    }
+    writeIp(SCRATCH_IP, 0, text.slice(0, slash), field);
+    const n = (width + 7) >> 3;
+    for (let k = n; k < 4; k++) {
+      if (SCRATCH_IP[k] !== 0) throw new TypeError(`${field}: ${text} has address bits past its prefix octets`);
+    }
+    w.u8(width, field);
+    for (let k = 0; k < n; k++) w.u8(SCRATCH_IP[k], field);
+    w.ip(r.router, field);
+  }
+}
+
+function writeGuid(uuid: string, w: PayloadWriter, field: string): void {
+  if (typeof uuid !== 'string' || uuid.length !== 36) throw new TypeError(`${field}: not a UUID: ${uuid}`);
   w.ensure(16);
   for (let k = 0; k < 16; k++) {
     const i = UUID_BYTE_AT[GUID_ORDER[k]];
     const hi = hexNibble(uuid.charCodeAt(i));
     const lo = hexNibble(uuid.charCodeAt(i + 1));
-    if (hi < 0 || lo < 0) throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
+    if (hi < 0 || lo < 0) throw new TypeError(`${field}: not a UUID: ${uuid}`);
     w.buf[w.pos + k] = (hi << 4) | lo;
   }
   if (uuid[8] !== '-' || uuid[13] !== '-' || uuid[18] !== '-' || uuid[23] !== '-') {
-    throw new TypeError(`clientMachineId.uuid: not a UUID: ${uuid}`);
+    throw new TypeError(`${field}: not a UUID: ${uuid}`);
   }
   w.pos += 16;
 }

@@ -1,14 +1,5 @@
-import { BootDevice, ChangeOutcome, PowerDriver, PowerState, PowerTypeDef } from '../../power.types';
-
-/** MAAS's manual power type: no power control at all. */
-export const MANUAL_TYPE: PowerTypeDef = {
-  name: 'manual',
-  description: 'Manual',
-  chassis: false,
-  can_probe: false,
-  queryable: false,
-  fields: [],
-};
+import { BootDevice, ChangeOutcome, PowerDriver, PowerState } from '../../power.types';
+import { MANUAL_TYPE } from './manual.settings';
 
 const ask = (what: string): ChangeOutcome => ({
   kind: 'manual',

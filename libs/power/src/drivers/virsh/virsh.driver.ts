@@ -2,29 +2,10 @@ import { chmod } from 'node:fs/promises';
 import { ProcessRunner, runProcess } from '../../adapters/process.runner';
 import { withSecretFiles } from '../../adapters/secret-files';
 import { PowerError, redact } from '../../power.errors';
-import { field, requireParameters } from '../../power.settings';
-import { BootDevice, ChangeOutcome, DriverCallContext, OffMode, PowerDriver, PowerState, PowerTypeDef } from '../../power.types';
+import { requireParameters } from '../../power.settings';
+import { BootDevice, ChangeOutcome, DriverCallContext, OffMode, PowerDriver, PowerState } from '../../power.types';
 import { ASKPASS_SCRIPT, VirshOp, checkUri, checkVirsh, domstateToPower, virshArgs } from './virsh.commands';
-
-/** MAAS's virsh power type (src/provisioningserver/drivers/power/virsh.py). */
-export const VIRSH_TYPE: PowerTypeDef = {
-  name: 'virsh',
-  description: 'Virsh (virtual systems)',
-  chassis: true,
-  can_probe: true,
-  queryable: true,
-  fields: [
-    field('power_address', 'Address', { required: true }),
-    field('power_pass', 'Password (optional)', { field_type: 'password', secret: true }),
-    field('power_id', 'Virsh VM ID', { scope: 'node', required: true }),
-  ],
-};
-
-export interface VirshSettings {
-  uri: string;
-  domain: string;
-  password: string;
-}
+import { VIRSH_TYPE, VirshSettings } from './virsh.settings';
 
 export interface VirshDriverOptions {
   run?: ProcessRunner;

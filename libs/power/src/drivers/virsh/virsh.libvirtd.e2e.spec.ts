@@ -12,7 +12,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PowerError, tidyOutput } from '../../power.errors';
 import { PrivateLibvirtd } from '../../testing/libvirtd.harness';
-import { VirshDriver, VirshSettings } from './virsh.driver';
+import { VirshDriver } from './virsh.driver';
+import { VirshSettings } from './virsh.settings';
 
 jest.setTimeout(60_000);
 
