@@ -5,6 +5,12 @@ import { BlockDeviceEntity } from './entities/block-device.entity';
 import { BmcEntity } from './entities/bmc.entity';
 import { DomainEntity } from './entities/domain.entity';
 import { EffectOutboxEntity } from './entities/effect-outbox.entity';
+import { NodeTokenEntity } from './entities/node-token.entity';
+import { NumaNodeEntity } from './entities/numa-node.entity';
+import { ScriptEntity } from './entities/script.entity';
+import { ScriptResultEntity } from './entities/script-result.entity';
+import { ScriptSetEntity } from './entities/script-set.entity';
+import { ScriptVersionEntity } from './entities/script-version.entity';
 import { EventEntity } from './entities/event.entity';
 import { FabricEntity } from './entities/fabric.entity';
 import { IpRangeEntity } from './entities/ip-range.entity';
@@ -47,6 +53,12 @@ export const ENTITIES = [
   RackEventReceiptEntity,
   RackEnrollmentTokenEntity,
   EffectOutboxEntity,
+  ScriptEntity,
+  ScriptVersionEntity,
+  ScriptSetEntity,
+  ScriptResultEntity,
+  NumaNodeEntity,
+  NodeTokenEntity,
 ];
 
 export interface DatabaseConfig {

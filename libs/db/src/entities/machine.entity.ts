@@ -92,6 +92,12 @@ export class MachineEntity {
   /** Latest event, kept on the row so that listing machines needs no join on events. */
   @Column({ name: 'status_message', type: 'text', nullable: true }) statusMessage!: string | null;
   @Column({ name: 'status_action', type: 'text', nullable: true }) statusAction!: string | null;
+  /** The machine's latest commissioning, testing and installation runs (MAAS `current_*_script_set`). */
+  @Column({ name: 'current_commissioning_script_set_id', type: 'int', nullable: true }) currentCommissioningScriptSetId!: number | null;
+  @Column({ name: 'current_testing_script_set_id', type: 'int', nullable: true }) currentTestingScriptSetId!: number | null;
+  @Column({ name: 'current_installation_script_set_id', type: 'int', nullable: true }) currentInstallationScriptSetId!: number | null;
+  /** What commissioning found beyond the typed columns: system/mainboard/firmware vendor, product, version, serial... (MAAS `hardware_info`). */
+  @Column({ name: 'hardware_info', type: 'jsonb', default: () => "'{}'" }) hardwareInfo!: Record<string, string>;
   @VersionColumn({ type: 'int' }) version!: number;
   /** Changes (by trigger) whenever the machine's API document would; keys the rendered-JSON cache. */
   @Column({ name: 'render_rev', type: 'bigint', default: () => "nextval('machine_render_rev_seq')", insert: false, update: false })

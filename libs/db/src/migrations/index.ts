@@ -7,6 +7,7 @@ import { AddMachineStorageConfig1795640000000 } from './1795640000000-AddMachine
 import { AddEffectOutbox1795650000000 } from './1795650000000-AddEffectOutbox';
 import { AddRackKeys1795660000000 } from './1795660000000-AddRackKeys';
 import { AddRackPowerUnavailable1795670000000 } from './1795670000000-AddRackPowerUnavailable';
+import { AddScripts1795680000000 } from './1795680000000-AddScripts';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: Function[] = [
   AddEffectOutbox1795650000000,
   AddRackKeys1795660000000,
   AddRackPowerUnavailable1795670000000,
+  AddScripts1795680000000,
 ];
