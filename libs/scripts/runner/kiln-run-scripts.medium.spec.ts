@@ -1,0 +1,264 @@
+/**
+ * Runs the real runner (python3) against an edge fake of the region's metadata API that records
+ * the conversation and checks every OAuth header, and asserts the conversation of reference
+ * maas-api.md §4.7 step by step.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildScriptsTarball, type TarballScript } from '../src/maas-scripts.tarball';
+import { parseResultYaml } from '../src/result-yaml.parser';
+import { RUNNER_SCRIPT_PATH, loadRunnerScript, renderUserData } from '../src/user-data.renderer';
+
+const CK = 'ckCKckCKckCKckCKck';
+const TK = 'tkTKtkTKtkTKtkTKtk';
+const TS = 'tsTStsTStsTStsTStsTStsTStsTStsTS';
+
+interface Recorded {
+  method: string;
+  path: string;
+  fields: Record<string, string>;
+  files: Record<string, string>;
+}
+
+function parseMultipart(body: Buffer, contentType: string): Pick<Recorded, 'fields' | 'files'> {
+  const m = /boundary=("?)([^";]+)\1/.exec(contentType);
+  if (!m) throw new Error(`not multipart: ${contentType}`);
+  const fields: Record<string, string> = {};
+  const files: Record<string, string> = {};
+  const text = body.toString('latin1');
+  for (const part of text.split(`--${m[2]}`).slice(1)) {
+    if (part.startsWith('--')) break;
+    const [head, ...rest] = part.replace(/^\r\n/, '').split('\r\n\r\n');
+    const value = Buffer.from(rest.join('\r\n\r\n').replace(/\r\n$/, ''), 'latin1').toString('utf8');
+    const name = /name="([^"]*)"/.exec(head ?? '')?.[1] ?? '';
+    if (/filename="/.test(head ?? '')) files[name] = value;
+    else fields[name] = value;
+  }
+  return { fields, files };
+}
+
+/** Checks the OAuth 1.0 PLAINTEXT header as MAAS validates it (reference §3.2-3.3). */
+function checkOAuth(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization ?? '';
+  if (!h.startsWith('OAuth ')) return 'no OAuth header';
+  const params = Object.fromEntries(
+    [...h.slice(6).matchAll(/(\w+)="([^"]*)"/g)].map((p) => [p[1] as string, decodeURIComponent(p[2] as string)]),
+  );
+  for (const k of ['oauth_consumer_key', 'oauth_token', 'oauth_signature', 'oauth_signature_method', 'oauth_timestamp', 'oauth_nonce']) {
+    if (!params[k]) return `missing ${k}`;
+  }
+  if (params['oauth_version'] !== undefined && params['oauth_version'] !== '1.0') return 'bad version';
+  if (params['oauth_signature_method'] !== 'PLAINTEXT') return 'not PLAINTEXT';
+  if (params['oauth_consumer_key'] !== CK || params['oauth_token'] !== TK) return 'wrong key';
+  if (params['oauth_signature'] !== `&${TS}`) return `wrong signature ${params['oauth_signature']}`;
+  if (Math.abs(Date.now() / 1000 - Number(params['oauth_timestamp'])) > 300) return 'stale timestamp';
+  return undefined;
+}
+
+class FakeMetadataApi {
+  readonly requests: Recorded[] = [];
+  readonly authProblems: string[] = [];
+  readonly nonces = new Set<string>();
+  private server: Server;
+
+  constructor(private readonly tars: Buffer[]) {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const problem = checkOAuth(req);
+        const nonce = /oauth_nonce="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+        if (this.nonces.has(nonce)) this.authProblems.push(`nonce reused: ${nonce}`);
+        this.nonces.add(nonce);
+        if (problem) {
+          this.authProblems.push(`${req.method} ${req.url}: ${problem}`);
+          res.writeHead(401, { Date: new Date().toUTCString() }).end('Authorization Error');
+          return;
+        }
+        const body = Buffer.concat(chunks);
+        const rec: Recorded = { method: req.method ?? '', path: req.url ?? '', fields: {}, files: {} };
+        if (req.method === 'POST') Object.assign(rec, parseMultipart(body, req.headers['content-type'] ?? ''));
+        this.requests.push(rec);
+        if (req.method === 'GET' && req.url === '/MAAS/metadata/2012-03-01/maas-scripts') {
+          const tar = this.tars.shift();
+          if (!tar) res.writeHead(204).end();
+          else res.writeHead(200, { 'Content-Type': 'application/x-tar' }).end(tar);
+        } else if (req.method === 'POST' && req.url === '/MAAS/metadata/2012-03-01/' && rec.fields['op'] === 'signal') {
+          res.writeHead(200, { 'Content-Type': 'text/plain' }).end('OK');
+        } else {
+          res.writeHead(404).end();
+        }
+      });
+    });
+  }
+
+  async start(): Promise<string> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/MAAS/metadata/`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+const base = { timeoutSeconds: 0, parallel: 'disabled', hardwareType: 'node' } as const;
+
+const BMC_SCRIPT = `#!/bin/sh
+[ -n "$BMC_CONFIG_PATH" ] || exit 9
+printf 'power_type: ipmi\\npower_address: 10.0.0.9\\npower_user: maas\\npower_pass: "s3cret"\\n' > "$BMC_CONFIG_PATH"
+echo bmc written
+`;
+
+const commissioningTar = buildScriptsTarball([
+  { ...base, scriptType: 'commissioning', name: '30-bmc', content: BMC_SCRIPT, scriptResultId: 11, scriptVersionId: 1 },
+]);
+
+const testing: TarballScript[] = [
+  {
+    ...base,
+    scriptType: 'testing',
+    name: 'a-pass',
+    scriptResultId: 101,
+    scriptVersionId: 7,
+    content: '#!/bin/sh\necho "args:$*"\necho "to stderr" >&2\n[ -z "$BMC_CONFIG_PATH" ] && echo "no bmc path"\n',
+    parameters: { greeting: { type: 'string', value: 'hi there', argument_format: '--greeting={input}', required: false } },
+  },
+  {
+    ...base,
+    scriptType: 'testing',
+    name: 'b-yaml',
+    scriptResultId: 102,
+    scriptVersionId: 8,
+    content: '#!/bin/sh\nprintf "status: degraded\\nresults:\\n  read_iops: 42\\n" > "$RESULT_PATH"\necho "runtime=$RUNTIME out=$(basename "$OUTPUT_STDOUT_PATH")"\n',
+    parameters: { runtime: { type: 'runtime', value: 30, required: true } },
+  },
+  { ...base, scriptType: 'testing', name: 'c-fail', scriptResultId: 103, scriptVersionId: 9, content: '#!/bin/sh\necho failing\nexit 3\n' },
+  { ...base, scriptType: 'testing', name: 'd-slow', scriptResultId: 104, scriptVersionId: 10, timeoutSeconds: 1, content: '#!/bin/sh\nsleep 30\n' },
+];
+
+const isHeartbeat = (r: Recorded) =>
+  r.fields['status'] === 'WORKING' && r.fields['script_result_id'] === undefined && r.fields['power_type'] === undefined;
+
+describe('kiln-run-scripts.py against a fake metadata API', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kiln-runner-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('commissions, reports BMC credentials, re-downloads, tests, and reports every result and the failure (§4.7)', async () => {
+    const api = new FakeMetadataApi([commissioningTar, buildScriptsTarball(testing)]);
+    const url = await api.start();
+    try {
+      const config = join(dir, 'creds.yaml');
+      // The same YAML shape cloud-init and MAAS's runner read.
+      writeFileSync(config, `datasource:\n  MAAS:\n    metadata_url: ${url}\n    consumer_key: ${CK}\n    token_key: ${TK}\n    token_secret: ${TS}\n`);
+      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--config=${config}`, '--heartbeat-interval=0.4', join(dir, 'work')]);
+      expect({ code, stderr: code === 1 ? '' : stderr }).toEqual({ code: 1, stderr: '' });
+    } finally {
+      await api.stop();
+    }
+    expect(api.authProblems).toEqual([]);
+    const reqs = api.requests;
+
+    // 1. The first request is a plain WORKING heartbeat.
+    expect(reqs[0]).toMatchObject({ method: 'POST', path: '/MAAS/metadata/2012-03-01/', fields: { op: 'signal', status: 'WORKING' } });
+    expect(reqs[0]?.fields['error']).toBeUndefined();
+    // Later heartbeats (every 0.4 s here; 120 s by default) carry the elapsed time.
+    const beats = reqs.slice(1).filter(isHeartbeat);
+    expect(beats.length).toBeGreaterThanOrEqual(1);
+    for (const b of beats) expect(b.fields['error']).toMatch(/^Elapsed time \(real\): \d+\.\d+s$/);
+
+    const talk = reqs.slice(1).filter((r) => !isHeartbeat(r));
+    const summary = talk.map((r) => (r.method === 'GET' ? `GET ${r.path}` : `${r.fields['status']} ${r.fields['error'] ?? ''}`.trim()));
+    expect(summary).toEqual([
+      'GET /MAAS/metadata/2012-03-01/maas-scripts',
+      'WORKING Starting 30-bmc (id: 11, script_version_id: 1)',
+      'WORKING Finished 30-bmc (id: 11, script_version_id: 1): 0',
+      'WORKING BMC credentials reconfigured by 30-bmc',
+      'GET /MAAS/metadata/2012-03-01/maas-scripts',
+      'TESTING',
+      'WORKING Starting a-pass (id: 101, script_version_id: 7)',
+      'WORKING Finished a-pass (id: 101, script_version_id: 7): 0',
+      'WORKING Starting b-yaml (id: 102, script_version_id: 8)',
+      'WORKING Finished b-yaml (id: 102, script_version_id: 8): 0',
+      'WORKING Starting c-fail (id: 103, script_version_id: 9)',
+      'WORKING Finished c-fail (id: 103, script_version_id: 9): 3',
+      'WORKING Starting d-slow (id: 104, script_version_id: 10)',
+      'TIMEDOUT Timeout(0:00:01) expired on d-slow (id: 104, script_version_id: 10)',
+      'FAILED 2 test scripts failed to run',
+    ]);
+
+    const [, start, bmcDone, bmc, , , aStart, aDone, , bDone, , cDone, , dDone] = talk;
+    expect(start?.fields).toEqual({ op: 'signal', status: 'WORKING', error: 'Starting 30-bmc (id: 11, script_version_id: 1)', script_result_id: '11', name: '30-bmc', script_version_id: '1' });
+    expect(bmcDone?.files['30-bmc']).toBe('bmc written\n');
+    expect(bmc?.fields['power_type']).toBe('ipmi');
+    expect(JSON.parse(bmc?.fields['power_parameters'] ?? '')).toEqual({ power_address: '10.0.0.9', power_user: 'maas', power_pass: 's3cret' });
+
+    expect(aStart?.fields).toMatchObject({ script_result_id: '101', name: 'a-pass', script_version_id: '7' });
+    expect(Object.keys(aDone?.fields ?? {})).toEqual(['op', 'status', 'error', 'script_result_id', 'runtime', 'exit_status', 'name', 'script_version_id']);
+    expect(aDone?.fields).toMatchObject({ exit_status: '0', name: 'a-pass', script_result_id: '101', script_version_id: '7' });
+    expect(Number(aDone?.fields['runtime'])).toBeGreaterThan(0);
+    // Parameters are rendered and split on whitespace; testing scripts get no BMC_CONFIG_PATH.
+    expect(Object.keys(aDone?.files ?? {})).toEqual(['a-pass', 'a-pass.out', 'a-pass.err']);
+    expect(aDone?.files['a-pass.out']).toBe('args:--greeting=hi there\nno bmc path\n');
+    expect(aDone?.files['a-pass.err']).toBe('to stderr\n');
+    // The combined output holds both streams; how they interleave depends on the scheduler.
+    expect(aDone?.files['a-pass']?.split('\n').sort()).toEqual(['', 'args:--greeting=hi there', 'no bmc path', 'to stderr']);
+    expect(bDone?.files['b-yaml.out']).toBe('runtime=30 out=b-yaml.102.out\n');
+    const yaml = parseResultYaml(bDone?.files['b-yaml.yaml'] ?? '');
+    expect(yaml).toEqual({ ok: true, value: { status: 'degraded', results: { read_iops: 42 }, extra: {} } });
+    expect(cDone?.fields['exit_status']).toBe('3');
+    expect(cDone?.files['c-fail']).toBe('failing\n');
+    expect(dDone?.fields).toMatchObject({ status: 'TIMEDOUT', exit_status: '124', name: 'd-slow', script_result_id: '104' });
+    expect(Number(dDone?.fields['runtime'])).toBeGreaterThanOrEqual(1);
+    expect(Number(dDone?.fields['runtime'])).toBeLessThan(10);
+  }, 60_000);
+
+  it('runs from the rendered user-data as cloud-init would, and ends with OK', async () => {
+    const api = new FakeMetadataApi([buildScriptsTarball([testing[0] as TarballScript])]);
+    const url = await api.start();
+    try {
+      const userData = renderUserData({
+        metadataUrl: url,
+        credentials: { consumerKey: CK, tokenKey: TK, tokenSecret: TS },
+        phase: 'testing',
+        runner: loadRunnerScript(),
+      });
+      writeFileSync(join(dir, 'user-data'), userData);
+      // Python's email parser is what cloud-init splits user-data with.
+      const split = await run('python3', [
+        '-c',
+        'import email,sys; m=email.message_from_binary_file(open(sys.argv[1],"rb")); ' +
+          'p=[x for x in m.walk() if x.get_content_type()=="text/x-shellscript"]; assert len(p)==1 and p[0].get_filename()=="user_data.sh"; ' +
+          'open(sys.argv[2],"wb").write(p[0].get_payload(decode=True))',
+        join(dir, 'user-data'),
+        join(dir, 'user_data.sh'),
+      ]);
+      expect(split).toEqual({ code: 0, stderr: '' });
+      const { code, stderr } = await run('sh', [join(dir, 'user_data.sh')], { ...process.env, TMPDIR: dir });
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await api.stop();
+    }
+    expect(api.authProblems).toEqual([]);
+    const last = api.requests[api.requests.length - 1];
+    expect(last?.fields).toEqual({ op: 'signal', status: 'OK', error: 'All scripts successfully ran' });
+    expect(api.requests.filter((r) => r.fields['status'] === 'TESTING')).toHaveLength(1);
+  }, 60_000);
+});
