@@ -168,7 +168,8 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
       const config = join(dir, 'creds.yaml');
       // The same YAML shape cloud-init and MAAS's runner read.
       writeFileSync(config, `datasource:\n  MAAS:\n    metadata_url: ${url}\n    consumer_key: ${CK}\n    token_key: ${TK}\n    token_secret: ${TS}\n`);
-      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--config=${config}`, '--heartbeat-interval=0.4', join(dir, 'work')]);
+      // -S: no site-packages (no PyYAML, no oauthlib), proving the runner needs only the stdlib.
+      const { code, stderr } = await run('python3', ['-S', RUNNER_SCRIPT_PATH, `--config=${config}`, '--heartbeat-interval=0.4', join(dir, 'work')]);
       expect({ code, stderr: code === 1 ? '' : stderr }).toEqual({ code: 1, stderr: '' });
     } finally {
       await api.stop();
