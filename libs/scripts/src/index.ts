@@ -11,3 +11,4 @@ export * from './result-yaml.parser';
 export * from './tar.writer';
 export * from './maas-scripts.tarball';
 export * from './user-data.renderer';
+export * from './builtin.catalogue';
