@@ -4,7 +4,7 @@
  * maas-api.md §4.7 step by step.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,9 +20,15 @@ const TS = 'tsTStsTStsTStsTStsTStsTStsTStsTS';
 interface Recorded {
   method: string;
   path: string;
+  /** Whether the request carried an Authorization header. */
+  signed: boolean;
   fields: Record<string, string>;
   files: Record<string, string>;
 }
+
+const SYSTEM_ID = 'kiln42';
+/** Routes MAAS answers without credentials (enlistment, reference §4.10). */
+const ANONYMOUS = /^\/MAAS\/(api\/2\.0\/machines\/(\?op=is_registered&.*)?|metadata\/2012-03-01\/maas-scripts|metadata\/latest\/by-id\/[^/]+\/\?op=get_preseed)$/;
 
 function parseMultipart(body: Buffer, contentType: string): Pick<Recorded, 'fields' | 'files'> {
   const m = /boundary=("?)([^";]+)\1/.exec(contentType);
@@ -64,26 +70,36 @@ class FakeMetadataApi {
   readonly authProblems: string[] = [];
   readonly nonces = new Set<string>();
   private server: Server;
+  preseed = '';
 
   constructor(private readonly tars: Buffer[]) {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        const problem = checkOAuth(req);
-        const nonce = /oauth_nonce="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-        if (this.nonces.has(nonce)) this.authProblems.push(`nonce reused: ${nonce}`);
-        this.nonces.add(nonce);
+        const signed = req.headers.authorization !== undefined;
+        const problem = signed || !ANONYMOUS.test(req.url ?? '') ? checkOAuth(req) : undefined;
+        const nonce = /oauth_nonce="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1];
+        if (nonce !== undefined && this.nonces.has(nonce)) this.authProblems.push(`nonce reused: ${nonce}`);
+        if (nonce !== undefined) this.nonces.add(nonce);
         if (problem) {
           this.authProblems.push(`${req.method} ${req.url}: ${problem}`);
           res.writeHead(401, { Date: new Date().toUTCString() }).end('Authorization Error');
           return;
         }
         const body = Buffer.concat(chunks);
-        const rec: Recorded = { method: req.method ?? '', path: req.url ?? '', fields: {}, files: {} };
-        if (req.method === 'POST') Object.assign(rec, parseMultipart(body, req.headers['content-type'] ?? ''));
+        const rec: Recorded = { method: req.method ?? '', path: req.url ?? '', signed, fields: {}, files: {} };
+        const ctype = req.headers['content-type'] ?? '';
+        if (req.method === 'POST' && ctype.startsWith('multipart/')) Object.assign(rec, parseMultipart(body, ctype));
+        if (req.method === 'POST' && ctype === 'application/x-www-form-urlencoded') rec.fields = Object.fromEntries(new URLSearchParams(body.toString()));
         this.requests.push(rec);
-        if (req.method === 'GET' && req.url === '/MAAS/metadata/2012-03-01/maas-scripts') {
+        if (req.method === 'GET' && req.url?.startsWith('/MAAS/api/2.0/machines/?op=is_registered&')) {
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end('false');
+        } else if (req.method === 'POST' && req.url === '/MAAS/api/2.0/machines/') {
+          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ system_id: SYSTEM_ID, status: 1 }));
+        } else if (req.method === 'GET' && req.url === `/MAAS/metadata/latest/by-id/${SYSTEM_ID}/?op=get_preseed`) {
+          res.writeHead(200, { 'Content-Type': 'text/plain' }).end(this.preseed);
+        } else if (req.method === 'GET' && req.url === '/MAAS/metadata/2012-03-01/maas-scripts') {
           const tar = this.tars.shift();
           if (!tar) res.writeHead(204).end();
           else res.writeHead(200, { 'Content-Type': 'application/x-tar' }).end(tar);
@@ -152,7 +168,9 @@ const testing: TarballScript[] = [
 ];
 
 const isHeartbeat = (r: Recorded) =>
-  r.fields['status'] === 'WORKING' && r.fields['script_result_id'] === undefined && r.fields['power_type'] === undefined;
+  r.fields['status'] === 'WORKING' &&
+  Object.keys(r.fields).every((k) => ['op', 'status', 'error'].includes(k)) &&
+  (r.fields['error'] === undefined || r.fields['error'].startsWith('Elapsed time'));
 
 describe('kiln-run-scripts.py against a fake metadata API', () => {
   let dir: string;
@@ -261,5 +279,107 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
     const last = api.requests[api.requests.length - 1];
     expect(last?.fields).toEqual({ op: 'signal', status: 'OK', error: 'All scripts successfully ran' });
     expect(api.requests.filter((r) => r.fields['status'] === 'TESTING')).toHaveLength(1);
+  }, 60_000);
+
+  it('runs serial scripts first, then each instance group together, then every "any" script together (§4.5)', async () => {
+    const sleepy = '#!/bin/sh\nsleep 1\n';
+    const t = (name: string, id: number, parallel: 'disabled' | 'instance' | 'any'): TarballScript => ({
+      ...base,
+      parallel,
+      scriptType: 'testing',
+      name,
+      scriptResultId: id,
+      scriptVersionId: 1,
+      content: sleepy,
+    });
+    const api = new FakeMetadataApi([
+      buildScriptsTarball([t('any-1', 41, 'any'), t('any-2', 42, 'any'), t('disk', 31, 'instance'), t('disk', 32, 'instance'), t('zz-serial', 21, 'disabled')]),
+    ]);
+    const url = await api.start();
+    try {
+      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--url=${url}`, `--ckey=${CK}`, `--tkey=${TK}`, `--tsec=${TS}`, join(dir, 'work')]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await api.stop();
+    }
+    expect(api.authProblems).toEqual([]);
+    const steps = api.requests
+      .filter((r) => r.fields['script_result_id'] !== undefined)
+      .map((r) => `${(r.fields['error'] ?? '').split(' ')[0]} ${r.fields['script_result_id']}`);
+    const at = (step: string) => steps.indexOf(step);
+    expect(steps).toHaveLength(10);
+    // The serial script, although last by name, runs alone and first.
+    expect(steps.slice(0, 2)).toEqual(['Starting 21', 'Finished 21']);
+    // Both instances of "disk" start before either finishes; the group ends before "any" starts.
+    expect(Math.max(at('Starting 31'), at('Starting 32'))).toBeLessThan(Math.min(at('Finished 31'), at('Finished 32')));
+    expect(Math.max(at('Finished 31'), at('Finished 32'))).toBeLessThan(Math.min(at('Starting 41'), at('Starting 42')));
+    expect(Math.max(at('Starting 41'), at('Starting 42'))).toBeLessThan(Math.min(at('Finished 41'), at('Finished 42')));
+  }, 60_000);
+
+  it('enlists an unknown machine anonymously, then reports as the node it became (§4.10)', async () => {
+    const enlistTar = buildScriptsTarball([
+      { ...base, scriptType: 'commissioning', name: '30-bmc', content: BMC_SCRIPT },
+      { ...base, scriptType: 'commissioning', name: 'zz-any', parallel: 'any', content: '#!/bin/sh\necho later\n' },
+    ]);
+    const nodeTar = buildScriptsTarball([
+      { ...base, scriptType: 'commissioning', name: 'zz-any', parallel: 'any', scriptResultId: 21, scriptVersionId: 2, content: '#!/bin/sh\necho later\n' },
+    ]);
+    const api = new FakeMetadataApi([enlistTar, nodeTar]);
+    const url = await api.start();
+    // A full cloud-config, as MAAS's get_preseed answers it.
+    api.preseed = [
+      '#cloud-config',
+      'manage_etc_hosts: true',
+      'packages: [python3-yaml, python3-oauthlib]',
+      'datasource:',
+      '  MAAS:',
+      `    consumer_key: ${CK}`,
+      `    metadata_url: ${url}`,
+      `    token_key: ${TK}`,
+      `    token_secret: ${TS}`,
+      'reporting:',
+      '  maas: {type: webhook, endpoint: "http://x/"}',
+      'power_state: {delay: now, mode: poweroff, timeout: 3600}',
+      '',
+    ].join('\n');
+    const config = join(dir, 'enlist.cfg');
+    writeFileSync(config, `datasource:\n  MAAS:\n    metadata_url: ${url}\n`);
+    try {
+      const { code, stderr } = await run('python3', ['-S', RUNNER_SCRIPT_PATH, `--config=${config}`, join(dir, 'work')]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await api.stop();
+    }
+    expect(api.authProblems).toEqual([]);
+    const talk = api.requests.filter((r) => !isHeartbeat(r));
+    const summary = talk.map((r) => `${r.signed ? 'signed' : 'anonymous'} ${r.method} ${r.path.replace(/mac_address=[^&]*/, 'mac_address=…')} ${r.fields['status'] ?? ''} ${r.fields['error'] ?? ''}`.trim());
+    expect(summary).toEqual([
+      'anonymous GET /MAAS/api/2.0/machines/?op=is_registered&mac_address=…',
+      'anonymous GET /MAAS/metadata/2012-03-01/maas-scripts',
+      'anonymous POST /MAAS/api/2.0/machines/',
+      `anonymous GET /MAAS/metadata/latest/by-id/${SYSTEM_ID}/?op=get_preseed`,
+      'signed POST /MAAS/metadata/2012-03-01/ WORKING Finished 30-bmc (id: None, script_version_id: None): 0',
+      'signed GET /MAAS/metadata/2012-03-01/maas-scripts',
+      'signed POST /MAAS/metadata/2012-03-01/ WORKING Starting zz-any (id: 21, script_version_id: 2)',
+      'signed POST /MAAS/metadata/2012-03-01/ WORKING Finished zz-any (id: 21, script_version_id: 2): 0',
+      'signed GET /MAAS/metadata/2012-03-01/maas-scripts',
+      'signed POST /MAAS/metadata/2012-03-01/ OK All scripts successfully ran',
+    ]);
+    const macs = readdirSync('/sys/class/net')
+      .filter((n) => existsSync(`/sys/class/net/${n}/device`))
+      .map((n) => readFileSync(`/sys/class/net/${n}/address`, 'utf8').trim())
+      .sort();
+    expect(new URLSearchParams(talk[0]?.path.split('?')[1]).get('mac_address')).toBe(macs.join(','));
+    const created = talk[2]?.fields ?? {};
+    expect(Object.keys(created)).toEqual(['architecture', 'mac_addresses', 'commission', 'power_type', 'power_parameters']);
+    expect(created).toMatchObject({ mac_addresses: macs.join(','), commission: 'True', power_type: 'ipmi' });
+    expect(created['architecture']).toMatch(/^(amd64|arm64|ppc64el|s390x|i386|riscv64)$/);
+    expect(JSON.parse(created['power_parameters'] ?? '')).toEqual({ power_address: '10.0.0.9', power_user: 'maas', power_pass: 's3cret' });
+    // The held-back result is sent by name (no ids) with its files.
+    expect(talk[4]?.fields).toMatchObject({ name: '30-bmc', exit_status: '0' });
+    expect(talk[4]?.fields['script_result_id']).toBeUndefined();
+    expect(talk[4]?.files['30-bmc']).toBe('bmc written\n');
+    // The runner keeps the preseed as its config, as MAAS's does.
+    expect(readFileSync(config, 'utf8')).toBe(api.preseed);
   }, 60_000);
 });

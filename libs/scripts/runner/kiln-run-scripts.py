@@ -21,6 +21,11 @@
 # (cloud-init's config files, a script's BMC file) is read with PyYAML when it is importable
 # (cloud-init depends on it) and otherwise with a small reader for the flat shapes involved.
 #
+# Without a token secret (enlistment of an unknown machine) it first asks whether its MACs are
+# registered, runs the serial commissioning scripts (the BMC one) without reporting, creates the
+# machine (POST /MAAS/api/2.0/machines/ with its MACs and BMC), takes the node credentials from
+# the machine's preseed, sends the results it held back and carries on as above.
+#
 # Usage: kiln-run-scripts.py --config=<file> [--phase=<phase>] <work-dir>
 #   The config file is cloud-init's datasource config, as JSON or YAML:
 #   {"datasource": {"MAAS": {"metadata_url": ..., "consumer_key": ..., "token_key": ...,
@@ -112,12 +117,34 @@ def read_flat_yaml(text):
     return root
 
 
+DATASOURCE_KEYS = ("metadata_url", "consumer_key", "token_key", "token_secret", "consumer_secret")
+
+
+def datasource_from_text(text):
+    """datasource.MAAS of a cloud-config document (JSON or YAML). Without PyYAML, a full cloud-
+    config (lists, flow mappings) is read only for the keys of the MAAS datasource block."""
+    try:
+        doc = read_flat_yaml(text) or {}
+        maas = (doc.get("datasource") or {}).get("MAAS") or {}
+        if isinstance(maas, dict) and maas.get("metadata_url"):
+            return maas
+    except (ValueError, AttributeError):
+        pass
+    m = re.search(r"^(\s*)MAAS:\s*\n((?:\1\s+\S.*\n?)+)", text, re.M)
+    if not m:
+        return {}
+    maas = {}
+    for k, v in re.findall(r"^\s+(\w+):\s*(\S+)\s*$", m.group(2), re.M):
+        if k in DATASOURCE_KEYS:
+            maas[k] = v.strip("\"'")
+    return maas
+
+
 def load_config(path):
     paths = [path] if path else sorted(glob.glob("/etc/cloud/cloud.cfg.d/*cmdline*.cfg"))
     for p in paths:
         with open(p, encoding="utf-8") as f:
-            doc = read_flat_yaml(f.read()) or {}
-        maas = (doc.get("datasource") or {}).get("MAAS") or {}
+            maas = datasource_from_text(f.read())
         if maas.get("metadata_url"):
             return maas
     raise SystemExit("kiln-run-scripts: no datasource MAAS metadata_url in %s" % (paths or "cloud.cfg.d"))
@@ -350,6 +377,8 @@ class Runner:
         self.config_dir = os.path.join(work_dir, "config")
         self.bmc_sent = False
         self.send = send
+        # Results of scripts run before the machine exists (enlistment), sent once it does.
+        self.held = []
         os.makedirs(self.out_dir, exist_ok=True)
         os.makedirs(self.config_dir, exist_ok=True)
 
@@ -486,11 +515,15 @@ class Runner:
             ("script_version_id", s.get("script_version_id")),
         ]
         if timed_out:
-            self.signal("TIMEDOUT", "Timeout(%s) expired on %s" % (format_duration(timeout), self.ident(s)), fields, files)
+            result = ("TIMEDOUT", "Timeout(%s) expired on %s" % (format_duration(timeout), self.ident(s)), fields, files)
         else:
-            self.signal("WORKING", "Finished %s: %d" % (self.ident(s), exit_status), fields, files)
+            result = ("WORKING", "Finished %s: %d" % (self.ident(s), exit_status), fields, files)
+        if self.send:
+            self.client.signal(*result)
+        else:
+            self.held.append(result)
 
-        if serial_commissioning and exit_status == 0 and not self.bmc_sent and os.path.exists(bmc_path):
+        if self.send and serial_commissioning and exit_status == 0 and not self.bmc_sent and os.path.exists(bmc_path):
             self.report_bmc(name, bmc_path)
         return exit_status == 0 and not timed_out
 
@@ -589,6 +622,87 @@ def run(client, work_dir, heartbeat_interval):
         heart.stop()
 
 
+def debian_arch():
+    try:
+        arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
+        if arch:
+            return arch
+    except OSError:
+        pass
+    machine = os.uname().machine
+    return {"x86_64": "amd64", "aarch64": "arm64", "ppc64le": "ppc64el", "i686": "i386", "i386": "i386"}.get(machine, machine)
+
+
+OPENBMC_MAC = "02:00:00:00:00:02"
+
+
+def mac_addresses():
+    """MACs of the physical interfaces (all non-loopback ones when none is physical), without
+    the OpenBMC USB network's MAC."""
+    physical, other = [], []
+    for d in sorted(glob.glob("/sys/class/net/*")):
+        try:
+            with open(d + "/address") as f:
+                mac = f.read().strip().lower()
+        except OSError:
+            continue
+        if not mac or mac == "00:00:00:00:00:00" or mac == OPENBMC_MAC:
+            continue
+        (physical if os.path.exists(d + "/device") else other).append(mac)
+    return sorted(set(physical or other))
+
+
+def enlist(client, work_dir, config_path, heartbeat_interval):
+    """Anonymous enlistment (reference 4.10): register the machine with its MACs and BMC, take the
+    node credentials from its preseed, send the results held back, then run as a known node."""
+    meta = urllib.parse.urlparse(client.base_url)
+    api = "%s://%s/MAAS/api/2.0/machines/" % (meta.scheme, meta.netloc)
+    macs = mac_addresses()
+    code, _, body = client.request(api + "?op=is_registered&mac_address=" + urllib.parse.quote(",".join(macs)))
+    if code == 200 and body.strip().lower() == b"true":
+        print("Machine is already registered")
+        return 0
+    runner = Runner(client, work_dir, send=False)
+    got = download_scripts(client, work_dir, 0)
+    if got is not None:
+        scripts_dir, index = got
+        for s in run_order(index.get("commissioning_scripts") or []):
+            if s.get("parallel", 0) == 0:
+                runner.run_one(scripts_dir, s, True)
+    bmc_path = os.path.join(runner.config_dir, "bmc-config.yaml")
+    power = []
+    if os.path.exists(bmc_path):
+        with open(bmc_path, encoding="utf-8") as f:
+            params = read_flat_yaml(f.read()) or {}
+        power_type = params.pop("power_type", None)
+        if power_type:
+            power = [("power_type", power_type), ("power_parameters", json.dumps({k: ("" if v is None else str(v)) for k, v in params.items()}))]
+    form = [("architecture", debian_arch()), ("mac_addresses", ",".join(macs)), ("commission", "True")]
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    code, _, body = client.request(api, urllib.parse.urlencode(form + power).encode(), headers)
+    if code != 200 and power:
+        log("enlisting with power parameters failed (%d %s); retrying without" % (code, body[:200]))
+        code, _, body = client.request(api, urllib.parse.urlencode(form).encode(), headers)
+    if code != 200:
+        raise RuntimeError("enlisting failed: %d %s" % (code, body[:200]))
+    system_id = json.loads(body)["system_id"]
+    log("enlisted as %s" % system_id)
+    code, _, preseed = client.request(client.base_url + "latest/by-id/%s/?op=get_preseed" % system_id)
+    if code != 200:
+        raise RuntimeError("get_preseed answered %d" % code)
+    text = preseed.decode("utf-8")
+    if config_path:
+        with open(config_path, "w", encoding="utf-8") as f:
+            f.write(text)
+    maas = datasource_from_text(text)
+    client.creds = Credentials(maas.get("consumer_key"), maas.get("token_key"), maas.get("token_secret"), maas.get("consumer_secret"))
+    if client.creds.anonymous:
+        raise RuntimeError("the preseed of %s holds no node credentials" % system_id)
+    for result in runner.held:
+        client.signal(*result)
+    return run(client, work_dir, heartbeat_interval)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Run the scripts the region gives this machine and report their results.")
     ap.add_argument("--config", help="cloud-init datasource config (JSON or YAML)")
@@ -610,12 +724,12 @@ def main(argv=None):
         args.tsec or conf.get("token_secret"),
         args.csec or conf.get("consumer_secret"),
     )
-    if creds.anonymous:
-        raise SystemExit("kiln-run-scripts: no token secret; anonymous enlistment is not supported by this runner")
     os.makedirs(args.work_dir, exist_ok=True)
     log("phase %s, metadata %s" % (args.phase or "-", url))
     client = Client(url, creds)
     try:
+        if creds.anonymous:
+            return enlist(client, args.work_dir, args.config, args.heartbeat_interval)
         return run(client, args.work_dir, args.heartbeat_interval)
     except RuntimeError as e:
         log(str(e))

@@ -14,7 +14,7 @@ export function loadRunnerScript(path = RUNNER_SCRIPT_PATH): string {
   return readFileSync(path, 'utf8');
 }
 
-export type UserDataPhase = 'commissioning' | 'testing' | 'release' | 'deployment' | 'rescue';
+export type UserDataPhase = 'enlistment' | 'commissioning' | 'testing' | 'release' | 'deployment' | 'rescue';
 
 export interface NodeCredentials {
   consumerKey: string;
@@ -25,7 +25,8 @@ export interface NodeCredentials {
 export interface UserDataInput {
   /** The metadata URL the machine reaches, e.g. `http://10.0.0.2:5248/MAAS/metadata/`. */
   metadataUrl: string;
-  credentials: NodeCredentials;
+  /** The machine's token; absent for an unknown machine (enlistment), which the runner registers. */
+  credentials?: NodeCredentials;
   phase: UserDataPhase;
   /** The runner's text (`loadRunnerScript()`); injected so the renderer stays free of I/O. */
   runner: string;
@@ -40,6 +41,9 @@ const SAFE_VALUE = /^[A-Za-z0-9._~:/@%+-]*$/;
 export function renderUserDataScript(input: UserDataInput): string {
   const { metadataUrl, credentials, phase, runner } = input;
   const interval = input.heartbeatIntervalSeconds ?? 120;
+  if ((phase === 'enlistment') !== (credentials === undefined)) {
+    throw new Error('user-data: enlistment is exactly the phase without node credentials');
+  }
   for (const [k, v] of Object.entries({ metadataUrl, ...credentials })) {
     if (!SAFE_VALUE.test(v)) throw new Error(`user-data: ${k} holds characters a URL or an OAuth key never has`);
   }
@@ -47,12 +51,9 @@ export function renderUserDataScript(input: UserDataInput): string {
   if (/^KILN_RUNNER_EOF$/m.test(runner)) throw new Error('user-data: the runner text contains its own heredoc delimiter');
   const config = JSON.stringify({
     datasource: {
-      MAAS: {
-        metadata_url: metadataUrl,
-        consumer_key: credentials.consumerKey,
-        token_key: credentials.tokenKey,
-        token_secret: credentials.tokenSecret,
-      },
+      MAAS: credentials
+        ? { metadata_url: metadataUrl, consumer_key: credentials.consumerKey, token_key: credentials.tokenKey, token_secret: credentials.tokenSecret }
+        : { metadata_url: metadataUrl },
     },
   });
   return [
