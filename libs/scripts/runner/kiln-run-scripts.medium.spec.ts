@@ -3,7 +3,7 @@
  * the conversation and checks every OAuth header, and asserts the conversation of reference
  * maas-api.md §4.7 step by step.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -72,12 +72,21 @@ class FakeMetadataApi {
   private server: Server;
   preseed = '';
 
-  constructor(private readonly tars: Buffer[]) {
+  /** Plain files served without credentials (package URLs). */
+  readonly files: Record<string, Buffer> = {};
+
+  constructor(readonly tars: Buffer[]) {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const signed = req.headers.authorization !== undefined;
+        if (req.method === 'GET' && req.url?.startsWith('/files/')) {
+          const file = this.files[req.url.slice('/files/'.length)];
+          if (file) res.writeHead(200).end(file);
+          else res.writeHead(404).end();
+          return;
+        }
         const problem = signed || !ANONYMOUS.test(req.url ?? '') ? checkOAuth(req) : undefined;
         const nonce = /oauth_nonce="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1];
         if (nonce !== undefined && this.nonces.has(nonce)) this.authProblems.push(`nonce reused: ${nonce}`);
@@ -381,5 +390,65 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
     expect(talk[4]?.files['30-bmc']).toBe('bmc written\n');
     // The runner keeps the preseed as its config, as MAAS's does.
     expect(readFileSync(config, 'utf8')).toBe(api.preseed);
+  }, 60_000);
+
+  it('installs url packages into DOWNLOAD_PATH and renders storage and interface parameters (§5.2, §5.3)', async () => {
+    const nic = readdirSync('/sys/class/net').find((n) => existsSync(`/sys/class/net/${n}/device`)) ?? 'lo';
+    const mac = readFileSync(`/sys/class/net/${nic}/address`, 'utf8').trim();
+    const api = new FakeMetadataApi([]);
+    const url = await api.start();
+    const origin = new URL(url).origin;
+    writeFileSync(join(dir, 'tool.sh'), 'echo from the tool\n');
+    api.files['tool.tar'] = execFileSync('tar', ['-cf', '-', '-C', dir, 'tool.sh']);
+    api.tars.push(
+      buildScriptsTarball([
+        {
+          ...base,
+          scriptType: 'testing',
+          hardwareType: 'storage',
+          name: 'p-params',
+          scriptResultId: 51,
+          scriptVersionId: 1,
+          content: '#!/bin/sh\necho "args:$*"\nsh "$DOWNLOAD_PATH/tool.sh"\n',
+          packages: { url: [`${origin}/files/tool.tar`] },
+          parameters: {
+            storage: { type: 'storage', value: { id: 1, name: 'sdz', id_path: '/dev/disk/by-id/kiln-test-disk', model: '', serial: '' } },
+            nic: { type: 'interface', argument_format: '--nic={name} --mac={mac_address}', value: { id: 2, name: 'renamed0', mac_address: mac, vendor: 'v', product: 'p' } },
+          },
+        },
+        {
+          ...base,
+          scriptType: 'testing',
+          name: 'q-badpkg',
+          scriptResultId: 52,
+          scriptVersionId: 1,
+          content: '#!/bin/sh\necho never runs\n',
+          packages: { url: [`${origin}/files/missing.tar`] },
+        },
+      ]),
+    );
+    try {
+      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--url=${url}`, `--ckey=${CK}`, `--tkey=${TK}`, `--tsec=${TS}`, join(dir, 'work')]);
+      expect({ code, stderr: code === 1 ? '' : stderr }).toEqual({ code: 1, stderr: '' });
+    } finally {
+      await api.stop();
+    }
+    expect(api.authProblems).toEqual([]);
+    const talk = api.requests.filter((r) => r.fields['script_result_id'] !== undefined || r.fields['status'] === 'FAILED');
+    expect(talk.map((r) => `${r.fields['status']} ${(r.fields['error'] ?? '').split(' (')[0]}`)).toEqual([
+      'WORKING Starting p-params',
+      'INSTALLING Installing packages for p-params',
+      'WORKING Finished p-params',
+      'WORKING Starting q-badpkg',
+      'INSTALLING Installing packages for q-badpkg',
+      'WORKING Failed installing package(s) for q-badpkg',
+      'FAILED 1 test scripts failed to run',
+    ]);
+    const pDone = talk[2];
+    expect(pDone?.fields['exit_status']).toBe('0');
+    // The interface is named as it is now (found by MAC); the storage path falls back to id_path.
+    expect(pDone?.files['p-params.out']).toBe(`args:--nic=${nic} --mac=${mac} --storage=/dev/disk/by-id/kiln-test-disk\nfrom the tool\n`);
+    expect(talk[5]?.fields['exit_status']).toBe('1');
+    expect(talk[5]?.files['q-badpkg.err']).toMatch(/missing\.tar: HTTP Error 404/);
   }, 60_000);
 });

@@ -408,12 +408,25 @@ class Runner:
                 cmd.append("--%smode" % snap["mode"] if snap["mode"] != "classic" else "--classic")
             cmds.append(cmd)
         for url in pkgs.get("url") or []:
-            cmds.append(["curl", "-fsSL", "-o", os.path.join(download_dir, os.path.basename(urllib.parse.urlparse(url).path) or "download"), url])
+            target = os.path.join(download_dir, os.path.basename(urllib.parse.urlparse(url).path) or "download")
+            cmds.append(lambda url=url, target=target: fetch(url, target))
+            # What MAAS's runner does with what it downloaded: install packages, unpack archives.
+            if target.endswith(".deb"):
+                cmds.append(["dpkg", "-i", target])
+            elif target.endswith(".snap"):
+                cmds.append(["snap", "install", "--dangerous", target])
+            elif re.search(r"\.(tar|tar\.\w+|tgz|tbz2|txz)$", target):
+                cmds.append(lambda target=target: unpack(target, download_dir))
         for cmd in cmds:
-            try:
-                proc = subprocess.run(cmd, env=dict(env, DEBIAN_FRONTEND="noninteractive"), capture_output=True)
-            except OSError as e:
-                proc = subprocess.CompletedProcess(cmd, 127, b"", str(e).encode())
+            if callable(cmd):
+                proc = cmd()
+                if proc.returncode == 0:
+                    continue
+            else:
+                try:
+                    proc = subprocess.run(cmd, env=dict(env, DEBIAN_FRONTEND="noninteractive"), capture_output=True)
+                except OSError as e:
+                    proc = subprocess.CompletedProcess(cmd, 127, b"", str(e).encode())
             if proc.returncode != 0:
                 self.signal(
                     "WORKING",
@@ -575,6 +588,32 @@ class Runner:
         for t in threads:
             t.join()
         return sum(1 for r in results if not r)
+
+
+def fetch(url, target):
+    """Downloads url to target (no credentials: package URLs are public); a CompletedProcess."""
+    try:
+        with urllib.request.urlopen(url, timeout=300) as resp, open(target, "wb") as f:
+            while True:
+                chunk = resp.read(1 << 20)
+                if not chunk:
+                    break
+                f.write(chunk)
+        return subprocess.CompletedProcess([url], 0, ("downloaded %s\n" % url).encode(), b"")
+    except (OSError, urllib.error.URLError) as e:
+        return subprocess.CompletedProcess([url], 1, b"", ("%s: %s\n" % (url, e)).encode())
+
+
+def unpack(archive, into):
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(into, filter="data")
+            else:
+                tar.extractall(into)
+        return subprocess.CompletedProcess([archive], 0, ("unpacked %s\n" % archive).encode(), b"")
+    except (OSError, tarfile.TarError) as e:
+        return subprocess.CompletedProcess([archive], 1, b"", ("%s: %s\n" % (archive, e)).encode())
 
 
 def format_duration(seconds):
