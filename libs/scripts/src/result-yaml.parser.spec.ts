@@ -13,6 +13,11 @@ describe('parseResultYaml', () => {
     expect(parseResultYaml(`status: ${s}\n`)).toEqual({ ok: true, value: { status: s, results: {}, extra: {} } });
   });
 
+  it('reads link_connected as PyYAML does (yes/no/on/off are booleans)', () => {
+    expect(parseResultYaml('link_connected: yes\n')).toEqual({ ok: true, value: { results: {}, linkConnected: true, extra: {} } });
+    expect(parseResultYaml('link_connected: OFF\n')).toEqual({ ok: true, value: { results: {}, linkConnected: false, extra: {} } });
+  });
+
   it('treats an empty file as no result, and keeps keys it does not interpret', () => {
     expect(parseResultYaml('')).toEqual({ ok: true, value: null });
     expect(parseResultYaml(Buffer.from('  \n'))).toEqual({ ok: true, value: null });
@@ -34,7 +39,8 @@ describe('parseResultYaml', () => {
     ['results: [1, 2]\n', 'INVALID_RESULTS', 'results'],
     ['results:\n  nested: {a: 1}\n', 'INVALID_RESULTS', 'results.nested'],
     ['results:\n  list: [[1]]\n', 'INVALID_RESULTS', 'results.list'],
-    ['link_connected: "yes"\n', 'INVALID_LINK_CONNECTED', 'link_connected'],
+    ['link_connected: "maybe"\n', 'INVALID_LINK_CONNECTED', 'link_connected'],
+    ['link_connected: 1\n', 'INVALID_LINK_CONNECTED', 'link_connected'],
   ])('refuses %j with %s', (text, code, key) => {
     const r = parseResultYaml(text);
     expect(r.ok).toBe(false);

@@ -33,6 +33,12 @@ export interface ResultYamlError {
 
 export type ParseResultYamlResult = { ok: true; value: ScriptResultYaml | null } | { ok: false; errors: ResultYamlError[] };
 
+/** Words PyYAML (YAML 1.1, which MAAS reads results with) takes as booleans; YAML 1.2 does not. */
+const YAML_11_BOOLS: Readonly<Record<string, boolean>> = {
+  ...Object.fromEntries(['yes', 'Yes', 'YES', 'on', 'On', 'ON'].map((w) => [w, true])),
+  ...Object.fromEntries(['no', 'No', 'NO', 'off', 'Off', 'OFF'].map((w) => [w, false])),
+};
+
 function isScalar(v: unknown): v is ResultScalar {
   return typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
 }
@@ -70,8 +76,9 @@ export function parseResultYaml(input: string | Uint8Array): ParseResultYamlResu
         else errors.push({ code: 'INVALID_RESULTS', key: `results.${rk}`, message: `results.${rk} must be a scalar or a list of scalars.` });
       }
     } else if (key === 'link_connected') {
-      if (typeof v !== 'boolean') errors.push({ code: 'INVALID_LINK_CONNECTED', key, message: 'link_connected must be a boolean.' });
-      else out.linkConnected = v;
+      const b = typeof v === 'boolean' ? v : typeof v === 'string' ? YAML_11_BOOLS[v] : undefined;
+      if (b === undefined) errors.push({ code: 'INVALID_LINK_CONNECTED', key, message: 'link_connected must be a boolean.' });
+      else out.linkConnected = b;
     } else {
       out.extra[key] = v;
     }

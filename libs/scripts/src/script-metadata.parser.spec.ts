@@ -213,7 +213,9 @@ describe('parseScript: coded errors', () => {
 describe('parseTimeout and validateScriptName', () => {
   it('reads seconds and H:MM:SS', () => {
     expect([parseTimeout(0), parseTimeout(90), parseTimeout('300'), parseTimeout('0:05:00'), parseTimeout('12:00:01')]).toEqual([0, 90, 300, 300, 43201]);
-    expect([parseTimeout('5:0:0'), parseTimeout(1.5), parseTimeout('1:60:00')]).toEqual([undefined, undefined, undefined]);
+    // What PyYAML makes of unquoted colon numbers: base-60 integers.
+    expect([parseTimeout('1:30'), parseTimeout('5:0:0')]).toEqual([90, 18000]);
+    expect([parseTimeout(1.5), parseTimeout('1:60:00'), parseTimeout('1:2:3:4'), parseTimeout(':30')]).toEqual([undefined, undefined, undefined, undefined]);
   });
 
   it('accepts the built-in names', () => {

@@ -189,15 +189,19 @@ export function parseScript(text: string): ParseScriptResult {
   return { ok: true, value: { hasMetadataBlock: true, metadata } };
 }
 
-/** Parses a duration as MAAS's forms take it: whole seconds, or `H:MM:SS` / `HH:MM:SS`. */
+/**
+ * Parses a duration as MAAS takes it: whole seconds, or `H:MM:SS` / `HH:MM:SS`. MAAS reads the
+ * block with PyYAML (YAML 1.1), where an unquoted `1:30` or `5:00:00` is already a base-60
+ * integer; this YAML parser (1.2) leaves those as strings, so colon forms are read base 60 here,
+ * giving the same seconds.
+ */
 export function parseTimeout(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
   if (typeof v !== 'string') return undefined;
   const s = v.trim();
   if (/^\d+$/.test(s)) return Number(s);
-  const m = /^(\d{1,2}):([0-5]\d):([0-5]\d)$/.exec(s);
-  if (!m) return undefined;
-  return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+  if (!/^\d+(:[0-5]?\d){1,2}$/.test(s)) return undefined;
+  return s.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
 }
 
 function enumValue<T extends string>(
