@@ -48,7 +48,7 @@ function parseMultipart(body: Buffer, contentType: string): Pick<Recorded, 'fiel
 }
 
 /** Checks the OAuth 1.0 PLAINTEXT header as MAAS validates it (reference §3.2-3.3). */
-function checkOAuth(req: IncomingMessage): string | undefined {
+function checkOAuth(req: IncomingMessage, clockOffsetSeconds = 0): string | undefined {
   const h = req.headers.authorization ?? '';
   if (!h.startsWith('OAuth ')) return 'no OAuth header';
   const params = Object.fromEntries(
@@ -61,7 +61,7 @@ function checkOAuth(req: IncomingMessage): string | undefined {
   if (params['oauth_signature_method'] !== 'PLAINTEXT') return 'not PLAINTEXT';
   if (params['oauth_consumer_key'] !== CK || params['oauth_token'] !== TK) return 'wrong key';
   if (params['oauth_signature'] !== `&${TS}`) return `wrong signature ${params['oauth_signature']}`;
-  if (Math.abs(Date.now() / 1000 - Number(params['oauth_timestamp'])) > 300) return 'stale timestamp';
+  if (Math.abs(Date.now() / 1000 + clockOffsetSeconds - Number(params['oauth_timestamp'])) > 300) return 'stale timestamp';
   return undefined;
 }
 
@@ -71,6 +71,8 @@ class FakeMetadataApi {
   readonly nonces = new Set<string>();
   private server: Server;
   preseed = '';
+  /** How far the region's clock is ahead of this machine's (ephemeral machines boot with wrong clocks). */
+  clockOffsetSeconds = 0;
 
   /** Plain files served without credentials (package URLs). */
   readonly files: Record<string, Buffer> = {};
@@ -87,13 +89,13 @@ class FakeMetadataApi {
           else res.writeHead(404).end();
           return;
         }
-        const problem = signed || !ANONYMOUS.test(req.url ?? '') ? checkOAuth(req) : undefined;
+        const problem = signed || !ANONYMOUS.test(req.url ?? '') ? checkOAuth(req, this.clockOffsetSeconds) : undefined;
         const nonce = /oauth_nonce="([^"]*)"/.exec(req.headers.authorization ?? '')?.[1];
         if (nonce !== undefined && this.nonces.has(nonce)) this.authProblems.push(`nonce reused: ${nonce}`);
         if (nonce !== undefined) this.nonces.add(nonce);
         if (problem) {
           this.authProblems.push(`${req.method} ${req.url}: ${problem}`);
-          res.writeHead(401, { Date: new Date().toUTCString() }).end('Authorization Error');
+          res.writeHead(401, { Date: new Date(Date.now() + this.clockOffsetSeconds * 1000).toUTCString() }).end('Authorization Error');
           return;
         }
         const body = Buffer.concat(chunks);
@@ -450,5 +452,20 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
     expect(pDone?.files['p-params.out']).toBe(`args:--nic=${nic} --mac=${mac} --storage=/dev/disk/by-id/kiln-test-disk\nfrom the tool\n`);
     expect(talk[5]?.fields['exit_status']).toBe('1');
     expect(talk[5]?.files['q-badpkg.err']).toMatch(/missing\.tar: HTTP Error 404/);
+  }, 60_000);
+
+  it("corrects its clock from the Date header of a 401 and carries on (§3.3)", async () => {
+    const api = new FakeMetadataApi([]);
+    api.clockOffsetSeconds = 3600;
+    const url = await api.start();
+    try {
+      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--url=${url}`, `--ckey=${CK}`, `--tkey=${TK}`, `--tsec=${TS}`, join(dir, 'work')]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await api.stop();
+    }
+    // Only the first request is refused; every later one carries the region's time.
+    expect(api.authProblems).toEqual(['POST /MAAS/metadata/2012-03-01/: stale timestamp']);
+    expect(api.requests.map((r) => r.fields['status'] ?? r.method)).toEqual(['WORKING', 'GET', 'OK']);
   }, 60_000);
 });

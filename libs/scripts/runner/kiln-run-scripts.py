@@ -171,7 +171,6 @@ class Client:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.creds = creds
         self.skew = 0
-        self.lock = threading.Lock()
 
     def auth_header(self):
         c = self.creds
