@@ -468,4 +468,24 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
     expect(api.authProblems).toEqual(['POST /MAAS/metadata/2012-03-01/: stale timestamp']);
     expect(api.requests.map((r) => r.fields['status'] ?? r.method)).toEqual(['WORKING', 'GET', 'OK']);
   }, 60_000);
+
+  it('finds its datasource through the cloud-config-url of the kernel command line, as MAAS user-data does', async () => {
+    const api = new FakeMetadataApi([]);
+    const url = await api.start();
+    api.files['preseed'] = Buffer.from(`#cloud-config\ndatasource:\n  MAAS:\n    metadata_url: ${url}\n    consumer_key: ${CK}\n    token_key: ${TK}\n    token_secret: ${TS}\n`);
+    const cmdline = `BOOT_IMAGE=/vmlinuz ro ip=::::node1:BOOTIF:dhcp cloud-config-url=${new URL(url).origin}/files/preseed overlayroot=tmpfs`;
+    try {
+      const { code, stderr } = await run('python3', [
+        '-S',
+        '-c',
+        'import runpy,sys,json; m=runpy.run_path(sys.argv[1]); print(json.dumps(m["config_from_cmdline"](sys.argv[2])), file=sys.stderr)',
+        RUNNER_SCRIPT_PATH,
+        cmdline,
+      ]);
+      expect(code).toBe(0);
+      expect(JSON.parse(stderr)).toEqual({ metadata_url: url, consumer_key: CK, token_key: TK, token_secret: TS });
+    } finally {
+      await api.stop();
+    }
+  }, 60_000);
 });

@@ -30,7 +30,8 @@
 #   The config file is cloud-init's datasource config, as JSON or YAML:
 #   {"datasource": {"MAAS": {"metadata_url": ..., "consumer_key": ..., "token_key": ...,
 #   "token_secret": ...}}}. Without --config the runner looks in
-#   /etc/cloud/cloud.cfg.d/*cmdline*.cfg as MAAS's user-data does.
+#   /etc/cloud/cloud.cfg.d/*cmdline*.cfg, then at the cloud-config-url= (or url=) of the kernel
+#   command line, as MAAS's user-data does.
 
 import argparse
 import email.utils
@@ -140,11 +141,33 @@ def datasource_from_text(text):
     return maas
 
 
+def config_from_cmdline(cmdline):
+    """The datasource of the cloud-config the kernel command line points at (cloud-config-url=
+    or url=), as MAAS's user-data falls back to when cloud-init wrote no config file."""
+    m = re.search(r"(?:^|\s)(?:cloud-config-url|url)=(\S+)", cmdline)
+    if not m:
+        return {}
+    try:
+        with urllib.request.urlopen(m.group(1), timeout=60) as resp:
+            return datasource_from_text(resp.read().decode("utf-8"))
+    except (OSError, urllib.error.URLError, UnicodeDecodeError) as e:
+        log("cannot read %s: %s" % (m.group(1), e))
+        return {}
+
+
 def load_config(path):
     paths = [path] if path else sorted(glob.glob("/etc/cloud/cloud.cfg.d/*cmdline*.cfg"))
     for p in paths:
         with open(p, encoding="utf-8") as f:
             maas = datasource_from_text(f.read())
+        if maas.get("metadata_url"):
+            return maas
+    if not path:
+        try:
+            with open("/proc/cmdline", encoding="utf-8") as f:
+                maas = config_from_cmdline(f.read())
+        except OSError:
+            maas = {}
         if maas.get("metadata_url"):
             return maas
     raise SystemExit("kiln-run-scripts: no datasource MAAS metadata_url in %s" % (paths or "cloud.cfg.d"))
