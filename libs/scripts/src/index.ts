@@ -8,6 +8,7 @@ export * from './script-metadata.errors';
 export * from './script-parameters.parser';
 export * from './script-metadata.parser';
 export * from './result-yaml.parser';
+export * from './script-result.status';
 export * from './tar.writer';
 export * from './maas-scripts.tarball';
 export * from './user-data.renderer';
