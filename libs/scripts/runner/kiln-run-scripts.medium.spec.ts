@@ -9,7 +9,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildScriptsTarball, type TarballScript } from '../src/maas-scripts.tarball';
+import { builtinScript } from '../src/builtin.catalogue';
+import { buildScriptsTarball, tarballEntry, type TarballScript } from '../src/maas-scripts.tarball';
 import { parseResultYaml } from '../src/result-yaml.parser';
 import { RUNNER_SCRIPT_PATH, loadRunnerScript, renderUserData } from '../src/user-data.renderer';
 
@@ -487,5 +488,36 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
     } finally {
       await api.stop();
     }
+  }, 60_000);
+
+  it('runs the built-in commissioning scripts of the catalogue and uploads their output', async () => {
+    const pick = (name: string, id: number) => {
+      const script = builtinScript(name);
+      if (!script) throw new Error(`no built-in ${name}`);
+      return tarballEntry(script, { scriptResultId: id, scriptVersionId: 1, default: true });
+    };
+    const api = new FakeMetadataApi([
+      buildScriptsTarball([pick('30-maas-01-bmc-config', 61), pick('50-maas-01-commissioning', 62), pick('maas-kernel-cmdline', 63)]),
+    ]);
+    const url = await api.start();
+    try {
+      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--url=${url}`, `--ckey=${CK}`, `--tkey=${TK}`, `--tsec=${TS}`, join(dir, 'work')]);
+      expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+    } finally {
+      await api.stop();
+    }
+    expect(api.authProblems).toEqual([]);
+    const done = api.requests.filter((r) => r.fields['exit_status'] !== undefined);
+    // The serial BMC script first, then the two "any" scripts together, in either order.
+    expect(done[0]?.fields['name']).toBe('30-maas-01-bmc-config');
+    const byName = new Map(done.map((r) => [r.fields['name'], r]));
+    expect([...byName.keys()].sort()).toEqual(['30-maas-01-bmc-config', '50-maas-01-commissioning', 'maas-kernel-cmdline']);
+    for (const r of done) expect(r.fields['exit_status']).toBe('0');
+    // The BMC script ran with its parameters' defaults rendered as arguments, and found no BMC here.
+    expect(byName.get('30-maas-01-bmc-config')?.files['30-maas-01-bmc-config.out']).toMatch(/Virtual machine or container|No BMC detected/);
+    const inventory = JSON.parse(byName.get('50-maas-01-commissioning')?.files['50-maas-01-commissioning.out'] ?? '') as { resources: { cpu: { total: number } } };
+    expect(inventory.resources.cpu.total).toBe(Number(execFileSync('nproc', ['--all'], { encoding: 'utf8' }).trim()));
+    expect(byName.get('maas-kernel-cmdline')?.files['maas-kernel-cmdline.out']).toBe(readFileSync('/proc/cmdline', 'utf8'));
+    expect(api.requests[api.requests.length - 1]?.fields).toEqual({ op: 'signal', status: 'OK', error: 'All scripts successfully ran' });
   }, 60_000);
 });

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildScriptsIndex, buildScriptsTarball, renderScriptsIndex, type TarballScript } from './maas-scripts.tarball';
+import { builtinScript } from './builtin.catalogue';
+import { buildScriptsIndex, buildScriptsTarball, renderScriptsIndex, tarballEntry, type TarballScript } from './maas-scripts.tarball';
 import { writeTar } from './tar.writer';
 
 const smartctl = '#!/bin/sh\nsmartctl -a "$1"\n';
@@ -155,5 +156,30 @@ describe('the maas-scripts tarball', () => {
       { path: veryLong, data: Buffer.from('b'), mode: 0o644 },
     ]));
     expect(execFileSync('tar', ['-tf', join(dir, 't.tar')], { encoding: 'utf8' }).trim().split('\n')).toEqual([long, veryLong]);
+  });
+
+  it('makes entries from stored scripts, with chosen parameter values or the defaults', () => {
+    const smart = builtinScript('smartctl-validate');
+    const bmc = builtinScript('30-maas-01-bmc-config');
+    if (!smart || !bmc) throw new Error('missing built-ins');
+    const disk = { id: 4, name: 'sda', id_path: '/dev/disk/by-id/wwn-0x1', model: 'M', serial: 'S' };
+    const index = buildScriptsIndex([
+      tarballEntry(smart, { scriptResultId: 7, scriptVersionId: 2, parameterValues: { storage: disk }, default: true }),
+      tarballEntry(bmc, { scriptResultId: 8, scriptVersionId: 3, default: true, parameterValues: { maas_auto_ipmi_user: 'kiln' } }),
+    ]);
+    expect(index['1.0'].testing_scripts?.[0]).toMatchObject({
+      name: 'smartctl-validate',
+      script_result_id: 7,
+      timeout_seconds: 300,
+      parallel: 1,
+      hardware_type: 3,
+      default: true,
+      tags: ['commissioning', 'storage'],
+      parameters: { storage: { type: 'storage', required: true, argument_format: '--storage={path}', value: disk } },
+    });
+    const params = index['1.0'].commissioning_scripts?.[0]?.parameters ?? {};
+    expect(params['maas_auto_ipmi_user']?.value).toBe('kiln');
+    expect(params['maas_auto_ipmi_user_privilege_level']?.value).toBe('ADMIN');
+    expect(params['maas_auto_ipmi_user_password']?.value).toBe('');
   });
 });

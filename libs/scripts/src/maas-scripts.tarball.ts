@@ -4,7 +4,7 @@
  * already started before a reboot, what the region holds of their output under `out/`.
  * Deterministic: the same input gives the same bytes (sorted entries, fixed owner and time).
  */
-import type { ScriptPackages } from './script-metadata.parser';
+import type { ScriptMetadata, ScriptPackages } from './script-metadata.parser';
 import type { ScriptParameterSpec } from './script-parameters.parser';
 import {
   HARDWARE_TYPE_CODES,
@@ -156,4 +156,45 @@ export function buildScriptsTarball(scripts: readonly TarballScript[], mtime = 0
     ...[...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   ];
   return writeTar(entries, mtime);
+}
+
+export interface TarballEntryOptions {
+  scriptResultId?: number;
+  scriptVersionId?: number;
+  /** Values chosen for this result by parameter name; the spec's default otherwise. */
+  parameterValues?: Record<string, unknown>;
+  /** Built-in script. */
+  default?: boolean;
+  hasStarted?: boolean;
+  previousOutput?: PreviousOutput;
+}
+
+/** One tar entry for a stored script (its text and parsed metadata) and one of its results. */
+export function tarballEntry(script: { name: string; text: string; metadata: ScriptMetadata }, opts: TarballEntryOptions = {}): TarballScript {
+  const md = script.metadata;
+  const parameters: Record<string, ScriptParameterWithValue> = {};
+  for (const [name, spec] of Object.entries(md.parameters)) {
+    const value = opts.parameterValues?.[name] ?? spec.default;
+    parameters[name] = { ...spec, value: value === undefined ? '' : value };
+  }
+  const entry: TarballScript = {
+    scriptType: md.scriptType,
+    name: script.name,
+    content: script.text,
+    timeoutSeconds: md.timeoutSeconds,
+    parallel: md.parallel,
+    hardwareType: md.hardwareType,
+    parameters,
+    packages: md.packages,
+    forHardware: md.forHardware,
+    applyConfiguredNetworking: md.applyConfiguredNetworking,
+    hasStarted: opts.hasStarted ?? false,
+    hasFinished: false,
+    default: opts.default ?? false,
+    tags: md.tags,
+  };
+  if (opts.scriptResultId !== undefined) entry.scriptResultId = opts.scriptResultId;
+  if (opts.scriptVersionId !== undefined) entry.scriptVersionId = opts.scriptVersionId;
+  if (opts.previousOutput) entry.previousOutput = opts.previousOutput;
+  return entry;
 }
