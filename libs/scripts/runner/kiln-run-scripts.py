@@ -42,6 +42,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal as signals
 import subprocess
 import sys
@@ -308,7 +309,8 @@ def download_scripts(client, work_dir, generation):
     if code != 200:
         raise RuntimeError("maas-scripts answered %d" % code)
     scripts_dir = os.path.join(work_dir, "scripts.%d" % generation)
-    os.makedirs(scripts_dir, exist_ok=True)
+    shutil.rmtree(scripts_dir, ignore_errors=True)
+    os.makedirs(scripts_dir)
     with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as tar:
         if hasattr(tarfile, "data_filter"):
             tar.extractall(scripts_dir, filter="data")
