@@ -4,7 +4,7 @@
  * maas-api.md §4.7 step by step.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -500,8 +500,14 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
       buildScriptsTarball([pick('30-maas-01-bmc-config', 61), pick('50-maas-01-commissioning', 62), pick('maas-kernel-cmdline', 63)]),
     ]);
     const url = await api.start();
+    // The BMC script finds no BMC through these stand-ins, whatever this host has.
+    const stubs = join(dir, 'bin');
+    mkdirSync(stubs);
+    writeFileSync(join(stubs, 'ipmitool'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    writeFileSync(join(stubs, 'dmidecode'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     try {
-      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--url=${url}`, `--ckey=${CK}`, `--tkey=${TK}`, `--tsec=${TS}`, join(dir, 'work')]);
+      const env = { ...process.env, PATH: `${stubs}:${process.env['PATH'] ?? ''}` };
+      const { code, stderr } = await run('python3', [RUNNER_SCRIPT_PATH, `--url=${url}`, `--ckey=${CK}`, `--tkey=${TK}`, `--tsec=${TS}`, join(dir, 'work')], env);
       expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
     } finally {
       await api.stop();

@@ -3,7 +3,7 @@
  * simulator over the network) and checks what they produce against what the host says.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -112,9 +112,15 @@ describe('30-maas-01-bmc-config', () => {
 
   const script = join(BUILTIN_DIR, '30-maas-01-bmc-config');
 
-  it('writes nothing on this host, which has no BMC of its own', () => {
+  it('writes nothing when no BMC answers', () => {
+    // Stand-ins for ipmitool and dmidecode that find no BMC: a test host that has a real BMC
+    // must never have its users changed by a test.
+    const stubs = join(dir, 'bin');
+    mkdirSync(stubs);
+    writeFileSync(join(stubs, 'ipmitool'), '#!/bin/sh\necho "Could not open device at /dev/ipmi0" >&2\nexit 1\n', { mode: 0o755 });
+    writeFileSync(join(stubs, 'dmidecode'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     const bmcPath = join(dir, 'bmc-config.yaml');
-    const r = spawnSync(script, [], { env: { ...process.env, BMC_CONFIG_PATH: bmcPath }, encoding: 'utf8' });
+    const r = spawnSync(script, [], { env: { ...process.env, PATH: `${stubs}:${process.env['PATH'] ?? ''}`, BMC_CONFIG_PATH: bmcPath }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Virtual machine or container|No BMC detected/);
     expect(existsSync(bmcPath)).toBe(false);
