@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { IpmiSim } from '@kiln/power';
+import { IpmiSim } from '@kiln/power/testing';
 import { BUILTIN_DIR } from './builtin.catalogue';
 
 interface Inventory {
