@@ -13,6 +13,7 @@ import { NetworkingModule } from './networking/networking.module';
 import { PowerModule } from './power/power.module';
 import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
+import { ScriptsModule } from './scripts/scripts.module';
 import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';
 
@@ -47,6 +48,7 @@ export class AppModule {
         InventoryModule,
         RacksModule,
         NetworkingModule,
+        ScriptsModule,
       ],
     };
   }
