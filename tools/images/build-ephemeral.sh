@@ -113,6 +113,8 @@ dpkg_opts=(
   --dpkgopt='path-include=/usr/share/doc/*/copyright'
   --dpkgopt='path-exclude=/usr/share/locale/*'
   --dpkgopt='path-include=/usr/share/locale/locale.alias'
+  --dpkgopt='path-exclude=/usr/share/i18n/locales/*'
+  --dpkgopt='path-exclude=/usr/share/i18n/charmaps/*'
   --dpkgopt='path-exclude=/usr/share/lintian/*'
   --dpkgopt='path-exclude=/usr/share/bash-completion/*'
   --dpkgopt='path-exclude=/usr/share/zsh/*'

@@ -112,7 +112,12 @@ export class RackHttpFixture {
       case `${md}meta-data/local-hostname`:
         return 'enlisting';
       case `${md}user-data`:
-        return `#!/bin/sh\necho "${this.options.userDataMarker} $(uname -r) $(id -un)" > /dev/console\n`;
+        // cloud-final runs after multi-user.target: the script reports the target's state.
+        return [
+          '#!/bin/sh',
+          `echo "${this.options.userDataMarker} $(uname -r) $(id -un) multi-user=$(systemctl is-active multi-user.target)" > /dev/console`,
+          '',
+        ].join('\n');
       default:
         return undefined;
     }
