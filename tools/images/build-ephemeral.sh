@@ -7,7 +7,7 @@
 #
 # The image is cached in $KILN_IMAGE_CACHE (default /var/cache/kiln/images) under the hash of the
 # build inputs (this script, customize.sh, make-squashfs.sh, packages.txt, modules-exclude.txt,
-# rootfs/**): with the
+# rootfs/**, and the host's mmdebstrap and squashfs-tools versions): with the
 # same inputs a second run builds nothing and prints where the image is. --out DIR copies the
 # four files there too. --force rebuilds even when the cache has the image. --print-dir prints
 # only the cached image's directory (exit 3 when it is not built) and builds nothing.
@@ -42,11 +42,14 @@ done
 
 log() { printf '%s build-ephemeral: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
-# The build inputs' hash: every file that decides the image's content, by path and content.
+# The build inputs' hash: every file that decides the image's content, by path and content, and
+# the versions of the host's tools that make it.
 inputs_hash() {
   (
     cd "$here"
     printf 'suite=%s arch=%s epoch=%s\n' "$suite" "$arch" "$SOURCE_DATE_EPOCH"
+    # The host's tools that shape the bytes (mmdebstrap and its hooks, mksquashfs).
+    dpkg-query -W -f '${Package} ${Version}\n' mmdebstrap squashfs-tools 2>/dev/null || true
     { printf '%s\n' build-ephemeral.sh customize.sh make-squashfs.sh packages.txt modules-exclude.txt
       find rootfs -type f; } | LC_ALL=C sort | while read -r f; do
       printf '%s %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"
@@ -127,7 +130,10 @@ done < <(grep -v '^\s*#' "$here/modules-exclude.txt" | awk 'NF { print $1 }')
 log "building $suite/$arch (inputs $hash) in $work; this takes 5-10 minutes"
 # The .debs are kept in $cache_root/debs between builds (apt checks them against the index), so
 # a rebuild downloads only what changed.
+# The merged-usr hook makes /usr merged itself and installs usr-is-merged, which keeps usrmerge
+# (and with it perl, 45 MB) out of the image.
 mmdebstrap --mode=root --variant=minbase --arch="$arch" --format=directory \
+  --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --aptopt='APT::Install-Recommends "false"' \
   --aptopt='Acquire::Languages "none"' \
   "${dpkg_opts[@]}" \
