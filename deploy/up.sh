@@ -167,6 +167,22 @@ if ! as_root test -f /etc/kiln/admin-password; then
 fi
 key=$(node dist/apps/cli/main.js apikey --username admin | head -1)
 
+# --- Ephemeral environment image (tools/images/build-ephemeral.sh) --------------------------------
+# The Debian 12 image that machines boot for enlistment, commissioning and testing. Its first build
+# takes 5-10 minutes, so it runs in the background (log: /var/log/kiln/images-build.log); later runs
+# find it in the cache ($KILN_IMAGE_CACHE, default /var/cache/kiln/images) and build nothing.
+apt_ensure mmdebstrap squashfs-tools zstd python3
+image_cache="${KILN_IMAGE_CACHE:-/var/cache/kiln/images}"
+if image_dir=$(as_root env KILN_IMAGE_CACHE="$image_cache" tools/images/build-ephemeral.sh --print-dir); then
+  echo "ephemeral image: $image_dir"
+else
+  as_root mkdir -p /var/log/kiln
+  as_root env KILN_IMAGE_CACHE="$image_cache" sh -c \
+    'nohup tools/images/build-ephemeral.sh >>/var/log/kiln/images-build.log 2>&1 </dev/null &'
+  echo "ephemeral image: building in the background (5-10 minutes) into $image_cache; see /var/log/kiln/images-build.log"
+fi
+# --- end of the ephemeral environment image --------------------------------------------------------
+
 cat <<MSG
 
 Kiln is running.

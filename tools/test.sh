@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 # and freeipmi, virsh with a private libvirtd (tools/lab/libvirtd-up.sh), QEMU with iPXE and with
 # OVMF (UEFI PXE), and the PXE lab's fixtures (radvd, socat: tools/lab/ra-up.sh, ns-forward.sh).
 # The boot loaders the rack hands out are fetched by tools/rack/install-boot-loaders.sh itself.
+# mmdebstrap, squashfs-tools and zstd build the ephemeral image (tools/images), booted in QEMU.
 # (Benchmark peers, such as Kea, atftpd and nginx, come from tools/bench/install-peers.sh.)
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
   openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat \
-  ovmf lshw dmidecode pciutils usbutils ethtool
+  ovmf lshw dmidecode pciutils usbutils ethtool mmdebstrap squashfs-tools zstd
 ensure_postgres
 ensure_redis
 # Only the binary: every test that talks NATS starts a private server with Kiln's rendered config
