@@ -107,10 +107,11 @@ function main() {
     options: {
       main: { type: 'string', default: 'src/main.ts' },
       native: { type: 'string', multiple: true, default: [] },
+      asset: { type: 'string', multiple: true, default: [] },
       out: { type: 'string' },
     },
   });
-  if (positionals.length !== 1) fail('usage: build.js <project root, e.g. apps/region> [--main src/main.ts] [--native <dir>]... [--out <dir>]');
+  if (positionals.length !== 1) fail('usage: build.js <project root, e.g. apps/region> [--main src/main.ts] [--native <dir>]... [--asset <path>]... [--out <dir>]');
   const project = path.resolve(ROOT, positionals[0]);
   const projectRel = path.relative(ROOT, project);
   const final = path.resolve(ROOT, values.out ?? path.join('dist', projectRel));
@@ -199,6 +200,14 @@ function main() {
       { mode: 0o755 },
     );
     for (const m of modules) fs.copyFileSync(path.join(release, m), path.join(destDir, 'build', 'Release', m));
+  }
+
+  // Files the code reads at run time beside its modules (scripts served to machines, say): copied
+  // to the same place relative to the compiled code, specs left out.
+  for (const asset of values.asset) {
+    const src = path.resolve(ROOT, asset);
+    if (!fs.existsSync(src)) fail(`asset ${asset} does not exist`);
+    fs.cpSync(src, path.join(out, path.relative(ROOT, src)), { recursive: true, filter: (f) => !/\.spec\.ts$/.test(f) });
   }
 
   const compiledEntry = `./${path.relative(out, path.join(out, path.relative(ROOT, entry))).replace(/\.tsx?$/, '.js')}`;
