@@ -7,6 +7,7 @@
  * next to the code as "Kiln:".
  */
 import { ACTIONS } from './actions.table';
+import { gateRefusal } from './permissions';
 import type {
   Accepted,
   ActionEvent,
@@ -72,44 +73,6 @@ const ACTION_TYPES: ReadonlySet<string> = new Set(Object.keys(ACTIONS));
 
 function isActionEvent(event: LifecycleEvent): event is ActionEvent {
   return ACTION_TYPES.has(event.type);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Permission and lock
-
-/**
- * Permission first, then the lock, then (in each action) state. This is MAAS's order: the REST
- * handler fetches the machine with the permission it needs (403), and a locked machine fails
- * every edit/admin permission check. A null actor is the system and may do anything.
- */
-function gateRefusal(m: MachineView, action: ActionName, actor: Actor | null): Refused | null {
-  if (actor === null) return null;
-  const spec = ACTIONS[action];
-  const op = spec.restOp ?? action;
-  const isOwner = m.owner !== null && m.owner === actor.username;
-  switch (spec.permission) {
-    case 'admin':
-      if (!actor.isAdmin) return refuse('FORBIDDEN', `Only administrators can use '${op}'.`);
-      break;
-    case 'edit':
-      if (!actor.isAdmin && m.owner !== null && !isOwner) {
-        return refuse('FORBIDDEN', `Machine ${idOf(m)} belongs to another user; '${op}' needs its owner or an administrator.`);
-      }
-      break;
-    case 'owner':
-      // mark_broken: even administrators must own the machine (an unowned machine gives 403).
-      if (!isOwner) return refuse('FORBIDDEN', `Only the owner of machine ${idOf(m)} can use '${op}'.`);
-      break;
-    case 'lock':
-      if (!actor.isAdmin && !isOwner) {
-        return refuse('FORBIDDEN', `Only the owner of machine ${idOf(m)} or an administrator can use '${op}'.`);
-      }
-      break;
-  }
-  if (m.locked && !spec.allowedWhenLocked) {
-    return refuse('FORBIDDEN', `Machine ${idOf(m)} is locked; unlock it before using '${op}'.`);
-  }
-  return null;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,3 +7,4 @@ export * from './transitions.table';
 export * from './actions.table';
 export * from './decision.types';
 export * from './decide';
+export * from './permissions';

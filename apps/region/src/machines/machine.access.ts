@@ -1,3 +1,4 @@
+import { hasMachineRight, type MachineRight } from '@kiln/lifecycle';
 import type { Actor } from '../common/actor';
 import { forbidden } from '../common/domain.error';
 
@@ -8,16 +9,8 @@ export interface AccessSubject {
   readonly locked: boolean;
 }
 
-/**
- * What a caller may do with a machine:
- * - `see`: read it (and act on it, where the lifecycle's own rules allow);
- * - `edit`: change its configuration (storage, special filesystems);
- * - `own`: what only its owner or an administrator may do (workload annotations);
- * - `admin`: administrators only.
- * An administrator may do everything; anyone may see and edit an unowned machine; a user may see,
- * edit and own the machines they own; another user's machine is out of reach.
- */
-export type MachineRight = 'see' | 'edit' | 'own' | 'admin';
+/** see / edit / own / admin: the rights `hasMachineRight` (libs/lifecycle permissions.ts) defines. */
+export type { MachineRight };
 
 const REFUSALS: Record<MachineRight, string> = {
   see: 'You do not have permission to view this machine.',
@@ -27,26 +20,14 @@ const REFUSALS: Record<MachineRight, string> = {
 };
 
 /**
- * The one place that decides who may do what with a machine, outside the lifecycle's per-action
- * rules (libs/lifecycle `decide`). Services ask it once per request, on the record they loaded.
- * The API dispatcher only checks its generic admin-only flag on actions.
+ * The region's door to the permission rules (libs/lifecycle `permissions.ts`, the one place that
+ * decides who may do what with a machine; `decide` applies the same file's action gate). Services
+ * ask it once per request, on the record they loaded, and get coded errors. The API dispatcher
+ * only checks its generic admin-only flag on actions.
  */
 export class MachineAccess {
   may(actor: Actor, right: MachineRight, machine: Pick<AccessSubject, 'ownerId'>): boolean {
-    if (actor.isAdmin) return true;
-    switch (right) {
-      case 'see':
-      case 'edit':
-        return machine.ownerId === null || machine.ownerId === actor.id;
-      case 'own':
-        return machine.ownerId === actor.id;
-      case 'admin':
-        return false;
-      default: {
-        const never: never = right;
-        throw new Error(`unknown machine right ${String(never)}`);
-      }
-    }
+    return hasMachineRight(right, { isAdmin: actor.isAdmin, owned: machine.ownerId !== null, isOwner: machine.ownerId !== null && machine.ownerId === actor.id });
   }
 
   /** Throws FORBIDDEN unless the caller has `right` on the machine. */
