@@ -605,40 +605,38 @@ describe('parseBody: content types and limits', () => {
     expect((thrown as HttpError).status).toBe(413);
   });
 
-  it('parses a 10 MB multipart upload quickly', () => {
+  // Speed is measured by benchmarks, not here. These bounds are tens of times what the work takes
+  // on a busy two-core machine: they catch a parser gone quadratic (hours on these inputs), not
+  // a slow CI run.
+  it('parses a 10 MB multipart upload without going quadratic', () => {
     const data = Buffer.alloc(10 * 1024 * 1024);
     for (let i = 0; i < data.length; i += 4096) data[i] = i % 251;
     data.fill(0x2d, 5000, 5100); // a run of dashes, no boundary
     const { contentType, body } = remoteScriptsMultipart({ op: 'signal', status: 'OK' }, { 'big.out': data });
-    parseBody(contentType, body); // warm up
-    const start = process.hrtime.bigint();
+    const start = Date.now();
     const params = parseBody(contentType, body);
-    const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+    expect(Date.now() - start).toBeLessThan(5000);
     expect(params.files.get('big.out')!.data.equals(data)).toBe(true);
     expect(params.get('status')).toBe('OK');
-    expect(elapsedMs).toBeLessThan(100);
   });
 
-  it('parses a 10 MB base64 (maas CLI) upload quickly', () => {
+  it('parses a 10 MB base64 (maas CLI) upload without going quadratic', () => {
     const data = Buffer.alloc(10 * 1024 * 1024, 7);
     const { contentType, body } = pythonMimeMultipart([
       ['op', 'upload'],
       ['content', { file: 'content', data }],
     ]);
-    parseBody(contentType, body);
-    const start = process.hrtime.bigint();
+    const start = Date.now();
     const params = parseBody(contentType, body);
-    const elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
+    expect(Date.now() - start).toBeLessThan(5000);
     expect(params.files.get('content')!.data.equals(data)).toBe(true);
-    // Base64 needs a fresh 10 MB output buffer; allocation alone costs ~40 ms on slow VMs.
-    expect(elapsedMs).toBeLessThan(400);
   });
 
   it('stays linear on many tiny urlencoded pairs', () => {
     const body = Buffer.from('a&'.repeat(200_000));
     const start = Date.now();
     expect(parseBody('application/x-www-form-urlencoded', body).getAll('a')).toHaveLength(200_000);
-    expect(Date.now() - start).toBeLessThan(1000);
+    expect(Date.now() - start).toBeLessThan(5000);
   });
 });
 
@@ -663,6 +661,7 @@ describe('parseContentType / parseHeaderValue', () => {
   });
 
   it('stays linear on long parameter names', () => {
+    // A bound 40 times what it takes (~25 ms): catches a parser gone quadratic, not a busy machine.
     const name = 'a*1'.repeat(100_000);
     const start = Date.now();
     parseHeaderValue(`form-data; ${name}=x; ${'b'.repeat(300_000)}*=y`);
