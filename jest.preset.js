@@ -28,5 +28,5 @@ module.exports = {
   moduleNameMapper,
   testMatch: ['**/*.spec.ts'],
   // Medium and end-to-end tests talk to real services and processes; give them room on a busy machine.
-  testTimeout: 30_000,
+  testTimeout: 60_000,
 };
