@@ -143,6 +143,13 @@ describe('commissioning output → the machine through the API', () => {
     await apply(id, '50-maas-01-commissioning', SERVER);
     expect(await renderRev(id)).toBe(rev);
     expect(await read(sid)).toEqual(before);
+
+    // A change to the NUMA nodes alone (thread 4 now on node 1) is a change to the document.
+    const doc = JSON.parse(SERVER.toString('utf8'));
+    doc.resources.cpu.sockets[0].cores[0].threads[1].numa_node = 1;
+    await apply(id, '50-maas-01-commissioning', JSON.stringify(doc));
+    expect(await renderRev(id)).not.toBe(rev);
+    expect((await read(sid)).numanode_set.map((n) => n.cores)).toEqual([[0, 1, 5], [2, 3, 4, 6, 7]]);
   });
 
   it('on re-commissioning removes a disk that is gone, keeps the id of one renamed, and the JSON follows', async () => {
@@ -153,6 +160,8 @@ describe('commissioning output → the machine through the API', () => {
     const ssd = first.physicalblockdevice_set.find((d) => d.name === 'sda')!;
     await h.ds.query(`UPDATE machines SET storage_layout = $2 WHERE id = $1`, [id, { layout: 'flat', boot_size: null, root_device: ssd.id, root_size: null }]);
     const rev = await renderRev(id);
+    const listed = async () => ((await h.call(admin, 'GET', `${API}/machines/`)).json() as Machine[]).find((x) => x.system_id === sid)!;
+    expect((await listed()).numanode_set.map((n) => n.memory)).toEqual([32768, 32768]);
 
     // The SSD went; the Seagate (same serial) now answers as sda, and memory shrank on node 1.
     const doc = JSON.parse(SERVER.toString('utf8'));
@@ -167,6 +176,8 @@ describe('commissioning output → the machine through the API', () => {
     expect(m.physicalblockdevice_set.map((d) => [d.id, d.name, d.serial])).toEqual([[seagate.id, 'sda', 'ZC1A2B3C']]);
     expect(m.memory).toBe(49152);
     expect(m.numanode_set.map((n) => n.memory)).toEqual([32768, 16384]);
+    // The listing (rendered from its cache) follows too.
+    expect(await listed()).toEqual(m);
     // The chosen layout named the disk that went: back to the default.
     const layout = async () => (await h.ds.query('SELECT storage_layout FROM machines WHERE id = $1', [id]))[0].storage_layout;
     expect(await layout()).toBeNull();
@@ -177,6 +188,23 @@ describe('commissioning output → the machine through the API', () => {
     await apply(id, '50-maas-01-commissioning', JSON.stringify(doc));
     expect(await layout()).toEqual(kept);
     expect((await read(sid)).physicalblockdevice_set.map((d) => [d.name, d.tags])).toEqual([['sda', ['rotary', '7200rpm']], ['sdb', ['ssd']]]);
+  });
+
+  it('lets a Ready machine choose a storage layout on the disks commissioning found', async () => {
+    const { id, sid } = await newMachine([nextMac()]);
+    await apply(id, '50-maas-01-commissioning', SERVER);
+    await h.ds.query('UPDATE machines SET status = 4 WHERE id = $1', [id]);
+    const setLayout = (body: Record<string, string>) => h.call(admin, 'POST', `${API}/machines/${sid}/?op=set_storage_layout`, body);
+
+    // The boot disk is the first disk found, the 512 GB SSD: a 600 GB root does not fit on it.
+    const tooBig = await setLayout({ storage_layout: 'lvm', root_size: String(600e9) });
+    expect(tooBig.status).toBe(400);
+    // At most the SSD less MAAS's EFI and /boot partitions (512 MiB each).
+    expect(tooBig.json()).toEqual({ root_size: [`Size is too large. Maximum size is ${512110190592 - 2 * 512 * 1024 * 1024}.`] });
+    const lvm = await setLayout({ storage_layout: 'lvm', root_size: String(400e9), vg_name: 'vgroot' });
+    expect(lvm.status).toBe(200);
+    const [{ storage_layout }] = await h.ds.query('SELECT storage_layout FROM machines WHERE id = $1', [id]);
+    expect(storage_layout).toMatchObject({ layout: 'lvm', root_size: 400e9, vg_name: 'vgroot' });
   });
 
   it('keeps an architecture already set, and tags a virtual machine "virtual"', async () => {
