@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUILTIN_DIR } from '@kiln/scripts';
 import { DomainError } from '../common/domain.error';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { CommissioningInventoryService } from './commissioning-inventory.service';
@@ -276,6 +278,25 @@ describe('commissioning output → the machine through the API', () => {
     await apply(id, 'maas-serial-ports', JSON.stringify([{ name: 'ttyS1', path: '/dev/ttyS1', driver: 'serial8250', port: '0x2F8' }]));
     const [{ data }] = await h.ds.query(`SELECT data FROM machine_probed_details WHERE machine_id = $1 AND name = 'serial_ports'`, [id]);
     expect(JSON.parse(data.toString('utf8'))).toEqual([{ name: 'ttyS1', path: '/dev/ttyS1', driver: 'serial8250', address: '0x2F8' }]);
+  });
+
+  it('applies what the built-in scripts print on this host', async () => {
+    const run = (name: string) => execFileSync(join(BUILTIN_DIR, name), { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    const { id, sid } = await newMachine([nextMac()]);
+    const resources = run('50-maas-01-commissioning');
+    const doc = JSON.parse(resources.toString('utf8')) as { resources: { storage: { disks: { id: string; size: number; read_only: boolean }[] } } };
+    await apply(id, '50-maas-01-commissioning', resources);
+    for (const script of ['maas-lshw', 'maas-list-modaliases', 'maas-serial-ports', 'maas-kernel-cmdline']) await apply(id, script, run(script));
+
+    const m = await read(sid);
+    expect(m.cpu_count).toBe(Number(execFileSync('nproc', ['--all'], { encoding: 'utf8' }).trim()));
+    const memTotalKb = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]);
+    expect(m.memory).toBe(Math.trunc(memTotalKb / 1024));
+    expect(m.numanode_set.flatMap((n) => n.cores).sort((a, b) => a - b)).toEqual([...Array(m.cpu_count).keys()]);
+    const writable = doc.resources.storage.disks.filter((d) => !d.read_only && d.size > 4 * 1024 * 1024);
+    expect(m.physicalblockdevice_set.map((d) => d.name).sort()).toEqual(writable.map((d) => d.id).sort());
+    const [{ data }] = await h.ds.query(`SELECT data FROM machine_probed_details WHERE machine_id = $1 AND name = 'lshw'`, [id]);
+    expect(data.toString('utf8')).toMatch(/^<\?xml/);
   });
 
   it('refuses output it cannot read with a coded INVALID error saying why, and writes nothing', async () => {
