@@ -256,7 +256,7 @@ describe('commissioning output → the machine through the API', () => {
     expect((await read(sid)).boot_interface?.mac_address).toBe(eno2);
   });
 
-  it('serves the lshw and LLDP XML it was given through op=details as BSON, and keeps modaliases and serial ports', async () => {
+  it('serves the lshw and LLDP XML it was given through op=details as BSON, keeps serial ports, and matches for_hardware on what it found', async () => {
     const { id, sid } = await newMachine([nextMac()]);
     const details = async () => {
       const res = await fetch(`${h.baseUrl}${API}/machines/${sid}/?op=details`, { headers: { authorization: RegionHarness.oauthHeader(admin) } });
@@ -272,9 +272,15 @@ describe('commissioning output → the machine through the API', () => {
     await apply(id, 'maas-capture-lldpd', lldp);
     expect(await details()).toEqual({ lshw, lldp });
 
-    await apply(id, 'maas-list-modaliases', fixture('debian-container-host.modaliases.txt'));
-    const modaliases = await h.ds.transaction((em) => inventory.modaliases(em, id));
-    expect(modaliases).toContain('acpi:PNP0303:');
+    await apply(id, 'maas-list-modaliases', 'pci:v00008086d00001572sv00008086sd00000006bc02sc00i00\nacpi:PNP0303:\n');
+    await apply(id, '50-maas-01-commissioning', SERVER);
+    const facts = await h.ds.transaction((em) => inventory.hardwareFacts(em, id));
+    expect(facts.modaliases).toEqual(['acpi:PNP0303:', 'pci:v00008086d00001572sv00008086sd00000006bc02sc00i00']);
+    expect(facts.hardwareInfo).toMatchObject({ system_vendor: 'Dell Inc.' });
+    const matches = (forHardware: string[]) => h.ds.transaction((em) => inventory.matchesForHardware(em, id, forHardware));
+    expect(await matches(['pci:8086:1572'])).toBe(true);
+    expect(await matches(['system_product:PowerEdge R640'])).toBe(true);
+    expect(await matches(['usb:0781:5581', 'system_vendor:HPE'])).toBe(false);
     await apply(id, 'maas-serial-ports', JSON.stringify([{ name: 'ttyS1', path: '/dev/ttyS1', driver: 'serial8250', port: '0x2F8' }]));
     const [{ data }] = await h.ds.query(`SELECT data FROM machine_probed_details WHERE machine_id = $1 AND name = 'serial_ports'`, [id]);
     expect(JSON.parse(data.toString('utf8'))).toEqual([{ name: 'ttyS1', path: '/dev/ttyS1', driver: 'serial8250', address: '0x2F8' }]);

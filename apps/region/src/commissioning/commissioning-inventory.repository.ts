@@ -290,6 +290,12 @@ export class CommissioningInventoryRepository {
     );
   }
 
+  /** The hardware_info commissioning found (MAAS keys; unknown ones absent). */
+  async hardwareInfo(em: EntityManager, machineId: number): Promise<Record<string, string>> {
+    const [m] = await em.query('SELECT hardware_info FROM machines WHERE id = $1', [machineId]);
+    return m?.hardware_info ?? {};
+  }
+
   /** The probed outputs of a machine, by name (missing ones absent). */
   async details(machineId: number, names: readonly ProbedDetailName[], em?: EntityManager): Promise<Partial<Record<ProbedDetailName, Buffer>>> {
     const rows: { name: ProbedDetailName; data: Buffer }[] = await (em ?? this.ds.manager).query(

@@ -10,6 +10,7 @@ import {
   parseModaliases,
   parseSerialPorts,
 } from './commissioning-resources.mapper';
+import { forHardwareMatches, type HardwareFacts } from './for-hardware.matcher';
 
 /** The commissioning scripts whose output the region reads (MAAS: NODE_INFO_SCRIPTS with a hook, plus lshw and LLDP). */
 export const POST_PROCESSED_SCRIPTS = [
@@ -94,10 +95,18 @@ export class CommissioningInventoryService {
     return { lshw: d.lshw ?? null, lldp: d.lldp ?? null };
   }
 
-  /** The modaliases the machine last reported (what `for_hardware` `modalias:`, `pci:` and `usb:` entries match). */
-  async modaliases(em: EntityManager, machineId: number): Promise<string[]> {
+  /** What commissioning found that `for_hardware` entries match: modaliases and hardware_info. */
+  async hardwareFacts(em: EntityManager, machineId: number): Promise<HardwareFacts> {
     const d = await this.repo.details(machineId, ['modaliases'], em);
-    return d.modaliases ? utf8(d.modaliases).split('\n').filter((l) => l !== '') : [];
+    return {
+      modaliases: d.modaliases ? utf8(d.modaliases).split('\n').filter((l) => l !== '') : [],
+      hardwareInfo: await this.repo.hardwareInfo(em, machineId),
+    };
+  }
+
+  /** Whether a script's `for_hardware` list matches the machine (MAAS adds such scripts to a run only then). */
+  async matchesForHardware(em: EntityManager, machineId: number, forHardware: readonly string[]): Promise<boolean> {
+    return forHardware.length > 0 && forHardwareMatches(forHardware, await this.hardwareFacts(em, machineId));
   }
 }
 
