@@ -237,6 +237,9 @@ describe('50-maas-01-commissioning output → inventory', () => {
       const doc = base();
       doc.resources.storage.disks[0].size = 'big';
       expectUnreadable(() => parseMachineResources(JSON.stringify(doc)), /resources\.storage\.disks\[0\]\.size is not a number/);
+      const twice = base();
+      twice.resources.storage.disks.push({ ...twice.resources.storage.disks[1], serial: 'OTHER' });
+      expectUnreadable(() => parseMachineResources(JSON.stringify(twice)), /disk sdb is listed twice/);
       const noCards = base();
       noCards.resources.network.cards = {};
       expectUnreadable(() => parseMachineResources(JSON.stringify(noCards)), /resources\.network\.cards is not a list/);

@@ -302,6 +302,7 @@ function disksOf(storage: Json): InventoryDisk[] {
     const where = `resources.storage.disks[${i}]`;
     const name = text(disk.id);
     if (!name) throw new CommissioningOutputError(`${where} has no id`);
+    if (out.some((o) => o.name === name)) throw new CommissioningOutputError(`disk ${name} is listed twice`);
     if (disk.read_only === true || disk.type === 'cdrom' || NOT_A_DISK.test(name)) continue;
     const size = int(disk.size, `${where}.size`);
     if (size <= MIN_BLOCK_DEVICE_SIZE) continue;
