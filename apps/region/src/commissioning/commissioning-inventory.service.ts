@@ -38,7 +38,16 @@ export interface ProbedDetails {
 export class CommissioningInventoryService {
   constructor(private readonly repo: CommissioningInventoryRepository) {}
 
-  /** Applies one stored commissioning result's stdout to the machine, in the caller's transaction. */
+  /**
+   * Applies one stored commissioning result's stdout to the machine, in the caller's transaction.
+   *
+   * Writes the machine row itself (cpu_count, cpu_speed, memory, architecture, hardware_uuid,
+   * bios_boot_method, hardware_info) with SQL: a MachineEntity the caller loaded before this call
+   * is stale in those columns, and TypeORM's save() would write the stale values back. Load (or
+   * reload) the entity after apply() before saving it, e.g. before a lifecycle transition.
+   * Throws INVALID (with the reason) when the output cannot be read; the caller's transaction
+   * then holds nothing of it.
+   */
   async apply(em: EntityManager, machineId: number, scriptName: string, stdout: Buffer): Promise<void> {
     if (!(POST_PROCESSED_SCRIPTS as readonly string[]).includes(scriptName)) return;
     const machine = await this.repo.lockMachine(em, machineId);
