@@ -310,7 +310,7 @@ describe('commissioning output → the machine through the API', () => {
     const before = await read(sid);
     const cases: [string, string, RegExp][] = [
       ['50-maas-01-commissioning', '{"api_version": "1.0", "resources": {', /50-maas-01-commissioning: invalid JSON data/],
-      ['50-maas-01-commissioning', JSON.stringify({ api_version: '1.0', resources: { cpu: { total: 'eight' } } }), /resources\.cpu\.total is not a number/],
+      ['50-maas-01-commissioning', JSON.stringify({ api_version: '1.0', resources: { cpu: { total: 'eight' } }, networks: {} }), /resources\.cpu\.total is not a number/],
       ['maas-lshw', 'lshw: command not found', /maas-lshw: not an XML document/],
       ['maas-list-modaliases', '<html/>', /not a modalias/],
       ['maas-serial-ports', '{"ttyS0": {}}', /not a list/],

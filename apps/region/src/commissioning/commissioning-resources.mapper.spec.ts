@@ -234,6 +234,7 @@ describe('50-maas-01-commissioning output → inventory', () => {
       expectUnreadable(() => parseMachineResources('[]'), /not a JSON object/);
       expectUnreadable(() => parseMachineResources('{"api_version": "2.0", "resources": {}}'), /API 1\.0/);
       expectUnreadable(() => parseMachineResources('{"api_version": "1.0"}'), /no "resources"/);
+      expectUnreadable(() => parseMachineResources('{"api_version": "1.0", "resources": {}}'), /no "networks"/);
       const doc = base();
       doc.resources.storage.disks[0].size = 'big';
       expectUnreadable(() => parseMachineResources(JSON.stringify(doc)), /resources\.storage\.disks\[0\]\.size is not a number/);

@@ -172,7 +172,10 @@ export function parseMachineResources(stdout: Buffer | string): MachineInventory
   if (!isObject(doc)) throw new CommissioningOutputError('the document is not a JSON object');
   if (doc.api_version !== '1.0') throw new CommissioningOutputError('data not from the LXD resources API 1.0 (api_version is not "1.0")');
   if (!isObject(doc.resources)) throw new CommissioningOutputError('no "resources" object');
-  return mapMachineResources(doc.resources, obj(doc.networks, 'networks'));
+  // MAAS reads the interfaces from "networks" and fails without it; taking its absence for "no
+  // interfaces" would remove every NIC the machine has.
+  if (!isObject(doc.networks)) throw new CommissioningOutputError('no "networks" object');
+  return mapMachineResources(doc.resources, doc.networks);
 }
 
 export function mapMachineResources(resources: Json, networks: Json): MachineInventory {
