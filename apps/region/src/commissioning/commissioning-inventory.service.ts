@@ -40,6 +40,8 @@ export class CommissioningInventoryService {
 
   /**
    * Applies one stored commissioning result's stdout to the machine, in the caller's transaction.
+   * Call it for every result that passed (MAAS runs its hooks only on exit status 0); output of
+   * scripts the region does not read is ignored.
    *
    * Writes the machine row itself (cpu_count, cpu_speed, memory, architecture, hardware_uuid,
    * bios_boot_method, hardware_info) with SQL: a MachineEntity the caller loaded before this call
