@@ -6,7 +6,7 @@ import { DomainError } from '../common/domain.error';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { CommissioningInventoryService } from './commissioning-inventory.service';
 
-type Iface = { id: number; name: string; mac_address: string; vendor: string | null; product: string | null; firmware_version: string | null;
+type Iface = { id: number; name: string; mac_address: string; tags: string[]; sriov_max_vf: number; vendor: string | null; product: string | null; firmware_version: string | null;
   link_speed: number; interface_speed: number; link_connected: boolean; effective_mtu: number; numa_node: number };
 type Disk = { id: number; name: string; model: string; serial: string; id_path: string; size: number; block_size: number; tags: string[];
   firmware_version: string | null; numa_node: number };
@@ -135,6 +135,17 @@ describe('commissioning output → the machine through the API', () => {
     expect(m.interface_set[1]).toMatchObject({ vendor: 'Intel Corporation', product: 'Ethernet Controller X710 for 10GbE SFP+', firmware_version: '6.01 0x800034a4 1.1747.0' });
     expect(m.interface_set.some((i) => i.mac_address === stale)).toBe(false);
     expect(m.tag_names).not.toContain('virtual');
+    expect(m.interface_set.map((i) => i.tags)).toEqual([[], []]);
+
+    // A card that turns out to offer SR-IOV gets MAAS's tag on its ports.
+    const doc = JSON.parse(SERVER.toString('utf8'));
+    doc.resources.network.cards[0].sriov = { current_vfs: 0, maximum_vfs: 64, vfs: [] };
+    await apply(id, '50-maas-01-commissioning', JSON.stringify(doc));
+    const after = await read(sid);
+    expect(after.interface_set.map((i) => [i.name, i.sriov_max_vf, i.tags])).toEqual([
+      ['eno1', 64, ['sriov']],
+      ['eno2', 64, ['sriov']],
+    ]);
   });
 
   it('changes nothing, not even the render revision, when the same output comes again', async () => {

@@ -40,9 +40,12 @@ interface InterfaceRow {
   mtu: number;
   numa_node: number;
   sriov_max_vf: number;
+  tags: string[];
 }
 
 const VIRTUAL_TAG = 'virtual';
+/** MAAS tags a NIC that offers SR-IOV virtual functions (the tag stays if they go, as in MAAS). */
+const SRIOV_TAG = 'sriov';
 
 const sameList = (a: readonly unknown[], b: readonly unknown[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -71,7 +74,8 @@ function interfaceMatches(row: InterfaceRow, i: InventoryInterface): boolean {
     row.link_connected === i.linkConnected &&
     row.mtu === i.mtu &&
     row.numa_node === i.numaNode &&
-    row.sriov_max_vf === i.sriovMaxVf
+    row.sriov_max_vf === i.sriovMaxVf &&
+    (i.sriovMaxVf === 0 || (row.tags ?? []).includes(SRIOV_TAG))
   );
 }
 
@@ -214,7 +218,7 @@ export class CommissioningInventoryRepository {
     const macs = ifaces.map((i) => i.mac);
     const rows: InterfaceRow[] = await em.query(
       `SELECT id, machine_id, name, mac_address, vendor, product, firmware_version, link_speed, interface_speed, link_connected, mtu,
-              numa_node, sriov_max_vf
+              numa_node, sriov_max_vf, tags
          FROM interfaces WHERE machine_id = $1 OR mac_address = ANY($2::varchar[]) ORDER BY id`,
       [machineId, macs],
     );
@@ -235,9 +239,10 @@ export class CommissioningInventoryRepository {
         if (interfaceMatches(row, i)) continue;
         await em.query(
           `UPDATE interfaces SET name = $2, vendor = $3, product = $4, firmware_version = $5, link_speed = $6, interface_speed = $7,
-                  link_connected = $8, mtu = $9, numa_node = $10, sriov_max_vf = $11
+                  link_connected = $8, mtu = $9, numa_node = $10, sriov_max_vf = $11,
+                  tags = CASE WHEN $11 > 0 AND NOT ($12 = ANY(tags)) THEN array_append(tags, $12) ELSE tags END
             WHERE id = $1`,
-          [row.id, i.name, i.vendor, i.product, i.firmwareVersion, i.linkSpeed, i.interfaceSpeed, i.linkConnected, i.mtu, i.numaNode, i.sriovMaxVf],
+          [row.id, i.name, i.vendor, i.product, i.firmwareVersion, i.linkSpeed, i.interfaceSpeed, i.linkConnected, i.mtu, i.numaNode, i.sriovMaxVf, SRIOV_TAG],
         );
         changes.updated.push(i.name);
         continue;
@@ -248,7 +253,7 @@ export class CommissioningInventoryRepository {
          VALUES ($1, $2, 'physical', $3, true, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::text[])
          RETURNING id`,
         [machineId, i.name, i.mac, i.vendor, i.product, i.firmwareVersion, i.linkSpeed, i.interfaceSpeed, i.linkConnected, i.mtu, i.numaNode, i.sriovMaxVf,
-          i.sriovMaxVf > 0 ? ['sriov'] : []],
+          i.sriovMaxVf > 0 ? [SRIOV_TAG] : []],
       );
       await em.query('UPDATE static_ip_addresses SET interface_id = $1 WHERE mac_address = $2 AND interface_id IS NULL', [created.id, i.mac]);
       changes.added.push(i.name);
