@@ -17,6 +17,7 @@ import { IpRangeEntity } from './entities/ip-range.entity';
 import { InterfaceEntity } from './entities/interface.entity';
 import { MachineTagEntity } from './entities/machine-tag.entity';
 import { MachineEntity } from './entities/machine.entity';
+import { MachineProbedDetailEntity } from './entities/machine-probed-detail.entity';
 import { RackControllerEntity } from './entities/rack-controller.entity';
 import { RackEventReceiptEntity } from './entities/rack-event-receipt.entity';
 import { RackEnrollmentTokenEntity } from './entities/rack-enrollment-token.entity';
@@ -59,6 +60,7 @@ export const ENTITIES = [
   ScriptResultEntity,
   NumaNodeEntity,
   NodeTokenEntity,
+  MachineProbedDetailEntity,
 ];
 
 export interface DatabaseConfig {

@@ -10,6 +10,7 @@ export * from './entities/interface.entity';
 export * from './entities/ip-range.entity';
 export * from './entities/machine-tag.entity';
 export * from './entities/machine.entity';
+export * from './entities/machine-probed-detail.entity';
 export * from './entities/node-token.entity';
 export * from './entities/numa-node.entity';
 export * from './entities/rack-controller.entity';

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { type MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
 import { NodeStatus } from '@kiln/lifecycle';
+import { CommissioningInventoryService } from '../commissioning/commissioning-inventory.service';
 import type { Actor } from '../common/actor';
 import { conflict, invalid, notFound } from '../common/domain.error';
 import { MachineEvents, type MachineEventType } from '../events/event-types.catalogue';
@@ -43,6 +44,7 @@ export class MachineConfigService {
     private readonly events: EventsRepository,
     private readonly listing: MachineListingService,
     private readonly access: MachineAccess,
+    private readonly inventory: CommissioningInventoryService,
   ) {}
 
   // ---- storage ------------------------------------------------------------------------------
@@ -155,10 +157,11 @@ export class MachineConfigService {
     return curtinConfigYaml(curtinMachine(rec));
   }
 
-  /** Commissioning output (lshw XML, LLDP data) as BSON; Kiln collects none yet, so both are null. */
+  /** The lshw and LLDP XML commissioning last reported, as MAAS's BSON `{lshw, lldp}` (null for what is missing). */
   async details(systemId: string, user: Actor): Promise<Buffer> {
-    await this.listing.get(systemId, user);
-    return encodeBson({ lshw: null, lldp: null });
+    const rec = await this.listing.get(systemId, user);
+    const { lshw, lldp } = await this.inventory.details(rec.row.id);
+    return encodeBson({ lshw, lldp });
   }
 
   /** The machine's metadata token; Kiln issues none to machines yet, and MAAS answers null for a machine without one. */

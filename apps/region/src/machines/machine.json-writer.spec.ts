@@ -37,6 +37,7 @@ const record: fc.Arbitrary<MachineRecord> = fc.record({
     status_message: maybe(text),
     status_action: maybe(text),
     storage_layout: fc.constant(null),
+    hardware_info: fc.constantFrom<Record<string, string>>({}, { system_vendor: 'Dell Inc.', cpu_model: 'Xeon', mainboard_serial: '' }),
     special_filesystems: fc.array(
       fc.record({
         fstype: fc.constantFrom('tmpfs' as const, 'ramfs' as const),
@@ -75,6 +76,9 @@ const record: fc.Arbitrary<MachineRecord> = fc.record({
       enabled: fc.boolean(),
       vendor: maybe(text),
       product: maybe(text),
+      firmware_version: maybe(text),
+      numa_node: fc.nat(3),
+      sriov_max_vf: fc.nat(64),
       link_speed: fc.nat(),
       interface_speed: fc.nat(),
       link_connected: fc.boolean(),
@@ -100,8 +104,13 @@ const record: fc.Arbitrary<MachineRecord> = fc.record({
       tags: fc.array(text, { maxLength: 2 }),
       firmware_version: maybe(text),
       is_boot: fc.boolean(),
+      numa_node: fc.nat(3),
     }),
     { maxLength: 3 },
+  ),
+  numaNodes: fc.array(
+    fc.record({ machine_id: fc.nat(), index: fc.nat(7), cores: fc.array(fc.nat(255), { maxLength: 4 }), memory: fc.nat().map(String) }),
+    { maxLength: 2 },
   ),
 });
 

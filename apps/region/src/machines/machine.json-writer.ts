@@ -1,5 +1,5 @@
 import { NodeStatus, statusName } from '@kiln/lifecycle';
-import { specialFilesystemsJson } from './machine.serializer';
+import { hardwareInfoJson, numaNodesJson, specialFilesystemsJson } from './machine.serializer';
 import { BlockDeviceRow, InterfaceRow, MachineRecord } from './machines.repository';
 
 /**
@@ -13,16 +13,7 @@ const s = (v: string | null | undefined): string => (v === null || v === undefin
 const n = (v: number | null | undefined): string => (v === null || v === undefined ? 'null' : String(v));
 const strList = (v: string[] | null): string => (v && v.length ? JSON.stringify(v) : '[]');
 
-const HARDWARE_INFO = JSON.stringify(
-  Object.fromEntries(
-    [
-      'system_vendor', 'system_product', 'system_family', 'system_version', 'system_sku', 'system_serial', 'cpu_model',
-      'mainboard_vendor', 'mainboard_product', 'mainboard_serial', 'mainboard_version', 'mainboard_firmware_vendor',
-      'mainboard_firmware_date', 'mainboard_firmware_version', 'chassis_vendor', 'chassis_type', 'chassis_serial',
-      'chassis_version',
-    ].map((k) => [k, 'Unknown']),
-  ),
-);
+const UNKNOWN_HARDWARE_INFO = JSON.stringify(hardwareInfoJson({}));
 const TESTS = ['commissioning_status', 'testing_status', 'cpu_test_status', 'memory_test_status', 'network_test_status',
   'storage_test_status', 'other_test_status', 'interface_test_status']
   .map((k) => `"${k}":-1,"${k}_name":"Unknown"`)
@@ -34,8 +25,9 @@ function iface(sid: string, i: InterfaceRow): string {
     `{"system_id":${s(sid)},"id":${i.id},"name":${s(i.name)},"type":${s(i.type)},"vlan":null,` +
     `"mac_address":${s(i.mac_address)},"parents":[],"children":[],"tags":${strList(i.tags)},"enabled":${i.enabled},` +
     `"links":[],"params":"","discovered":null,"effective_mtu":${i.mtu},"vendor":${s(i.vendor)},"product":${s(i.product)},` +
-    `"firmware_version":null,"link_connected":${i.link_connected},"interface_speed":${i.interface_speed},` +
-    `"link_speed":${i.link_speed},"numa_node":0,"sriov_max_vf":0,"resource_uri":"${API}/nodes/${sid}/interfaces/${i.id}/"}`
+    `"firmware_version":${s(i.firmware_version)},"link_connected":${i.link_connected},"interface_speed":${i.interface_speed},` +
+    `"link_speed":${i.link_speed},"numa_node":${i.numa_node},"sriov_max_vf":${i.sriov_max_vf},` +
+    `"resource_uri":"${API}/nodes/${sid}/interfaces/${i.id}/"}`
   );
 }
 
@@ -46,7 +38,7 @@ function disk(sid: string, b: BlockDeviceRow): string {
     `"path":${s(`/dev/disk/by-dname/${b.name}`)},"model":${s(b.model)},"serial":${s(b.serial)},"id_path":${s(b.id_path)},` +
     `"size":${size},"block_size":${b.block_size},"available_size":${size},"used_size":0,"used_for":"Unused",` +
     `"tags":${strList(b.tags)},"filesystem":null,"partition_table_type":null,"partitions":[],` +
-    `"firmware_version":${s(b.firmware_version)},"storage_pool":null,"numa_node":0,` +
+    `"firmware_version":${s(b.firmware_version)},"storage_pool":null,"numa_node":${b.numa_node},` +
     `"resource_uri":"${API}/nodes/${sid}/blockdevices/${b.id}/"}`
   );
 }
@@ -86,9 +78,14 @@ export function writeMachineJson(rec: MachineRecord): string {
   const ownerData = JSON.stringify(r.owner_data ?? {});
   const specials = r.special_filesystems?.length ? JSON.stringify(specialFilesystemsJson(r)) : '[]';
   const ips = rec.interfaces.filter((i) => i.ip_address).map((i) => i.ip_address as string);
-  let cores = '[';
-  for (let c = 0; c < r.cpu_count; c++) cores += c === 0 ? '0' : `,${c}`;
-  cores += ']';
+  let numaNodes: string;
+  if (rec.numaNodes.length) numaNodes = JSON.stringify(numaNodesJson(rec));
+  else {
+    numaNodes = '[{"index":0,"cores":[';
+    for (let c = 0; c < r.cpu_count; c++) numaNodes += c === 0 ? '0' : `,${c}`;
+    numaNodes += `],"memory":${r.memory},"hugepages_set":[]}]`;
+  }
+  const hardwareInfo = r.hardware_info && Object.keys(r.hardware_info).length ? JSON.stringify(hardwareInfoJson(r.hardware_info)) : UNKNOWN_HARDWARE_INFO;
   return (
     `{"system_id":${s(sid)},"hostname":${s(r.hostname)},"description":${s(r.description)},` +
     `"hardware_uuid":${s(r.hardware_uuid)},"domain":{"authoritative":${r.domain_authoritative},"id":${r.domain_id},` +
@@ -116,8 +113,8 @@ export function writeMachineJson(rec: MachineRecord): string {
     `"special_filesystems":${specials},"node_type":0,"node_type_name":"Machine","parent":null,` +
     `"default_gateways":{"ipv4":{"gateway_ip":null,"link_id":null},"ipv6":{"gateway_ip":null,"link_id":null}},` +
     `"current_commissioning_result_id":null,"current_testing_result_id":null,"current_installation_result_id":null,` +
-    `${TESTS},"hardware_info":${HARDWARE_INFO},` +
-    `"numanode_set":[{"index":0,"cores":${cores},"memory":${r.memory},"hugepages_set":[]}],` +
+    `${TESTS},"hardware_info":${hardwareInfo},` +
+    `"numanode_set":${numaNodes},` +
     `"last_sync":null,"sync_interval":null,"next_sync":null,"enable_hw_sync":false,"enable_kernel_crash_dump":false,` +
     `"is_dpu":false,"resource_uri":"${API}/machines/${sid}/"}`
   );

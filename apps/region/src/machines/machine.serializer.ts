@@ -24,7 +24,19 @@ const HARDWARE_INFO_KEYS = [
   'chassis_serial',
   'chassis_version',
 ];
-const UNKNOWN_HARDWARE_INFO = Object.fromEntries(HARDWARE_INFO_KEYS.map((k) => [k, 'Unknown']));
+
+/** hardware_info: every MAAS key, "Unknown" where commissioning found nothing. */
+export function hardwareInfoJson(found: Record<string, string> | null | undefined): Record<string, string> {
+  return Object.fromEntries(HARDWARE_INFO_KEYS.map((k) => [k, found?.[k] || 'Unknown']));
+}
+
+/** numanode_set: the nodes commissioning found, else one node holding every core and all the memory. */
+export function numaNodesJson(rec: MachineRecord) {
+  if (!rec.numaNodes.length) {
+    return [{ index: 0, cores: Array.from({ length: rec.row.cpu_count }, (_, i) => i), memory: rec.row.memory, hugepages_set: [] }];
+  }
+  return rec.numaNodes.map((n) => ({ index: n.index, cores: n.cores, memory: Number(n.memory), hugepages_set: [] }));
+}
 
 export function interfaceJson(systemId: string, i: InterfaceRow) {
   return {
@@ -44,12 +56,12 @@ export function interfaceJson(systemId: string, i: InterfaceRow) {
     effective_mtu: i.mtu,
     vendor: i.vendor,
     product: i.product,
-    firmware_version: null,
+    firmware_version: i.firmware_version,
     link_connected: i.link_connected,
     interface_speed: i.interface_speed,
     link_speed: i.link_speed,
-    numa_node: 0,
-    sriov_max_vf: 0,
+    numa_node: i.numa_node,
+    sriov_max_vf: i.sriov_max_vf,
     resource_uri: `${API}/nodes/${systemId}/interfaces/${i.id}/`,
   };
 }
@@ -77,7 +89,7 @@ export function blockDeviceJson(systemId: string, b: BlockDeviceRow) {
     partitions: [],
     firmware_version: b.firmware_version,
     storage_pool: null,
-    numa_node: 0,
+    numa_node: b.numa_node,
     resource_uri: `${API}/nodes/${systemId}/blockdevices/${b.id}/`,
   };
 }
@@ -194,8 +206,8 @@ export function machineJson(rec: MachineRecord, extra: Record<string, unknown> =
     ...test('storage_test_status'),
     ...test('other_test_status'),
     ...test('interface_test_status'),
-    hardware_info: UNKNOWN_HARDWARE_INFO,
-    numanode_set: [{ index: 0, cores: Array.from({ length: r.cpu_count }, (_, i) => i), memory: r.memory, hugepages_set: [] }],
+    hardware_info: hardwareInfoJson(r.hardware_info),
+    numanode_set: numaNodesJson(rec),
     last_sync: null,
     sync_interval: null,
     next_sync: null,

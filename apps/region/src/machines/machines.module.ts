@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CommissioningModule } from '../commissioning/commissioning.module';
 import { EventsModule } from '../events/events.module';
 import { PowerModule } from '../power/power.module';
 import { BmcRepository } from './bmc.repository';
@@ -20,7 +21,7 @@ import { MachinesRepository } from './machines.repository';
 
 /** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
-  imports: [EventsModule, PowerModule],
+  imports: [EventsModule, PowerModule, CommissioningModule],
   providers: [
     MachinesRepository,
     BmcRepository,

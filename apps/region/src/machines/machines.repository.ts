@@ -37,6 +37,8 @@ export interface MachineRow {
   status_action: string | null;
   storage_layout: MachineStorageLayout | null;
   special_filesystems: SpecialFilesystem[];
+  /** MAAS hardware_info keys commissioning found (the API shows "Unknown" for the others). */
+  hardware_info: Record<string, string>;
   version: number;
   owner_id: number | null;
   owner: string | null;
@@ -65,6 +67,9 @@ export interface InterfaceRow {
   enabled: boolean;
   vendor: string | null;
   product: string | null;
+  firmware_version: string | null;
+  numa_node: number;
+  sriov_max_vf: number;
   link_speed: number;
   interface_speed: number;
   link_connected: boolean;
@@ -88,6 +93,16 @@ export interface BlockDeviceRow {
   tags: string[];
   firmware_version: string | null;
   is_boot: boolean;
+  numa_node: number;
+}
+
+/** A NUMA node commissioning found. */
+export interface NumaNodeRow {
+  machine_id: number;
+  index: number;
+  cores: number[];
+  /** MiB (bigint) */
+  memory: string;
 }
 
 export interface EffectSubjectRow {
@@ -105,6 +120,8 @@ export interface MachineRecord {
   row: MachineRow;
   interfaces: InterfaceRow[];
   blockDevices: BlockDeviceRow[];
+  /** Empty until commissioning has run. */
+  numaNodes: NumaNodeRow[];
 }
 
 const SELECT_MACHINES = `
@@ -113,7 +130,7 @@ const SELECT_MACHINES = `
          m.previous_status, m.status_expires, m.locked, m.power_state, m.agent_name, m.owner_data,
          m.error_description, m.netboot, m.enlisting, m.ephemeral_deploy, m.hardware_uuid,
          m.bios_boot_method, m.status_message, m.status_action, m.storage_layout, m.special_filesystems,
-         m.version, m.owner_id,
+         m.hardware_info, m.version, m.owner_id,
          u.username AS owner,
          m.domain_id, d.name AS domain_name, d.authoritative AS domain_authoritative, d.ttl AS domain_ttl,
          d.is_default AS domain_is_default,
@@ -142,9 +159,9 @@ const SELECT_RENDER_KEYS = `
     LEFT JOIN users u ON u.id = m.owner_id`;
 
 /**
- * Every query on the machine aggregate (machine, interfaces, block devices, tags). Listing takes
- * three queries whatever the number of machines: machines, then their interfaces and block
- * devices by id array.
+ * Every query on the machine aggregate (machine, interfaces, block devices, NUMA nodes, tags).
+ * Listing takes four queries whatever the number of machines: machines, then their interfaces,
+ * block devices and NUMA nodes by id array.
  */
 @Injectable()
 export class MachinesRepository {
@@ -175,28 +192,30 @@ export class MachinesRepository {
   private async hydrate(rows: MachineRow[], q: EntityManager): Promise<MachineRecord[]> {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const [ifaces, disks]: [InterfaceRow[], BlockDeviceRow[]] = await Promise.all([
+    const [ifaces, disks, numaNodes]: [InterfaceRow[], BlockDeviceRow[], NumaNodeRow[]] = await Promise.all([
       q.query(
-        `SELECT id, machine_id, name, type, mac_address, enabled, vendor, product, link_speed, interface_speed,
-                link_connected, mtu, tags, host(ip_address) AS ip_address, is_boot
+        `SELECT id, machine_id, name, type, mac_address, enabled, vendor, product, firmware_version, numa_node, sriov_max_vf,
+                link_speed, interface_speed, link_connected, mtu, tags, host(ip_address) AS ip_address, is_boot
            FROM interfaces WHERE machine_id = ANY($1) ORDER BY machine_id, id`,
         [ids],
       ),
       q.query(
         `SELECT id, machine_id, name, type, uuid, model, serial, id_path, size, block_size, tags,
-                firmware_version, is_boot
+                firmware_version, is_boot, numa_node
            FROM block_devices WHERE machine_id = ANY($1) ORDER BY machine_id, id`,
         [ids],
       ),
+      q.query('SELECT machine_id, index, cores, memory FROM numa_nodes WHERE machine_id = ANY($1) ORDER BY machine_id, index', [ids]),
     ]);
     const byMachine = new Map<number, MachineRecord>();
     const out = rows.map((row) => {
-      const rec: MachineRecord = { row, interfaces: [], blockDevices: [] };
+      const rec: MachineRecord = { row, interfaces: [], blockDevices: [], numaNodes: [] };
       byMachine.set(row.id, rec);
       return rec;
     });
     for (const i of ifaces) byMachine.get(i.machine_id)?.interfaces.push(i);
     for (const b of disks) byMachine.get(b.machine_id)?.blockDevices.push(b);
+    for (const n of numaNodes) byMachine.get(n.machine_id)?.numaNodes.push(n);
     return out;
   }
 

@@ -19,4 +19,6 @@ export class BlockDeviceEntity {
   @Column({ type: 'text', array: true, default: () => "'{}'" }) tags!: string[];
   @Column({ name: 'firmware_version', type: 'varchar', length: 255, nullable: true }) firmwareVersion!: string | null;
   @Column({ name: 'is_boot', type: 'boolean', default: false }) isBoot!: boolean;
+  /** The NUMA node (index) the disk's controller hangs off, from commissioning. */
+  @Column({ name: 'numa_node', type: 'int', default: 0 }) numaNode!: number;
 }

@@ -14,6 +14,11 @@ export class InterfaceEntity {
   @Column({ type: 'boolean', default: true }) enabled!: boolean;
   @Column({ type: 'varchar', length: 255, nullable: true }) vendor!: string | null;
   @Column({ type: 'varchar', length: 255, nullable: true }) product!: string | null;
+  @Column({ name: 'firmware_version', type: 'varchar', length: 255, nullable: true }) firmwareVersion!: string | null;
+  /** The NUMA node (index) the NIC hangs off, from commissioning. */
+  @Column({ name: 'numa_node', type: 'int', default: 0 }) numaNode!: number;
+  /** How many SR-IOV virtual functions the NIC offers (0: none), from commissioning. */
+  @Column({ name: 'sriov_max_vf', type: 'int', default: 0 }) sriovMaxVf!: number;
   @Column({ name: 'link_speed', type: 'int', default: 0 }) linkSpeed!: number;
   @Column({ name: 'interface_speed', type: 'int', default: 0 }) interfaceSpeed!: number;
   @Column({ name: 'link_connected', type: 'boolean', default: true }) linkConnected!: boolean;

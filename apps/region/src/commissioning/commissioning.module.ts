@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { CommissioningInventoryRepository } from './commissioning-inventory.repository';
+import { CommissioningInventoryService } from './commissioning-inventory.service';
+
+/** Commissioning: what the region makes of the machine's commissioning output (its hardware inventory). */
+@Module({
+  providers: [CommissioningInventoryRepository, CommissioningInventoryService],
+  exports: [CommissioningInventoryService],
+})
+export class CommissioningModule {}
