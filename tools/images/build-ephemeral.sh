@@ -197,6 +197,8 @@ PY
 
 rm -rf "$image_dir"
 mv "$work/image" "$image_dir"
+# Keep the three newest images (branches may differ in their inputs); drop older ones.
+ls -1dt "$cache_root/$suite-$arch-"* 2>/dev/null | tail -n +4 | xargs -r rm -rf
 cp "$work/mmdebstrap.log" "$image_dir/build.log"
 if [ -n "$keep_root" ]; then
   rm -rf "$keep_root" && mv "$work/root" "$keep_root"

@@ -24,6 +24,10 @@ for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.tim
   chroot "$root" systemctl disable "$unit" >/dev/null 2>&1 || true
 done
 
+# nvme-cli's postinst made a random NVMe host NQN and id: each machine makes its own at boot.
+rm -f "$root/etc/nvme/hostnqn" "$root/etc/nvme/hostid"
+chroot "$root" systemctl enable kiln-nvme-hostnqn.service >/dev/null 2>&1
+
 # machine-id: empty, so that systemd makes a new one at each boot (never one shared by all the
 # machines that boot this image).
 : > "$root/etc/machine-id"
