@@ -132,6 +132,9 @@ log "building $suite/$arch (inputs $hash) in $work; this takes 5-10 minutes"
 # a rebuild downloads only what changed.
 # The merged-usr hook makes /usr merged itself and installs usr-is-merged, which keeps usrmerge
 # (and with it perl, 45 MB) out of the image.
+# In a mount namespace of its own, with private propagation: the mounts mmdebstrap makes in the
+# root (/dev, /dev/shm, /proc, /sys) can never reach the host, whose /dev/shm PostgreSQL uses.
+unshare --mount --propagation private \
 mmdebstrap --mode=root --variant=minbase --arch="$arch" --format=directory \
   --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
   --aptopt='APT::Install-Recommends "false"' \
