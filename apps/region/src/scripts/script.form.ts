@@ -228,7 +228,7 @@ export function applyScriptForm(existing: ScriptFields | null, input: ScriptForm
     else out.packages = packages;
   }
 
-  if (!out.name) fail('name', 'This field is required.');
+  if (!out.name && !errors.name) fail('name', 'This field is required.');
   if (existing?.isDefault) {
     for (const field of touched) {
       if (field !== 'tags' && field !== 'timeout') fail(field, 'Not allowed to change on default scripts.');
