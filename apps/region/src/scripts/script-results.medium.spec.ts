@@ -297,6 +297,27 @@ describe('script results and the machine script statuses against a real region',
     expect(bad.text).toBe('Unknown filetype "zip" must be txt or tar.xz');
   });
 
+  it("aggregates statuses in the database exactly as MAAS's get_status_from_qs does", async () => {
+    // MAAS's precedence, written out: running (running, applying netconf, installing), pending,
+    // aborted, failed (failed, failed applying netconf, failed installing, timed out), degraded.
+    const maas = (statuses: number[]) => {
+      for (const s of [1, 10, 7, 0, 5, 3, 11, 8, 4, 6]) {
+        if (statuses.includes(s)) return [1, 7, 10].includes(s) ? 1 : [3, 4, 8, 11].includes(s) ? 3 : s;
+      }
+      return 2;
+    };
+    const cases: number[][] = [[]];
+    for (let a = 0; a <= 11; a++) for (let b = a; b <= 11; b++) cases.push([a], [a, b]);
+    const rows: { got: number }[] = await h.ds.query(
+      `SELECT kiln_script_status(c.statuses, true) AS got FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY e(v, n)
+         CROSS JOIN LATERAL (SELECT ARRAY(SELECT jsonb_array_elements_text(e.v)::smallint) AS statuses) c ORDER BY e.n`,
+      [JSON.stringify(cases)],
+    );
+    expect(rows.map((r) => r.got)).toEqual(cases.map(maas));
+    const [{ none }] = await h.ds.query(`SELECT kiln_script_status('{}', false) AS none`);
+    expect(none).toBe(-1);
+  });
+
   it('describes both handlers with MAAS names and paths', async () => {
     const d = (await h.call(null, 'GET', `${API}/describe/`)).json() as { resources: { name: string; auth: { path: string; actions: { name: string }[] } | null }[] };
     expect(d.resources.find((r) => r.name === 'NodeScriptResultsHandler')!.auth!.path).toBe(`${API}/nodes/{system_id}/results/`);
