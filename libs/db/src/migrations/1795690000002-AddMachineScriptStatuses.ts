@@ -46,7 +46,9 @@ export class AddMachineScriptStatuses1795690000002 implements MigrationInterface
       `kiln_script_status(array_agg(l.status) FILTER (WHERE ${where} AND NOT l.suppressed), count(l.status) FILTER (WHERE ${where}) > 0)`;
     await q.query(`
       CREATE FUNCTION kiln_refresh_machine_script_statuses(machine_ids int[]) RETURNS void
-      LANGUAGE sql AS $$
+      -- A trigger's few index lookups: never worth JIT compiling, which on statistics that lag
+      -- behind a bulk insert can cost seconds for a query that runs in a millisecond.
+      LANGUAGE sql SET jit = off AS $$
         UPDATE machines m
            SET commissioning_status = s.commissioning, testing_status = s.testing, cpu_test_status = s.cpu,
                memory_test_status = s.memory, network_test_status = s.network, storage_test_status = s.storage,
@@ -61,18 +63,21 @@ export class AddMachineScriptStatuses1795690000002 implements MigrationInterface
                    ${status('l.result_type = 2 AND l.hardware_type = 3')} AS storage,
                    ${status('l.result_type = 2 AND l.hardware_type = 0')} AS other
               FROM (SELECT DISTINCT unnest(machine_ids) AS machine_id) t
-              LEFT JOIN LATERAL (
-                SELECT latest.* FROM (
-                  SELECT DISTINCT ON (r.script_name, r.block_device_id, r.interface_id)
-                         r.status, r.suppressed, ss.result_type, sc.hardware_type
-                    FROM script_sets ss
-                    JOIN script_results r ON r.script_set_id = ss.id
-                    LEFT JOIN scripts sc ON sc.id = r.script_id
-                   WHERE ss.machine_id = t.machine_id
-                   ORDER BY r.script_name, r.block_device_id, r.interface_id, r.id DESC
-                ) latest
-                WHERE latest.status <> 5 AND latest.result_type IN (0, 2)
-              ) l ON true
+              -- The results of each run through their index on script_set_id (OFFSET 0 keeps the
+              -- planner from flattening the lateral into a join it may cost on stale statistics),
+              -- so the work follows the results read, for one machine or thousands.
+              LEFT JOIN (
+                SELECT DISTINCT ON (ss.machine_id, r.script_name, r.block_device_id, r.interface_id)
+                       ss.machine_id, r.status, r.suppressed, ss.result_type, r.hardware_type
+                  FROM script_sets ss
+                 CROSS JOIN LATERAL (
+                   SELECT r.id, r.script_name, r.block_device_id, r.interface_id, r.status, r.suppressed,
+                          (SELECT sc.hardware_type FROM scripts sc WHERE sc.id = r.script_id) AS hardware_type
+                     FROM script_results r WHERE r.script_set_id = ss.id OFFSET 0
+                 ) r
+                 WHERE ss.machine_id = ANY(machine_ids)
+                 ORDER BY ss.machine_id, r.script_name, r.block_device_id, r.interface_id, r.id DESC
+              ) l ON l.machine_id = t.machine_id AND l.status <> 5 AND l.result_type IN (0, 2)
              GROUP BY t.machine_id
           ) s
          WHERE m.id = s.machine_id
