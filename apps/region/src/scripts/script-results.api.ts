@@ -55,9 +55,9 @@ function setJson(v: SetView, includeOutput: boolean) {
   };
 }
 
-/** Any value turns include_output on, except MAAS's false words. */
+/** Any non-empty value turns include_output on (MAAS reads it with Python's bool()), except a false word. */
 function flag(v: string | undefined): boolean {
-  return v !== undefined && parseBool(v) !== false;
+  return v !== undefined && v !== '' && parseBool(v) !== false;
 }
 
 function selection(r: ApiRequest): ResultSelection {

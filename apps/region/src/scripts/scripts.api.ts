@@ -90,9 +90,9 @@ function filtersOf(r: ApiRequest): string[] | undefined {
   return f === undefined ? undefined : f.split(',');
 }
 
-/** Any value turns include_script on, except MAAS's false words. */
+/** Any non-empty value turns include_script on (MAAS reads it with Python's bool()), except a false word. */
 function flag(v: string | undefined): boolean {
-  return v !== undefined && parseBool(v) !== false;
+  return v !== undefined && v !== '' && parseBool(v) !== false;
 }
 
 function integer(r: ApiRequest, name: string, required: boolean): number | undefined {
