@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 # (Benchmark peers, such as Kea, atftpd and nginx, come from tools/bench/install-peers.sh.)
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
   openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat \
-  ovmf lshw dmidecode pciutils usbutils ethtool mmdebstrap squashfs-tools zstd
+  ovmf lshw dmidecode pciutils usbutils ethtool mmdebstrap squashfs-tools zstd xz-utils
 ensure_postgres
 ensure_redis
 # Only the binary: every test that talks NATS starts a private server with Kiln's rendered config

@@ -65,6 +65,16 @@ const record: fc.Arbitrary<MachineRecord> = fc.record({
     power_type: maybe(text),
     tag_names: maybe(fc.array(text, { maxLength: 3 })),
     render_key: text,
+    current_commissioning_script_set_id: maybe(fc.nat()),
+    current_testing_script_set_id: maybe(fc.nat()),
+    current_installation_script_set_id: maybe(fc.nat()),
+    commissioning_status: fc.integer({ min: -1, max: 11 }),
+    testing_status: fc.integer({ min: -1, max: 11 }),
+    cpu_test_status: fc.integer({ min: -1, max: 11 }),
+    memory_test_status: fc.integer({ min: -1, max: 11 }),
+    network_test_status: fc.integer({ min: -1, max: 11 }),
+    storage_test_status: fc.integer({ min: -1, max: 11 }),
+    other_test_status: fc.integer({ min: -1, max: 11 }),
   }),
   interfaces: fc.array(
     fc.record({

@@ -1,6 +1,6 @@
 import { NodeStatus, statusName } from '@kiln/lifecycle';
-import { hardwareInfoJson, numaNodesJson, specialFilesystemsJson } from './machine.serializer';
-import { BlockDeviceRow, InterfaceRow, MachineRecord } from './machines.repository';
+import { hardwareInfoJson, numaNodesJson, scriptStatuses, specialFilesystemsJson } from './machine.serializer';
+import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
 
 /**
  * The machine JSON of machine.serializer.ts written straight to a string, for listings: no
@@ -14,10 +14,23 @@ const n = (v: number | null | undefined): string => (v === null || v === undefin
 const strList = (v: string[] | null): string => (v && v.length ? JSON.stringify(v) : '[]');
 
 const UNKNOWN_HARDWARE_INFO = JSON.stringify(hardwareInfoJson({}));
-const TESTS = ['commissioning_status', 'testing_status', 'cpu_test_status', 'memory_test_status', 'network_test_status',
-  'storage_test_status', 'other_test_status', 'interface_test_status']
-  .map((k) => `"${k}":-1,"${k}_name":"Unknown"`)
-  .join(',');
+/** The script statuses part, rendered once per distinct combination (most machines share one). */
+const TESTS = new Map<string, string>();
+function tests(r: MachineRow): string {
+  const key = `${r.current_commissioning_script_set_id}|${r.current_testing_script_set_id}|${r.current_installation_script_set_id}|${r.commissioning_status}|${r.testing_status}|${r.cpu_test_status}|${r.memory_test_status}|${r.network_test_status}|${r.storage_test_status}|${r.other_test_status}`;
+  let json = TESTS.get(key);
+  if (json === undefined) {
+    json = JSON.stringify({
+      current_commissioning_result_id: r.current_commissioning_script_set_id,
+      current_testing_result_id: r.current_testing_script_set_id,
+      current_installation_result_id: r.current_installation_script_set_id,
+      ...scriptStatuses(r),
+    }).slice(1, -1);
+    if (TESTS.size > 10_000) TESTS.clear();
+    TESTS.set(key, json);
+  }
+  return json;
+}
 const STATUS_NAMES = new Map<number, string>();
 
 function iface(sid: string, i: InterfaceRow): string {
@@ -112,8 +125,7 @@ export function writeMachineJson(rec: MachineRecord): string {
     `"physicalblockdevice_set":[${physical.join(',')}],"virtualblockdevice_set":[${virtual.join(',')}],` +
     `"special_filesystems":${specials},"node_type":0,"node_type_name":"Machine","parent":null,` +
     `"default_gateways":{"ipv4":{"gateway_ip":null,"link_id":null},"ipv6":{"gateway_ip":null,"link_id":null}},` +
-    `"current_commissioning_result_id":null,"current_testing_result_id":null,"current_installation_result_id":null,` +
-    `${TESTS},"hardware_info":${hardwareInfo},` +
+    `${tests(r)},"hardware_info":${hardwareInfo},` +
     `"numanode_set":${numaNodes},` +
     `"last_sync":null,"sync_interval":null,"next_sync":null,"enable_hw_sync":false,"enable_kernel_crash_dump":false,` +
     `"is_dpu":false,"resource_uri":"${API}/machines/${sid}/"}`

@@ -1,8 +1,31 @@
 import { NodeStatus, statusName } from '@kiln/lifecycle';
+import { scriptStatusName } from '../scripts/script.names';
 import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
 
 const API = '/MAAS/api/2.0';
-const NO_RESULTS = { status: -1, name: 'Unknown' };
+
+/**
+ * The machine JSON's script statuses, each with its `_name` (interface_test_status is MAAS's
+ * second name for the network tests' status).
+ */
+export function scriptStatuses(r: MachineRow): Record<string, number | string> {
+  const statuses: [string, number][] = [
+    ['commissioning_status', r.commissioning_status],
+    ['testing_status', r.testing_status],
+    ['cpu_test_status', r.cpu_test_status],
+    ['memory_test_status', r.memory_test_status],
+    ['network_test_status', r.network_test_status],
+    ['storage_test_status', r.storage_test_status],
+    ['other_test_status', r.other_test_status],
+    ['interface_test_status', r.network_test_status],
+  ];
+  const out: Record<string, number | string> = {};
+  for (const [key, status] of statuses) {
+    out[key] = status;
+    out[`${key}_name`] = scriptStatusName(status);
+  }
+  return out;
+}
 
 const HARDWARE_INFO_KEYS = [
   'system_vendor',
@@ -136,7 +159,6 @@ export function machineJson(rec: MachineRecord, extra: Record<string, unknown> =
   const bootDisk = rec.blockDevices.find((b) => b.is_boot) ?? rec.blockDevices.find((b) => b.type === 'physical');
   const storageMb = physical.reduce((sum, d) => sum + d.size, 0) / 1e6;
   const status = r.status as NodeStatus;
-  const test = (k: string) => ({ [k]: NO_RESULTS.status, [`${k}_name`]: NO_RESULTS.name });
   const ipAddresses = rec.interfaces.map((i) => i.ip_address).filter((ip): ip is string => !!ip);
   return {
     system_id: sid,
@@ -195,17 +217,10 @@ export function machineJson(rec: MachineRecord, extra: Record<string, unknown> =
       ipv4: { gateway_ip: null, link_id: null },
       ipv6: { gateway_ip: null, link_id: null },
     },
-    current_commissioning_result_id: null,
-    current_testing_result_id: null,
-    current_installation_result_id: null,
-    ...test('commissioning_status'),
-    ...test('testing_status'),
-    ...test('cpu_test_status'),
-    ...test('memory_test_status'),
-    ...test('network_test_status'),
-    ...test('storage_test_status'),
-    ...test('other_test_status'),
-    ...test('interface_test_status'),
+    current_commissioning_result_id: r.current_commissioning_script_set_id,
+    current_testing_result_id: r.current_testing_script_set_id,
+    current_installation_result_id: r.current_installation_script_set_id,
+    ...scriptStatuses(r),
     hardware_info: hardwareInfoJson(r.hardware_info),
     numanode_set: numaNodesJson(rec),
     last_sync: null,

@@ -56,6 +56,17 @@ export interface MachineRow {
   power_type: string | null;
   tag_names: string[] | null;
   render_key: string;
+  /** The machine's current runs and its script statuses (-1: no results; kept by triggers). */
+  current_commissioning_script_set_id: number | null;
+  current_testing_script_set_id: number | null;
+  current_installation_script_set_id: number | null;
+  commissioning_status: number;
+  testing_status: number;
+  cpu_test_status: number;
+  memory_test_status: number;
+  network_test_status: number;
+  storage_test_status: number;
+  other_test_status: number;
 }
 
 export interface InterfaceRow {
@@ -131,6 +142,9 @@ const SELECT_MACHINES = `
          m.error_description, m.netboot, m.enlisting, m.ephemeral_deploy, m.hardware_uuid,
          m.bios_boot_method, m.status_message, m.status_action, m.storage_layout, m.special_filesystems,
          m.hardware_info, m.version, m.owner_id,
+         m.current_commissioning_script_set_id, m.current_testing_script_set_id, m.current_installation_script_set_id,
+         m.commissioning_status, m.testing_status, m.cpu_test_status, m.memory_test_status, m.network_test_status,
+         m.storage_test_status, m.other_test_status,
          u.username AS owner,
          m.domain_id, d.name AS domain_name, d.authoritative AS domain_authoritative, d.ttl AS domain_ttl,
          d.is_default AS domain_is_default,

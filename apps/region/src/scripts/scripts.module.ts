@@ -1,10 +1,25 @@
 import { Module } from '@nestjs/common';
+import { MachineAccess } from '../machines/machine.access';
 import { BuiltinScriptsSeeder } from './builtin-scripts.seeder';
+import { ScriptCatalogueService } from './script-catalogue.service';
+import { ScriptResultsApi } from './script-results.api';
+import { ScriptResultsRepository } from './script-results.repository';
+import { ScriptResultsService } from './script-results.service';
+import { ScriptsApi } from './scripts.api';
 import { ScriptsRepository } from './scripts.repository';
 
 /** Commissioning, testing, release and deployment scripts: the catalogue, runs and results. */
 @Module({
-  providers: [ScriptsRepository, BuiltinScriptsSeeder],
+  providers: [
+    ScriptsRepository,
+    BuiltinScriptsSeeder,
+    ScriptCatalogueService,
+    ScriptsApi,
+    MachineAccess,
+    ScriptResultsRepository,
+    ScriptResultsService,
+    ScriptResultsApi,
+  ],
   exports: [ScriptsRepository],
 })
 export class ScriptsModule {}

@@ -119,4 +119,161 @@ export class ScriptsRepository {
     await em.query(`UPDATE scripts SET current_version_id = $2 WHERE id = $1`, [scriptId, v.id]);
     return v.id;
   }
+
+  // ---- the catalogue (scripts/ API) ------------------------------------------------------------
+
+  /** Every script, optionally of one type and hardware type, by name. */
+  listScripts(filter: { scriptType?: number; hardwareType?: number } = {}): Promise<ScriptRow[]> {
+    return this.ds.query(
+      `${SELECT_SCRIPT} WHERE ($1::smallint IS NULL OR script_type = $1) AND ($2::smallint IS NULL OR hardware_type = $2) ORDER BY id`,
+      [filter.scriptType ?? null, filter.hardwareType ?? null],
+    );
+  }
+
+  /** The script named, or with this id (MAAS: an all-digit name is an id). */
+  async findScript(nameOrId: string, em?: EntityManager): Promise<ScriptRow | null> {
+    const byId = /^\d+$/.test(nameOrId);
+    if (byId && !Number.isSafeInteger(Number(nameOrId))) return null;
+    const lock = em ? ' FOR UPDATE' : '';
+    const rows: ScriptRow[] = await (em ?? this.ds.manager).query(
+      `${SELECT_SCRIPT} WHERE ${byId ? 'id = $1::int' : 'name = $1'}${lock}`,
+      [byId ? Number(nameOrId) : nameOrId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async nameTaken(em: EntityManager, name: string, exceptId: number): Promise<boolean> {
+    const rows = await em.query(`SELECT 1 FROM scripts WHERE name = $1 AND id <> $2`, [name, exceptId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Revisions of these scripts up to their current one, newest first (MAAS `previous_versions()`),
+   * with the text only when asked for.
+   */
+  history(scriptIds: number[], withData: boolean): Promise<ScriptVersionRow[]> {
+    if (!scriptIds.length) return Promise.resolve([]);
+    return this.ds.query(
+      `SELECT v.id, v.script_id, v.comment, v.created, v.sha256${withData ? ', v.data' : ''}
+         FROM script_versions v JOIN scripts s ON s.id = v.script_id
+        WHERE v.script_id = ANY($1) AND v.id <= s.current_version_id
+        ORDER BY v.script_id, v.id DESC`,
+      [scriptIds],
+    );
+  }
+
+  /** One revision's text, if it is one of the script's revisions up to its current one. */
+  async revisionData(scriptId: number, versionId: number): Promise<Buffer | null> {
+    const [row]: { data: Buffer }[] = await this.ds.query(
+      `SELECT v.data FROM script_versions v JOIN scripts s ON s.id = v.script_id
+        WHERE v.script_id = $1 AND v.id = $2 AND v.id <= s.current_version_id`,
+      [scriptId, versionId],
+    );
+    return row?.data ?? null;
+  }
+
+  /** Replaces every field of a script (tags and timeout included). */
+  async updateAll(em: EntityManager, id: number, f: ScriptFields): Promise<void> {
+    await em.query(
+      `UPDATE scripts SET name = $2, title = $3, description = $4, tags = $5, script_type = $6, hardware_type = $7, parallel = $8,
+         timeout_seconds = $9, destructive = $10, may_reboot = $11, recommission = $12, apply_configured_networking = $13,
+         for_hardware = $14, packages = $15, parameters = $16, results = $17, updated = now() WHERE id = $1`,
+      [
+        id,
+        f.name,
+        f.title,
+        f.description,
+        f.tags,
+        f.scriptType,
+        f.hardwareType,
+        f.parallel,
+        f.timeoutSeconds,
+        f.destructive,
+        f.mayReboot,
+        f.recommission,
+        f.applyConfiguredNetworking,
+        f.forHardware,
+        JSON.stringify(f.packages),
+        JSON.stringify(f.parameters),
+        JSON.stringify(f.results),
+      ],
+    );
+  }
+
+  async setTags(id: number, tags: string[]): Promise<void> {
+    await this.ds.query(`UPDATE scripts SET tags = $2, updated = now() WHERE id = $1`, [id, tags]);
+  }
+
+  /** Makes `versionId` current and drops the revisions after it (MAAS's revert garbage-collects them). */
+  async revertTo(em: EntityManager, scriptId: number, versionId: number): Promise<void> {
+    await em.query(`UPDATE scripts SET current_version_id = $2, updated = now() WHERE id = $1`, [scriptId, versionId]);
+    await em.query(`DELETE FROM script_versions WHERE script_id = $1 AND id > $2`, [scriptId, versionId]);
+  }
+
+  async deleteScript(id: number): Promise<void> {
+    await this.ds.query(`DELETE FROM scripts WHERE id = $1`, [id]);
+  }
+}
+
+/** A `scripts` row with its current revision's text. */
+export interface ScriptRow {
+  id: number;
+  name: string;
+  title: string;
+  description: string;
+  tags: string[];
+  script_type: number;
+  hardware_type: number;
+  parallel: number;
+  timeout_seconds: number;
+  destructive: boolean;
+  may_reboot: boolean;
+  recommission: boolean;
+  apply_configured_networking: boolean;
+  for_hardware: string[];
+  packages: Record<string, unknown>;
+  parameters: Record<string, unknown>;
+  results: Record<string, unknown>;
+  is_default: boolean;
+  current_version_id: number | null;
+  data: Buffer | null;
+}
+
+export interface ScriptVersionRow {
+  id: number;
+  script_id: number;
+  comment: string;
+  created: Date;
+  sha256: string;
+  data?: Buffer;
+}
+
+const SELECT_SCRIPT = `
+  SELECT s.id, s.name, s.title, s.description, s.tags, s.script_type, s.hardware_type, s.parallel, s.timeout_seconds,
+         s.destructive, s.may_reboot, s.recommission, s.apply_configured_networking, s.for_hardware, s.packages,
+         s.parameters, s.results, s.is_default, s.current_version_id,
+         (SELECT v.data FROM script_versions v WHERE v.id = s.current_version_id) AS data
+    FROM scripts s`;
+
+/** A stored row as the form's fields. */
+export function scriptFields(r: ScriptRow): ScriptFields {
+  return {
+    name: r.name,
+    title: r.title,
+    description: r.description,
+    tags: r.tags,
+    scriptType: r.script_type,
+    hardwareType: r.hardware_type,
+    parallel: r.parallel,
+    timeoutSeconds: r.timeout_seconds,
+    destructive: r.destructive,
+    mayReboot: r.may_reboot,
+    recommission: r.recommission,
+    applyConfiguredNetworking: r.apply_configured_networking,
+    forHardware: r.for_hardware,
+    packages: r.packages,
+    parameters: r.parameters,
+    results: r.results,
+    isDefault: r.is_default,
+  };
 }

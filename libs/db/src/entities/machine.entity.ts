@@ -98,6 +98,17 @@ export class MachineEntity {
   @Column({ name: 'current_installation_script_set_id', type: 'int', nullable: true }) currentInstallationScriptSetId!: number | null;
   /** What commissioning found beyond the typed columns: system/mainboard/firmware vendor, product, version, serial... (MAAS `hardware_info`). */
   @Column({ name: 'hardware_info', type: 'jsonb', default: () => "'{}'" }) hardwareInfo!: Record<string, string>;
+  /**
+   * The machine JSON's script statuses (-1: no results), kept by triggers from the latest result
+   * of each script in its commissioning and testing runs; never written by the application.
+   */
+  @Column({ name: 'commissioning_status', type: 'smallint', default: -1, insert: false, update: false }) commissioningStatus!: number;
+  @Column({ name: 'testing_status', type: 'smallint', default: -1, insert: false, update: false }) testingStatus!: number;
+  @Column({ name: 'cpu_test_status', type: 'smallint', default: -1, insert: false, update: false }) cpuTestStatus!: number;
+  @Column({ name: 'memory_test_status', type: 'smallint', default: -1, insert: false, update: false }) memoryTestStatus!: number;
+  @Column({ name: 'network_test_status', type: 'smallint', default: -1, insert: false, update: false }) networkTestStatus!: number;
+  @Column({ name: 'storage_test_status', type: 'smallint', default: -1, insert: false, update: false }) storageTestStatus!: number;
+  @Column({ name: 'other_test_status', type: 'smallint', default: -1, insert: false, update: false }) otherTestStatus!: number;
   @VersionColumn({ type: 'int' }) version!: number;
   /** Changes (by trigger) whenever the machine's API document would; keys the rendered-JSON cache. */
   @Column({ name: 'render_rev', type: 'bigint', default: () => "nextval('machine_render_rev_seq')", insert: false, update: false })
