@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { MachineEntity } from '@kiln/db';
-import { decide, Decision, Effect, LifecycleEvent, MachineView, NodeStatus, PowerState } from '@kiln/lifecycle';
+import { deadlineMinutes, decide, Decision, Effect, LifecycleEvent, MachineView, NodeStatus, PowerState } from '@kiln/lifecycle';
 import type { Actor } from '../common/actor';
 import { notFound } from '../common/domain.error';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
@@ -175,6 +175,15 @@ export class MachineLifecycleService {
       }));
     for (const j of jobs) await this.outbox.add(em, j.jobId, j.systemId, j);
     return { decision: d, machine: saved, jobs };
+  }
+
+  /**
+   * A sign of life from the machine's runner (a heartbeat): the deadline of its in-flight status
+   * runs again from now. Changes the row the caller has locked; the caller saves it.
+   */
+  extendDeadline(m: MachineEntity): void {
+    const minutes = deadlineMinutes(m.status as NodeStatus, { nodeTimeoutMinutes: this.config.lifecycle.nodeTimeoutMinutes });
+    if (minutes !== null) m.statusExpires = new Date(Date.now() + minutes * 60_000);
   }
 
   /**

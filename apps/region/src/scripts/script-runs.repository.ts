@@ -140,6 +140,11 @@ export class ScriptRunsRepository {
     return this.ds.transaction(work);
   }
 
+  /** Outside a transaction. */
+  manager(): EntityManager {
+    return this.ds.manager;
+  }
+
   async scriptsOfType(em: EntityManager, scriptType: number): Promise<RunnableScript[]> {
     const rows: ScriptRow[] = await em.query(`SELECT ${SCRIPT_COLUMNS} FROM scripts s WHERE s.script_type = $1 ORDER BY s.name`, [scriptType]);
     return rows.map(toScript);

@@ -7,7 +7,7 @@ import { SCRIPT_STATUS_CODES, SCRIPT_TYPE_CODES } from '@kiln/scripts';
 import { invalid } from '../common/domain.error';
 import { parseBool } from '../common/values';
 import { log } from '../logging/logger';
-import { RunDisk, RunInterface, RunnableScript, ScriptRunsRepository } from './script-runs.repository';
+import { NodeTokenRow, RunDisk, RunInterface, RunnableScript, ScriptRunsRepository } from './script-runs.repository';
 
 /** What a commission or test request asked for (values as sent). */
 export interface RunRequest {
@@ -188,6 +188,12 @@ export class ScriptRunsService {
         await this.runs.addResult(em, { ...common, parameters: { ...base, [pname]: { ...spec, value } }, interfaceId: i.id });
       }
     }
+  }
+
+  /** A fresh token for a boot that has no run's token (rescue, release...). */
+  async issueTokenFor(em: EntityManager, machineId: number, purpose: string): Promise<NodeTokenRow> {
+    await this.issueToken(em, machineId, purpose);
+    return (await this.runs.liveToken(em, machineId))!;
   }
 
   private async issueToken(em: EntityManager, machineId: number, purpose: string): Promise<void> {
