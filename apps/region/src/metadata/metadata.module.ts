@@ -1,19 +1,20 @@
 import { Module } from '@nestjs/common';
-import { NodeTokenAuthenticator } from '../api/auth/node-token.authenticator';
 import { CommissioningModule } from '../commissioning/commissioning.module';
 import { EventsModule } from '../events/events.module';
 import { MachinesModule } from '../machines/machines.module';
 import { ScriptsModule } from '../scripts/scripts.module';
 import { MetadataSignalService } from './metadata-signal.service';
 import { MetadataStatusService } from './metadata-status.service';
-import { MetadataController } from './metadata.controller';
 import { MetadataRepository } from './metadata.repository';
 import { MetadataService } from './metadata.service';
 
-/** The metadata API machines and cloud-init talk to with node tokens (/MAAS/metadata/). */
+/**
+ * What the metadata API (/MAAS/metadata/) does for machines and cloud-init. Its HTTP edge,
+ * MetadataController, and the node-token authentication are mounted by the ApiModule.
+ */
 @Module({
   imports: [EventsModule, MachinesModule, ScriptsModule, CommissioningModule],
-  controllers: [MetadataController],
-  providers: [NodeTokenAuthenticator, MetadataRepository, MetadataService, MetadataSignalService, MetadataStatusService],
+  providers: [MetadataRepository, MetadataService, MetadataSignalService, MetadataStatusService],
+  exports: [MetadataService, MetadataSignalService, MetadataStatusService],
 })
 export class MetadataModule {}
