@@ -24,6 +24,8 @@ const IN_TRANSACTION: ReadonlySet<Effect['kind']> = new Set([
   'clearDeployment',
   'setLocked',
   'setErrorDescription',
+  // Script results are rows: the transaction marks them aborted itself (ScriptRunsService.abort).
+  'abortScripts',
 ]);
 
 export type EffectJob = JobPayloads['machine.effect'] & { jobId: string };

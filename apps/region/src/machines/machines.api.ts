@@ -568,8 +568,14 @@ export class MachinesApi implements OnModuleInit {
     );
   }
 
-  private byMac(r: ApiRequest): Promise<MachineRecord | null> {
-    return this.listing.findByMac(r.params.get('mac_address'));
+  /** The machine of a MAC; the enlisting runner sends all its MACs comma-joined in one value. */
+  private async byMac(r: ApiRequest): Promise<MachineRecord | null> {
+    const macs = (r.params.get('mac_address') ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    for (const mac of macs.length ? macs : [r.params.get('mac_address')]) {
+      const rec = await this.listing.findByMac(mac);
+      if (rec) return rec;
+    }
+    return null;
   }
 
   private async isRegistered(r: ApiRequest, anonymous: boolean): Promise<boolean> {
