@@ -227,6 +227,19 @@ describe('metadata API against a real region', () => {
     expect((await signal(h, key, { status: 'WORKING' })).status).toBe(401);
   });
 
+  it('refuses signals from a machine that is not in a signalling status', async () => {
+    const d = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: nextMac(), power_type: 'manual', deployed: 'true' });
+    const sid = (d.json() as Machine).system_id;
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    // Its preseed gives it a token (as MAAS's does), but an allocated machine runs no scripts.
+    expect((await h.call(null, 'GET', `${MD}/latest/by-id/${sid}/?op=get_preseed`)).status).toBe(200);
+    const key = await nodeKey(h, sid);
+    const r = await signal(h, key, { status: 'OK' });
+    expect(r).toEqual({ status: 409, text: "Machine status isn't valid (status is Allocated)" });
+    expect((await machine(sid)).status_name).toBe('Allocated');
+  });
+
   it('reports BMC credentials while commissioning, encrypted at rest', async () => {
     const m = await newMachine();
     await commission(m.system_id, { testing_scripts: 'none' });
