@@ -1,3 +1,4 @@
+import { CommissioningInventoryService } from '../commissioning/commissioning-inventory.service';
 import { addScript, nodeKey, scriptText, signal, untar } from '../testing/metadata.testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
@@ -240,6 +241,40 @@ describe('metadata API against a real region', () => {
     expect((await machine(sid)).status_name).toBe('Allocated');
   });
 
+  it('hands the hardware scripts\' output to the commissioning inventory, and fails the script when it cannot be used', async () => {
+    const inventory = h.app.get(CommissioningInventoryService);
+    const apply = jest.spyOn(inventory, 'apply');
+    try {
+      const m = await newMachine();
+      await commission(m.system_id, { testing_scripts: 'none' });
+      const key = await nodeKey(h, m.system_id);
+      const rows = await results(m.system_id);
+      const resources = rows.find((x) => x.script_name === '50-maas-01-commissioning')!;
+      const doc = '{"resources": {}}';
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(resources.id), exit_status: '0' }, { '50-maas-01-commissioning.out': doc })).status).toBe(200);
+      expect(apply).toHaveBeenCalledTimes(1);
+      const [, machineId, name, stdout] = apply.mock.calls[0];
+      expect([name, stdout.toString()]).toEqual(['50-maas-01-commissioning', doc]);
+      const [{ id }] = await h.ds.query(`SELECT id FROM machines WHERE system_id = $1`, [m.system_id]);
+      expect(machineId).toBe(id);
+      // Other scripts' output is not inventory.
+      const other = rows.find((x) => x.script_name === 'maas-support-info')!;
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(other.id), exit_status: '0' }, { 'maas-support-info.out': 'x' })).status).toBe(200);
+      expect(apply).toHaveBeenCalledTimes(1);
+
+      apply.mockRejectedValueOnce(new Error('no cpu section'));
+      const lshw = rows.find((x) => x.script_name === 'maas-lshw')!;
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(lshw.id), exit_status: '0' }, { 'maas-lshw.out': '<list/>' })).status).toBe(200);
+      expect((await results(m.system_id)).find((x) => x.id === lshw.id)!.status).toBe(3);
+      expect((await signal(h, key, { status: 'OK' })).status).toBe(200);
+      const after = await machine(m.system_id);
+      expect(after.status_name).toBe('Failed commissioning');
+      expect(after.status_message).toContain('maas-lshw');
+    } finally {
+      apply.mockRestore();
+    }
+  });
+
   it('reports BMC credentials while commissioning, encrypted at rest', async () => {
     const m = await newMachine();
     await commission(m.system_id, { testing_scripts: 'none' });
@@ -269,6 +304,8 @@ describe('metadata API against a real region', () => {
     expect((await signal(h, key, { status: 'TESTING' })).status).toBe(200);
     expect((await machine(m.system_id)).status_name).toBe('Testing');
     expect((await signal(h, key, { status: 'WORKING', script_result_id: String(disk.id), exit_status: '0' })).status).toBe(200);
+    // Nothing left to run: the tarball is 204.
+    expect((await h.call(key, 'GET', `${MD}/2012-03-01/maas-scripts`)).status).toBe(204);
     expect((await signal(h, key, { status: 'OK' })).status).toBe(200);
     expect((await machine(m.system_id)).status_name).toBe('Ready');
 
