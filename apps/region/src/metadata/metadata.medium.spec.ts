@@ -228,6 +228,28 @@ describe('metadata API against a real region', () => {
     expect((await signal(h, key, { status: 'WORKING' })).status).toBe(401);
   });
 
+  it('enlists anonymously into commissioning: a new machine, or a New one it matches by MAC', async () => {
+    const mac = nextMac();
+    const r = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: `${mac},${nextMac()}`, commission: 'True' });
+    expect(r.status).toBe(200);
+    const sid = (r.json() as Machine).system_id;
+    expect((await machine(sid)).status_name).toBe('Commissioning');
+    expect((await nodeKey(h, sid)).purpose).toBe('enlisting');
+    const [row] = await h.ds.query(`SELECT enlisting, status_expires FROM machines WHERE system_id = $1`, [sid]);
+    expect(row.enlisting).toBe(true);
+    expect(row.status_expires).not.toBeNull();
+    expect((await results(sid)).map((x) => x.script_name)).toContain('30-maas-01-bmc-config');
+    expect((await results(sid)).map((x) => x.script_name)).not.toContain('kiln-pass');
+    expect((await h.call(null, 'GET', `${API}/machines/?op=is_registered&mac_address=${mac}`)).json()).toBe(false);
+
+    const known = await newMachine();
+    const knownMac = ((await h.call(admin, 'GET', `${API}/machines/${known.system_id}/`)).json() as { interface_set: { mac_address: string }[] }).interface_set[0].mac_address;
+    const again = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: knownMac, commission: 'True' });
+    expect((again.json() as Machine).system_id).toBe(known.system_id);
+    expect((await machine(known.system_id)).status_name).toBe('Commissioning');
+    expect((await nodeKey(h, known.system_id)).purpose).toBe('enlisting');
+  });
+
   it('refuses signals from a machine that is not in a signalling status', async () => {
     const d = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: nextMac(), power_type: 'manual', deployed: 'true' });
     const sid = (d.json() as Machine).system_id;
