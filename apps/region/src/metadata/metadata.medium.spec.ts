@@ -69,6 +69,11 @@ describe('metadata API against a real region', () => {
     expect(rows.find((x) => x.script_name === 'kiln-pass')!.status).toBe(0);
     const key = await nodeKey(h, m.system_id);
     expect(key.purpose).toBe('commissioning');
+    expect((await h.call(admin, 'GET', `${API}/machines/${m.system_id}/?op=get_token`)).json()).toEqual({
+      token_key: key.tokenKey,
+      token_secret: key.tokenSecret,
+      consumer_key: key.consumerKey,
+    });
     const [flags] = await h.ds.query(`SELECT enable_ssh FROM machines WHERE system_id = $1`, [m.system_id]);
     expect(flags.enable_ssh).toBe(true);
 
