@@ -222,6 +222,9 @@ export class MetadataSignalService {
       started: true,
       ended: finished,
     });
+    if (s.resultYaml?.linkConnected !== undefined && row.interface_id !== null) {
+      await this.runs.setLinkConnected(em, row.interface_id, s.resultYaml.linkConnected);
+    }
     if (finished) {
       await this.events.append(
         {

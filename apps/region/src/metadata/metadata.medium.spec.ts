@@ -30,6 +30,7 @@ describe('metadata API against a real region', () => {
     await addScript(h, scriptText('kiln-pass', 'commissioning', 'echo pass'));
     await addScript(h, scriptText('kiln-fail', 'commissioning', 'echo fail; exit 3', ['tags: kiln-custom']));
     await addScript(h, scriptText('kiln-disk-test', 'testing', 'echo {storage}', ['parameters: {storage: {type: storage}}', 'destructive: true']));
+    await addScript(h, scriptText('kiln-net-test', 'testing', 'echo {interface}', ['parameters: {interface: {type: interface}}']));
   });
   afterAll(() => h.stop());
 
@@ -349,6 +350,24 @@ describe('metadata API against a real region', () => {
     expect(after.status_message).toContain('kiln-disk-test');
     const unknownDisk = await h.call(admin, 'POST', `${API}/machines/${m.system_id}/?op=test`, { testing_scripts: 'kiln-disk-test', storage: 'nvme9' });
     expect(unknownDisk.status).toBe(400);
+  });
+
+  it('runs an interface test once per interface and records the link it found', async () => {
+    const m = await newMachine();
+    const t = await commission(m.system_id, { testing_scripts: 'kiln-net-test', commissioning_scripts: 'kiln-pass' });
+    expect(t.status).toBe(200);
+    const key = await nodeKey(h, m.system_id);
+    const net = (await results(m.system_id)).filter((x) => x.script_name === 'kiln-net-test');
+    expect(net).toHaveLength(1);
+    const tar = await fetch(`${h.baseUrl}${MD}/2012-03-01/maas-scripts`, { headers: { authorization: RegionHarness.oauthHeader(key) } });
+    const index = JSON.parse(untar(Buffer.from(await tar.arrayBuffer())).get('index.json')!.toString());
+    const entry = index['1.0'].testing_scripts.find((e: { name: string }) => e.name === 'kiln-net-test');
+    const [iface] = await h.ds.query(`SELECT i.mac_address FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`, [m.system_id]);
+    expect(entry.parameters.interface).toMatchObject({ type: 'interface', value: { mac_address: iface.mac_address, name: 'eth0' } });
+    const sent = await signal(h, key, { status: 'WORKING', script_result_id: String(net[0].id), exit_status: '1' }, { 'kiln-net-test.yaml': 'link_connected: false\n' });
+    expect(sent.status).toBe(200);
+    const [after] = await h.ds.query(`SELECT link_connected FROM interfaces WHERE mac_address = $1`, [iface.mac_address]);
+    expect(after.link_connected).toBe(false);
   });
 
   it('takes status webhook events from the machine, refusing anonymous and malformed ones', async () => {
