@@ -21,6 +21,7 @@ import {
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { isValidHostname, newHostname, newSystemId } from './names';
+import { ScriptRunsService } from '../scripts/script-runs.service';
 
 /** A new machine, as sent by an administrator, a user or an enlisting machine (values as sent; see machine.fields.ts). */
 export interface CreateMachineInput extends PlacementInput {
@@ -62,6 +63,7 @@ export class MachineEnlistmentService {
     private readonly access: MachineAccess,
     private readonly lifecycle: MachineLifecycleService,
     private readonly events: EventsRepository,
+    private readonly runs: ScriptRunsService,
   ) {}
 
   /** Creates (or, for an enlisting machine, completes) a machine. `actor` null: an enlisting machine. */
@@ -93,8 +95,7 @@ export class MachineEnlistmentService {
       const reported = checked.ok ? checked.params : {};
       const match = await this.findEnlistmentMatch(macs, type, reported);
       if (match) {
-        await this.enlistInto(match, { macs, architecture, type, params: reported });
-        if (boolField('commission', input.commission, false)) await this.startCommissioning(match.systemId, null, [NodeStatus.NEW]);
+        await this.enlistInto(match, { macs, architecture, type, params: reported }, boolField('commission', input.commission, false));
         return (await this.repo.findBySystemId(match.systemId))!;
       }
     }
@@ -118,6 +119,9 @@ export class MachineEnlistmentService {
     while (await this.repo.systemIdTaken(systemId)) systemId = newSystemId();
     const isAdmin = !!actor?.isAdmin;
     const commission = boolField('commission', input.commission, isAdmin) && !deployed;
+    // An enlisting machine that asks to commission is created commissioning, with its run and
+    // token, whatever its power type: it is already running the commissioning environment.
+    const selfCommissioning = !actor && commission;
 
     await this.ds.transaction(async (em) => {
       const bmcId = type ? await this.bmcs.save(em, type, checked.ok ? checked.params : {}, null) : null;
@@ -144,6 +148,13 @@ export class MachineEnlistmentService {
           macs.map((mac, i) => ({ machineId: saved.id, name: `eth${i}`, macAddress: mac, isBoot: i === 0 })),
         );
       }
+      if (selfCommissioning) {
+        saved.status = NodeStatus.COMMISSIONING;
+        saved.previousStatus = NodeStatus.NEW;
+        this.lifecycle.extendDeadline(saved);
+        await this.runs.startCommissioning(em, saved, {}, { enlisting: true });
+        await this.repo.save(em, saved);
+      }
       await this.events.append(
         {
           machineId: saved.id,
@@ -152,13 +163,13 @@ export class MachineEnlistmentService {
           ...(deployed ? MachineEvents.DEPLOYED : MachineEvents.CREATED),
           description: `${deployed ? 'Adopted as already deployed' : 'Machine created'} by ${actor?.username ?? 'enlistment'}${
             type ? ` with power type '${type}'` : ' without a power type'
-          }`,
+          }${selfCommissioning ? '; enlistment commissioning started' : ''}`,
           username: actor?.username ?? '',
         },
         em,
       );
     });
-    if (commission) await this.startCommissioning(systemId, actor);
+    if (commission && !selfCommissioning) await this.startCommissioning(systemId, actor);
     return (await this.repo.findBySystemId(systemId))!;
   }
 
@@ -221,7 +232,7 @@ export class MachineEnlistmentService {
   }
 
   /** Adds an enlisting machine's MACs, architecture and BMC report to the machine it matched. */
-  private async enlistInto(match: EnlistmentMatch, report: EnlistmentReport): Promise<void> {
+  private async enlistInto(match: EnlistmentMatch, report: EnlistmentReport, commission: boolean): Promise<void> {
     await this.ds.transaction(async (em) => {
       const m = await this.repo.lockBySystemId(em, match.systemId);
       if (!m || !([NodeStatus.NEW, NodeStatus.COMMISSIONING] as number[]).includes(m.status)) {
@@ -275,6 +286,15 @@ export class MachineEnlistmentService {
         } else {
           notes.push(`kept power type '${current.powerType}' (the machine reported '${report.type}')`);
         }
+      }
+      if (commission && m.status === NodeStatus.NEW) {
+        // The machine is running the enlistment environment: it commissions itself, as a new one would.
+        m.status = NodeStatus.COMMISSIONING;
+        m.previousStatus = NodeStatus.NEW;
+        m.enlisting = true;
+        this.lifecycle.extendDeadline(m);
+        await this.runs.startCommissioning(em, m, {}, { enlisting: true });
+        notes.push('enlistment commissioning started');
       }
       await this.repo.save(em, m);
       await this.events.append(

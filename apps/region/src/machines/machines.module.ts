@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CommissioningModule } from '../commissioning/commissioning.module';
 import { EventsModule } from '../events/events.module';
 import { PowerModule } from '../power/power.module';
+import { ScriptsModule } from '../scripts/scripts.module';
 import { BmcRepository } from './bmc.repository';
 import { BmcService } from './bmc.service';
 import { EffectOutboxRepository } from './effect-outbox.repository';
@@ -21,7 +22,7 @@ import { MachinesRepository } from './machines.repository';
 
 /** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
-  imports: [EventsModule, PowerModule, CommissioningModule],
+  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule],
   providers: [
     MachinesRepository,
     BmcRepository,
@@ -40,6 +41,6 @@ import { MachinesRepository } from './machines.repository';
     MachineJobsWorker,
     MachinesApi,
   ],
-  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker],
+  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker, BmcService, MachineEnlistmentService],
 })
 export class MachinesModule {}

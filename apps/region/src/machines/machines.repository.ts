@@ -296,6 +296,26 @@ export class MachinesRepository {
     return em.getRepository(MachineEntity).save(m);
   }
 
+  /**
+   * Reads back into a locked entity the columns commissioning writes with SQL (CPUs, memory,
+   * hardware_info, ...), so that saving the entity afterwards keeps them instead of writing back
+   * the values it was loaded with.
+   */
+  async refreshInventoryColumns(em: EntityManager, m: MachineEntity): Promise<void> {
+    const fresh = await em.getRepository(MachineEntity).findOne({
+      where: { id: m.id },
+      select: { id: true, cpuCount: true, cpuSpeed: true, memory: true, hardwareInfo: true, architecture: true, hardwareUuid: true, biosBootMethod: true },
+    });
+    if (!fresh) return;
+    m.cpuCount = fresh.cpuCount;
+    m.cpuSpeed = fresh.cpuSpeed;
+    m.memory = fresh.memory;
+    m.hardwareInfo = fresh.hardwareInfo;
+    m.architecture = fresh.architecture;
+    m.hardwareUuid = fresh.hardwareUuid;
+    m.biosBootMethod = fresh.biosBootMethod;
+  }
+
   /** The id of the domain, zone or resource pool with this name. */
   async idByName(table: 'domains' | 'zones' | 'resource_pools', name: string): Promise<number | null> {
     const rows: { id: number }[] = await this.ds.query(`SELECT id FROM ${table} WHERE name = $1`, [name]);

@@ -6,6 +6,8 @@ import { ScriptResultsApi } from './script-results.api';
 import { ScriptResultsRepository } from './script-results.repository';
 import { ScriptResultsService } from './script-results.service';
 import { ScriptsApi } from './scripts.api';
+import { ScriptRunsRepository } from './script-runs.repository';
+import { ScriptRunsService } from './script-runs.service';
 import { ScriptsRepository } from './scripts.repository';
 
 /** Commissioning, testing, release and deployment scripts: the catalogue, runs and results. */
@@ -19,7 +21,9 @@ import { ScriptsRepository } from './scripts.repository';
     ScriptResultsRepository,
     ScriptResultsService,
     ScriptResultsApi,
+    ScriptRunsRepository,
+    ScriptRunsService,
   ],
-  exports: [ScriptsRepository],
+  exports: [ScriptsRepository, ScriptRunsRepository, ScriptRunsService],
 })
 export class ScriptsModule {}

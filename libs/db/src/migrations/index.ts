@@ -8,6 +8,7 @@ import { AddEffectOutbox1795650000000 } from './1795650000000-AddEffectOutbox';
 import { AddRackKeys1795660000000 } from './1795660000000-AddRackKeys';
 import { AddRackPowerUnavailable1795670000000 } from './1795670000000-AddRackPowerUnavailable';
 import { AddScripts1795680000000 } from './1795680000000-AddScripts';
+import { AddMachineCommissioningOptions1795690000001 } from './1795690000001-AddMachineCommissioningOptions';
 import { AddMachineScriptStatuses1795690000002 } from './1795690000002-AddMachineScriptStatuses';
 import { AddCommissioningInventory1795690000004 } from './1795690000004-AddCommissioningInventory';
 
@@ -22,6 +23,7 @@ export const MIGRATIONS: Function[] = [
   AddRackKeys1795660000000,
   AddRackPowerUnavailable1795670000000,
   AddScripts1795680000000,
+  AddMachineCommissioningOptions1795690000001,
   AddMachineScriptStatuses1795690000002,
   AddCommissioningInventory1795690000004,
 ];
