@@ -3,7 +3,8 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { InventoryDisk, InventoryInterface, InventoryNumaNode, MachineInventory } from './commissioning-resources.mapper';
 
 /** The probed outputs kept per machine (table machine_probed_details). */
-export type ProbedDetailName = 'lshw' | 'lldp' | 'modaliases' | 'serial_ports';
+/** `boot_mac`: the BOOTIF of the kernel command line, kept for the inventory that may arrive after it. */
+export type ProbedDetailName = 'lshw' | 'lldp' | 'modaliases' | 'serial_ports' | 'boot_mac';
 
 /** What writing an inventory changed, for the log. */
 export interface InventoryChanges {

@@ -61,6 +61,9 @@ export class CommissioningInventoryService {
           const inventory = parseMachineResources(stdout);
           const changes = await this.repo.writeInventory(em, machineId, inventory);
           await this.repo.storeDetail(em, machineId, 'serial_ports', Buffer.from(JSON.stringify(inventory.serialPorts)));
+          // Scripts run side by side: the kernel command line may have been read before the NICs existed.
+          const { boot_mac: bootMac } = await this.repo.details(machineId, ['boot_mac'], em);
+          if (bootMac) await this.repo.setBootInterface(em, machineId, bootMac.toString());
           for (const { mac, machineId: from } of changes.interfaces.movedFrom) {
             logger.warn({ mac, fromMachineId: from }, 'an interface moved to this machine from another one');
           }
@@ -69,9 +72,11 @@ export class CommissioningInventoryService {
         }
         case 'maas-kernel-cmdline': {
           const mac = bootInterfaceMac(utf8(stdout));
-          // No BOOTIF (a machine booted some other way) is not an error, as in MAAS; nor is a MAC the machine does not have.
+          // No BOOTIF (a machine booted some other way) is not an error, as in MAAS; nor is a MAC the machine does not have
+          // yet: the hardware inventory, which may come after this, sets it then.
+          if (mac) await this.repo.storeDetail(em, machineId, 'boot_mac', Buffer.from(mac));
           if (mac && !(await this.repo.setBootInterface(em, machineId, mac))) {
-            logger.warn({ mac }, 'BOOTIF names an interface the machine does not have');
+            logger.info({ mac }, 'BOOTIF names an interface the machine does not have (yet)');
           }
           return;
         }

@@ -8,13 +8,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUNNER_SCRIPT_PATH } from '@kiln/scripts';
-import { CommissioningInventoryService } from '../commissioning/commissioning-inventory.service';
 import { addScript, nodeKey, scriptText } from '../testing/metadata.testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
 const API = '/MAAS/api/2.0';
 /** cloud-init's interpreter: Debian's python3 (the PATH one may be another install without cloud-init). */
 const SYSTEM_PYTHON = '/usr/bin/python3';
+/** What 50-maas-01-commissioning prints on a two-disk, two-NIC, two-NUMA-node server. */
+const SERVER_RESOURCES = join(__dirname, '..', 'commissioning', 'fixtures', 'two-numa-server.resources.json');
 
 function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -48,15 +49,25 @@ describe('metadata API with its real clients', () => {
     h = await RegionHarness.start();
     admin = await h.createUser('admin', true);
     // The built-in scripts would inspect (and, for the BMC one, reconfigure) the test host: each
-    // is replaced by a stand-in that prints its name. Their metadata (parallelism, parameters) stays.
+    // is replaced by a stand-in that prints its name, except those whose output the region reads:
+    // they print what a two-disk, two-NIC, two-NUMA-node server would. Their metadata stays.
     await h.ds.query(
       `UPDATE script_versions v SET data = convert_to('#!/bin/sh' || chr(10) || 'echo ' || s.name || chr(10), 'UTF8')
          FROM scripts s WHERE s.current_version_id = v.id AND s.is_default`,
     );
+    const standIn = async (name: string, body: string) =>
+      h.ds.query(
+        `UPDATE script_versions v SET data = convert_to($2, 'UTF8') FROM scripts s WHERE s.current_version_id = v.id AND s.name = $1`,
+        [name, `#!/bin/sh\n${body}\n`],
+      );
+    await standIn('50-maas-01-commissioning', `cat '${SERVER_RESOURCES}'`);
+    await standIn('maas-lshw', `echo '<?xml version="1.0"?><list><node id="kiln-server" class="system"/></list>'`);
+    await standIn('maas-capture-lldpd', 'true');
+    await standIn('maas-serial-ports', `echo '[{"name": "ttyS0", "driver": "serial8250"}]'`);
+    await standIn('maas-list-modaliases', `echo 'pci:v00008086d00001533sv000015D9sd00001533bc02sc00i00'`);
+    await standIn('maas-kernel-cmdline', `echo 'BOOT_IMAGE=vmlinuz BOOTIF=01-3c-fd-fe-a1-b2-c1 console=ttyS0'`);
     await addScript(h, scriptText('kiln-pass', 'commissioning', 'echo all good; printf "status: passed\\n" > "$RESULT_PATH"'));
     await addScript(h, scriptText('kiln-fail', 'commissioning', 'echo something broke >&2; exit 3'));
-    // The stand-ins print no hardware description: the inventory (tested on its own) is not fed.
-    jest.spyOn(h.app.get(CommissioningInventoryService), 'apply').mockResolvedValue();
     dir = mkdtempSync(join(tmpdir(), 'kiln-metadata-'));
   });
   afterAll(async () => {
@@ -98,6 +109,25 @@ describe('metadata API with its real clients', () => {
     const m = await machine(sid);
     expect(m.status_name).toBe('Failed commissioning');
     expect(m.status_message).toContain('kiln-fail');
+    // What the hardware scripts printed became the machine's inventory.
+    const hw = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as {
+      cpu_count: number;
+      memory: number;
+      numanode_set: { index: number }[];
+      physicalblockdevice_set: { name: string; size: number }[];
+      interface_set: { name: string; mac_address: string }[];
+      boot_interface: { mac_address: string } | null;
+    };
+    expect([hw.cpu_count, hw.memory, hw.numanode_set.length]).toEqual([8, 65536, 2]);
+    expect(hw.physicalblockdevice_set.map((d) => [d.name, d.size])).toEqual([
+      ['sda', 512110190592],
+      ['sdb', 4000787030016],
+    ]);
+    expect(hw.interface_set.map((i) => [i.name, i.mac_address]).sort()).toEqual([
+      ['eno1', '3c:fd:fe:a1:b2:c0'],
+      ['eno2', '3c:fd:fe:a1:b2:c1'],
+    ]);
+    expect(hw.boot_interface?.mac_address).toBe('3c:fd:fe:a1:b2:c1');
   });
 
   it('enlists an unknown machine with the runner: created commissioning, its results sent by name, New at the end', async () => {

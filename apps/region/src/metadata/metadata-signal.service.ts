@@ -15,7 +15,7 @@ import {
   type SignalStatus,
 } from '@kiln/scripts';
 import { conflict, invalid, notFound } from '../common/domain.error';
-import { CommissioningInventoryService } from '../commissioning/commissioning-inventory.service';
+import { CommissioningInventoryService, POST_PROCESSED_SCRIPTS } from '../commissioning/commissioning-inventory.service';
 import { MachineEvents } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { BmcService } from '../machines/bmc.service';
@@ -49,7 +49,8 @@ export interface SignalInput {
 export const RESULT_FILE_LIMIT = 8 * 1024 * 1024;
 
 /** Scripts whose output describes the hardware: the inventory is taken from their stdout. */
-export const INVENTORY_SCRIPTS = new Set(['50-maas-01-commissioning', 'maas-kernel-cmdline', 'maas-lshw']);
+/** Scripts whose output the region reads into the machine's inventory (the inventory service's own list). */
+export const INVENTORY_SCRIPTS: ReadonlySet<string> = new Set(POST_PROCESSED_SCRIPTS);
 
 /** Statuses whose signals are accepted and ignored (a runner still talking after the fact). */
 const IGNORED: readonly number[] = [NodeStatus.BROKEN, NodeStatus.FAILED_COMMISSIONING, NodeStatus.FAILED_DEPLOYMENT, NodeStatus.READY, NodeStatus.FAILED_TESTING];

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CommissioningInventoryService } from '../commissioning/commissioning-inventory.service';
+import { INVENTORY_SCRIPTS } from './metadata-signal.service';
 import { addScript, nodeKey, scriptText, signal, untar } from '../testing/metadata.testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
@@ -278,7 +281,7 @@ describe('metadata API against a real region', () => {
       const key = await nodeKey(h, m.system_id);
       const rows = await results(m.system_id);
       const resources = rows.find((x) => x.script_name === '50-maas-01-commissioning')!;
-      const doc = '{"resources": {}}';
+      const doc = readFileSync(join(__dirname, '..', 'commissioning', 'fixtures', 'two-numa-server.resources.json'), 'utf8');
       expect((await signal(h, key, { status: 'WORKING', script_result_id: String(resources.id), exit_status: '0' }, { '50-maas-01-commissioning.out': doc })).status).toBe(200);
       expect(apply).toHaveBeenCalledTimes(1);
       const [, machineId, name, stdout] = apply.mock.calls[0];
@@ -326,7 +329,9 @@ describe('metadata API against a real region', () => {
     await commission(m.system_id, { commissioning_scripts: 'kiln-pass', testing_scripts: 'kiln-disk-test' });
     const key = await nodeKey(h, m.system_id);
     for (const r of (await results(m.system_id)).filter((x) => x.result_type === 0 && x.status === 0)) {
-      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(r.id), exit_status: '0' }, { [`${r.script_name}.out`]: '' })).status).toBe(200);
+      // Hardware scripts send nothing here: their output would become the machine's inventory.
+      const files = INVENTORY_SCRIPTS.has(r.script_name) ? {} : { [`${r.script_name}.out`]: '' };
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(r.id), exit_status: '0' }, files)).status).toBe(200);
     }
     const disk = (await results(m.system_id)).find((x) => x.script_name === 'kiln-disk-test')!;
     expect((await signal(h, key, { status: 'TESTING' })).status).toBe(200);
