@@ -9,5 +9,6 @@ import { OAuthAuthenticator } from './auth/oauth.authenticator';
   imports: [UsersModule],
   controllers: [ApiController],
   providers: [ApiDispatcher, OAuthAuthenticator, AccountsLogin],
+  exports: [OAuthAuthenticator],
 })
 export class ApiModule {}

@@ -1,0 +1,24 @@
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { ApiModule } from '../api/api.module';
+import { BootImagesHandler } from './boot-images.handler';
+import { BootResourceFilesController, BootResourceUploadMiddleware } from './boot-resource-files.controller';
+import { BootResourcesApi } from './boot-resources.api';
+import { BootResourcesRepository } from './boot-resources.repository';
+import { BootResourcesService } from './boot-resources.service';
+
+/**
+ * Boot resources: the boot-resources/ API, the streamed uploads that fill them, the racks'
+ * downloads, and GetBootImages (which images racks hold). The boot config reads the images
+ * through BootResourcesService.
+ */
+@Module({
+  imports: [ApiModule],
+  controllers: [BootResourceFilesController],
+  providers: [BootResourcesRepository, BootResourcesService, BootResourcesApi, BootImagesHandler],
+  exports: [BootResourcesService],
+})
+export class BootResourcesModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(BootResourceUploadMiddleware).forRoutes({ path: 'MAAS/api/2.0/boot-resources/*', method: RequestMethod.PUT });
+  }
+}
