@@ -8,6 +8,7 @@ import {
   RACK_DOWNLOAD_MAX_SKEW_MS,
   rackDownloadSigningString,
 } from '@kiln/contracts';
+import { ApiModule } from '../api/api.module';
 import { OAuthAuthenticator } from '../api/auth/oauth.authenticator';
 import { domainErrorToHttp } from '../api/http/domain-error.mapper';
 import { HttpError } from '../api/http/http.errors';
@@ -121,6 +122,9 @@ export class BootResourceFilesController {
     return rackId;
   }
 }
+
+/** The module whose OAuth authenticator the upload middleware checks API keys with. */
+export const UPLOAD_AUTH_MODULE = ApiModule;
 
 const UPLOAD = /^\/MAAS\/api\/2\.0\/boot-resources\/(\d+)\/upload\/(\d+)\/?$/;
 

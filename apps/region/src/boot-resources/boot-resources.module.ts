@@ -1,7 +1,6 @@
 import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { ApiModule } from '../api/api.module';
 import { BootImagesHandler } from './boot-images.handler';
-import { BootResourceFilesController, BootResourceUploadMiddleware } from './boot-resource-files.controller';
+import { BootResourceFilesController, BootResourceUploadMiddleware, UPLOAD_AUTH_MODULE } from './boot-resource-files.controller';
 import { BootResourcesApi } from './boot-resources.api';
 import { BootResourcesRepository } from './boot-resources.repository';
 import { BootResourcesService } from './boot-resources.service';
@@ -12,7 +11,7 @@ import { BootResourcesService } from './boot-resources.service';
  * through BootResourcesService.
  */
 @Module({
-  imports: [ApiModule],
+  imports: [UPLOAD_AUTH_MODULE],
   controllers: [BootResourceFilesController],
   providers: [BootResourcesRepository, BootResourcesService, BootResourcesApi, BootImagesHandler],
   exports: [BootResourcesService],
