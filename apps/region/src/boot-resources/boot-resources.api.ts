@@ -98,6 +98,8 @@ export class BootResourcesApi implements OnModuleInit {
                 { name: 'title', doc: 'Title for the boot resource.' },
                 { name: 'filetype', doc: 'Filetype for the uploaded content (default tgz).' },
                 { name: 'content', doc: 'Image content; without it, upload the bytes to the upload_uri the answer names.' },
+                { name: 'version', doc: 'Kiln: the set to add the file to (a multi-file image is one set); default: a new set named by the time.' },
+                { name: 'filename', doc: 'Kiln: the name of the file in its set; default: the file type (root-tgz for tgz).' },
               ],
               run: async (req) => {
                 const p = req.params;
@@ -119,6 +121,7 @@ export class BootResourcesApi implements OnModuleInit {
                   name: p.get('name')!,
                   architecture: p.get('architecture')!,
                   title: p.get('title'),
+                  version: p.get('version') || undefined,
                   files: [{ filename, filetype, sha256: sha256!, size: /^\d+$/.test(size!) ? Number(size) : NaN }],
                 });
                 if (content) {

@@ -1,10 +1,15 @@
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { GetBootImages, HEADER_RACK_ID, HEADER_RACK_SIGNATURE, HEADER_RACK_SIGNED_AT, rackDownloadSigningString } from '@kiln/contracts';
 import { nkeys } from 'nats';
 import { BootResourcesService } from './boot-resources.service';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
 const API = '/MAAS/api/2.0';
+const ROOT = resolve(__dirname, '../../../..');
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 type FileJson = { filename: string; sha256: string; size: number; complete: boolean; progress?: number; upload_uri?: string };
@@ -170,5 +175,58 @@ describe('boot-resources/ API, uploads and rack downloads', () => {
     expect((await fetch(`${h.baseUrl}${path}`, { headers: { ...signed('GET', path), range: `bytes=${kernel.length}-` } })).status).toBe(416);
     const missing = `${reply.downloadPath}${'0'.repeat(64)}`;
     expect((await fetch(`${h.baseUrl}${missing}`, { headers: signed('GET', missing) })).status).toBe(404);
+  });
+
+  it('registers an image directory with `kiln boot-resource-import`, once, through the API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-image-'));
+    try {
+      const files = { vmlinuz: randomBytes(300_000), 'initrd.img': randomBytes(200_000), 'filesystem.squashfs': randomBytes(5 * 1024 * 1024) };
+      for (const [n, b] of Object.entries(files)) writeFileSync(join(dir, n), b);
+      const manifest = {
+        os: 'debian',
+        series: 'trixie',
+        architecture: 'amd64',
+        kernel: '6.12.0-1-amd64',
+        inputsHash: 'ab'.repeat(32),
+        files: Object.fromEntries(Object.entries(files).map(([n, b]) => [n, { sha256: sha(b), size: b.length }])),
+      };
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+      const key = `${admin.consumerKey}:${admin.tokenKey}:${admin.tokenSecret}`;
+      // A process of its own (as deploy/up.sh runs it); asynchronous, since the region answers from this one.
+      const run = () =>
+        new Promise<{ status: number; stdout: string; stderr: string }>((done) => {
+          execFile(
+            process.execPath,
+            ['-r', './tools/register.js', 'apps/cli/src/main.ts', 'boot-resource-import', dir, '--url', `${h.baseUrl}/MAAS`, '--apikey', key],
+            { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 120_000 },
+            (err, stdout, stderr) => done({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+      const first = await run();
+      expect(first.stderr).toContain('squashfs: stored and verified');
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/debian\/trixie amd64\/generic version abababababababab \(uploaded: boot-kernel, boot-initrd, squashfs; already stored: nothing\)/);
+      const again = await run();
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain('(uploaded: nothing; already stored: boot-kernel, boot-initrd, squashfs)');
+      const images = await h.app.get(BootResourcesService).netbootImages();
+      expect(images.find((i) => i.name === 'debian/trixie')).toEqual({
+        name: 'debian/trixie',
+        architecture: 'amd64/generic',
+        version: 'abababababababab',
+        files: {
+          'boot-kernel': { sha256: sha(files.vmlinuz), size: files.vmlinuz.length },
+          'boot-initrd': { sha256: sha(files['initrd.img']), size: files['initrd.img'].length },
+          squashfs: { sha256: sha(files['filesystem.squashfs']), size: files['filesystem.squashfs'].length },
+        },
+      });
+      // A damaged local file is refused before anything is sent.
+      writeFileSync(join(dir, 'vmlinuz'), randomBytes(300_000));
+      const bad = await run();
+      expect(bad.status).toBe(1);
+      expect(bad.stderr).toContain("vmlinuz: its sha256 is not the manifest's");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -112,8 +112,9 @@ export class BootResourcesRepository {
   }
 
   /**
-   * Creates (or reuses) the resource `name`/`architecture` and adds a set `version` holding the
-   * given files; an existing set of the same version is replaced. Returns the resource id.
+   * Creates (or reuses) the resource `name`/`architecture` and its set `version`, and puts the
+   * given files in that set (a file of the same name is replaced; its stored bytes are kept when
+   * the digest and size are the same). Returns the resource id.
    */
   async createWithSet(input: {
     rtype: number;
@@ -132,17 +133,19 @@ export class BootResourcesRepository {
         [input.rtype, input.name, input.architecture, JSON.stringify(input.extra)],
       );
       const resourceId = Number(res.id);
-      await em.query(`DELETE FROM boot_resource_sets WHERE resource_id = $1 AND version = $2`, [resourceId, input.version]);
-      const [set] = await em.query(`INSERT INTO boot_resource_sets (resource_id, version, label) VALUES ($1, $2, $3) RETURNING id`, [
-        resourceId,
-        input.version,
-        input.label,
-      ]);
+      const [set] = await em.query(
+        `INSERT INTO boot_resource_sets (resource_id, version, label) VALUES ($1, $2, $3)
+         ON CONFLICT (resource_id, version) DO UPDATE SET label = EXCLUDED.label RETURNING id`,
+        [resourceId, input.version, input.label],
+      );
       for (const f of input.files) {
         // Bytes already stored under this digest are shared: the file is complete at once.
         await em.query(
           `INSERT INTO boot_resource_files (set_id, filename, filetype, sha256, size, content_id)
-           VALUES ($1, $2, $3, $4::varchar, $5::bigint, (SELECT id FROM boot_resource_contents WHERE sha256 = $4::varchar AND size = $5::bigint))`,
+           VALUES ($1, $2, $3, $4::varchar, $5::bigint, (SELECT id FROM boot_resource_contents WHERE sha256 = $4::varchar AND size = $5::bigint))
+           ON CONFLICT (set_id, filename) DO UPDATE SET filetype = EXCLUDED.filetype, sha256 = EXCLUDED.sha256, size = EXCLUDED.size,
+             content_id = CASE WHEN boot_resource_files.sha256 = EXCLUDED.sha256 AND boot_resource_files.size = EXCLUDED.size
+                               THEN COALESCE(boot_resource_files.content_id, EXCLUDED.content_id) ELSE EXCLUDED.content_id END`,
           [Number(set.id), f.filename, f.filetype, f.sha256, f.size],
         );
       }

@@ -15,6 +15,8 @@ export const CHUNK_BYTES = 4 * 1024 * 1024;
 export const FILETYPES = ['tgz', 'ddtgz', 'ddtbz', 'ddtxz', 'ddtar', 'ddbz2', 'ddgz', 'ddxz', 'ddraw', 'root-tgz', 'root-dd', 'boot-kernel', 'boot-initrd', 'squashfs'] as const;
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** A set's version: letters, digits, dots, dashes, underscores. */
+const VERSION = /^[A-Za-z0-9._-]{1,64}$/;
 /** `<os>/<series>` (debian/bookworm) or a custom image's bare name. */
 const NAME = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)?$/i;
 /** `<arch>/<subarch>`, e.g. amd64/generic. */
@@ -80,6 +82,8 @@ export class BootResourcesService {
       if (!Number.isSafeInteger(f.size) || f.size < 0) errors.size = ['Enter a whole number.'];
       if (!(FILETYPES as readonly string[]).includes(f.filetype)) errors.filetype = ['Select a valid choice. That choice is not one of the available choices.'];
     }
+    if (input.version !== undefined && !VERSION.test(input.version)) errors.version = ['Enter a valid version: up to 64 letters, digits, dots, dashes or underscores.'];
+    for (const f of input.files) if (!/^[A-Za-z0-9._-]{1,64}$/.test(f.filename)) errors.filename = ['Enter a valid file name.'];
     if (new Set(input.files.map((f) => f.filename)).size !== input.files.length) errors.filename = ['A file name appears twice.'];
     if (Object.keys(errors).length) throw invalid(errors);
     const extra: Record<string, string> = { ...(input.extra ?? {}) };
@@ -94,6 +98,8 @@ export class BootResourcesService {
       label: input.label ?? 'uploaded',
       files: input.files,
     });
+    // A replaced file's partial upload is no longer named by anything.
+    await this.repo.collectGarbage();
     log().info({ resourceId: id, name: input.name, architecture: input.architecture, files: input.files.map((f) => f.filename) }, 'boot resource created');
     return this.get(id);
   }
