@@ -30,7 +30,7 @@ export type VmFirmware = 'bios-ipxe' | 'uefi-pxe' | 'uefi-pxe-secure-boot';
 export class VmLab {
   readonly prefix = `kv${randomBytes(3).toString('hex')}`;
   readonly dir = mkdtempSync(join(tmpdir(), `kiln-vm-lab-${this.prefix}-`));
-  private relay: Server | undefined;
+  private readonly relays: Server[] = [];
   private readonly relayed = new Set<Socket>();
 
   static assertRoot(): void {
@@ -54,7 +54,7 @@ export class VmLab {
    */
   async forwardIntoRack(port: number, target: { host: string; port: number }): Promise<void> {
     const path = join(this.dir, `relay-${port}.sock`);
-    this.relay = createServer((inner) => {
+    const relay = createServer((inner) => {
       const outer = connect(target.port, target.host);
       for (const s of [inner, outer]) {
         this.relayed.add(s);
@@ -66,9 +66,10 @@ export class VmLab {
       }
       inner.pipe(outer).pipe(inner);
     });
+    this.relays.push(relay);
     await new Promise<void>((ok, ko) => {
-      this.relay!.once('error', ko);
-      this.relay!.listen(path, () => ok());
+      relay.once('error', ko);
+      relay.listen(path, () => ok());
     });
     await run(join(LAB, 'ns-forward.sh'), [this.ns('rack'), String(port), path], { timeout: 30_000 });
   }
@@ -84,7 +85,12 @@ export class VmLab {
    * (10.77.0.0/24 on the untagged VLAN of a new fabric, dynamic range .100-.199) under DHCP with
    * this rack as primary, and waits until the rack serves DHCP on rack0.
    */
-  async startServingRack(rack: RackProcess, region: RegionHarness, admin: ApiKey, opts: { stateDir: string; hostname: string }): Promise<void> {
+  async startServingRack(
+    rack: RackProcess,
+    region: RegionHarness,
+    admin: ApiKey,
+    opts: { stateDir: string; hostname: string; env?: Record<string, string> },
+  ): Promise<void> {
     // The region's own auth-on NATS server, reached through the relay; the rack is provisioned
     // as enrollment leaves it (its id, nkey, box key and the pinned region key in its state dir).
     const nats = new URL(region.config.nats.url);
@@ -97,6 +103,7 @@ export class VmLab {
       KILN_RACK_INTERFACES: 'rack0',
       KILN_RACK_SERVICES: 'dhcp,tftp,http',
       KILN_LOG_LEVEL: 'info',
+      ...opts.env,
     });
     await pollUntil(
       (): Promise<unknown[]> => region.ds.query(`SELECT 1 FROM rack_controllers WHERE hostname = $1 AND status = 'running'`, [opts.hostname]),
@@ -142,9 +149,21 @@ export class VmLab {
    * with its own UEFI PXE and the NIC's ROM disabled (with Secure Boot off or enforced). Returns
    * its directory (serial.log).
    */
-  async startVm(name: string, idx: number, mac: string, firmware: VmFirmware = 'bios-ipxe'): Promise<string> {
+  async startVm(
+    name: string,
+    idx: number,
+    mac: string,
+    firmware: VmFirmware = 'bios-ipxe',
+    size: { memoryMb?: number; cpus?: number; tbMb?: number } = {},
+  ): Promise<string> {
     const dir = join(this.dir, 'vms', name);
-    await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000 });
+    const env = {
+      ...process.env,
+      ...(size.memoryMb ? { KILN_VM_MEMORY_MB: String(size.memoryMb) } : {}),
+      ...(size.cpus ? { KILN_VM_CPUS: String(size.cpus) } : {}),
+      ...(size.tbMb ? { KILN_VM_TB_MB: String(size.tbMb) } : {}),
+    };
+    await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000, env });
     return dir;
   }
 
@@ -174,7 +193,7 @@ export class VmLab {
   /** Kills every process of the lab (QEMU, radvd, socat, the rack), deletes its namespaces and files. */
   async down(): Promise<void> {
     for (const s of this.relayed) s.destroy();
-    await new Promise<void>((r) => (this.relay ? this.relay.close(() => r()) : r()));
+    await Promise.all(this.relays.map((relay) => new Promise<void>((r) => relay.close(() => r()))));
     await run(join(LAB, 'lab-down.sh'), [this.prefix], { timeout: 30_000 });
     rmSync(this.dir, { recursive: true, force: true });
   }
