@@ -91,7 +91,17 @@ export class BootResourceFilesController {
       if (req.method === 'HEAD' || content.size === 0) return void res.end();
       for await (const piece of this.resources.read(content.id, start, end)) {
         if (res.destroyed) return;
-        if (!res.write(piece)) await new Promise<void>((ok) => { res.once('drain', ok); res.once('close', ok); });
+        if (!res.write(piece)) {
+          await new Promise<void>((ok) => {
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              ok();
+            };
+            res.on('drain', done);
+            res.on('close', done);
+          });
+        }
       }
       res.end();
     } catch (e) {

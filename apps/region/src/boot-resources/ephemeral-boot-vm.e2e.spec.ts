@@ -60,14 +60,10 @@ describe('a VM boots the ephemeral image the rack synced from the region (e2e)',
     systemId = (r.json() as { system_id: string }).system_id;
 
     await lab.up();
-    // The region's HTTP port inside the rack's namespace: the rack downloads images from it and
-    // relays the metadata API to it.
-    await lab.forwardIntoRack(5240, { host: '127.0.0.1', port: Number(new URL(h.baseUrl).port) });
     t = Date.now();
     await lab.startServingRack(rack, h, admin, {
       stateDir: join(lab.dir, 'rack'),
       hostname: `rack-${lab.prefix}`,
-      env: { KILN_REGION_URL: 'http://127.0.0.1:5240' },
     });
     await pollUntil(
       () => rack.lines('boot image file fetched and verified'),

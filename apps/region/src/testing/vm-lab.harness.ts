@@ -80,8 +80,9 @@ export class VmLab {
    * which tools/test.sh installs beforehand).
    */
   /**
-   * Starts `rack` in the rack namespace as a rack of `region` (NATS through the relay) and waits
-   * until it has registered; then, through the REST API as `admin`, puts the lab subnet
+   * Starts `rack` in the rack namespace as a rack of `region` (NATS and the region's HTTP port
+   * through relays) and waits until it has registered (and, with `images`, fetched that many
+   * image files from the region); then, through the REST API as `admin`, puts the lab subnet
    * (10.77.0.0/24 on the untagged VLAN of a new fabric, dynamic range .100-.199) under DHCP with
    * this rack as primary, and waits until the rack serves DHCP on rack0.
    */
@@ -89,12 +90,14 @@ export class VmLab {
     rack: RackProcess,
     region: RegionHarness,
     admin: ApiKey,
-    opts: { stateDir: string; hostname: string; env?: Record<string, string> },
+    opts: { stateDir: string; hostname: string; env?: Record<string, string>; images?: number },
   ): Promise<void> {
     // The region's own auth-on NATS server, reached through the relay; the rack is provisioned
     // as enrollment leaves it (its id, nkey, box key and the pinned region key in its state dir).
     const nats = new URL(region.config.nats.url);
     await this.forwardIntoRack(4222, { host: nats.hostname, port: Number(nats.port || 4222) });
+    // The region's HTTP port too: the rack fetches boot images from it and relays the metadata API to it.
+    await this.forwardIntoRack(5240, { host: '127.0.0.1', port: Number(new URL(region.baseUrl).port) });
     const enrolled = await region.provisionRack({ hostname: opts.hostname, stateDir: opts.stateDir });
     rack.start(this.ns('rack'), {
       ...enrolled.env,
@@ -103,6 +106,7 @@ export class VmLab {
       KILN_RACK_INTERFACES: 'rack0',
       KILN_RACK_SERVICES: 'dhcp,tftp,http',
       KILN_LOG_LEVEL: 'info',
+      KILN_REGION_URL: 'http://127.0.0.1:5240',
       ...opts.env,
     });
     await pollUntil(
@@ -110,6 +114,10 @@ export class VmLab {
       (rows) => rows.length === 1,
       { timeoutMs: 30_000, what: 'the rack to register' },
     );
+    if (opts.images) {
+      // The files of the images the region holds, fetched into the rack's cache.
+      await pollUntil(() => this.rackFetched(rack), (n) => n >= opts.images!, { timeoutMs: 120_000, intervalMs: 250, what: 'the rack to fetch the boot images' });
+    }
     const ok = async (method: string, path: string, body: Record<string, string>): Promise<Record<string, unknown>> => {
       const r = await region.call(admin, method, `/MAAS/api/2.0/${path}`, body);
       if (r.status !== 200) throw new Error(`${method} ${path} -> ${r.status} ${r.text}`);
@@ -125,6 +133,10 @@ export class VmLab {
       (l) => l.some((x) => (x.interfaces as string[] | undefined)?.includes('rack0')),
       { timeoutMs: 15_000, what: 'the rack to serve DHCP on rack0' },
     );
+  }
+
+  private rackFetched(rack: RackProcess): number {
+    return rack.lines('boot image file fetched and verified').length;
   }
 
   /** Stops the rack, then the lab (VMs, fixtures, namespaces), then the region, each even if one before failed. */
