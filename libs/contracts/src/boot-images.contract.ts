@@ -24,11 +24,13 @@ export type BootImage = z.output<typeof bootImage>;
 
 /**
  * Where a rack serves an image's file, under its boot root's `images/` (HTTP /images/<path>, and
- * TFTP images/<path>): `<name>/<architecture>/<version>/<filename>`, e.g.
- * debian/bookworm/amd64/generic/20260101/boot-kernel. The region's boot config names the same path.
+ * TFTP images/<path>): `<name>/<architecture>/<version>/<file>`, e.g.
+ * debian/bookworm/amd64/generic/20260101/boot-kernel. The squashfs is served as
+ * `filesystem.squashfs`: live-boot's `fetch=` only mounts a URL that ends in `.squashfs` (it
+ * picks how to mount by the extension). The region's boot config names the same paths.
  */
 export function bootImagePath(image: Pick<BootImage, 'name' | 'architecture' | 'version'>, filename: BootImageFile): string {
-  return `${image.name}/${image.architecture}/${image.version}/${filename}`;
+  return `${image.name}/${image.architecture}/${image.version}/${filename === 'squashfs' ? 'filesystem.squashfs' : filename}`;
 }
 
 /**

@@ -138,7 +138,7 @@ describe('boot files', () => {
   it('hands the ephemeral image its whole command line through PXELINUX, GRUB and iPXE alike', () => {
     const base = 'http://10.0.0.1:5248';
     const cmdline =
-      `console=tty0 console=ttyS0,115200 boot=live ip=dhcp net.ifnames=0 ip6=off fetch=${base}/images/debian/bookworm/amd64/generic/v1/squashfs ` +
+      `console=tty0 console=ttyS0,115200 boot=live ip=dhcp net.ifnames=0 ip6=off fetch=${base}/images/debian/bookworm/amd64/generic/v1/filesystem.squashfs ` +
       `cc:{'datasource_list': ['MAAS']}end_cc cloud-config-url=${base}/MAAS/metadata/latest/by-id/abc123/?op=get_preseed`;
     const image = { ...netboot, kernel: 'debian/bookworm/amd64/generic/v1/boot-kernel', initrd: 'debian/bookworm/amd64/generic/v1/boot-initrd', cmdline };
     const mac = '52:54:00:12:34:56';
@@ -147,7 +147,7 @@ describe('boot files', () => {
     // GRUB: braces escaped; the quotes are GRUB's (the same YAML reaches cloud-init without them).
     const grub = renderBootFile('grub', image, base, mac);
     expect(grub).toContain(
-      `/boot-kernel\\?mac=${mac} console=tty0 console=ttyS0,115200 boot=live ip=dhcp net.ifnames=0 ip6=off fetch=${base}/images/debian/bookworm/amd64/generic/v1/squashfs ` +
+      `/boot-kernel\\?mac=${mac} console=tty0 console=ttyS0,115200 boot=live ip=dhcp net.ifnames=0 ip6=off fetch=${base}/images/debian/bookworm/amd64/generic/v1/filesystem.squashfs ` +
         `cc:\\{'datasource_list': ['MAAS']\\}end_cc cloud-config-url=${base}/MAAS/metadata/latest/by-id/abc123/?op=get_preseed BOOTIF=01-52-54-00-12-34-56; then\n`,
     );
   });

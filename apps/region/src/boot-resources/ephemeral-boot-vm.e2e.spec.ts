@@ -103,7 +103,7 @@ describe('a VM boots the ephemeral image the rack synced from the region (e2e)',
     const bytesOf = (file: string) => served.filter((l) => String(l.file) === `/images/${image}/${file}`).map((l) => l.bytes);
     expect(bytesOf('boot-kernel')).toContain(manifest.files.vmlinuz.size);
     expect(bytesOf('boot-initrd')).toContain(manifest.files['initrd.img'].size);
-    expect(bytesOf('squashfs')).toContain(manifest.files['filesystem.squashfs'].size);
+    expect(bytesOf('filesystem.squashfs')).toContain(manifest.files['filesystem.squashfs'].size);
     // The kernel command line the region decided (the preseed of this machine, through the rack).
     expect(serial).toContain(`cloud-config-url=${base}${preseedPath}?op=get_preseed`);
     // cloud-init's request went through the rack's proxy and was answered by the region (the

@@ -35,7 +35,7 @@ describe('decideBootConfig', () => {
     expect(c.kernel).toBe('debian/bookworm/amd64/generic/20260101/boot-kernel');
     expect(c.cmdline).toBe(
       'console=tty0 console=ttyS0,115200 boot=live ip=dhcp net.ifnames=0 ip6=off ' +
-        'fetch=http://10.0.0.2:5248/images/debian/bookworm/amd64/generic/20260101/squashfs ' +
+        'fetch=http://10.0.0.2:5248/images/debian/bookworm/amd64/generic/20260101/filesystem.squashfs ' +
         "cc:{'datasource_list': ['MAAS']}end_cc " +
         'cloud-config-url=http://10.0.0.2:5248/MAAS/metadata/latest/by-id/abc123/?op=get_preseed',
     );
