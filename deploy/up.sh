@@ -172,8 +172,8 @@ key=$(node dist/apps/cli/main.js apikey --username admin | head -1)
 # takes 5-10 minutes, so it runs in the background (log: /var/log/kiln/images-build.log); later runs
 # find it in the cache ($KILN_IMAGE_CACHE, default /var/cache/kiln/images) and build nothing.
 # Once built, `kiln boot-resource-import` registers it as the boot resource debian/bookworm
-# (amd64/generic) through the region's API (about a minute for its ~180 MB; an image the region
-# already has is not sent again), and the rack fetches it from the region within a minute
+# (amd64/generic) through the region's API (seconds for its ~180 MB; an image the region already
+# has is not sent again), and the rack fetches it from the region within a minute
 # (KILN_RACK_IMAGE_SYNC_SECONDS) into its cache. Until then a netbooting machine is told, on its
 # console and in its events, that the region has no boot image yet.
 apt_ensure mmdebstrap squashfs-tools zstd python3
