@@ -34,8 +34,13 @@ export class ImageSyncService implements OnApplicationBootstrap, OnApplicationSh
     });
   }
 
-  async onApplicationBootstrap() {
-    await this.library.restore();
+  /** The cache re-verified (hashing a large cache takes a while: the other services do not wait for it). */
+  private ready: Promise<void> = Promise.resolve();
+
+  onApplicationBootstrap() {
+    // What the last list named stays served meanwhile (its links under the boot root); a file
+    // that fails the check is unlinked when the restore ends.
+    this.ready = this.library.restore().catch((err: unknown) => log().error({ err }, 'image cache could not be restored'));
     if (!this.config.regionUrl) log().warn('KILN_REGION_URL is not set: this rack cannot fetch boot images');
     this.nats.onConnected(() => void this.syncNow());
     this.timer = setInterval(() => void this.syncNow(), this.config.images.syncIntervalMs);
@@ -49,6 +54,7 @@ export class ImageSyncService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Asks the region for its list and applies it; a region that does not answer changes nothing. */
   async syncNow(): Promise<void> {
+    await this.ready;
     if (this.stopped) return;
     let reply;
     try {
