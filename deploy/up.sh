@@ -171,15 +171,24 @@ key=$(node dist/apps/cli/main.js apikey --username admin | head -1)
 # The Debian 12 image that machines boot for enlistment, commissioning and testing. Its first build
 # takes 5-10 minutes, so it runs in the background (log: /var/log/kiln/images-build.log); later runs
 # find it in the cache ($KILN_IMAGE_CACHE, default /var/cache/kiln/images) and build nothing.
+# Once built, `kiln boot-resource-import` registers it as the boot resource debian/bookworm
+# (amd64/generic) through the region's API (seconds for its ~180 MB; an image the region already
+# has is not sent again), and the rack fetches it from the region within a minute
+# (KILN_RACK_IMAGE_SYNC_SECONDS) into its cache. Until then a netbooting machine is told, on its
+# console and in its events, that the region has no boot image yet.
 apt_ensure mmdebstrap squashfs-tools zstd python3
 image_cache="${KILN_IMAGE_CACHE:-/var/cache/kiln/images}"
+import_image() { node dist/apps/cli/main.js boot-resource-import "$1" --url http://127.0.0.1:5240/MAAS --apikey "$key"; }
 if image_dir=$(as_root env KILN_IMAGE_CACHE="$image_cache" tools/images/build-ephemeral.sh --print-dir); then
   echo "ephemeral image: $image_dir"
+  import_image "$image_dir"
 else
   as_root mkdir -p /var/log/kiln
-  as_root env KILN_IMAGE_CACHE="$image_cache" sh -c \
-    'nohup tools/images/build-ephemeral.sh >>/var/log/kiln/images-build.log 2>&1 </dev/null &'
-  echo "ephemeral image: building in the background (5-10 minutes) into $image_cache; see /var/log/kiln/images-build.log"
+  as_root env KILN_IMAGE_CACHE="$image_cache" KEY="$key" sh -c \
+    'nohup sh -c "dir=\$(tools/images/build-ephemeral.sh) &&
+       node dist/apps/cli/main.js boot-resource-import \"\$dir\" --url http://127.0.0.1:5240/MAAS --apikey \"\$KEY\"" \
+       >>/var/log/kiln/images-build.log 2>&1 </dev/null &'
+  echo "ephemeral image: building in the background (5-10 minutes) into $image_cache, then importing it; see /var/log/kiln/images-build.log"
 fi
 # --- end of the ephemeral environment image --------------------------------------------------------
 

@@ -15,6 +15,9 @@
 #   uefi-pxe-secure-boot the same with Secure Boot enforced: OVMF's Secure Boot build (q35 with SMM,
 #                        which it needs) and a variable store with Microsoft's keys enrolled and
 #                        Secure Boot on, as on servers as shipped.
+# KILN_VM_MEMORY_MB (default 256), KILN_VM_CPUS (default 1) and KILN_VM_TB_MB (TCG's translation
+# buffer, default 64) size the VM: booting Kiln's ephemeral image needs about 1.5 GB (its root is
+# copied into RAM).
 # QEMU daemonizes; its pid is in DIR/qemu.pid and on stdout, its own messages in DIR/qemu.out (a
 # warning that fw_cfg names should start with "opt/" is expected with bios-ipxe). lab-down.sh
 # PREFIX ends it.
@@ -51,7 +54,7 @@ ip -n "$ns" tuntap add "$tap" mode tap
 ip -n "$ns" link set "$tap" master br0 up
 : > "$DIR/serial.log"
 ip netns exec "$ns" qemu-system-x86_64 -name "$NAME" \
-  -accel tcg,tb-size=64 -cpu max -m 256 -smp 1 \
+  -accel "tcg,tb-size=${KILN_VM_TB_MB:-64}" -cpu max -m "${KILN_VM_MEMORY_MB:-256}" -smp "${KILN_VM_CPUS:-1}" \
   -nodefaults -no-user-config -display none -vga none \
   -serial "file:$DIR/serial.log" \
   "${fw[@]}" \

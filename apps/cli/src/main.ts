@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createDataSource, writeNatsServerConfig } from '@kiln/db';
 import { apiKey, applyNatsConfig, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
 import { CliConfigError, loadCliConfig } from './config/cli.config';
+import { importBootResource, ImportError } from './boot-resources/boot-resource-import.command';
 
 const USAGE = `kiln <command> [options]
 
@@ -14,6 +15,10 @@ Commands (run on a region host; they use KILN_DATABASE_URL):
   rack-revoke --rack ID                           revoke a rack: it is cut off the bus at once where KILN_NATS_SERVER_CONFIG
                                                   is set (the server reloads), otherwise within a region's sweep
   nats-nkey --out FILE                            create the region's NATS nkey seed if missing; print its public key
+  boot-resource-import DIR [--url URL] --apikey KEY
+                                                  register an image tools/images/build-ephemeral.sh made (DIR: its
+                                                  manifest.json and files) as a boot resource, through the region's
+                                                  API at URL (default http://127.0.0.1:5240/MAAS)
   nats-config --out FILE                          write the NATS server config (region settings from the environment:
                                                   KILN_NATS_NKEY_FILE, KILN_NATS_SERVER_LISTEN, ...)
 `;
@@ -24,8 +29,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
     args: rest,
+    allowPositionals: command === 'boot-resource-import',
     options: {
       username: { type: 'string' },
       password: { type: 'string' },
@@ -35,9 +41,19 @@ async function main(argv: string[]): Promise<number> {
       hours: { type: 'string', default: '24' },
       rack: { type: 'string' },
       out: { type: 'string' },
+      url: { type: 'string', default: 'http://127.0.0.1:5240/MAAS' },
+      apikey: { type: 'string' },
     },
     strict: true,
   });
+  if (command === 'boot-resource-import') {
+    // Through the region's API: no database needed here.
+    if (positionals.length !== 1) throw new CliError('boot-resource-import takes one image directory');
+    if (!values.apikey) throw new CliError('--apikey is required (kiln apikey --username admin)');
+    const r = await importBootResource({ dir: positionals[0], url: values.url!, apiKey: values.apikey, say: (l) => process.stderr.write(`${l}\n`) });
+    process.stdout.write(`boot resource ${r.resourceId}: ${r.name} ${r.architecture} version ${r.version} (uploaded: ${r.uploaded.join(', ') || 'nothing'}; already stored: ${r.alreadyStored.join(', ') || 'nothing'})\n`);
+    return 0;
+  }
   const config = loadCliConfig(process.env);
   if (command === 'nats-nkey') {
     if (!values.out) throw new CliError('--out is required');
@@ -110,7 +126,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`kiln: configuration error: ${e.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`kiln: ${e instanceof CliError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message : e?.stack ?? e}\n`);
+    process.stderr.write(`kiln: ${e instanceof CliError || e instanceof ImportError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message : e?.stack ?? e}\n`);
     process.exit(1);
   },
 );

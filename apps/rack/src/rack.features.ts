@@ -2,6 +2,7 @@ import type { DynamicModule, Type } from '@nestjs/common';
 import type { RackService } from './config/rack.config';
 import { HttpBootModule, TftpModule } from './boot/boot-servers.module';
 import { DhcpModule } from './dhcp/dhcp.module';
+import { ImagesModule } from './images/image-sync.service';
 import { PowerModule } from './power/power.module';
 
 /**
@@ -15,12 +16,12 @@ import { PowerModule } from './power/power.module';
  */
 export const RACK_FEATURES: Record<RackService, Array<Type<unknown> | DynamicModule>> = {
   dhcp: [DhcpModule],
-  tftp: [TftpModule],
-  http: [HttpBootModule],
+  tftp: [TftpModule, ImagesModule],
+  http: [HttpBootModule, ImagesModule],
   power: [PowerModule],
 };
 
 /** The modules of the services a rack runs. */
 export function featuresFor(services: readonly RackService[]): Array<Type<unknown> | DynamicModule> {
-  return services.flatMap((s) => RACK_FEATURES[s]);
+  return [...new Set(services.flatMap((s) => RACK_FEATURES[s]))];
 }

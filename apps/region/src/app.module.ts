@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ApiCoreModule } from './api/api-core.module';
 import { ApiModule } from './api/api.module';
 import { REGION_CONFIG, RegionConfig } from './config/region.config';
+import { BootResourcesModule } from './boot-resources/boot-resources.module';
 import { DatabaseModule } from './database/database.module';
 import { RedisModule } from './database/redis.module';
 import { EventsModule } from './events/events.module';
@@ -53,6 +54,7 @@ export class AppModule {
         ScriptsModule,
         CommissioningModule,
         MetadataModule,
+        BootResourcesModule,
       ],
     };
   }

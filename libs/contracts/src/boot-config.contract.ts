@@ -3,7 +3,7 @@ import { rpc } from './contract';
 import { cidr4, ipv4, macAddress, rackId, systemId } from './net.schema';
 
 /** What a machine is told to boot. */
-export const BOOT_KINDS = ['enlist', 'ephemeral', 'installer', 'local'] as const;
+export const BOOT_KINDS = ['enlist', 'ephemeral', 'installer', 'local', 'no-image'] as const;
 export type BootKind = (typeof BOOT_KINDS)[number];
 
 /** Why the ephemeral environment (or the installer) is booted; appears in logs and events. */
@@ -44,6 +44,19 @@ export const bootConfig = z.discriminatedUnion('kind', [
     systemId: systemId.nullable(),
     hostname: z.string().max(255).nullable(),
     purpose: z.literal('local').default('local'),
+  }),
+  /**
+   * The machine should netboot, but the region has no image for its architecture yet: the rack
+   * tells the machine so on its console and sends it back to its firmware, and logs it.
+   */
+  z.object({
+    kind: z.literal('no-image'),
+    systemId: systemId.nullable(),
+    hostname: z.string().max(255).nullable(),
+    purpose: z.enum(BOOT_PURPOSES),
+    arch: z.string().min(1).max(32),
+    /** What is missing and what to do about it, for the console and the logs. */
+    message: z.string().max(1024),
   }),
 ]);
 export type BootConfig = z.output<typeof bootConfig>;

@@ -7,6 +7,7 @@ export * from './crypto/sealed-box';
 export * from './crypto/message-signature';
 export * from './rack-registration.contract';
 export * from './boot-config.contract';
+export * from './boot-images.contract';
 export * from './dhcp-config.contract';
 export * from './dhcp-config.ops';
 export * from './rack-events.contract';

@@ -11,6 +11,7 @@ import { ScriptEntity } from './entities/script.entity';
 import { ScriptResultEntity } from './entities/script-result.entity';
 import { ScriptSetEntity } from './entities/script-set.entity';
 import { ScriptVersionEntity } from './entities/script-version.entity';
+import { BootResourceChunkEntity, BootResourceContentEntity, BootResourceEntity, BootResourceFileEntity, BootResourceSetEntity } from './entities/boot-resource.entity';
 import { EventEntity } from './entities/event.entity';
 import { FabricEntity } from './entities/fabric.entity';
 import { IpRangeEntity } from './entities/ip-range.entity';
@@ -61,6 +62,11 @@ export const ENTITIES = [
   NumaNodeEntity,
   NodeTokenEntity,
   MachineProbedDetailEntity,
+  BootResourceEntity,
+  BootResourceSetEntity,
+  BootResourceContentEntity,
+  BootResourceChunkEntity,
+  BootResourceFileEntity,
 ];
 
 export interface DatabaseConfig {

@@ -2,6 +2,7 @@ export * from './data-source';
 export * from './entities/api-token.entity';
 export * from './entities/block-device.entity';
 export * from './entities/bmc.entity';
+export * from './entities/boot-resource.entity';
 export * from './entities/domain.entity';
 export * from './entities/effect-outbox.entity';
 export * from './entities/event.entity';

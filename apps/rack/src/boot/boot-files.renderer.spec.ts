@@ -6,6 +6,7 @@ import {
   grubKernelArgs,
   renderBootFile,
   renderGrubGenericConfig,
+  renderNoImage,
   templateFor,
 } from './boot-files.renderer';
 
@@ -132,5 +133,34 @@ describe('boot files', () => {
     expect(addressFacing(cidrs, '192.168.1.77')).toBe('192.168.1.1');
     expect(addressFacing(cidrs, '172.16.0.9')).toBe('192.168.1.1');
     expect(addressFacing([], '1.2.3.4')).toBe('127.0.0.1');
+  });
+
+  it('hands the ephemeral image its whole command line through PXELINUX, GRUB and iPXE alike', () => {
+    const base = 'http://10.0.0.1:5248';
+    const cmdline =
+      `console=tty0 console=ttyS0,115200 boot=live ip=dhcp net.ifnames=0 ip6=off fetch=${base}/images/debian/bookworm/amd64/generic/v1/filesystem.squashfs ` +
+      `cc:{'datasource_list': ['MAAS']}end_cc cloud-config-url=${base}/MAAS/metadata/latest/by-id/abc123/?op=get_preseed`;
+    const image = { ...netboot, kernel: 'debian/bookworm/amd64/generic/v1/boot-kernel', initrd: 'debian/bookworm/amd64/generic/v1/boot-initrd', cmdline };
+    const mac = '52:54:00:12:34:56';
+    expect(renderBootFile('pxelinux', image, base, mac)).toContain(`\n  APPEND ${cmdline}\n  IPAPPEND 2\n`);
+    expect(renderBootFile('ipxe', image, base, mac)).toContain(`/boot-kernel?mac=${mac} ${cmdline} BOOTIF=01-52-54-00-12-34-56\n`);
+    // GRUB: braces escaped; the quotes are GRUB's (the same YAML reaches cloud-init without them).
+    const grub = renderBootFile('grub', image, base, mac);
+    expect(grub).toContain(
+      `/boot-kernel\\?mac=${mac} console=tty0 console=ttyS0,115200 boot=live ip=dhcp net.ifnames=0 ip6=off fetch=${base}/images/debian/bookworm/amd64/generic/v1/filesystem.squashfs ` +
+        `cc:\\{'datasource_list': ['MAAS']\\}end_cc cloud-config-url=${base}/MAAS/metadata/latest/by-id/abc123/?op=get_preseed BOOTIF=01-52-54-00-12-34-56; then\n`,
+    );
+  });
+
+  it('tells a machine on its console that the region has no image, and sends it back to its firmware', () => {
+    const config = { kind: 'no-image' as const, systemId: null, hostname: null, purpose: 'enlistment' as const, arch: 'amd64', message: 'The region has no boot image for amd64: import one (kiln boot-resource-import <dir>).' };
+    const pxe = renderBootFile('pxelinux', config, 'http://x', '52:54:00:12:34:56');
+    expect(pxe).toContain('SAY Kiln: The region has no boot image for amd64');
+    expect(pxe).toContain('LOCALBOOT -1');
+    expect(pxe).not.toContain('KERNEL');
+    expect(renderBootFile('ipxe', config, 'http://x')).toBe(`#!ipxe\necho Kiln: ${config.message}\nsleep 30\nexit\n`);
+    expect(renderBootFile('grub', config, 'http://x')).toMatch(/^set default="0"\nset timeout=0\necho "Kiln: The region has no boot image for amd64[^"]*"\nsleep 30\nexit\n$/);
+    // Nothing in the message can break out of GRUB's quotes.
+    expect(renderNoImage('grub', 'a"b$c\\d')).toContain('echo "Kiln: a b c d"');
   });
 });

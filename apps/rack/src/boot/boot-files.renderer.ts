@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { BootConfig } from '@kiln/contracts';
 import type { BootFileRequest, BootFileSource, RenderedBootFile } from '../tftp/boot-files.port';
 import type { BootConfigSource } from './boot-config.source';
@@ -82,6 +83,7 @@ export function renderBootFile(template: BootTemplate, config: BootConfig, base:
         return '#!ipxe\necho Booting from the local disk\nexit\n';
     }
   }
+  if (config.kind === 'no-image') return renderNoImage(template, config.message);
   const tag = mac ? `?mac=${mac}` : '';
   const bootif = mac ? ` BOOTIF=01-${mac.replace(/:/g, '-')}` : '';
   const kernel = `${base}/images/${config.kernel}${tag}`;
@@ -113,6 +115,23 @@ export function renderBootFile(template: BootTemplate, config: BootConfig, base:
 }
 
 /**
+ * What a machine is told when the region has no image for it: the reason on its console, a
+ * pause (so that it does not hammer the rack), then back to the firmware, which tries its next
+ * boot option or netboots again. Pure.
+ */
+export function renderNoImage(template: BootTemplate, message: string): string {
+  const text = `Kiln: ${message.replace(/["\\$\n]/g, ' ')}`;
+  switch (template) {
+    case 'pxelinux':
+      return `SAY ${text}\nDEFAULT local\nTIMEOUT 300\nLABEL local\n  LOCALBOOT -1\n`;
+    case 'grub':
+      return `set default="0"\nset timeout=0\necho "${text}"\nsleep 30\nexit\n`;
+    case 'ipxe':
+      return `#!ipxe\necho ${text}\nsleep 30\nexit\n`;
+  }
+}
+
+/**
  * The TFTP and HTTP servers' rendered files: the generic GRUB config (the same for every client,
  * made without asking the region), and the per-machine files, made from the region's (cached)
  * answer to "what should this MAC boot?". `serverAddressFor` picks the rack address facing the
@@ -123,6 +142,7 @@ export class BootFilesRenderer implements BootFileSource {
     private readonly source: BootConfigSource,
     private readonly serverAddressFor: (clientAddress: string) => string,
     private readonly httpPort: number,
+    private readonly log?: Logger,
   ) {}
 
   async render(req: BootFileRequest): Promise<RenderedBootFile | null> {
@@ -131,6 +151,9 @@ export class BootFilesRenderer implements BootFileSource {
     if (!template || !req.mac) return null;
     const serverAddress = this.serverAddressFor(req.client.address);
     const answer = await this.source.get({ mac: req.mac, serverAddress });
+    if (answer.config.kind === 'no-image') {
+      this.log?.warn({ mac: req.mac, systemId: answer.config.systemId, arch: answer.config.arch, path: req.path }, `cannot netboot: ${answer.config.message}`);
+    }
     const content = renderBootFile(template, answer.config, `http://${serverAddress}:${this.httpPort}`, req.mac);
     return {
       content: Buffer.from(content),

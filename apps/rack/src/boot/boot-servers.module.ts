@@ -15,7 +15,7 @@ function rackCidrs(config: RackConfig): string[] {
 }
 
 function renderer(config: RackConfig, source: BootConfigSource): BootFilesRenderer {
-  return new BootFilesRenderer(source, (client) => addressFacing(rackCidrs(config), client), config.ports.http);
+  return new BootFilesRenderer(source, (client) => addressFacing(rackCidrs(config), client), config.ports.http, log());
 }
 
 /**

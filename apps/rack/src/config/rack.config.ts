@@ -36,6 +36,13 @@ export interface RackConfig {
     /** An answer younger than this is reused without asking the region (a boot asks several times). */
     freshMs: number;
   };
+  /** The boot images the rack fetches from the region and serves (apps/rack/src/images). */
+  images: {
+    /** KILN_RACK_IMAGE_CACHE_BYTES: the most the image cache in the state dir may hold. */
+    cacheBytes: number;
+    /** KILN_RACK_IMAGE_SYNC_SECONDS: how often the rack asks the region which images to hold. */
+    syncIntervalMs: number;
+  };
   /** DHCP server limits (see apps/rack/src/dhcp/README.md, "Offers"). */
   dhcp: {
     /** KILN_DHCP_MAX_OFFERS: most outstanding OFFERs per subnet (also capped at half its dynamic addresses). */
@@ -165,6 +172,8 @@ const RACK_ENV = z
     KILN_RACK_TFTP_ADDRESSES: list((a) => /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(a), 'an IPv4 address'),
     KILN_BOOT_CONFIG_FRESH_MS: int(2000, 0, 3_600_000),
     KILN_DHCP_MAX_OFFERS: int(256, 1, 1_000_000),
+    KILN_RACK_IMAGE_CACHE_BYTES: int(20 * 1024 ** 3, 1024 * 1024, Number.MAX_SAFE_INTEGER),
+    KILN_RACK_IMAGE_SYNC_SECONDS: int(60, 1, 86_400),
     KILN_DHCP_OFFER_HOLD_SECONDS: int(10, 1, 300),
     KILN_LOG_LEVEL: text('info'),
   })
@@ -186,6 +195,7 @@ const RACK_ENV = z
       services: e.KILN_RACK_SERVICES,
       tftpAddresses: e.KILN_RACK_TFTP_ADDRESSES.length ? e.KILN_RACK_TFTP_ADDRESSES : null,
       bootConfig: { freshMs: e.KILN_BOOT_CONFIG_FRESH_MS },
+      images: { cacheBytes: e.KILN_RACK_IMAGE_CACHE_BYTES, syncIntervalMs: e.KILN_RACK_IMAGE_SYNC_SECONDS * 1000 },
       dhcp: { maxOffersPerSubnet: e.KILN_DHCP_MAX_OFFERS, offerHoldSeconds: e.KILN_DHCP_OFFER_HOLD_SECONDS },
       logLevel: e.KILN_LOG_LEVEL,
     }),

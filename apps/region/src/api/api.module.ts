@@ -14,5 +14,6 @@ import { OAuthAuthenticator } from './auth/oauth.authenticator';
   imports: [UsersModule, ScriptsModule, MetadataModule],
   controllers: [ApiController, MetadataController],
   providers: [ApiDispatcher, OAuthAuthenticator, AccountsLogin, NodeTokenAuthenticator],
+  exports: [OAuthAuthenticator],
 })
 export class ApiModule {}

@@ -81,6 +81,7 @@ export const MachineEvents = {
 
   // ---- what racks report of a machine's boot (racks/rack-events.catalogue.ts)
   PXE_REQUEST: { type: 'PXE Request', level: 'INFO' },
+  NO_BOOT_IMAGE: { type: 'No boot image', level: 'ERROR' },
   DHCP_LEASE: { type: 'DHCP lease', level: 'INFO' },
   DHCP_LEASE_RENEWED: { type: 'DHCP lease renewed', level: 'DEBUG' },
   DHCP_LEASE_RELEASED: { type: 'DHCP lease released', level: 'DEBUG' },

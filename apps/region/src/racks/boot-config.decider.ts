@@ -1,4 +1,4 @@
-import type { BootConfig, RequestOf, GetBootConfig } from '@kiln/contracts';
+import { bootImagePath, type BootConfig, type BootImage, type RequestOf, type GetBootConfig } from '@kiln/contracts';
 import { NodeStatus } from '@kiln/lifecycle';
 
 /** The machine facts the region's boot config for a MAC needs. */
@@ -10,9 +10,12 @@ export interface BootMachine {
   ephemeralDeploy: boolean;
 }
 
-/** The ephemeral image every netboot uses until boot-resource selection lands. */
-export const EPHEMERAL_IMAGE = { os: 'ubuntu', series: 'jammy', kernel: 'ga-22.04', label: 'stable' } as const;
+/** An image the region holds complete (a boot resource's newest set with its netboot files). */
+export type BootImageRef = Pick<BootImage, 'name' | 'architecture' | 'version'>;
+
 export const RACK_HTTP_PORT = 5248;
+/** What the ephemeral environment boots when the region has several images for an architecture. */
+export const EPHEMERAL_IMAGE_NAMES = ['debian/bookworm'] as const;
 
 type Purpose = Exclude<BootConfig['purpose'], 'local'>;
 
@@ -36,6 +39,52 @@ export function debianArch(machineArch: string | null, clientArch: number | unde
 }
 
 /**
+ * The image a machine of `arch` (Debian "amd64", or MAAS "amd64/generic") boots: one of its
+ * architecture, the machine's own subarchitecture first, then the ephemeral image's name
+ * (EPHEMERAL_IMAGE_NAMES), then the newest version. null: the region has none. Pure.
+ */
+export function pickImage(images: readonly BootImageRef[], arch: string): BootImageRef | null {
+  const [base, sub] = arch.split('/');
+  const rank = (i: BootImageRef) => {
+    const [ib, is] = i.architecture.split('/');
+    if (ib !== base) return -1;
+    const named = (EPHEMERAL_IMAGE_NAMES as readonly string[]).indexOf(i.name);
+    return (sub && is === sub ? 4 : is === 'generic' ? 2 : 0) + (named >= 0 ? 1 : 0);
+  };
+  let best: BootImageRef | null = null;
+  for (const i of images) {
+    const r = rank(i);
+    if (r < 0) continue;
+    if (!best || r > rank(best) || (r === rank(best) && i.version.localeCompare(best.version, undefined, { numeric: true }) > 0)) best = i;
+  }
+  return best;
+}
+
+/**
+ * The kernel command line of the ephemeral image (tools/images/README.md, "Kernel command
+ * line"): live-boot's initramfs takes an address by DHCP and fetches the squashfs from the rack
+ * into RAM; cloud-init's MAAS datasource is seeded with the preseed URL of reference §4.3 (the
+ * enlistment preseed for an unknown machine, the machine's own otherwise), through the rack's
+ * /MAAS/metadata/ proxy. The serial console comes last so that it is /dev/console.
+ */
+export function ephemeralCmdline(base: string, squashfsPath: string, systemId: string | null): string {
+  const preseed = systemId
+    ? `${base}/MAAS/metadata/latest/by-id/${systemId}/?op=get_preseed`
+    : `${base}/MAAS/metadata/latest/enlist-preseed/?op=get_enlist_preseed`;
+  return [
+    'console=tty0',
+    'console=ttyS0,115200',
+    'boot=live',
+    'ip=dhcp',
+    'net.ifnames=0',
+    'ip6=off',
+    `fetch=${base}/images/${squashfsPath}`,
+    "cc:{'datasource_list': ['MAAS']}end_cc",
+    `cloud-config-url=${preseed}`,
+  ].join(' ');
+}
+
+/**
  * The region's half of the boot story (apps/rack/src/dhcp/README.md, "What a machine boots").
  * The answer shapes the per-MAC config the rack renders for the loader (pxelinux.cfg/01-<mac>,
  * grub.cfg-<mac>, ipxe.cfg?mac=...): the kernel, initrd and command line to boot, or "boot the
@@ -45,38 +94,33 @@ export function debianArch(machineArch: string | null, clientArch: number | unde
  * What a MAC boots: unknown -> enlist; New/Commissioning/Testing/Releasing/Disk erasing/Rescue ->
  * the ephemeral environment; Deploying -> the installer; everything else (Deployed included) ->
  * the local disk. An ephemeral deployment boots the ephemeral environment while Deploying/Deployed.
+ * A netboot with no image of the machine's architecture on the region is answered `no-image`.
  */
-export function decideBootConfig(m: BootMachine | null, req: RequestOf<typeof GetBootConfig>): BootConfig {
+export function decideBootConfig(m: BootMachine | null, req: RequestOf<typeof GetBootConfig>, images: readonly BootImageRef[]): BootConfig {
   const rack = req.serverAddress;
   const arch = debianArch(m?.architecture || null, req.clientArch);
-  const imagePath = `${EPHEMERAL_IMAGE.os}/${arch}/${EPHEMERAL_IMAGE.kernel}/${EPHEMERAL_IMAGE.series}/${EPHEMERAL_IMAGE.label}`;
   const netboot = (kind: 'enlist' | 'ephemeral' | 'installer', purpose: Purpose): BootConfig => {
+    const image = pickImage(images, m?.architecture || arch);
+    if (!image) {
+      return {
+        kind: 'no-image',
+        purpose,
+        systemId: m?.systemId ?? null,
+        hostname: m?.hostname ?? null,
+        arch,
+        message: `The region has no boot image for ${arch}: import one (kiln boot-resource-import <dir>, or POST boot-resources/).`,
+      };
+    }
     const base = `http://${rack}:${req.httpPort ?? RACK_HTTP_PORT}`;
-    const preseed = m
-      ? `${base}/MAAS/metadata/latest/by-id/${m.systemId}/?op=get_preseed`
-      : `${base}/MAAS/metadata/latest/enlist-preseed/?op=get_enlist_preseed`;
-    const cmdline = [
-      'nomodeset',
-      'ro',
-      `root=squash:${base}/images/${imagePath}/squashfs`,
-      `ip=::::${m?.hostname ?? 'maas-enlist'}:BOOTIF`,
-      'ip6=off',
-      "cc:{'datasource_list': ['MAAS']}end_cc",
-      `cloud-config-url=${preseed}`,
-      'overlayroot=tmpfs',
-      'overlayroot_cfgdisk=disabled',
-      `log_host=${rack}`,
-      'log_port=5247',
-    ].join(' ');
     return {
       kind,
       purpose,
       systemId: m?.systemId ?? null,
       hostname: m?.hostname ?? null,
       arch,
-      kernel: `${imagePath}/boot-kernel`,
-      initrd: `${imagePath}/boot-initrd`,
-      cmdline,
+      kernel: bootImagePath(image, 'boot-kernel'),
+      initrd: bootImagePath(image, 'boot-initrd'),
+      cmdline: ephemeralCmdline(base, bootImagePath(image, 'squashfs'), m?.systemId ?? null),
     };
   };
   if (!m) return netboot('enlist', 'enlistment');

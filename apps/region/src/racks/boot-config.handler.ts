@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { BootConfig, GetBootConfig, RequestOf } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { isNodeStatus } from '@kiln/lifecycle';
+import { BootResourcesService } from '../boot-resources/boot-resources.service';
 import { EventsRepository } from '../events/events.repository';
 import { log, withLogContext } from '../logging/logger';
 import { BootMachine, decideBootConfig } from './boot-config.decider';
@@ -27,6 +28,7 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
     @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
     private readonly ds: DataSource,
     private readonly events: EventsRepository,
+    private readonly images: BootResourcesService,
   ) {}
 
   onApplicationBootstrap() {
@@ -53,8 +55,9 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
       row && isNodeStatus(row.status)
         ? { systemId: row.system_id, hostname: row.hostname, status: row.status, architecture: row.architecture, ephemeralDeploy: row.ephemeral_deploy }
         : null;
-    const config = decideBootConfig(machine, req);
-    log().info({ systemId: machine?.systemId, kind: config.kind, purpose: config.purpose, iface: req.iface }, 'boot config answered');
+    const config = decideBootConfig(machine, req, await this.images.netbootImages());
+    if (config.kind === 'no-image') log().warn({ systemId: machine?.systemId, arch: config.arch, purpose: config.purpose }, config.message);
+    else log().info({ systemId: machine?.systemId, kind: config.kind, purpose: config.purpose, iface: req.iface }, 'boot config answered');
     if (row) {
       const e = bootRequestEvent(config, req.rackId, req.iface, req.clientArch);
       await this.events.append({ machineId: row.id, systemId: row.system_id, hostname: row.hostname, ...e });

@@ -1,9 +1,10 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freeTcpPort, pollUntil } from '@kiln/testing';
+import { registerBootImage } from '../testing/boot-images.fixture';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { RackEnrollmentService } from './rack-enrollment.service';
 
@@ -31,9 +32,8 @@ describe('boot files through a rack process', () => {
     const m = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: MAC, power_type: 'manual', commission: 'false' });
     systemId = (m.json() as { system_id: string }).system_id;
     dir = mkdtempSync(join(tmpdir(), 'kiln-rack-boot-'));
-    const image = join(dir, 'boot', 'images', 'ubuntu', 'amd64', 'ga-22.04', 'jammy', 'stable');
-    mkdirSync(image, { recursive: true });
-    writeFileSync(join(image, 'boot-kernel'), Buffer.alloc(1 << 20, 7));
+    // The region's image: the rack fetches it into its cache and serves it from there.
+    await registerBootImage(h, { version: 'v1', files: { 'boot-kernel': Buffer.alloc(1 << 20, 7), 'boot-initrd': Buffer.alloc(4096, 8), squashfs: Buffer.alloc(8192, 9) } });
     [tftpPort, httpPort] = [await freeTcpPort(), await freeTcpPort()];
     // The rack enrolls on its first start with a one-time token, then connects with its own nkey.
     const { token } = await h.app.get(RackEnrollmentService).createToken();
@@ -83,7 +83,7 @@ describe('boot files through a rack process', () => {
     );
     const { stdout } = await run('cat', [out]);
     expect(stdout).toMatch(/^DEFAULT execute/);
-    expect(stdout).toMatch(new RegExp(`KERNEL http://[\\d.]+:${httpPort}/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel`));
+    expect(stdout).toMatch(new RegExp(`KERNEL http://[\\d.]+:${httpPort}/images/debian/bookworm/amd64/generic/v1/boot-kernel`));
     expect(stdout).toContain('APPEND ');
   });
 
@@ -91,8 +91,14 @@ describe('boot files through a rack process', () => {
     const script = await run('curl', ['-sS', `http://127.0.0.1:${httpPort}/ipxe.cfg?mac=${MAC}`]);
     expect(script.stdout).toMatch(/^#!ipxe/);
     expect(script.stdout).toContain('boot-kernel');
+    // The rack fetches the image from the region when it connects.
+    await pollUntil(
+      () => run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${httpPort}/images/debian/bookworm/amd64/generic/v1/boot-kernel`]).then((r) => r.stdout),
+      (code) => code === '200',
+      { timeoutMs: 30_000, what: 'the rack to serve the image it fetched from the region' },
+    );
     const range = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}', '-r', '100-199',
-      `http://127.0.0.1:${httpPort}/images/ubuntu/amd64/ga-22.04/jammy/stable/boot-kernel`]);
+      `http://127.0.0.1:${httpPort}/images/debian/bookworm/amd64/generic/v1/boot-kernel`]);
     expect(range.stdout).toBe('206 100');
     const version = await run('curl', ['-sS', `http://127.0.0.1:${httpPort}/MAAS/api/2.0/version/`]);
     expect(JSON.parse(version.stdout).capabilities).toContain('authenticate-api');

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
+import { registerBootImage } from '../testing/boot-images.fixture';
 import { RackProcess, VmLab } from '../testing/vm-lab.harness';
 
 const API = '/MAAS/api/2.0';
@@ -28,7 +28,7 @@ describe('a QEMU VM PXE-boots from a rack process (iPXE, e2e)', () => {
   const rack = new RackProcess();
   const MAC = '52:54:00:77:00:01';
   const RACK_HOSTNAME = `rack-${lab.prefix}`;
-  const IMAGE = 'ubuntu/amd64/ga-22.04/jammy/stable';
+  const IMAGE = 'debian/bookworm/amd64/generic/lab';
   const KERNEL_RAN = 'Kiln lab: the stand-in kernel from the rack ran';
   const KERNEL = `#!ipxe\necho ${KERNEL_RAN}\n`;
   let h: RegionHarness | undefined;
@@ -56,12 +56,10 @@ describe('a QEMU VM PXE-boots from a rack process (iPXE, e2e)', () => {
     // Stand-ins for the ephemeral kernel and initrd. The "kernel" is an iPXE script, which iPXE
     // runs when the rack's script says `boot`: its line on the console shows that what the rack
     // served arrived whole and ran, and the VM then stays in its firmware.
+    // They are the region's image, which the rack fetches into its cache and serves from there.
     const stateDir = join(lab.dir, 'rack');
-    const image = join(stateDir, 'boot', 'images', IMAGE);
-    mkdirSync(image, { recursive: true });
-    writeFileSync(join(image, 'boot-kernel'), KERNEL);
-    writeFileSync(join(image, 'boot-initrd'), Buffer.alloc(32 << 10, 9));
-    await lab.startServingRack(rack, h, admin, { stateDir, hostname: RACK_HOSTNAME });
+    await registerBootImage(h, { version: 'lab', files: { 'boot-kernel': Buffer.from(KERNEL), 'boot-initrd': Buffer.alloc(32 << 10, 9), squashfs: Buffer.alloc(4096, 1) } });
+    await lab.startServingRack(rack, h, admin, { stateDir, hostname: RACK_HOSTNAME, images: 3 });
 
     vmDir = await lab.startVm('vm0', 0, MAC);
   }, 60_000);

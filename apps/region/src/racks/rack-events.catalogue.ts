@@ -14,6 +14,7 @@ export interface CataloguedEvent {
 
 export function bootRequestEvent(c: BootConfig, rackId: string, iface: string | undefined, clientArch: number | undefined): CataloguedEvent {
   const where = `rack ${rackId}${iface ? ` on ${iface}` : ''}${clientArch !== undefined ? `, client arch ${clientArch}` : ''}`;
+  if (c.kind === 'no-image') return { type: 'No boot image', level: 'ERROR', description: `${c.message} (asked via ${where})` };
   const what = c.kind === 'local' ? 'local disk' : `${c.kind} (${c.purpose}) ${c.kernel}`;
   return { type: 'PXE Request', level: c.kind === 'local' ? 'DEBUG' : 'INFO', description: `boot ${what} via ${where}` };
 }

@@ -7,6 +7,7 @@ import { GetBootConfig, LeaseEvents, BootEvents, RackHeartbeat, RegisterRack } f
 import { NodeStatus } from '@kiln/lifecycle';
 import { connect, nkeyAuthenticator } from 'nats';
 import { newNkey, pollUntil } from '@kiln/testing';
+import { registerBootImage } from '../testing/boot-images.fixture';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { LEASE_CONSUMER, RackEventsConsumer } from './rack-events.consumer';
 
@@ -145,18 +146,29 @@ describe('racks and the region over NATS', () => {
       [NodeStatus.DEPLOYING, 'installer', 'deploying'],
       [NodeStatus.DEPLOYED, 'local', 'local'],
     ];
+    // Before the region has an image for arm64, a netboot is answered no-image and recorded as such.
+    const early = await machine('52:54:00:bb:00:f0', NodeStatus.COMMISSIONING);
+    expect(await ask('52:54:00:bb:00:f0')).toMatchObject({ kind: 'no-image', purpose: 'commissioning', systemId: early, arch: 'arm64' });
+    const missing = await h.ds.query(`SELECT type, description FROM events WHERE system_id = $1`, [early]);
+    expect(missing).toEqual(expect.arrayContaining([{ type: 'No boot image', description: expect.stringContaining('no boot image for arm64') }]));
+    await registerBootImage(h, {
+      architecture: 'arm64/generic',
+      version: 'v1',
+      files: { 'boot-kernel': Buffer.from('kernel'), 'boot-initrd': Buffer.from('initrd'), squashfs: Buffer.from('squashfs') },
+    });
     let n = 0;
     for (const [status, kind, purpose] of cases) {
       const mac = `52:54:00:bb:00:${(++n).toString(16).padStart(2, '0')}`;
       const sid = await machine(mac, status);
       const c = await ask(mac.toUpperCase());
       expect(c).toMatchObject({ kind, purpose, systemId: sid });
-      if (c.kind !== 'local') expect(c).toMatchObject({ arch: 'arm64', kernel: expect.stringContaining('ubuntu/arm64/') });
+      if (c.kind !== 'local') expect(c).toMatchObject({ arch: 'arm64', kernel: 'debian/bookworm/arm64/generic/v1/boot-kernel' });
       const events = await h.ds.query(`SELECT type, description FROM events WHERE system_id = $1 AND type = 'PXE Request'`, [sid]);
       expect(events).toHaveLength(1);
       expect(events[0].description).toContain('rack good-rack on eth1');
     }
-    await expect(ask('52:54:00:bb:ff:ff')).resolves.toMatchObject({ kind: 'enlist', purpose: 'enlistment', systemId: null, arch: 'amd64' });
+    // An unknown amd64 client would enlist, but the region has no amd64 image.
+    await expect(ask('52:54:00:bb:ff:ff')).resolves.toMatchObject({ kind: 'no-image', purpose: 'enlistment', systemId: null, arch: 'amd64' });
   });
 
   it('turns lease events into machine IPs exactly once, even when redelivered, and records boot steps', async () => {

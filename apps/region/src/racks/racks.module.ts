@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BootResourcesModule } from '../boot-resources/boot-resources.module';
 import { EventsModule } from '../events/events.module';
 import { BootConfigHandler } from './boot-config.handler';
 import { RackEventsConsumer } from './rack-events.consumer';
@@ -19,7 +20,7 @@ import { RacksService } from './racks.service';
  * deleting (revoking) a rack.
  */
 @Module({
-  imports: [EventsModule],
+  imports: [EventsModule, BootResourcesModule],
   controllers: [RackEnrollmentController],
   providers: [
     RacksRepository,

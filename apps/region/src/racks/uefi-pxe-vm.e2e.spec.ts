@@ -1,7 +1,8 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
+import { registerBootImage } from '../testing/boot-images.fixture';
 import { RackLogLine, RackProcess, VmLab } from '../testing/vm-lab.harness';
 
 const API = '/MAAS/api/2.0';
@@ -47,7 +48,7 @@ describe('UEFI VMs without iPXE PXE-boot shim and GRUB from a rack process (OVMF
   const MAC = '52:54:00:77:00:02';
   const SB_MAC = '52:54:00:77:00:03';
   const RACK_HOSTNAME = `rack-${lab.prefix}`;
-  const IMAGE = 'ubuntu/amd64/ga-22.04/jammy/stable';
+  const IMAGE = 'debian/bookworm/amd64/generic/lab';
   const KERNEL = `/images/${IMAGE}/boot-kernel`;
   const KERNEL_SIZE = 64 << 10;
   let h: RegionHarness | undefined;
@@ -117,12 +118,13 @@ describe('UEFI VMs without iPXE PXE-boot shim and GRUB from a rack process (OVMF
     const stateDir = join(lab.dir, 'rack');
     bootRoot = join(stateDir, 'boot');
     await lab.installBootLoaders(bootRoot);
-    // A stand-in kernel (GRUB rejects it after reading it) and initrd.
-    const image = join(bootRoot, 'images', IMAGE);
-    mkdirSync(image, { recursive: true });
-    writeFileSync(join(image, 'boot-kernel'), Buffer.alloc(KERNEL_SIZE, 7));
-    writeFileSync(join(image, 'boot-initrd'), Buffer.alloc(32 << 10, 9));
-    await lab.startServingRack(rack, h, admin, { stateDir, hostname: RACK_HOSTNAME });
+    // A stand-in kernel (GRUB rejects it after reading it) and initrd, as the region's image,
+    // which the rack fetches into its cache and serves from there.
+    await registerBootImage(h, {
+      version: 'lab',
+      files: { 'boot-kernel': Buffer.alloc(KERNEL_SIZE, 7), 'boot-initrd': Buffer.alloc(32 << 10, 9), squashfs: Buffer.alloc(4096, 1) },
+    });
+    await lab.startServingRack(rack, h, admin, { stateDir, hostname: RACK_HOSTNAME, images: 3 });
 
     vmDir = await lab.startVm('vm0', 0, MAC, 'uefi-pxe');
     sbVmDir = await lab.startVm('vm1', 1, SB_MAC, 'uefi-pxe-secure-boot');

@@ -30,7 +30,7 @@ export type VmFirmware = 'bios-ipxe' | 'uefi-pxe' | 'uefi-pxe-secure-boot';
 export class VmLab {
   readonly prefix = `kv${randomBytes(3).toString('hex')}`;
   readonly dir = mkdtempSync(join(tmpdir(), `kiln-vm-lab-${this.prefix}-`));
-  private relay: Server | undefined;
+  private readonly relays: Server[] = [];
   private readonly relayed = new Set<Socket>();
 
   static assertRoot(): void {
@@ -54,7 +54,7 @@ export class VmLab {
    */
   async forwardIntoRack(port: number, target: { host: string; port: number }): Promise<void> {
     const path = join(this.dir, `relay-${port}.sock`);
-    this.relay = createServer((inner) => {
+    const relay = createServer((inner) => {
       const outer = connect(target.port, target.host);
       for (const s of [inner, outer]) {
         this.relayed.add(s);
@@ -66,9 +66,10 @@ export class VmLab {
       }
       inner.pipe(outer).pipe(inner);
     });
+    this.relays.push(relay);
     await new Promise<void>((ok, ko) => {
-      this.relay!.once('error', ko);
-      this.relay!.listen(path, () => ok());
+      relay.once('error', ko);
+      relay.listen(path, () => ok());
     });
     await run(join(LAB, 'ns-forward.sh'), [this.ns('rack'), String(port), path], { timeout: 30_000 });
   }
@@ -79,16 +80,24 @@ export class VmLab {
    * which tools/test.sh installs beforehand).
    */
   /**
-   * Starts `rack` in the rack namespace as a rack of `region` (NATS through the relay) and waits
-   * until it has registered; then, through the REST API as `admin`, puts the lab subnet
+   * Starts `rack` in the rack namespace as a rack of `region` (NATS and the region's HTTP port
+   * through relays) and waits until it has registered (and, with `images`, fetched that many
+   * image files from the region); then, through the REST API as `admin`, puts the lab subnet
    * (10.77.0.0/24 on the untagged VLAN of a new fabric, dynamic range .100-.199) under DHCP with
    * this rack as primary, and waits until the rack serves DHCP on rack0.
    */
-  async startServingRack(rack: RackProcess, region: RegionHarness, admin: ApiKey, opts: { stateDir: string; hostname: string }): Promise<void> {
+  async startServingRack(
+    rack: RackProcess,
+    region: RegionHarness,
+    admin: ApiKey,
+    opts: { stateDir: string; hostname: string; env?: Record<string, string>; images?: number },
+  ): Promise<void> {
     // The region's own auth-on NATS server, reached through the relay; the rack is provisioned
     // as enrollment leaves it (its id, nkey, box key and the pinned region key in its state dir).
     const nats = new URL(region.config.nats.url);
     await this.forwardIntoRack(4222, { host: nats.hostname, port: Number(nats.port || 4222) });
+    // The region's HTTP port too: the rack fetches boot images from it and relays the metadata API to it.
+    await this.forwardIntoRack(5240, { host: '127.0.0.1', port: Number(new URL(region.baseUrl).port) });
     const enrolled = await region.provisionRack({ hostname: opts.hostname, stateDir: opts.stateDir });
     rack.start(this.ns('rack'), {
       ...enrolled.env,
@@ -97,12 +106,18 @@ export class VmLab {
       KILN_RACK_INTERFACES: 'rack0',
       KILN_RACK_SERVICES: 'dhcp,tftp,http',
       KILN_LOG_LEVEL: 'info',
+      KILN_REGION_URL: 'http://127.0.0.1:5240',
+      ...opts.env,
     });
     await pollUntil(
       (): Promise<unknown[]> => region.ds.query(`SELECT 1 FROM rack_controllers WHERE hostname = $1 AND status = 'running'`, [opts.hostname]),
       (rows) => rows.length === 1,
       { timeoutMs: 30_000, what: 'the rack to register' },
     );
+    if (opts.images) {
+      // The files of the images the region holds, fetched into the rack's cache.
+      await pollUntil(() => this.rackFetched(rack), (n) => n >= opts.images!, { timeoutMs: 120_000, intervalMs: 250, what: 'the rack to fetch the boot images' });
+    }
     const ok = async (method: string, path: string, body: Record<string, string>): Promise<Record<string, unknown>> => {
       const r = await region.call(admin, method, `/MAAS/api/2.0/${path}`, body);
       if (r.status !== 200) throw new Error(`${method} ${path} -> ${r.status} ${r.text}`);
@@ -118,6 +133,10 @@ export class VmLab {
       (l) => l.some((x) => (x.interfaces as string[] | undefined)?.includes('rack0')),
       { timeoutMs: 15_000, what: 'the rack to serve DHCP on rack0' },
     );
+  }
+
+  private rackFetched(rack: RackProcess): number {
+    return rack.lines('boot image file fetched and verified').length;
   }
 
   /** Stops the rack, then the lab (VMs, fixtures, namespaces), then the region, each even if one before failed. */
@@ -142,9 +161,21 @@ export class VmLab {
    * with its own UEFI PXE and the NIC's ROM disabled (with Secure Boot off or enforced). Returns
    * its directory (serial.log).
    */
-  async startVm(name: string, idx: number, mac: string, firmware: VmFirmware = 'bios-ipxe'): Promise<string> {
+  async startVm(
+    name: string,
+    idx: number,
+    mac: string,
+    firmware: VmFirmware = 'bios-ipxe',
+    size: { memoryMb?: number; cpus?: number; tbMb?: number } = {},
+  ): Promise<string> {
     const dir = join(this.dir, 'vms', name);
-    await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000 });
+    const env = {
+      ...process.env,
+      ...(size.memoryMb ? { KILN_VM_MEMORY_MB: String(size.memoryMb) } : {}),
+      ...(size.cpus ? { KILN_VM_CPUS: String(size.cpus) } : {}),
+      ...(size.tbMb ? { KILN_VM_TB_MB: String(size.tbMb) } : {}),
+    };
+    await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000, env });
     return dir;
   }
 
@@ -174,7 +205,7 @@ export class VmLab {
   /** Kills every process of the lab (QEMU, radvd, socat, the rack), deletes its namespaces and files. */
   async down(): Promise<void> {
     for (const s of this.relayed) s.destroy();
-    await new Promise<void>((r) => (this.relay ? this.relay.close(() => r()) : r()));
+    await Promise.all(this.relays.map((relay) => new Promise<void>((r) => relay.close(() => r()))));
     await run(join(LAB, 'lab-down.sh'), [this.prefix], { timeout: 30_000 });
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -10,6 +10,7 @@ import { AddRackPowerUnavailable1795670000000 } from './1795670000000-AddRackPow
 import { AddScripts1795680000000 } from './1795680000000-AddScripts';
 import { AddMachineCommissioningOptions1795690000001 } from './1795690000001-AddMachineCommissioningOptions';
 import { AddMachineScriptStatuses1795690000002 } from './1795690000002-AddMachineScriptStatuses';
+import { AddBootResources1795690000003 } from './1795690000003-AddBootResources';
 import { AddCommissioningInventory1795690000004 } from './1795690000004-AddCommissioningInventory';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -25,5 +26,6 @@ export const MIGRATIONS: Function[] = [
   AddScripts1795680000000,
   AddMachineCommissioningOptions1795690000001,
   AddMachineScriptStatuses1795690000002,
+  AddBootResources1795690000003,
   AddCommissioningInventory1795690000004,
 ];
