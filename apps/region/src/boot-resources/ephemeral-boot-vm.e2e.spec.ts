@@ -24,7 +24,8 @@ interface Manifest {
  * signed HTTP downloads), and a QEMU VM (TCG, iPXE) PXE-boots from the rack: the kernel and
  * initrd over HTTP from the rack's cache, live-boot's initramfs fetches the squashfs from the
  * rack, systemd reaches multi-user, and Debian's cloud-init asks the rack's /MAAS/metadata/ proxy
- * for the machine's preseed, which the rack relays to the region.
+ * for the machine's preseed, which the rack relays to the region (the machine is commissioning,
+ * so the region answers it with the machine's credentials).
  *
  * One VM boot. On the shared 2-core CI host it took 142 s in all: the import 4 s (the ~180 MB
  * image into Postgres), the rack's sync 6 s, and from QEMU's start to multi-user and cloud-init's
@@ -79,6 +80,9 @@ describe('a VM boots the ephemeral image the rack synced from the region (e2e)',
     );
     timings.rackSyncMs = Date.now() - t;
     base = 'http://10.77.0.1:5248';
+    // Commissioning starts before the machine boots (its power type is manual: the test powers it).
+    const c = await h.call(admin, 'POST', `${API}/machines/${systemId}/?op=commission`, { testing_scripts: 'none' });
+    expect(c.status).toBe(200);
     vmDir = await lab.startVm('vm0', 0, MAC, 'bios-ipxe', { memoryMb: 1536, cpus: 2, tbMb: 256 });
     timings.vmStartedAt = Date.now();
   }, 40 * 60_000);
@@ -116,7 +120,7 @@ describe('a VM boots the ephemeral image the rack synced from the region (e2e)',
     // cloud-init's request went through the rack's proxy and was answered by the region (the
     // rack logs the region's status; 502/504 would be the rack's own answer for an unreachable one).
     const asked = proxied()[0];
-    expect(asked.status).not.toBe(502);
-    expect(asked.status).not.toBe(504);
+    expect(asked.status).toBe(200);
   }, BOOT_TIMEOUT_MS + 60_000);
+
 });
