@@ -257,6 +257,7 @@ export class Simulation {
     const api = this.requireApi();
     const ids = this.nodes.map((n) => n.agent.systemId);
     this.opts.progress?.(`commissioning ${ids.filter(Boolean).length} enlisted machines`);
+    if (!ids.some(Boolean)) return { phase: 'commission', target: 'Ready', wallMs: 0, reached: 0, elsewhere: { '(not enlisted)': ids.length } };
     const t0 = performance.now();
     await this.eachLimited(ids, 16, async (sid) => {
       if (sid) await api.commission(sid, this.opts.commissionParams ?? []);
@@ -296,11 +297,14 @@ export class Simulation {
     for (;;) {
       const reached = api ? ((last = (await api.machines()).filter((m) => wanted.has(m.system_id))), last.filter((m) => m.status_name === target).length) : this.nodes.filter((n) => n.state === 'off').length;
       if (!doneAt && reached === ids.length) doneAt = performance.now();
-      const idleWithError = this.nodes.every((n) => n.state === 'off' || n.agent.lastError !== null);
-      const line = `${target}: ${reached}/${ids.length}`;
+      // Machines that will not get there by themselves: failed, or their agent gave up.
+      const failed = last.filter((m) => m.status_name !== target && /^Failed|^Broken/.test(m.status_name)).length;
+      const idle = this.nodes.every((n) => n.state === 'off' || n.agent.lastError !== null);
+      const stuck = idle && reached + Math.max(failed, this.errors.length) >= ids.length;
+      const line = `${target}: ${reached}/${ids.length}${failed ? `, ${failed} failed` : ''}`;
       if (line !== lastLine) this.opts.progress?.(`${line} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       lastLine = line;
-      if (doneAt || performance.now() > deadline || (idleWithError && this.errors.length > 0 && reached + this.errors.length >= ids.length)) {
+      if (doneAt || performance.now() > deadline || (stuck && reached < ids.length)) {
         const elsewhere: Record<string, number> = {};
         for (const m of last) if (m.status_name !== target) elsewhere[m.status_name] = (elsewhere[m.status_name] ?? 0) + 1;
         const missing = ids.length - (api ? last.length : ids.length);
