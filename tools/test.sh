@@ -12,10 +12,11 @@ cd "$(dirname "$0")/.."
 # OVMF (UEFI PXE), and the PXE lab's fixtures (radvd, socat: tools/lab/ra-up.sh, ns-forward.sh).
 # The boot loaders the rack hands out are fetched by tools/rack/install-boot-loaders.sh itself.
 # mmdebstrap, squashfs-tools and zstd build the ephemeral image (tools/images), booted in QEMU.
+# cloud-init (its MAAS datasource, run with Debian's python3) reads the region's metadata API.
 # (Benchmark peers, such as Kea, atftpd and nginx, come from tools/bench/install-peers.sh.)
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
   openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat \
-  ovmf lshw dmidecode pciutils usbutils ethtool mmdebstrap squashfs-tools zstd
+  ovmf lshw dmidecode pciutils usbutils ethtool mmdebstrap squashfs-tools zstd cloud-init
 ensure_postgres
 ensure_redis
 # Only the binary: every test that talks NATS starts a private server with Kiln's rendered config

@@ -9,6 +9,8 @@ import { InventoryModule } from './inventory/inventory.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MachinesModule } from './machines/machines.module';
 import { MetaModule } from './misc/meta.module';
+import { MetadataModule } from './metadata/metadata.module';
+import { CommissioningModule } from './commissioning/commissioning.module';
 import { NetworkingModule } from './networking/networking.module';
 import { PowerModule } from './power/power.module';
 import { NatsModule } from './nats/nats.module';
@@ -49,6 +51,8 @@ export class AppModule {
         RacksModule,
         NetworkingModule,
         ScriptsModule,
+        CommissioningModule,
+        MetadataModule,
       ],
     };
   }

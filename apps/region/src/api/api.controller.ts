@@ -87,7 +87,7 @@ export class ApiController {
  * The request body, refused with a 413 as soon as it exceeds `limit` bytes (up front when the
  * declared Content-Length already does). On refusal the rest is left unread, for discardRest.
  */
-function readRequestBody(req: Request, limit: number): Promise<Buffer> {
+export function readRequestBody(req: Request, limit: number): Promise<Buffer> {
   const declared = declaredLength(req);
   if (declared !== undefined && declared > limit) return Promise.reject(new PayloadTooLargeError(limit));
   if (req.complete && req.readableEnded) return Promise.resolve(Buffer.alloc(0));
@@ -134,7 +134,7 @@ function declaredLength(req: Request): number | undefined {
 /** How much of an unread body is drained (so the client reads the answer) before the socket is closed. */
 const DISCARD_LIMIT = 1024 * 1024;
 
-function discardRest(req: Request): void {
+export function discardRest(req: Request): void {
   let seen = 0;
   const close = () => req.socket.destroy();
   req.on('data', (chunk: Buffer) => {

@@ -70,6 +70,15 @@ export const MachineEvents = {
   WAITING_FOR_BOOT: { type: 'Waiting for boot', level: 'INFO' },
   ABORTED: { type: 'Aborted', level: 'INFO' },
 
+  // ---- what the machine reports through the metadata API (metadata/)
+  GATHERING_INFO: { type: 'Gathering information', level: 'INFO' },
+  SCRIPT_RESULT: { type: 'Script result', level: 'DEBUG' },
+  SCRIPT_RESULT_FAILED: { type: 'Script result failed', level: 'WARNING' },
+  BMC_REPORTED: { type: 'BMC credentials reported', level: 'INFO' },
+  NODE_STATUS_EVENT: { type: 'Node status event', level: 'DEBUG' },
+  NODE_STATUS_FAILURE: { type: 'Node status failure', level: 'ERROR' },
+  NETBOOT_CHANGED: { type: 'Netboot changed', level: 'DEBUG' },
+
   // ---- what racks report of a machine's boot (racks/rack-events.catalogue.ts)
   PXE_REQUEST: { type: 'PXE Request', level: 'INFO' },
   DHCP_LEASE: { type: 'DHCP lease', level: 'INFO' },

@@ -10,6 +10,7 @@ import { ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS, buildWhere } from './machine.fi
 import { MachineAccess } from './machine.access';
 import { boolField, refuseRemovedOptions, type RemovedOptionsInput } from './machine.fields';
 import { MachineLifecycleService, type Mutation } from './machine-lifecycle.service';
+import type { RunRequest } from '../scripts/script-runs.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
 
@@ -59,6 +60,12 @@ export class MachineAllocationService {
   /** One lifecycle action on a machine the caller may see; the lifecycle's rules decide the rest. */
   async act(systemId: string, event: LifecycleEvent, actor: Actor, mutate?: Mutation): Promise<MachineRecord> {
     await this.lifecycle.apply(systemId, event, actor, { require: 'see', mutate });
+    return (await this.repo.findBySystemId(systemId))!;
+  }
+
+  /** commission / test: the transition and the run of scripts it starts, as one change. */
+  async runScripts(systemId: string, event: Extract<LifecycleEvent, { type: 'commission' | 'test' }>, run: RunRequest, actor: Actor): Promise<MachineRecord> {
+    await this.lifecycle.apply(systemId, event, actor, { require: 'see', run });
     return (await this.repo.findBySystemId(systemId))!;
   }
 

@@ -21,6 +21,7 @@ import {
 import { MachineLifecycleService } from './machine-lifecycle.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { isValidHostname, newHostname, newSystemId } from './names';
+import { ScriptRunsService } from '../scripts/script-runs.service';
 
 /** A new machine, as sent by an administrator, a user or an enlisting machine (values as sent; see machine.fields.ts). */
 export interface CreateMachineInput extends PlacementInput {
@@ -62,6 +63,7 @@ export class MachineEnlistmentService {
     private readonly access: MachineAccess,
     private readonly lifecycle: MachineLifecycleService,
     private readonly events: EventsRepository,
+    private readonly runs: ScriptRunsService,
   ) {}
 
   /** Creates (or, for an enlisting machine, completes) a machine. `actor` null: an enlisting machine. */
@@ -118,6 +120,9 @@ export class MachineEnlistmentService {
     while (await this.repo.systemIdTaken(systemId)) systemId = newSystemId();
     const isAdmin = !!actor?.isAdmin;
     const commission = boolField('commission', input.commission, isAdmin) && !deployed;
+    // An enlisting machine that asks to commission is created commissioning, with its run and
+    // token, whatever its power type: it is already running the commissioning environment.
+    const selfCommissioning = !actor && commission;
 
     await this.ds.transaction(async (em) => {
       const bmcId = type ? await this.bmcs.save(em, type, checked.ok ? checked.params : {}, null) : null;
@@ -144,6 +149,13 @@ export class MachineEnlistmentService {
           macs.map((mac, i) => ({ machineId: saved.id, name: `eth${i}`, macAddress: mac, isBoot: i === 0 })),
         );
       }
+      if (selfCommissioning) {
+        saved.status = NodeStatus.COMMISSIONING;
+        saved.previousStatus = NodeStatus.NEW;
+        this.lifecycle.extendDeadline(saved);
+        await this.runs.startCommissioning(em, saved, {}, { enlisting: true });
+        await this.repo.save(em, saved);
+      }
       await this.events.append(
         {
           machineId: saved.id,
@@ -152,13 +164,13 @@ export class MachineEnlistmentService {
           ...(deployed ? MachineEvents.DEPLOYED : MachineEvents.CREATED),
           description: `${deployed ? 'Adopted as already deployed' : 'Machine created'} by ${actor?.username ?? 'enlistment'}${
             type ? ` with power type '${type}'` : ' without a power type'
-          }`,
+          }${selfCommissioning ? '; enlistment commissioning started' : ''}`,
           username: actor?.username ?? '',
         },
         em,
       );
     });
-    if (commission) await this.startCommissioning(systemId, actor);
+    if (commission && !selfCommissioning) await this.startCommissioning(systemId, actor);
     return (await this.repo.findBySystemId(systemId))!;
   }
 

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { DataSource, EntityManager } from 'typeorm';
 import { MachineEntity } from '@kiln/db';
-import { decide, Decision, Effect, LifecycleEvent, MachineView, NodeStatus, PowerState } from '@kiln/lifecycle';
+import { deadlineMinutes, decide, Decision, Effect, LifecycleEvent, MachineView, NodeStatus, PowerState } from '@kiln/lifecycle';
 import type { Actor } from '../common/actor';
 import { notFound } from '../common/domain.error';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
@@ -15,6 +15,7 @@ import { EffectOutboxRepository } from './effect-outbox.repository';
 import { refusalToDomainError } from './lifecycle-refusal.mapper';
 import { MachineAccess, type MachineRight } from './machine.access';
 import { MachinesRepository } from './machines.repository';
+import { RunRequest, ScriptRunsService } from '../scripts/script-runs.service';
 
 /** Effects the transaction itself performs; everything else becomes a job. */
 const IN_TRANSACTION: ReadonlySet<Effect['kind']> = new Set([
@@ -23,6 +24,8 @@ const IN_TRANSACTION: ReadonlySet<Effect['kind']> = new Set([
   'clearDeployment',
   'setLocked',
   'setErrorDescription',
+  // Script results are rows: the transaction marks them aborted itself (ScriptRunsService.abort).
+  'abortScripts',
 ]);
 
 export type EffectJob = JobPayloads['machine.effect'] & { jobId: string };
@@ -34,6 +37,8 @@ export interface ApplyOptions {
   mutate?: Mutation;
   /** The right the caller needs on the machine, checked on the locked row before deciding. */
   require?: MachineRight;
+  /** What a commission or test asked its run of scripts to be (scripts, parameters, options). */
+  run?: RunRequest;
 }
 
 export interface TransitionResult {
@@ -57,6 +62,7 @@ export class MachineLifecycleService {
     private readonly events: EventsRepository,
     private readonly outbox: EffectOutboxRepository,
     private readonly access: MachineAccess,
+    private readonly runs: ScriptRunsService,
     @Inject(LIFECYCLE_QUEUE) private readonly queue: Queue,
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {}
@@ -70,7 +76,7 @@ export class MachineLifecycleService {
       const m = await this.machines.lockBySystemId(em, systemId);
       if (!m) throw notFound('No Machine matches the given query.');
       if (opts.require && actor) this.access.require(actor, opts.require, m);
-      return this.transition(em, m, event, actor, opts.mutate);
+      return this.transition(em, m, event, actor, opts.mutate, opts.run);
     });
     await this.enqueue(result.jobs);
     return result;
@@ -83,6 +89,7 @@ export class MachineLifecycleService {
     event: LifecycleEvent,
     actor: Actor | null,
     mutate?: Mutation,
+    run?: RunRequest,
   ): Promise<TransitionResult> {
     const view = await this.view(em, m);
     const d = decide(view, event, actor ? { username: actor.username, isAdmin: actor.isAdmin } : null, {
@@ -127,6 +134,11 @@ export class MachineLifecycleService {
     if (d.to !== d.from) {
       m.statusExpires = d.deadlineMinutes === null ? null : new Date(Date.now() + d.deadlineMinutes * 60_000);
     }
+    // Runs of scripts and their node tokens change in the same transaction as the status.
+    if (d.effects.some((e) => e.kind === 'abortScripts')) await this.runs.abort(em, m);
+    if (d.effects.some((e) => e.kind === 'startCommissioning')) await this.runs.startCommissioning(em, m, run);
+    if (d.effects.some((e) => e.kind === 'startTesting')) await this.runs.startTesting(em, m, run, d.from === NodeStatus.DEPLOYED);
+    if (d.to !== d.from) await this.runs.statusChanged(em, m, d.from, d.to);
     m.status = d.to;
     if (d.previousStatus !== undefined) m.previousStatus = d.previousStatus;
     if (d.enlisting !== undefined) m.enlisting = d.enlisting;
@@ -165,6 +177,15 @@ export class MachineLifecycleService {
       }));
     for (const j of jobs) await this.outbox.add(em, j.jobId, j.systemId, j);
     return { decision: d, machine: saved, jobs };
+  }
+
+  /**
+   * A sign of life from the machine's runner (a heartbeat): the deadline of its in-flight status
+   * runs again from now. Changes the row the caller has locked; the caller saves it.
+   */
+  extendDeadline(m: MachineEntity): void {
+    const minutes = deadlineMinutes(m.status as NodeStatus, { nodeTimeoutMinutes: this.config.lifecycle.nodeTimeoutMinutes });
+    if (minutes !== null) m.statusExpires = new Date(Date.now() + minutes * 60_000);
   }
 
   /**

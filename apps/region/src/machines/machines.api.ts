@@ -15,6 +15,7 @@ import { MachinePowerService } from './machine-power.service';
 import { machineJson, anonymousMachineJson } from './machine.serializer';
 import { MachineRecord } from './machines.repository';
 import { NodeStatus } from '@kiln/lifecycle';
+import type { RunRequest } from '../scripts/script-runs.service';
 
 const FILTER_DOCS: ParamDoc[] = [
   ['hostname', 'Only nodes relating to the node with the matching hostname.'],
@@ -325,18 +326,34 @@ export class MachinesApi implements OnModuleInit {
                 return ApiResponse.noContent();
               },
             },
-            lifecycleOp('commission', 'Commission a machine', () => ({ type: 'commission' }), [
-              { name: 'enable_ssh', type: 'Int', doc: 'Whether to enable SSH for the commissioning environment using the user\'s SSH key(s).' },
-              { name: 'skip_bmc_config', type: 'Int', doc: 'Whether to skip re-configuration of the BMC for IPMI based machines.' },
-              { name: 'skip_networking', type: 'Int', doc: 'Whether to skip re-configuring the networking on the machine after commissioning.' },
-              { name: 'skip_storage', type: 'Int', doc: 'Whether to skip re-configuring the storage on the machine after commissioning.' },
-              { name: 'commissioning_scripts', doc: 'A comma separated list of commissioning script names and tags to be run.' },
-              { name: 'testing_scripts', doc: 'A comma separated list of testing script names and tags to be run after commissioning.' },
-            ]),
-            lifecycleOp('test', 'Begin testing process for a node', () => ({ type: 'test' }), [
-              { name: 'enable_ssh', type: 'Int', doc: "Whether to enable SSH for the testing environment using the user's SSH key(s)." },
-              { name: 'testing_scripts', doc: 'A comma-separated list of testing script names and tags to be run.' },
-            ]),
+            {
+              name: 'commission',
+              op: 'commission',
+              method: 'POST',
+              title: 'Commission a machine',
+              params: [
+                { name: 'enable_ssh', type: 'Int', doc: 'Whether to enable SSH for the commissioning environment using the user\'s SSH key(s).' },
+                { name: 'skip_bmc_config', type: 'Int', doc: 'Whether to skip re-configuration of the BMC for IPMI based machines.' },
+                { name: 'skip_networking', type: 'Int', doc: 'Whether to skip re-configuring the networking on the machine after commissioning.' },
+                { name: 'skip_storage', type: 'Int', doc: 'Whether to skip re-configuring the storage on the machine after commissioning.' },
+                { name: 'commissioning_scripts', doc: 'A comma separated list of commissioning script names and tags to be run.' },
+                { name: 'testing_scripts', doc: 'A comma separated list of testing script names and tags to be run after commissioning.' },
+                { name: 'parameters', doc: 'Script parameters as <param>=<value> or <script>_<param>=<value> fields (e.g. storage=sda).' },
+              ],
+              run: async (r) => json(await this.allocation.runScripts(sid(r), { type: 'commission' }, runInput(r.params), r.user!)),
+            },
+            {
+              name: 'test',
+              op: 'test',
+              method: 'POST',
+              title: 'Begin testing process for a node',
+              params: [
+                { name: 'enable_ssh', type: 'Int', doc: "Whether to enable SSH for the testing environment using the user's SSH key(s)." },
+                { name: 'testing_scripts', doc: 'A comma-separated list of testing script names and tags to be run.' },
+                { name: 'parameters', doc: 'Script parameters as <param>=<value> or <script>_<param>=<value> fields (e.g. storage=sda).' },
+              ],
+              run: async (r) => json(await this.allocation.runScripts(sid(r), { type: 'test' }, runInput(r.params), r.user!)),
+            },
             lifecycleOp('abort', 'Abort a node operation', () => ({ type: 'abort' })),
             {
               name: 'deploy',
@@ -551,8 +568,14 @@ export class MachinesApi implements OnModuleInit {
     );
   }
 
-  private byMac(r: ApiRequest): Promise<MachineRecord | null> {
-    return this.listing.findByMac(r.params.get('mac_address'));
+  /** The machine of a MAC; the enlisting runner sends all its MACs comma-joined in one value. */
+  private async byMac(r: ApiRequest): Promise<MachineRecord | null> {
+    const macs = (r.params.get('mac_address') ?? '').split(',').map((m) => m.trim()).filter(Boolean);
+    for (const mac of macs.length ? macs : [r.params.get('mac_address')]) {
+      const rec = await this.listing.findByMac(mac);
+      if (rec) return rec;
+    }
+    return null;
   }
 
   private async isRegistered(r: ApiRequest, anonymous: boolean): Promise<boolean> {
@@ -598,6 +621,21 @@ function createInput(p: RequestParams): CreateMachineInput {
     power: powerInput(p),
     commission: p.get('commission'),
     deployed: p.get('deployed'),
+  };
+}
+
+const RUN_FIELDS = new Set(['op', 'enable_ssh', 'skip_bmc_config', 'skip_networking', 'skip_storage', 'commissioning_scripts', 'testing_scripts', 'comment']);
+
+function runInput(p: RequestParams): RunRequest {
+  return {
+    enableSsh: p.get('enable_ssh'),
+    skipBmcConfig: p.get('skip_bmc_config'),
+    skipNetworking: p.get('skip_networking'),
+    skipStorage: p.get('skip_storage'),
+    // Repeated values (the CLI's `testing_scripts=a testing_scripts=b`) join the comma list.
+    commissioningScripts: p.has('commissioning_scripts') ? p.getAll('commissioning_scripts').join(',') : undefined,
+    testingScripts: p.has('testing_scripts') ? p.getAll('testing_scripts').join(',') : undefined,
+    parameters: p.names().filter((n) => !RUN_FIELDS.has(n)).map((n) => [n, p.get(n) ?? '']),
   };
 }
 

@@ -354,7 +354,7 @@ describe('machines against a real region', () => {
     const mac = nextMac();
     const r = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: mac, commission: 'true' });
     expect(r.status).toBe(200);
-    expect(r.json()).toMatchObject({ status_name: 'New' });
+    expect(r.json()).toMatchObject({ status_name: 'Commissioning' });
     expect(r.json()).not.toHaveProperty('interface_set');
     expect((await h.call(null, 'GET', `${API}/machines/?op=is_registered&mac_address=${mac}`)).json()).toBe(false);
     expect((await h.call(admin, 'GET', `${API}/machines/?op=is_registered&mac_address=${mac}`)).json()).toBe(true);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
 import { PowerModule } from '../power/power.module';
+import { ScriptsModule } from '../scripts/scripts.module';
 import { BmcRepository } from './bmc.repository';
 import { BmcService } from './bmc.service';
 import { EffectOutboxRepository } from './effect-outbox.repository';
@@ -20,7 +21,7 @@ import { MachinesRepository } from './machines.repository';
 
 /** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
-  imports: [EventsModule, PowerModule],
+  imports: [EventsModule, PowerModule, ScriptsModule],
   providers: [
     MachinesRepository,
     BmcRepository,
@@ -39,6 +40,6 @@ import { MachinesRepository } from './machines.repository';
     MachineJobsWorker,
     MachinesApi,
   ],
-  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker],
+  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker, BmcService, MachineEnlistmentService],
 })
 export class MachinesModule {}

@@ -96,6 +96,11 @@ export class MachineEntity {
   @Column({ name: 'current_commissioning_script_set_id', type: 'int', nullable: true }) currentCommissioningScriptSetId!: number | null;
   @Column({ name: 'current_testing_script_set_id', type: 'int', nullable: true }) currentTestingScriptSetId!: number | null;
   @Column({ name: 'current_installation_script_set_id', type: 'int', nullable: true }) currentInstallationScriptSetId!: number | null;
+  /** The latest commission/test asked for SSH access: the ephemeral environment stays up afterwards. */
+  @Column({ name: 'enable_ssh', type: 'boolean', default: false }) enableSsh!: boolean;
+  /** The latest commissioning may not reconfigure the machine's networking / storage. */
+  @Column({ name: 'skip_networking', type: 'boolean', default: false }) skipNetworking!: boolean;
+  @Column({ name: 'skip_storage', type: 'boolean', default: false }) skipStorage!: boolean;
   /** What commissioning found beyond the typed columns: system/mainboard/firmware vendor, product, version, serial... (MAAS `hardware_info`). */
   @Column({ name: 'hardware_info', type: 'jsonb', default: () => "'{}'" }) hardwareInfo!: Record<string, string>;
   @VersionColumn({ type: 'int' }) version!: number;

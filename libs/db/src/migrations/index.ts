@@ -8,6 +8,7 @@ import { AddEffectOutbox1795650000000 } from './1795650000000-AddEffectOutbox';
 import { AddRackKeys1795660000000 } from './1795660000000-AddRackKeys';
 import { AddRackPowerUnavailable1795670000000 } from './1795670000000-AddRackPowerUnavailable';
 import { AddScripts1795680000000 } from './1795680000000-AddScripts';
+import { AddMachineCommissioningOptions1795690000001 } from './1795690000001-AddMachineCommissioningOptions';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: Function[] = [
   AddRackKeys1795660000000,
   AddRackPowerUnavailable1795670000000,
   AddScripts1795680000000,
+  AddMachineCommissioningOptions1795690000001,
 ];
