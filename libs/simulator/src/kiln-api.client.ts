@@ -28,10 +28,11 @@ export class KilnApiClient {
     this.client = new MetadataClient(transport, `${regionUrl.replace(/\/+$/, '')}/MAAS/metadata/`, apiKey);
   }
 
-  private async call(method: 'GET' | 'POST', path: string, form?: [string, string][]): Promise<unknown> {
-    const body = form ? Buffer.from(new URLSearchParams(form).toString()) : method === 'POST' ? Buffer.alloc(0) : undefined;
+  private async call(method: 'GET' | 'POST' | 'PUT', path: string, form?: [string, string][]): Promise<unknown> {
+    const body = form ? Buffer.from(new URLSearchParams(form).toString()) : method !== 'GET' ? Buffer.alloc(0) : undefined;
     const r = await this.client.request(this.base + path, {
       ...(body ? { body, contentType: 'application/x-www-form-urlencoded' } : {}),
+      ...(method === 'PUT' ? { method } : {}),
       what: `${method} api ${path.split('?')[0].replace(/[a-z0-9]{6}\/$/, '{id}/')}`,
     });
     const text = r.body.toString('utf8');
@@ -50,6 +51,14 @@ export class KilnApiClient {
       ['commission', opts.commission ? 'true' : 'false'],
     ];
     return (await this.call('POST', 'machines/', form)) as MachineSummary;
+  }
+
+  /** Sets a machine's BMC (PUT machines/{id}/ power_type, power_parameters_*). */
+  async setPower(systemId: string, powerType: string, parameters: Record<string, string>): Promise<MachineSummary> {
+    return (await this.call('PUT', `machines/${systemId}/`, [
+      ['power_type', powerType],
+      ...Object.entries(parameters).map(([k, v]): [string, string] => [`power_parameters_${k}`, v]),
+    ])) as MachineSummary;
   }
 
   async commission(systemId: string, params: [string, string][] = []): Promise<MachineSummary> {

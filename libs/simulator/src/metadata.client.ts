@@ -72,7 +72,7 @@ export class Transport {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  once(method: 'GET' | 'POST', url: string, headers: Record<string, string>, body?: Buffer): Promise<HttpReply> {
+  once(method: 'GET' | 'POST' | 'PUT', url: string, headers: Record<string, string>, body?: Buffer): Promise<HttpReply> {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
     return new Promise((resolve, reject) => {
@@ -130,8 +130,8 @@ export class MetadataClient {
   }
 
   /** GET or POST with the runner's retries. Answers any status below 500 (after skew correction). */
-  async request(url: string, opts: { body?: Buffer; contentType?: string; sign?: boolean; what?: string } = {}): Promise<HttpReply & { ms: number }> {
-    const method = opts.body ? 'POST' : 'GET';
+  async request(url: string, opts: { body?: Buffer; contentType?: string; sign?: boolean; what?: string; method?: 'PUT' } = {}): Promise<HttpReply & { ms: number }> {
+    const method = opts.method ?? (opts.body ? 'POST' : 'GET');
     let last = '';
     const delays = [...this.transport.retryDelaysS, null];
     for (const delay of delays) {

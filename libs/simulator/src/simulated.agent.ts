@@ -47,7 +47,12 @@ export interface AgentOptions {
   heartbeatMs: number;
   /** How long each script "runs", in ms. */
   scriptMs: () => number;
-  /** The BMC the simulated 30-maas-01-bmc-config finds (sent when enlisting). */
+  /** How long the machine takes from power on to cloud-init's first request (firmware, PXE, kernel), in ms. */
+  bootMs?: () => number;
+  /**
+   * The BMC the simulated 30-maas-01-bmc-config finds, sent with the enlistment as the runner
+   * sends what the script wrote; null when it finds none.
+   */
   bmc: () => { powerType: string; parameters: Record<string, string> } | null;
   /** Scripts that fail on this machine (exit 1). */
   failScripts?: ReadonlySet<string>;
@@ -102,6 +107,9 @@ export class SimulatedAgent {
 
   private async converse(aborted: () => boolean): Promise<void> {
     this.lastError = null;
+    const boot = this.opts.bootMs?.() ?? 0;
+    if (boot > 0) await new Promise((r) => setTimeout(r, boot));
+    if (aborted()) return;
     const client = new MetadataClient(this.opts.transport, this.opts.metadataUrl, null, aborted);
     const outcome = this.systemId ? await this.bootKnown(client, this.systemId, aborted) : await this.enlist(client, aborted);
     this.opts.onEvent?.({ type: 'done', index: this.machine.index, systemId: this.systemId, outcome: outcome.result });

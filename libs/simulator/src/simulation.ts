@@ -6,7 +6,7 @@
  *   commission   machines are added through the API with their BMC; Kiln powers them on and they
  *                commission (they end Ready);
  *   enlist-commission  both, one after the other, on the same machines (enlisted, then the
- *                operator commissions each one).
+ *                operator sets each one's BMC and commissions it).
  */
 import { randomBytes } from 'node:crypto';
 import { SimulatedBmcServer } from './bmc.server';
@@ -32,6 +32,8 @@ export interface SimulationOptions {
   heartbeatMs?: number;
   /** Simulated runtime of each script: uniform in [min, max] ms. */
   scriptMs?: [number, number];
+  /** Simulated time from power on to the first request (firmware, PXE, kernel): uniform in [min, max] ms. */
+  bootMs?: [number, number];
   /** Most machines talking at once (a power-on beyond it waits for a slot, as in a boot queue). */
   concurrency?: number;
   /** Most HTTP connections open at once across the fleet. */
@@ -150,6 +152,7 @@ export class Simulation {
     this.bmc = new SimulatedBmcServer((i) => this.nodes[i], randomBytes(16).toString('hex'), opts.bmcHost ?? '127.0.0.1');
     const slots = new Slots(opts.concurrency ?? opts.machines);
     const [lo, hi] = opts.scriptMs ?? [50, 250];
+    const [bootLo, bootHi] = opts.bootMs ?? [1000, 3000];
     this.machines = Array.from({ length: opts.machines }, (_, i) => simulatedMachine(this.seed, i, opts.hostnamePrefix ?? 'sim'));
     this.nodes = this.machines.map(
       (m) =>
@@ -160,7 +163,10 @@ export class Simulation {
             metadataUrl: opts.metadataUrl,
             heartbeatMs: opts.heartbeatMs ?? 120_000,
             scriptMs: () => lo + Math.random() * (hi - lo),
-            bmc: () => ({ powerType: 'webhook', parameters: this.bmc.powerParameters(m.index) }),
+            bootMs: () => bootLo + Math.random() * (bootHi - bootLo),
+            // Enlisting machines report no BMC: Kiln takes webhook URLs only from an administrator,
+            // who sets each machine's emulated BMC before commissioning it.
+            bmc: () => null,
             failScripts: opts.failScripts?.get(m.index),
             onEvent: (e) => this.onEvent(e),
           }),
@@ -259,8 +265,10 @@ export class Simulation {
     this.opts.progress?.(`commissioning ${ids.filter(Boolean).length} enlisted machines`);
     if (!ids.some(Boolean)) return { phase: 'commission', target: 'Ready', wallMs: 0, reached: 0, elsewhere: { '(not enlisted)': ids.length } };
     const t0 = performance.now();
-    await this.eachLimited(ids, 16, async (sid) => {
-      if (sid) await api.commission(sid, this.opts.commissionParams ?? []);
+    await this.eachLimited([...ids.entries()], 16, async ([i, sid]) => {
+      if (!sid) return;
+      await api.setPower(sid, 'webhook', this.bmc.powerParameters(i));
+      await api.commission(sid, this.opts.commissionParams ?? []);
     });
     const wait = await this.waitStatus('Ready', t0, ids);
     return { phase: 'commission', target: 'Ready', ...wait };

@@ -14,6 +14,7 @@ export const SIMULATE_USAGE = `kiln simulate [options]      simulated machines (
   --api-key KEY                  an administrator's API key (commission modes)
   --heartbeat S                  seconds between the agents' WORKING heartbeats (default 120, as the runner)
   --script-ms MIN[-MAX]          simulated runtime of each script (default 50-250)
+  --boot-ms MIN[-MAX]            simulated time from power on to the first request (default 1000-3000)
   --concurrency N                most machines talking at once (default: all)
   --max-sockets N                most HTTP connections at once (default 128)
   --timeout S                    give up waiting for a phase after S seconds (default 900)
@@ -31,6 +32,7 @@ export interface SimulateArgs {
   'api-key'?: string;
   heartbeat?: string;
   'script-ms'?: string;
+  'boot-ms'?: string;
   concurrency?: string;
   'max-sockets'?: string;
   timeout?: string;
@@ -47,6 +49,7 @@ export const SIMULATE_OPTIONS = {
   'api-key': { type: 'string' },
   heartbeat: { type: 'string' },
   'script-ms': { type: 'string' },
+  'boot-ms': { type: 'string' },
   concurrency: { type: 'string' },
   'max-sockets': { type: 'string' },
   timeout: { type: 'string' },
@@ -79,8 +82,11 @@ export function simulateOptions(a: SimulateArgs, progress: (line: string) => voi
   if (!['enlist', 'commission', 'enlist-commission'].includes(mode)) throw new SimulateUsageError(`--mode must be enlist, commission or enlist-commission, got "${a.mode}"`);
   const regionUrl = url('region', a.region ?? 'http://127.0.0.1:5240');
   const rackUrl = a.rack ? url('rack', a.rack) : `${new URL(regionUrl).protocol}//${new URL(regionUrl).hostname}:5248`;
-  const ms = /^(\d+)(?:-(\d+))?$/.exec(a['script-ms'] ?? '50-250');
-  if (!ms || Number(ms[2] ?? ms[1]) < Number(ms[1])) throw new SimulateUsageError(`--script-ms must be MIN or MIN-MAX milliseconds, got "${a['script-ms']}"`);
+  const range = (name: 'script-ms' | 'boot-ms', dflt: string): [number, number] => {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(a[name] ?? dflt);
+    if (!m || Number(m[2] ?? m[1]) < Number(m[1])) throw new SimulateUsageError(`--${name} must be MIN or MIN-MAX milliseconds, got "${a[name]}"`);
+    return [Number(m[1]), Number(m[2] ?? m[1])];
+  };
   let apiKey = null;
   if (a['api-key']) {
     try {
@@ -100,7 +106,8 @@ export function simulateOptions(a: SimulateArgs, progress: (line: string) => voi
     apiKey,
     seed: a.seed === undefined ? undefined : int('seed', a.seed, 0, 0, 0xffff),
     heartbeatMs: int('heartbeat', a.heartbeat, 120, 1, 86_400) * 1000,
-    scriptMs: [Number(ms[1]), Number(ms[2] ?? ms[1])],
+    scriptMs: range('script-ms', '50-250'),
+    bootMs: range('boot-ms', '1000-3000'),
     concurrency: int('concurrency', a.concurrency, machines, 1, 100_000),
     maxSockets: int('max-sockets', a['max-sockets'], 128, 1, 10_000),
     timeoutMs: int('timeout', a.timeout, 900, 1, 86_400) * 1000,

@@ -78,6 +78,7 @@ describe('simulated machines against a region and a rack', () => {
       apiKey: admin,
       heartbeatMs: 500,
       scriptMs: [5, 30],
+      bootMs: [1500, 2500],
       timeoutMs: 90_000,
       pollMs: 250,
       retryDelaysS: [0.2, 0.5],
