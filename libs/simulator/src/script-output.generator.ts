@@ -3,7 +3,7 @@
  * document in the shape Kiln's built-in prints (LXD's resources API plus Kiln's `numa_nodes`,
  * `serial_ports` and `storage.disks[].rotational`); the other built-ins get plausible output.
  */
-import { cpuCount, SimulatedMachine } from './machine.spec';
+import { cpuCount, SimulatedMachine } from './machine.profile';
 
 export interface ScriptOutput {
   stdout: string;

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildScriptsTarball, type TarballScript } from '@kiln/scripts';
-import { simulatedMachine } from './machine.spec';
+import { simulatedMachine } from './machine.profile';
 import { Transport } from './metadata.client';
 import { AgentEvent, SimulatedAgent } from './simulated.agent';
 

@@ -5,7 +5,7 @@
  * scripts' output made up instead of run. No process, no VM: one async task per machine.
  */
 import { readPreseed } from './cloud-config.reader';
-import { SimulatedMachine } from './machine.spec';
+import { SimulatedMachine } from './machine.profile';
 import { AbortedError, API_VERSION, MetadataClient, Transport } from './metadata.client';
 import { scriptOutput, ScriptOutput } from './script-output.generator';
 import { readTar } from './tar.reader';

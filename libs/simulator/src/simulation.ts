@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { SimulatedBmcServer } from './bmc.server';
 import { KilnApiClient, MachineSummary } from './kiln-api.client';
-import { simulatedMachine, SimulatedMachine } from './machine.spec';
+import { simulatedMachine, SimulatedMachine } from './machine.profile';
 import { Transport, TrafficStats } from './metadata.client';
 import { NodeCredentials } from './oauth.signer';
 import { AgentEvent, SimulatedAgent } from './simulated.agent';

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { buildScriptsTarball } from '@kiln/scripts';
 import { readPreseed } from './cloud-config.reader';
-import { cpuCount, simulatedMachine } from './machine.spec';
+import { cpuCount, simulatedMachine } from './machine.profile';
 import { multipartBody } from './multipart.body';
 import { oauthHeader, oauthQuote } from './oauth.signer';
 import { machineResources, scriptOutput } from './script-output.generator';
