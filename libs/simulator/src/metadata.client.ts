@@ -24,6 +24,8 @@ export interface TrafficStats {
   /** Requests by method and first path segment after the version, e.g. "GET maas-scripts". */
   requests: Map<string, number>;
   retries: number;
+  /** Why requests were retried: an HTTP status ("503") or an error code ("ECONNRESET", "timeout"). */
+  retryReasons: Map<string, number>;
   /** Result signals answered 200 (one per script result posted with files). */
   resultsSent: number;
   /** Signals per status. */
@@ -31,7 +33,7 @@ export interface TrafficStats {
 }
 
 export function newTrafficStats(): TrafficStats {
-  return { signalMs: [], requests: new Map(), retries: 0, resultsSent: 0, signals: new Map() };
+  return { signalMs: [], requests: new Map(), retries: 0, retryReasons: new Map(), resultsSent: 0, signals: new Map() };
 }
 
 export class HttpStatusError extends Error {
@@ -133,6 +135,7 @@ export class MetadataClient {
   async request(url: string, opts: { body?: Buffer; contentType?: string; sign?: boolean; what?: string; method?: 'PUT' } = {}): Promise<HttpReply & { ms: number }> {
     const method = opts.method ?? (opts.body ? 'POST' : 'GET');
     let last = '';
+    let reason = '';
     const delays = [...this.transport.retryDelaysS, null];
     for (const delay of delays) {
       if (this.aborted()) throw new AbortedError();
@@ -147,16 +150,21 @@ export class MetadataClient {
         if ((reply.status === 401 || reply.status === 403) && reply.headers.date) {
           this.skewS = Date.parse(reply.headers.date) / 1000 - Date.now() / 1000;
           last = `${method} ${url}: ${reply.status} ${reply.body.toString('utf8', 0, 200)}`;
+          reason = String(reply.status);
         } else if (reply.status < 500) {
           return { ...reply, ms };
         } else {
           last = `${method} ${url}: ${reply.status} ${reply.body.toString('utf8', 0, 200)}`;
+          reason = String(reply.status);
         }
       } catch (e) {
         last = `${method} ${url}: ${(e as Error).message}`;
+        reason = (e as NodeJS.ErrnoException).code ?? (/no answer in/.test((e as Error).message) ? 'timeout' : 'error');
       }
       if (delay === null) break;
-      this.transport.stats.retries++;
+      const stats = this.transport.stats;
+      stats.retries++;
+      stats.retryReasons.set(reason, (stats.retryReasons.get(reason) ?? 0) + 1);
       await this.transport.sleep(delay * 1000);
     }
     throw new Error(last || 'request failed');

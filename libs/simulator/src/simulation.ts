@@ -70,6 +70,7 @@ export interface SimulationReport {
   signal: { count: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number };
   resultsSent: number;
   retries: number;
+  retryReasons: Record<string, number>;
   agentErrors: { index: number; systemId: string | null; error: string }[];
   requests: Record<string, number>;
   signals: Record<string, number>;
@@ -214,6 +215,7 @@ export class Simulation {
       signal: { count: s.length, p50Ms: round(percentile(s, 50)), p90Ms: round(percentile(s, 90)), p99Ms: round(percentile(s, 99)), maxMs: round(s.length ? s[s.length - 1] : 0) },
       resultsSent: this.stats.resultsSent,
       retries: this.stats.retries,
+      retryReasons: Object.fromEntries(this.stats.retryReasons),
       agentErrors: this.errors,
       requests: Object.fromEntries([...this.stats.requests].sort()),
       signals: Object.fromEntries([...this.stats.signals].sort()),

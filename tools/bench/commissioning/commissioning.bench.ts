@@ -206,7 +206,7 @@ async function main() {
     console.log(`  region CPU during the run: ${(after.cpu - before.cpu).toFixed(1)} s`);
     console.log(`  signal latency as the agents measured it: p50 ${report.signal.p50Ms} ms, p90 ${report.signal.p90Ms} ms, p99 ${report.signal.p99Ms} ms, max ${report.signal.maxMs} ms (${report.signal.count} signals)`);
     console.log(`  script results: sent ${report.resultsSent}, stored ${nStored} (of ${rows} rows, ${passed} passed): ${Number(nStored) === report.resultsSent ? 'none lost' : `MISMATCH (${report.resultsSent - Number(nStored)})`}`);
-    console.log(`  requests retried by agents: ${report.retries}; agents that gave up: ${report.agentErrors.length}`);
+    console.log(`  requests retried by agents: ${report.retries}${report.retries ? ` (why: ${JSON.stringify(report.retryReasons)})` : ''}; agents that gave up: ${report.agentErrors.length}`);
     console.log(`  machines by status at the end: ${statuses.rows.map((r) => `${r.status}=${r.n}`).join(' ')}`);
     console.log('  reference peer: MAAS cannot be installed or run on this machine, so no MAAS figure is measured; the comparison is the goal (all Ready in under 5 minutes, no lost result).');
   } finally {

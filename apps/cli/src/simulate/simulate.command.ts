@@ -124,7 +124,7 @@ export function formatReport(r: SimulationReport): string {
     lines.push(`  ${p.phase}: ${p.reached}/${r.machines} ${p.target} in ${(p.wallMs / 1000).toFixed(1)} s${rest.length ? ` (not there: ${rest.join(', ')})` : ''}`);
   }
   lines.push(`  signal: ${r.signal.count} answered 200, p50 ${r.signal.p50Ms} ms, p90 ${r.signal.p90Ms} ms, p99 ${r.signal.p99Ms} ms, max ${r.signal.maxMs} ms`);
-  lines.push(`  script results sent: ${r.resultsSent}; requests retried: ${r.retries}; agents that gave up: ${r.agentErrors.length}`);
+  lines.push(`  script results sent: ${r.resultsSent}; requests retried: ${r.retries}${r.retries ? ` ${JSON.stringify(r.retryReasons)}` : ''}; agents that gave up: ${r.agentErrors.length}`);
   for (const e of r.agentErrors.slice(0, 10)) lines.push(`    machine ${e.index}${e.systemId ? ` (${e.systemId})` : ''}: ${e.error}`);
   return `${lines.join('\n')}\n`;
 }
