@@ -19,7 +19,7 @@ export interface HttpReply {
 
 /** Where the fleet's clients record what they did (shared by every agent of a fleet). */
 export interface TrafficStats {
-  /** Milliseconds per signal (the successful attempt, request sent to reply read). */
+  /** Milliseconds per signal (the successful attempt, from having a connection to the reply read). */
   signalMs: number[];
   /** Requests by method and first path segment after the version, e.g. "GET maas-scripts". */
   requests: Map<string, number>;
@@ -66,7 +66,7 @@ export class Transport {
   readonly sleep: (ms: number) => Promise<void>;
 
   constructor(opts: TransportOptions = {}) {
-    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 128, maxFreeSockets: opts.maxSockets ?? 128 };
+    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? 256, maxFreeSockets: opts.maxSockets ?? 256 };
     this.httpAgent = new http.Agent(agentOpts);
     this.httpsAgent = new https.Agent(agentOpts);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
@@ -74,10 +74,15 @@ export class Transport {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  once(method: 'GET' | 'POST' | 'PUT', url: string, headers: Record<string, string>, body?: Buffer): Promise<HttpReply> {
+  /**
+   * One request. `ms` runs from the moment the request has a connection (so a request waiting for
+   * one of the fleet's pooled connections does not count that wait) to the end of the reply.
+   */
+  once(method: 'GET' | 'POST' | 'PUT', url: string, headers: Record<string, string>, body?: Buffer): Promise<HttpReply & { ms: number }> {
     const u = new URL(url);
     const secure = u.protocol === 'https:';
     return new Promise((resolve, reject) => {
+      let connected = performance.now();
       const req = (secure ? https : http).request(
         u,
         {
@@ -89,10 +94,11 @@ export class Transport {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ms: performance.now() - connected }));
           res.on('error', reject);
         },
       );
+      req.once('socket', () => (connected = performance.now()));
       req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer in ${this.timeoutMs} ms`)));
       req.on('error', reject);
       req.end(body);
@@ -142,17 +148,15 @@ export class MetadataClient {
       const headers: Record<string, string> = {};
       if (opts.contentType) headers['Content-Type'] = opts.contentType;
       if (opts.sign !== false && this.creds?.tokenSecret) headers.Authorization = oauthHeader(this.creds, { nowSeconds: Date.now() / 1000 + this.skewS });
-      const started = performance.now();
       try {
         const reply = await this.transport.once(method, url, headers, opts.body);
-        const ms = performance.now() - started;
         this.transport.count(`${method} ${opts.what ?? new URL(url).pathname}`);
         if ((reply.status === 401 || reply.status === 403) && reply.headers.date) {
           this.skewS = Date.parse(reply.headers.date) / 1000 - Date.now() / 1000;
           last = `${method} ${url}: ${reply.status} ${reply.body.toString('utf8', 0, 200)}`;
           reason = String(reply.status);
         } else if (reply.status < 500) {
-          return { ...reply, ms };
+          return reply;
         } else {
           last = `${method} ${url}: ${reply.status} ${reply.body.toString('utf8', 0, 200)}`;
           reason = String(reply.status);

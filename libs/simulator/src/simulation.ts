@@ -148,7 +148,7 @@ export class Simulation {
 
   constructor(private readonly opts: SimulationOptions) {
     this.seed = opts.seed ?? randomBytes(2).readUInt16BE(0);
-    this.transport = new Transport({ maxSockets: opts.maxSockets ?? 128, retryDelaysS: opts.retryDelaysS });
+    this.transport = new Transport({ maxSockets: opts.maxSockets ?? 256, retryDelaysS: opts.retryDelaysS });
     this.api = opts.apiKey ? new KilnApiClient(this.transport, opts.regionUrl, opts.apiKey) : null;
     this.bmc = new SimulatedBmcServer((i) => this.nodes[i], randomBytes(16).toString('hex'), opts.bmcHost ?? '127.0.0.1');
     const slots = new Slots(opts.concurrency ?? opts.machines);

@@ -13,7 +13,7 @@
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
@@ -43,8 +43,8 @@ class Proc {
     readonly name: string,
     readonly child: ChildProcess,
   ) {
-    child.stdout?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-200_000)));
-    child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-200_000)));
+    child.stdout?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-2_000_000)));
+    child.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-2_000_000)));
     this.exited = new Promise((r) => child.once('exit', (code) => r(code)));
   }
   static start(name: string, env: Record<string, string>): Proc {
@@ -77,6 +77,8 @@ function cpuSeconds(pid: number): number {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-commissioning-'));
+  // Kept after the run (the rest of `dir` is not).
+  const logs = mkdtempSync(join(tmpdir(), 'kiln-bench-commissioning-logs-'));
   const procs: Proc[] = [];
   const db = await createTestDatabase();
   const redisPrefix = uniquePrefix('kiln-bench');
@@ -208,6 +210,24 @@ async function main() {
     console.log(`  script results: sent ${report.resultsSent}, stored ${nStored} (of ${rows} rows, ${passed} passed): ${Number(nStored) === report.resultsSent ? 'none lost' : `MISMATCH (${report.resultsSent - Number(nStored)})`}`);
     console.log(`  requests retried by agents: ${report.retries}${report.retries ? ` (why: ${JSON.stringify(report.retryReasons)})` : ''}; agents that gave up: ${report.agentErrors.length}`);
     console.log(`  machines by status at the end: ${statuses.rows.map((r) => `${r.status}=${r.n}`).join(' ')}`);
+    // What the region and the rack logged at warn and above (KILN_LOG_LEVEL=warn), most frequent first.
+    for (const p of [region, rack]) {
+      const counts = new Map<string, number>();
+      for (const l of p.output.split('\n')) {
+        if (!l.startsWith('{')) continue;
+        try {
+          const j = JSON.parse(l) as { msg?: string; code?: string };
+          const key = `${j.msg ?? ''}${j.code ? ` [${j.code}]` : ''}`.slice(0, 160);
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        } catch {
+          /* a partial line at the start of the kept output */
+        }
+      }
+      const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 5);
+      console.log(`  ${p.name} warnings: ${top.length ? top.map(([k, v]) => `${v}x ${k}`).join('; ') : 'none'}`);
+      writeFileSync(join(logs, `${p.name}.log`), p.output);
+    }
+    console.log(`  the region's and the rack's logs: ${logs}`);
     console.log('  reference peer: MAAS cannot be installed or run on this machine, so no MAAS figure is measured; the comparison is the goal (all Ready in under 5 minutes, no lost result).');
   } finally {
     for (const p of procs.reverse()) await p.stop();

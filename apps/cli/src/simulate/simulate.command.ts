@@ -16,7 +16,7 @@ export const SIMULATE_USAGE = `kiln simulate [options]      simulated machines (
   --script-ms MIN[-MAX]          simulated runtime of each script (default 50-250)
   --boot-ms MIN[-MAX]            simulated time from power on to the first request (default 1000-3000)
   --concurrency N                most machines talking at once (default: all)
-  --max-sockets N                most HTTP connections at once (default 128)
+  --max-sockets N                most HTTP connections at once (default 256)
   --timeout S                    give up waiting for a phase after S seconds (default 900)
   --seed N                       fleet seed (MACs, serials, hostnames; default random)
   --bmc-host ADDR                address the emulated BMCs listen on (default 127.0.0.1)
@@ -109,7 +109,7 @@ export function simulateOptions(a: SimulateArgs, progress: (line: string) => voi
     scriptMs: range('script-ms', '50-250'),
     bootMs: range('boot-ms', '1000-3000'),
     concurrency: int('concurrency', a.concurrency, machines, 1, 100_000),
-    maxSockets: int('max-sockets', a['max-sockets'], 128, 1, 10_000),
+    maxSockets: int('max-sockets', a['max-sockets'], 256, 1, 10_000),
     timeoutMs: int('timeout', a.timeout, 900, 1, 86_400) * 1000,
     bmcHost: a['bmc-host'] ?? '127.0.0.1',
     progress,
