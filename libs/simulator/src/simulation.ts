@@ -55,6 +55,8 @@ export interface SimulationOptions {
 export interface PhaseReport {
   phase: 'enlist' | 'commission';
   target: string;
+  /** Machines in this phase (in commission after enlistment: those that enlisted). */
+  of: number;
   wallMs: number;
   reached: number;
   /** Machines not in the target status at the end, by status. */
@@ -236,7 +238,7 @@ export class Simulation {
     // Until every machine has its system_id and its conversation ended.
     await this.until(() => this.nodes.every((n) => n.state === 'off' || n.agent.lastError !== null), 'enlistment');
     const wait = await this.waitStatus('New', t0, this.nodes.map((n) => n.agent.systemId));
-    return { phase: 'enlist', target: 'New', ...wait };
+    return { phase: 'enlist', target: 'New', of: this.nodes.length, ...wait };
   }
 
   /** The operator adds every machine with its BMC; Kiln commissions them at once. */
@@ -257,7 +259,7 @@ export class Simulation {
       if (this.opts.commissionParams) await api.commission(created.system_id, this.opts.commissionParams);
     });
     const wait = await this.waitStatus('Ready', t0, this.nodes.map((n) => n.agent.systemId));
-    return { phase: 'commission', target: 'Ready', ...wait };
+    return { phase: 'commission', target: 'Ready', of: this.nodes.length, ...wait };
   }
 
   /** The operator commissions every enlisted machine. */
@@ -265,15 +267,16 @@ export class Simulation {
     const api = this.requireApi();
     const ids = this.nodes.map((n) => n.agent.systemId);
     this.opts.progress?.(`commissioning ${ids.filter(Boolean).length} enlisted machines`);
-    if (!ids.some(Boolean)) return { phase: 'commission', target: 'Ready', wallMs: 0, reached: 0, elsewhere: { '(not enlisted)': ids.length } };
+    if (!ids.some(Boolean)) return { phase: 'commission', target: 'Ready', of: 0, wallMs: 0, reached: 0, elsewhere: { '(not enlisted)': ids.length } };
     const t0 = performance.now();
     await this.eachLimited([...ids.entries()], 16, async ([i, sid]) => {
       if (!sid) return;
       await api.setPower(sid, 'webhook', this.bmc.powerParameters(i));
       await api.commission(sid, this.opts.commissionParams ?? []);
     });
-    const wait = await this.waitStatus('Ready', t0, ids);
-    return { phase: 'commission', target: 'Ready', ...wait };
+    const enlisted = ids.filter((x): x is string => !!x);
+    const wait = await this.waitStatus('Ready', t0, enlisted);
+    return { phase: 'commission', target: 'Ready', of: enlisted.length, ...wait };
   }
 
   private async eachLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {
@@ -297,7 +300,7 @@ export class Simulation {
   }
 
   /** Polls the machine list until every machine is in `target` (or its agent gave up, or time is up). */
-  private async waitStatus(target: string, t0: number, ids: (string | null)[]): Promise<Omit<PhaseReport, 'phase' | 'target'>> {
+  private async waitStatus(target: string, t0: number, ids: (string | null)[]): Promise<Omit<PhaseReport, 'phase' | 'target' | 'of'>> {
     const api = this.api;
     const wanted = new Set(ids.filter((x): x is string => !!x));
     const deadline = t0 + (this.opts.timeoutMs ?? 900_000);

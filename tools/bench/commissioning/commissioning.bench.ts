@@ -9,7 +9,7 @@
  * Prints: wall time to all New and to all Ready, the region's peak RSS (VmHWM), p50/p99 of the
  * agents' `signal` latency, and script results stored in script_results against results sent.
  *
- *   node -r ./tools/register.js tools/bench/commissioning/commissioning.bench.ts [machines=1000] [heartbeat-seconds=30]
+ *   node -r ./tools/register.js tools/bench/commissioning/commissioning.bench.ts [machines=1000] [heartbeat-seconds=30] [phase-timeout-seconds=1200]
  */
 import { ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +24,8 @@ import { createTestDatabase, freeTcpPort, pollUntil, startPrivateNatsServer, tes
 const ROOT = resolve(__dirname, '..', '..', '..');
 const N = Number(process.argv[2] ?? 1000);
 const HEARTBEAT_S = Number(process.argv[3] ?? 30);
+/** Longest wait for each phase (all New, all Ready), in seconds. */
+const PHASE_TIMEOUT_S = Number(process.argv[4] ?? 1200);
 const GOAL_S = 300;
 const built = (app: string) => join(ROOT, 'dist', 'apps', app, 'main.js');
 
@@ -176,7 +178,7 @@ async function main() {
     const simOut = await new Promise<string>((res, rej) => {
       const sim = spawn(
         process.execPath,
-        [built('cli'), 'simulate', '--machines', String(N), '--mode', 'enlist-commission', '--region', regionUrl, '--rack', `http://127.0.0.1:${rackPort}`, '--api-key', apiKey, '--heartbeat', String(HEARTBEAT_S), '--timeout', '1200', '--json'],
+        [built('cli'), 'simulate', '--machines', String(N), '--mode', 'enlist-commission', '--region', regionUrl, '--rack', `http://127.0.0.1:${rackPort}`, '--api-key', apiKey, '--heartbeat', String(HEARTBEAT_S), '--timeout', String(PHASE_TIMEOUT_S), '--json'],
         { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'inherit'] },
       );
       let out = '';
@@ -198,7 +200,7 @@ async function main() {
 
     const enlist = report.phases.find((p) => p.phase === 'enlist');
     const commission = report.phases.find((p) => p.phase === 'commission');
-    const fmt = (p: typeof enlist) => (p ? `${p.reached}/${N} ${p.target} in ${(p.wallMs / 1000).toFixed(1)} s` + (Object.keys(p.elsewhere).length ? ` (elsewhere: ${JSON.stringify(p.elsewhere)})` : '') : 'not run');
+    const fmt = (p: typeof enlist) => (p ? `${p.reached}/${p.of} ${p.target} in ${(p.wallMs / 1000).toFixed(1)} s` + (Object.keys(p.elsewhere).length ? ` (elsewhere: ${JSON.stringify(p.elsewhere)})` : '') : 'not run');
     const { stored: nStored, rows, passed } = stored.rows[0];
     console.log(`kiln commissioning benchmark: ${N} simulated machines, one region + one rack on this host (${cpus().length} CPUs)`);
     console.log(`  enlistment (all at once, anonymous):   ${fmt(enlist)}`);

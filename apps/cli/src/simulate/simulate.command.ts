@@ -121,7 +121,7 @@ export function formatReport(r: SimulationReport): string {
   const lines = [`kiln simulate: ${r.machines} machines, mode ${r.mode}, fleet seed ${r.seed}, BMCs at ${r.bmc}`];
   for (const p of r.phases) {
     const rest = Object.entries(p.elsewhere).map(([k, v]) => `${v} ${k}`);
-    lines.push(`  ${p.phase}: ${p.reached}/${r.machines} ${p.target} in ${(p.wallMs / 1000).toFixed(1)} s${rest.length ? ` (not there: ${rest.join(', ')})` : ''}`);
+    lines.push(`  ${p.phase}: ${p.reached}/${p.of} ${p.target} in ${(p.wallMs / 1000).toFixed(1)} s${rest.length ? ` (not there: ${rest.join(', ')})` : ''}`);
   }
   lines.push(`  signal: ${r.signal.count} answered 200, p50 ${r.signal.p50Ms} ms, p90 ${r.signal.p90Ms} ms, p99 ${r.signal.p99Ms} ms, max ${r.signal.maxMs} ms`);
   lines.push(`  script results sent: ${r.resultsSent}; requests retried: ${r.retries}${r.retries ? ` ${JSON.stringify(r.retryReasons)}` : ''}; agents that gave up: ${r.agentErrors.length}`);
