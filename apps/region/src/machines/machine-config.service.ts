@@ -9,6 +9,7 @@ import { MachineEvents, type MachineEventType } from '../events/event-types.cata
 import { EventsRepository } from '../events/events.repository';
 import { encodeBson } from './bson.encoder';
 import { type CurtinMachine, curtinConfigYaml } from './curtin-config.renderer';
+import { ScriptRunsRepository } from '../scripts/script-runs.repository';
 import { MachineAccess } from './machine.access';
 import { MachineListingService } from './machine-listing.service';
 import { type MachineRecord, MachinesRepository } from './machines.repository';
@@ -43,6 +44,7 @@ export class MachineConfigService {
     private readonly events: EventsRepository,
     private readonly listing: MachineListingService,
     private readonly access: MachineAccess,
+    private readonly runs: ScriptRunsRepository,
   ) {}
 
   // ---- storage ------------------------------------------------------------------------------
@@ -161,10 +163,11 @@ export class MachineConfigService {
     return encodeBson({ lshw: null, lldp: null });
   }
 
-  /** The machine's metadata token; Kiln issues none to machines yet, and MAAS answers null for a machine without one. */
-  async token(systemId: string, user: Actor): Promise<null> {
-    await this.listing.get(systemId, user);
-    return null;
+  /** The machine's live node token (metadata API credentials), or null when it has none, as MAAS answers. */
+  async token(systemId: string, user: Actor): Promise<{ token_key: string; token_secret: string; consumer_key: string } | null> {
+    const rec = await this.listing.get(systemId, user);
+    const t = await this.runs.liveToken(this.runs.manager(), rec.row.id);
+    return t ? { token_key: t.token_key, token_secret: t.token_secret, consumer_key: t.consumer_key } : null;
   }
 
   // ---- helpers ------------------------------------------------------------------------------

@@ -95,8 +95,7 @@ export class MachineEnlistmentService {
       const reported = checked.ok ? checked.params : {};
       const match = await this.findEnlistmentMatch(macs, type, reported);
       if (match) {
-        await this.enlistInto(match, { macs, architecture, type, params: reported });
-        if (boolField('commission', input.commission, false)) await this.startCommissioning(match.systemId, null, [NodeStatus.NEW]);
+        await this.enlistInto(match, { macs, architecture, type, params: reported }, boolField('commission', input.commission, false));
         return (await this.repo.findBySystemId(match.systemId))!;
       }
     }
@@ -233,7 +232,7 @@ export class MachineEnlistmentService {
   }
 
   /** Adds an enlisting machine's MACs, architecture and BMC report to the machine it matched. */
-  private async enlistInto(match: EnlistmentMatch, report: EnlistmentReport): Promise<void> {
+  private async enlistInto(match: EnlistmentMatch, report: EnlistmentReport, commission: boolean): Promise<void> {
     await this.ds.transaction(async (em) => {
       const m = await this.repo.lockBySystemId(em, match.systemId);
       if (!m || !([NodeStatus.NEW, NodeStatus.COMMISSIONING] as number[]).includes(m.status)) {
@@ -287,6 +286,15 @@ export class MachineEnlistmentService {
         } else {
           notes.push(`kept power type '${current.powerType}' (the machine reported '${report.type}')`);
         }
+      }
+      if (commission && m.status === NodeStatus.NEW) {
+        // The machine is running the enlistment environment: it commissions itself, as a new one would.
+        m.status = NodeStatus.COMMISSIONING;
+        m.previousStatus = NodeStatus.NEW;
+        m.enlisting = true;
+        this.lifecycle.extendDeadline(m);
+        await this.runs.startCommissioning(em, m, {}, { enlisting: true });
+        notes.push('enlistment commissioning started');
       }
       await this.repo.save(em, m);
       await this.events.append(

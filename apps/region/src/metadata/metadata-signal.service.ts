@@ -8,6 +8,7 @@ import {
   nextScriptStatus,
   parseResultYaml,
   SCRIPT_STATUS_CODES,
+  SCRIPT_STATUS_NAMES,
   SIGNAL_STATUSES,
   type ScriptResultYaml,
   type ScriptStatus,
@@ -221,6 +222,21 @@ export class MetadataSignalService {
       started: true,
       ended: finished,
     });
+    if (s.resultYaml?.linkConnected !== undefined && row.interface_id !== null) {
+      await this.runs.setLinkConnected(em, row.interface_id, s.resultYaml.linkConnected);
+    }
+    if (finished) {
+      await this.events.append(
+        {
+          machineId: m.id,
+          systemId: m.systemId,
+          hostname: m.hostname,
+          ...MachineEvents.SCRIPT_RESULT,
+          description: `${row.script_name}: ${SCRIPT_STATUS_NAMES[next]}${s.exitStatus !== undefined ? ` (exit status ${s.exitStatus})` : ''}`,
+        },
+        em,
+      );
+    }
   }
 
   private async storeBmc(em: EntityManager, m: MachineEntity, power: { type: string; params: Record<string, string> }): Promise<void> {

@@ -36,7 +36,6 @@ export class MetadataStatusService {
   parse(body: Buffer): StatusEvent {
     let doc: unknown;
     const text = body.toString('latin1');
-    // eslint-disable-next-line no-control-regex
     if (/[^\x00-\x7f]/.test(text)) throw invalid('Status payload must be ASCII JSON.');
     try {
       doc = JSON.parse(text);

@@ -66,6 +66,10 @@ export class MetadataController {
       const origin = `${req.protocol}://${req.headers.host ?? 'localhost'}`;
       let answer: Answer;
       try {
+        // The origin goes into preseeds and user-data: only a plain host[:port] may.
+        if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(req.headers.host ?? 'localhost')) {
+          throw new BadRequestError('Bad Host header.');
+        }
         const contentType = req.headers['content-type'];
         let bytes: Buffer | null = null;
         let limit = ANONYMOUS_BODY_LIMIT;

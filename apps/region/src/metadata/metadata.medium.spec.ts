@@ -1,3 +1,4 @@
+import { CommissioningInventoryService } from '../commissioning/commissioning-inventory.service';
 import { addScript, nodeKey, scriptText, signal, untar } from '../testing/metadata.testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
@@ -29,6 +30,7 @@ describe('metadata API against a real region', () => {
     await addScript(h, scriptText('kiln-pass', 'commissioning', 'echo pass'));
     await addScript(h, scriptText('kiln-fail', 'commissioning', 'echo fail; exit 3', ['tags: kiln-custom']));
     await addScript(h, scriptText('kiln-disk-test', 'testing', 'echo {storage}', ['parameters: {storage: {type: storage}}', 'destructive: true']));
+    await addScript(h, scriptText('kiln-net-test', 'testing', 'echo {interface}', ['parameters: {interface: {type: interface}}']));
   });
   afterAll(() => h.stop());
 
@@ -68,6 +70,11 @@ describe('metadata API against a real region', () => {
     expect(rows.find((x) => x.script_name === 'kiln-pass')!.status).toBe(0);
     const key = await nodeKey(h, m.system_id);
     expect(key.purpose).toBe('commissioning');
+    expect((await h.call(admin, 'GET', `${API}/machines/${m.system_id}/?op=get_token`)).json()).toEqual({
+      token_key: key.tokenKey,
+      token_secret: key.tokenSecret,
+      consumer_key: key.consumerKey,
+    });
     const [flags] = await h.ds.query(`SELECT enable_ssh FROM machines WHERE system_id = $1`, [m.system_id]);
     expect(flags.enable_ssh).toBe(true);
 
@@ -227,6 +234,75 @@ describe('metadata API against a real region', () => {
     expect((await signal(h, key, { status: 'WORKING' })).status).toBe(401);
   });
 
+  it('enlists anonymously into commissioning: a new machine, or a New one it matches by MAC', async () => {
+    const mac = nextMac();
+    const r = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: `${mac},${nextMac()}`, commission: 'True' });
+    expect(r.status).toBe(200);
+    const sid = (r.json() as Machine).system_id;
+    expect((await machine(sid)).status_name).toBe('Commissioning');
+    expect((await nodeKey(h, sid)).purpose).toBe('enlisting');
+    const [row] = await h.ds.query(`SELECT enlisting, status_expires FROM machines WHERE system_id = $1`, [sid]);
+    expect(row.enlisting).toBe(true);
+    expect(row.status_expires).not.toBeNull();
+    expect((await results(sid)).map((x) => x.script_name)).toContain('30-maas-01-bmc-config');
+    expect((await results(sid)).map((x) => x.script_name)).not.toContain('kiln-pass');
+    expect((await h.call(null, 'GET', `${API}/machines/?op=is_registered&mac_address=${mac}`)).json()).toBe(false);
+
+    const known = await newMachine();
+    const knownMac = ((await h.call(admin, 'GET', `${API}/machines/${known.system_id}/`)).json() as { interface_set: { mac_address: string }[] }).interface_set[0].mac_address;
+    const again = await h.call(null, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: knownMac, commission: 'True' });
+    expect((again.json() as Machine).system_id).toBe(known.system_id);
+    expect((await machine(known.system_id)).status_name).toBe('Commissioning');
+    expect((await nodeKey(h, known.system_id)).purpose).toBe('enlisting');
+  });
+
+  it('refuses signals from a machine that is not in a signalling status', async () => {
+    const d = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: nextMac(), power_type: 'manual', deployed: 'true' });
+    const sid = (d.json() as Machine).system_id;
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    // Its preseed gives it a token (as MAAS's does), but an allocated machine runs no scripts.
+    expect((await h.call(null, 'GET', `${MD}/latest/by-id/${sid}/?op=get_preseed`)).status).toBe(200);
+    const key = await nodeKey(h, sid);
+    const r = await signal(h, key, { status: 'OK' });
+    expect(r).toEqual({ status: 409, text: "Machine status isn't valid (status is Allocated)" });
+    expect((await machine(sid)).status_name).toBe('Allocated');
+  });
+
+  it('hands the hardware scripts\' output to the commissioning inventory, and fails the script when it cannot be used', async () => {
+    const inventory = h.app.get(CommissioningInventoryService);
+    const apply = jest.spyOn(inventory, 'apply');
+    try {
+      const m = await newMachine();
+      await commission(m.system_id, { testing_scripts: 'none' });
+      const key = await nodeKey(h, m.system_id);
+      const rows = await results(m.system_id);
+      const resources = rows.find((x) => x.script_name === '50-maas-01-commissioning')!;
+      const doc = '{"resources": {}}';
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(resources.id), exit_status: '0' }, { '50-maas-01-commissioning.out': doc })).status).toBe(200);
+      expect(apply).toHaveBeenCalledTimes(1);
+      const [, machineId, name, stdout] = apply.mock.calls[0];
+      expect([name, stdout.toString()]).toEqual(['50-maas-01-commissioning', doc]);
+      const [{ id }] = await h.ds.query(`SELECT id FROM machines WHERE system_id = $1`, [m.system_id]);
+      expect(machineId).toBe(id);
+      // Other scripts' output is not inventory.
+      const other = rows.find((x) => x.script_name === 'maas-support-info')!;
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(other.id), exit_status: '0' }, { 'maas-support-info.out': 'x' })).status).toBe(200);
+      expect(apply).toHaveBeenCalledTimes(1);
+
+      apply.mockRejectedValueOnce(new Error('no cpu section'));
+      const lshw = rows.find((x) => x.script_name === 'maas-lshw')!;
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: String(lshw.id), exit_status: '0' }, { 'maas-lshw.out': '<list/>' })).status).toBe(200);
+      expect((await results(m.system_id)).find((x) => x.id === lshw.id)!.status).toBe(3);
+      expect((await signal(h, key, { status: 'OK' })).status).toBe(200);
+      const after = await machine(m.system_id);
+      expect(after.status_name).toBe('Failed commissioning');
+      expect(after.status_message).toContain('maas-lshw');
+    } finally {
+      apply.mockRestore();
+    }
+  });
+
   it('reports BMC credentials while commissioning, encrypted at rest', async () => {
     const m = await newMachine();
     await commission(m.system_id, { testing_scripts: 'none' });
@@ -256,6 +332,8 @@ describe('metadata API against a real region', () => {
     expect((await signal(h, key, { status: 'TESTING' })).status).toBe(200);
     expect((await machine(m.system_id)).status_name).toBe('Testing');
     expect((await signal(h, key, { status: 'WORKING', script_result_id: String(disk.id), exit_status: '0' })).status).toBe(200);
+    // Nothing left to run: the tarball is 204.
+    expect((await h.call(key, 'GET', `${MD}/2012-03-01/maas-scripts`)).status).toBe(204);
     expect((await signal(h, key, { status: 'OK' })).status).toBe(200);
     expect((await machine(m.system_id)).status_name).toBe('Ready');
 
@@ -272,6 +350,24 @@ describe('metadata API against a real region', () => {
     expect(after.status_message).toContain('kiln-disk-test');
     const unknownDisk = await h.call(admin, 'POST', `${API}/machines/${m.system_id}/?op=test`, { testing_scripts: 'kiln-disk-test', storage: 'nvme9' });
     expect(unknownDisk.status).toBe(400);
+  });
+
+  it('runs an interface test once per interface and records the link it found', async () => {
+    const m = await newMachine();
+    const t = await commission(m.system_id, { testing_scripts: 'kiln-net-test', commissioning_scripts: 'kiln-pass' });
+    expect(t.status).toBe(200);
+    const key = await nodeKey(h, m.system_id);
+    const net = (await results(m.system_id)).filter((x) => x.script_name === 'kiln-net-test');
+    expect(net).toHaveLength(1);
+    const tar = await fetch(`${h.baseUrl}${MD}/2012-03-01/maas-scripts`, { headers: { authorization: RegionHarness.oauthHeader(key) } });
+    const index = JSON.parse(untar(Buffer.from(await tar.arrayBuffer())).get('index.json')!.toString());
+    const entry = index['1.0'].testing_scripts.find((e: { name: string }) => e.name === 'kiln-net-test');
+    const [iface] = await h.ds.query(`SELECT i.mac_address FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`, [m.system_id]);
+    expect(entry.parameters.interface).toMatchObject({ type: 'interface', value: { mac_address: iface.mac_address, name: 'eth0' } });
+    const sent = await signal(h, key, { status: 'WORKING', script_result_id: String(net[0].id), exit_status: '1' }, { 'kiln-net-test.yaml': 'link_connected: false\n' });
+    expect(sent.status).toBe(200);
+    const [after] = await h.ds.query(`SELECT link_connected FROM interfaces WHERE mac_address = $1`, [iface.mac_address]);
+    expect(after.link_connected).toBe(false);
   });
 
   it('takes status webhook events from the machine, refusing anonymous and malformed ones', async () => {

@@ -215,13 +215,26 @@ export class MetadataService {
   }
 
   async setNetboot(node: NodeCaller, on: boolean): Promise<void> {
-    await this.repo.setNetboot(node.machineId, on);
+    await this.netboot(node.machineId, on);
   }
 
   async setNetbootBySystemId(systemId: string, on: boolean): Promise<void> {
     const id = await this.repo.machineIdBySystemId(systemId);
     if (id === null) throw notFound('No Node matches the given query.');
-    await this.repo.setNetboot(id, on);
+    await this.netboot(id, on);
+  }
+
+  private async netboot(machineId: number, on: boolean): Promise<void> {
+    await this.repo.setNetboot(machineId, on);
+    const m = await this.repo.machine(machineId);
+    if (!m) return;
+    await this.events.append({
+      machineId,
+      systemId: m.system_id,
+      hostname: m.hostname,
+      ...MachineEvents.NETBOOT_CHANGED,
+      description: on ? 'The machine asked to network-boot again' : 'The machine asked to boot from its disk from now on',
+    });
   }
 
   private async publicKeysVisible(m: MetadataMachine): Promise<boolean> {

@@ -87,6 +87,15 @@ export interface NodeTokenRow {
   system_id: string;
 }
 
+/** A result locked for a signal to update. */
+export interface LockedResult {
+  id: number;
+  status: number;
+  script_name: string;
+  script_set_id: number;
+  interface_id: number | null;
+}
+
 /** Script statuses that are not finished (pending, running, installing, applying netconf). */
 export const UNFINISHED_STATUSES = [0, 1, 7, 10];
 
@@ -223,10 +232,10 @@ export class ScriptRunsRepository {
   }
 
   /** Locks a result of a set for update. */
-  async lockResult(em: EntityManager, setIds: number[], id: number): Promise<{ id: number; status: number; script_name: string; script_set_id: number } | null> {
+  async lockResult(em: EntityManager, setIds: number[], id: number): Promise<LockedResult | null> {
     if (!setIds.length) return null;
     const rows = await em.query(
-      `SELECT id, status, script_name, script_set_id FROM script_results WHERE id = $1 AND script_set_id = ANY($2) FOR UPDATE`,
+      `SELECT id, status, script_name, script_set_id, interface_id FROM script_results WHERE id = $1 AND script_set_id = ANY($2) FOR UPDATE`,
       [id, setIds],
     );
     return rows[0] ?? null;
@@ -237,10 +246,10 @@ export class ScriptRunsRepository {
     em: EntityManager,
     setIds: number[],
     name: string,
-  ): Promise<{ id: number; status: number; script_name: string; script_set_id: number } | null> {
+  ): Promise<LockedResult | null> {
     if (!setIds.length) return null;
     const rows = await em.query(
-      `SELECT id, status, script_name, script_set_id FROM script_results WHERE script_name = $1 AND script_set_id = ANY($2)
+      `SELECT id, status, script_name, script_set_id, interface_id FROM script_results WHERE script_name = $1 AND script_set_id = ANY($2)
         ORDER BY (status = ANY($3)) DESC, id LIMIT 1 FOR UPDATE`,
       [name, setIds, UNFINISHED_STATUSES],
     );
@@ -279,6 +288,11 @@ export class ScriptRunsRepository {
     if (f.started) sets.push('started = COALESCE(started, now())');
     if (f.ended) sets.push('ended = now()');
     await em.query(`UPDATE script_results SET ${sets.join(', ')} WHERE id = $1`, values);
+  }
+
+  /** What an interface test found of the link (result YAML `link_connected`). */
+  async setLinkConnected(em: EntityManager, interfaceId: number, connected: boolean): Promise<void> {
+    await em.query(`UPDATE interfaces SET link_connected = $2 WHERE id = $1`, [interfaceId, connected]);
   }
 
   async scriptByName(em: EntityManager, name: string): Promise<RunnableScript | null> {

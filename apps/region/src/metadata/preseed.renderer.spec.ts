@@ -1,0 +1,42 @@
+import { parse } from 'yaml';
+import { NodeStatus } from '@kiln/lifecycle';
+import { powerStateFor, renderEnlistPreseed, renderNodePreseed, renderVendorData } from './preseed.renderer';
+
+const creds = { consumerKey: 'ck', tokenKey: 'tk', tokenSecret: 'ts' };
+
+describe('preseeds', () => {
+  it('gives a known machine its credentials, the status webhook and power_state', () => {
+    const text = renderNodePreseed({ origin: 'http://10.0.0.2:5248', systemId: 'abc123', status: NodeStatus.COMMISSIONING, credentials: creds, enableSsh: false });
+    expect(text.startsWith('#cloud-config\n')).toBe(true);
+    expect(parse(text)).toEqual({
+      datasource: { MAAS: { metadata_url: 'http://10.0.0.2:5248/MAAS/metadata/', consumer_key: 'ck', token_key: 'tk', token_secret: 'ts' } },
+      reporting: {
+        maas: { type: 'webhook', endpoint: 'http://10.0.0.2:5248/MAAS/metadata/status/abc123', consumer_key: 'ck', token_key: 'tk', token_secret: 'ts' },
+      },
+      manage_etc_hosts: true,
+      power_state: { delay: 'now', mode: 'poweroff', timeout: 3600, condition: 'test ! -e /tmp/block-poweroff' },
+    });
+  });
+
+  it('keeps the machine up for SSH and rescue mode, reboots a deploying one, waits a week for disk erasing', () => {
+    expect(powerStateFor(NodeStatus.COMMISSIONING, true)).toBeNull();
+    expect(powerStateFor(NodeStatus.TESTING, true)).toBeNull();
+    expect(powerStateFor(NodeStatus.RESCUE_MODE, false)).toBeNull();
+    expect(powerStateFor(NodeStatus.ENTERING_RESCUE_MODE, false)).toBeNull();
+    expect(powerStateFor(NodeStatus.DEPLOYING, false)).toMatchObject({ mode: 'reboot' });
+    expect(powerStateFor(NodeStatus.DISK_ERASING, true)).toMatchObject({ mode: 'poweroff', timeout: 604800 });
+    expect(powerStateFor(NodeStatus.TESTING, false)).toMatchObject({ mode: 'poweroff', timeout: 3600 });
+  });
+
+  it('gives an unknown machine the metadata URL only', () => {
+    const doc = parse(renderEnlistPreseed('http://rack:5248/'));
+    expect(doc.datasource).toEqual({ MAAS: { metadata_url: 'http://rack:5248/MAAS/metadata/' } });
+    expect(JSON.stringify(doc)).not.toContain('token');
+  });
+
+  it('wraps the vendor cloud-config under one cloud-init key', () => {
+    const doc = parse(renderVendorData()) as Record<string, string>;
+    expect(Object.keys(doc)).toEqual(['cloud-init']);
+    expect(doc['cloud-init'].startsWith('#cloud-config\n')).toBe(true);
+  });
+});
