@@ -31,7 +31,7 @@ describe('the simulated BMC server under the webhook power driver', () => {
   const act = (index: number, kind: 'on' | 'off' | 'cycle' | 'query', params = bmc.powerParameters(index)) =>
     runner.execute({ powerType: 'webhook', params, action: { kind }, systemId: `sys${index}` });
 
-  beforeAll(() => bmc.start());
+  beforeAll(() => bmc.start(2));
   afterAll(() => bmc.stop());
 
   it('powers one machine on, verified, and boots its agent with the system_id the driver sends', async () => {
@@ -45,9 +45,19 @@ describe('the simulated BMC server under the webhook power driver', () => {
     expect(bmc.calls.filter((c) => c.action !== 'state').map((c) => `${c.index} ${c.action} ${c.systemId}`)).toEqual(['1 on sys1', '1 off sys1', '1 on sys1', '1 off sys1']);
   });
 
+  it('gives every machine its own BMC address, as the rack serializes changes per BMC', () => {
+    const uri = (i: number) => new URL(bmc.powerParameters(i).power_query_uri);
+    expect(uri(0).hostname).toBe('127.0.0.1');
+    expect(uri(0).host).not.toBe(uri(1).host);
+    expect(new WebhookDriver().bmcKey(new WebhookDriver().parseSettings(bmc.powerParameters(0)))).not.toBe(
+      new WebhookDriver().bmcKey(new WebhookDriver().parseSettings(bmc.powerParameters(1))),
+    );
+  });
+
   it('refuses a wrong token (BMC_AUTH) and an unknown machine (BAD_SETTINGS, a 404)', async () => {
     await expect(act(0, 'query', { ...bmc.powerParameters(0), power_token: 'nope' })).rejects.toMatchObject({ code: 'BMC_AUTH' });
-    await expect(act(5, 'query')).rejects.toMatchObject({ code: 'BAD_SETTINGS' });
+    const elsewhere = bmc.powerParameters(0);
+    await expect(act(0, 'query', { ...elsewhere, power_query_uri: elsewhere.power_query_uri.replace('/machines/0/', '/machines/5/') })).rejects.toMatchObject({ code: 'BAD_SETTINGS' });
     expect(targets[0].boots).toEqual([]);
   });
 });

@@ -1,12 +1,14 @@
 /**
- * The simulated machines' BMCs: one loopback HTTP server answering Kiln's `webhook` power driver
- * (libs/power/src/drivers/webhook) for every machine, at /machines/<index>/power/{on,off,state}.
+ * The simulated machines' BMCs: one HTTP request handler answering Kiln's `webhook` power driver
+ * (libs/power/src/drivers/webhook) for every machine, at /machines/<index>/power/{on,off,state},
+ * behind one loopback port per machine: the rack serializes power changes per BMC (host:port), as
+ * it must for real BMCs, so machines sharing one port would be powered on one after the other.
  * POST on boots the machine's agent, POST off stops it, GET state answers
  * {"status": "running"|"stopped"} (the driver's default regexes). Requests must carry the fleet's
  * bearer token, as the driver sends power_token.
  */
 import http from 'node:http';
-import { AddressInfo } from 'node:net';
+import net, { AddressInfo } from 'node:net';
 
 export interface PowerTarget {
   readonly state: 'on' | 'off';
@@ -22,7 +24,8 @@ export interface BmcCall {
 
 export class SimulatedBmcServer {
   private server: http.Server | null = null;
-  private base = '';
+  private listeners: net.Server[] = [];
+  private ports: number[] = [];
   readonly calls: BmcCall[] = [];
 
   constructor(
@@ -31,24 +34,31 @@ export class SimulatedBmcServer {
     private readonly host = '127.0.0.1',
   ) {}
 
-  async start(port = 0): Promise<void> {
-    this.server = http.createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, this.host, () => resolve());
-    });
-    const addr = this.server.address() as AddressInfo;
-    this.base = `http://${this.host}:${addr.port}`;
+  /** Listens on one ephemeral port per machine, for machines 0 .. count-1. */
+  async start(count: number): Promise<void> {
+    const server = http.createServer((req, res) => this.handle(req, res));
+    server.keepAliveTimeout = 30_000;
+    this.server = server;
+    for (let i = 0; i < count; i++) {
+      const l = net.createServer((socket) => server.emit('connection', socket));
+      await new Promise<void>((resolve, reject) => {
+        l.once('error', reject);
+        l.listen(0, this.host, () => resolve());
+      });
+      this.listeners.push(l);
+      this.ports.push((l.address() as AddressInfo).port);
+    }
   }
 
+  /** Where the BMCs listen, e.g. "127.0.0.1 ports 40001-41000 (1000)". */
   get url(): string {
-    return this.base;
+    const ps = [...this.ports].sort((a, b) => a - b);
+    return ps.length ? `http://${this.host} on ${ps.length} ports (${ps[0]}..${ps[ps.length - 1]})` : '';
   }
 
   /** The webhook power parameters Kiln stores for machine `index`. */
   powerParameters(index: number): Record<string, string> {
-    const m = `${this.base}/machines/${index}/power`;
+    const m = `http://${this.host}:${this.ports[index]}/machines/${index}/power`;
     return { power_on_uri: `${m}/on`, power_off_uri: `${m}/off`, power_query_uri: `${m}/state`, power_token: this.token };
   }
 
@@ -74,8 +84,8 @@ export class SimulatedBmcServer {
   async stop(): Promise<void> {
     const s = this.server;
     this.server = null;
+    for (const l of this.listeners.splice(0)) await new Promise<void>((r) => l.close(() => r()));
     if (!s) return;
     s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
   }
 }

@@ -190,7 +190,7 @@ export class Simulation {
   }
 
   async run(): Promise<SimulationReport> {
-    await this.bmc.start();
+    await this.bmc.start(this.nodes.length);
     const phases: PhaseReport[] = [];
     try {
       if (this.opts.mode === 'enlist' || this.opts.mode === 'enlist-commission') phases.push(await this.enlistPhase());

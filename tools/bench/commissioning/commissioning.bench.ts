@@ -126,6 +126,8 @@ async function main() {
       KILN_LOG_LEVEL: 'warn',
       // The region polls every BMC's power; a real deployment's default, not a benchmark's load.
       KILN_POWER_POLL_INTERVAL_MS: '3600000',
+      // The region's database pool (its default unless the bench is run with KILN_DATABASE_POOL set).
+      ...(process.env.KILN_DATABASE_POOL ? { KILN_DATABASE_POOL: process.env.KILN_DATABASE_POOL } : {}),
     });
     procs.push(region);
     await pollUntil(
@@ -202,7 +204,7 @@ async function main() {
     const commission = report.phases.find((p) => p.phase === 'commission');
     const fmt = (p: typeof enlist) => (p ? `${p.reached}/${p.of} ${p.target} in ${(p.wallMs / 1000).toFixed(1)} s` + (Object.keys(p.elsewhere).length ? ` (elsewhere: ${JSON.stringify(p.elsewhere)})` : '') : 'not run');
     const { stored: nStored, rows, passed } = stored.rows[0];
-    console.log(`kiln commissioning benchmark: ${N} simulated machines, one region + one rack on this host (${cpus().length} CPUs)`);
+    console.log(`kiln commissioning benchmark: ${N} simulated machines, one region + one rack on this host (${cpus().length} CPUs), region database pool ${process.env.KILN_DATABASE_POOL ?? 'default'}`);
     console.log(`  enlistment (all at once, anonymous):   ${fmt(enlist)}`);
     console.log(`  commissioning (all at once):           ${fmt(commission)}   goal: all Ready in < ${GOAL_S} s: ${commission && commission.reached === N && commission.wallMs < GOAL_S * 1000 ? 'met' : 'MISSED'}`);
     console.log(`  whole run (simulator start to end):    ${totalS.toFixed(1)} s`);
