@@ -324,7 +324,8 @@ export class Simulation {
         if (missing > 0) elsewhere['(not found)'] = missing;
         return { wallMs: Math.round((doneAt || performance.now()) - t0), reached, elsewhere };
       }
-      await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 1000));
+      // The full machine list each time: every 2 s for large fleets, to keep the poll's own load small.
+      await new Promise((r) => setTimeout(r, this.opts.pollMs ?? (ids.length > 200 ? 2000 : 1000)));
     }
   }
 }
