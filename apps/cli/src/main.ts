@@ -4,6 +4,7 @@ import { createDataSource, writeNatsServerConfig } from '@kiln/db';
 import { apiKey, applyNatsConfig, CliError, createAdmin, migrate, natsConfig, natsNkey, rackRevoke, rackToken } from './commands';
 import { CliConfigError, loadCliConfig } from './config/cli.config';
 import { importBootResource, ImportError } from './boot-resources/boot-resource-import.command';
+import { formatReport, simulate, SIMULATE_OPTIONS, SIMULATE_USAGE, SimulateUsageError } from './simulate/simulate.command';
 
 const USAGE = `kiln <command> [options]
 
@@ -21,13 +22,23 @@ Commands (run on a region host; they use KILN_DATABASE_URL):
                                                   API at URL (default http://127.0.0.1:5240/MAAS)
   nats-config --out FILE                          write the NATS server config (region settings from the environment:
                                                   KILN_NATS_NKEY_FILE, KILN_NATS_SERVER_LISTEN, ...)
-`;
+
+Commands over the network (no database):
+${SIMULATE_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
+  }
+  if (command === 'simulate') {
+    const { values } = parseArgs({ args: rest, options: SIMULATE_OPTIONS, strict: true });
+    const report = await simulate(values, (line) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`));
+    process.stderr.write(formatReport(report));
+    if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    const complete = report.phases.every((p) => p.reached === report.machines) && report.agentErrors.length === 0;
+    return complete ? 0 : 1;
   }
   const { values, positionals } = parseArgs({
     args: rest,
@@ -126,7 +137,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`kiln: configuration error: ${e.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`kiln: ${e instanceof CliError || e instanceof ImportError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message : e?.stack ?? e}\n`);
+    process.stderr.write(`kiln: ${e instanceof CliError || e instanceof ImportError || e instanceof SimulateUsageError || e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? e.message : e?.stack ?? e}\n`);
     process.exit(1);
   },
 );

@@ -1,0 +1,136 @@
+/**
+ * `kiln simulate`'s engine against a real region and a real rack process: a handful of simulated
+ * machines enlist themselves anonymously through the rack's proxy (they end New, with their MACs
+ * and their webhook BMC), then the operator commissions them: the region powers each on through
+ * the rack's webhook driver, the simulated BMC boots its agent, the agent runs the commissioning
+ * conversation and the machine ends Ready with every script result and its inventory stored. A
+ * machine added with its BMC whose commissioning script fails ends Failed commissioning.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freeTcpPort, pollUntil } from '@kiln/testing';
+import { machineResources, Simulation } from '@kiln/simulator';
+import { ApiKey, RegionHarness } from './region.harness';
+
+const ROOT = resolve(__dirname, '../../../..');
+const API = '/MAAS/api/2.0';
+
+interface MachineJson {
+  system_id: string;
+  status_name: string;
+  status_message: string | null;
+  power_type: string;
+  interface_set: { mac_address: string }[];
+}
+
+describe('simulated machines against a region and a rack', () => {
+  let h: RegionHarness;
+  let admin: ApiKey;
+  let rackProc: ChildProcess | null = null;
+  let stateDir: string;
+  let rackUrl: string;
+
+  beforeAll(async () => {
+    h = await RegionHarness.start({ KILN_POWER_POLL_INTERVAL_MS: '3600000', KILN_POWER_POLL_SPREAD_MS: '0' });
+    admin = await h.createUser('admin', true);
+    stateDir = mkdtempSync(join(tmpdir(), 'kiln-sim-rack-'));
+    const enrolled = await h.provisionRack({ hostname: 'rack-sim', stateDir });
+    const port = await freeTcpPort();
+    rackUrl = `http://127.0.0.1:${port}`;
+    rackProc = spawn(process.execPath, ['-r', './tools/register.js', 'apps/rack/src/main.ts'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        PATH: process.env.PATH,
+        ...enrolled.env,
+        KILN_REGION_URL: h.baseUrl,
+        KILN_RACK_HOSTNAME: 'rack-sim',
+        KILN_RACK_SERVICES: 'http,power',
+        KILN_RACK_HTTP_PORT: String(port),
+        KILN_LOG_LEVEL: 'warn',
+      },
+    });
+    await pollUntil(
+      () => h.ds.query(`SELECT status FROM rack_controllers WHERE hostname = 'rack-sim'`) as Promise<{ status: string }[]>,
+      (rows) => rows[0]?.status === 'running',
+      { timeoutMs: 60_000, what: 'the rack process to register' },
+    );
+    await pollUntil(() => fetch(`${rackUrl}/MAAS/api/2.0/version/`).then((r) => r.status, () => 0), (s) => s === 200, { timeoutMs: 30_000, what: "the rack's proxy" });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (rackProc && rackProc.exitCode === null) {
+      rackProc.kill('SIGTERM');
+      await new Promise((r) => rackProc!.once('exit', r));
+    }
+    rmSync(stateDir, { recursive: true, force: true });
+    await h?.stop();
+  }, 60_000);
+
+  const sim = (over: Partial<ConstructorParameters<typeof Simulation>[0]> = {}) =>
+    new Simulation({
+      machines: 3,
+      mode: 'enlist-commission',
+      regionUrl: h.baseUrl,
+      metadataUrl: `${rackUrl}/MAAS/metadata/`,
+      apiKey: admin,
+      heartbeatMs: 500,
+      scriptMs: [5, 30],
+      bootMs: [1500, 2500],
+      timeoutMs: 90_000,
+      pollMs: 250,
+      retryDelaysS: [0.2, 0.5],
+      ...over,
+    });
+
+  const machine = async (sid: string) => (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as MachineJson;
+
+  it('enlist then commission: New, then Ready, through the rack, with every result stored', async () => {
+    const s = sim();
+    const report = await s.run();
+    expect(report.agentErrors).toEqual([]);
+    expect(report.phases.map((p) => [p.phase, p.target, p.reached])).toEqual([
+      ['enlist', 'New', 3],
+      ['commission', 'Ready', 3],
+    ]);
+    const ids = report.systemIds as string[];
+    expect(ids.every((x) => typeof x === 'string')).toBe(true);
+    for (const [i, sid] of ids.entries()) {
+      const m = await machine(sid);
+      expect(m.status_name).toBe('Ready');
+      expect(m.power_type).toBe('webhook');
+      expect(m.interface_set.map((x) => x.mac_address).sort()).toEqual(s.machines[i].nics.map((n) => n.mac).sort());
+      // The region powered the machine on through the rack's webhook driver, with its system_id.
+      expect(s.bmc.calls.some((c) => c.index === i && c.action === 'on' && c.systemId === sid)).toBe(true);
+      // Its inventory, as the built-in printed it, stored with the result.
+      const [row] = (await h.ds.query(
+        `SELECT r.output, r.stdout, r.status, r.exit_status FROM script_results r JOIN script_sets s ON s.id = r.script_set_id JOIN machines m ON m.id = s.machine_id
+          WHERE m.system_id = $1 AND r.script_name = '50-maas-01-commissioning' AND r.exit_status IS NOT NULL ORDER BY r.id DESC LIMIT 1`,
+        [sid],
+      )) as { stdout: Buffer; status: number; exit_status: number }[];
+      expect(row).toMatchObject({ status: 2, exit_status: 0 });
+      expect(JSON.parse(row.stdout.toString('utf8'))).toEqual(machineResources(s.machines[i]));
+    }
+    // No lost result: one stored row per result the agents sent.
+    const [{ n }] = (await h.ds.query(
+      `SELECT count(*)::int AS n FROM script_results r JOIN script_sets s ON s.id = r.script_set_id JOIN machines m ON m.id = s.machine_id
+        WHERE m.system_id = ANY($1) AND (r.output IS NOT NULL OR r.exit_status IS NOT NULL)`,
+      [ids],
+    )) as { n: number }[];
+    expect(n).toBe(report.resultsSent);
+    expect(report.signals.OK).toBe(6);
+    expect(report.signal.count).toBeGreaterThan(6);
+  }, 180_000);
+
+  it('a machine added with its BMC whose commissioning script fails ends Failed commissioning, naming the script', async () => {
+    const s = sim({ machines: 1, mode: 'commission', hostnamePrefix: 'simfail', failScripts: new Map([[0, new Set(['maas-lshw'])]]) });
+    const report = await s.run();
+    expect(report.phases[0]).toMatchObject({ phase: 'commission', target: 'Ready', reached: 0 });
+    const m = await machine(report.systemIds[0]!);
+    expect(m.status_name).toBe('Failed commissioning');
+    expect(m.status_message).toContain('maas-lshw');
+    expect(report.signals.FAILED).toBe(1);
+  }, 120_000);
+});
