@@ -63,11 +63,16 @@ export class MetadataController {
       const q = url.indexOf('?');
       const path = q < 0 ? url : url.slice(0, q);
       const query = q < 0 ? '' : url.slice(q + 1);
-      const origin = `${req.protocol}://${req.headers.host ?? 'localhost'}`;
+      // A machine reaches the metadata API through its rack's proxy, which names the address the
+      // machine used (X-Forwarded-Host): preseeds and user-data must send it back there, not to
+      // the region's own address, which the machine may not reach.
+      const forwarded = req.headers['x-forwarded-host'];
+      const host = (typeof forwarded === 'string' && forwarded.split(',')[0].trim()) || req.headers.host || 'localhost';
+      const origin = `${typeof forwarded === 'string' && forwarded ? 'http' : req.protocol}://${host}`;
       let answer: Answer;
       try {
         // The origin goes into preseeds and user-data: only a plain host[:port] may.
-        if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(req.headers.host ?? 'localhost')) {
+        if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) {
           throw new BadRequestError('Bad Host header.');
         }
         const contentType = req.headers['content-type'];
