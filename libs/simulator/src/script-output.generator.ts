@@ -196,7 +196,8 @@ export function scriptOutput(m: SimulatedMachine, name: string): ScriptOutput {
         exitStatus: 0,
       };
     case 'maas-serial-ports':
-      return { stdout: 'ttyS0 serial8250 0x3f8\n', stderr: '', exitStatus: 0 };
+      // The JSON list the built-in prints (libs/scripts/builtin/maas-serial-ports).
+      return { stdout: '[{"name": "ttyS0", "path": "/dev/ttyS0", "driver": "serial8250", "address": "0x3f8"}]\n', stderr: '', exitStatus: 0 };
     case '20-maas-03-machine-resources':
       return { stdout: `machine resources written (${m.disks.length} disks, ${m.nics.length} NICs)\n`, stderr: '', exitStatus: 0 };
     case '30-maas-01-bmc-config':
