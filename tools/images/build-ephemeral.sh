@@ -153,10 +153,11 @@ rootdone=$(date +%s)
 log "root built in $((rootdone - started)) s ($(du -sh "$work/root" | cut -f1))"
 
 mkdir -p "$work/image"
-kernel="$(ls "$work/root"/boot/vmlinuz-* | sort -V | tail -n 1)"
+rootboot="$work/root/boot"
+kernel="$(ls "$rootboot"/vmlinuz-* | sort -V | tail -n 1)"
 kver="${kernel##*/vmlinuz-}"
 install -m 0644 "$kernel" "$work/image/vmlinuz"
-install -m 0644 "$work/root/boot/initrd.img-$kver" "$work/image/initrd.img"
+install -m 0644 "$rootboot/initrd.img-$kver" "$work/image/initrd.img"
 touch -d "@$SOURCE_DATE_EPOCH" "$work/image/vmlinuz" "$work/image/initrd.img"
 
 # The package list, before the squashfs is made from the root.

@@ -1,3 +1,4 @@
+import { HARDWARE_INFO_KEYS } from '../commissioning/commissioning-resources.mapper';
 import { NodeStatus, statusName } from '@kiln/lifecycle';
 import { scriptStatusName } from '../scripts/script.names';
 import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
@@ -27,26 +28,6 @@ export function scriptStatuses(r: MachineRow): Record<string, number | string> {
   return out;
 }
 
-const HARDWARE_INFO_KEYS = [
-  'system_vendor',
-  'system_product',
-  'system_family',
-  'system_version',
-  'system_sku',
-  'system_serial',
-  'cpu_model',
-  'mainboard_vendor',
-  'mainboard_product',
-  'mainboard_serial',
-  'mainboard_version',
-  'mainboard_firmware_vendor',
-  'mainboard_firmware_date',
-  'mainboard_firmware_version',
-  'chassis_vendor',
-  'chassis_type',
-  'chassis_serial',
-  'chassis_version',
-];
 
 /** hardware_info: every MAAS key, "Unknown" where commissioning found nothing. */
 export function hardwareInfoJson(found: Record<string, string> | null | undefined): Record<string, string> {
