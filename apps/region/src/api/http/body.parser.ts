@@ -11,14 +11,17 @@
  * Pure and framework-free: input is a string or Buffer, output RequestParams
  * or an HttpError subclass thrown (never any other exception type).
  *
- * Why not busboy (1.6, what Express's multer uses): fed the bodies this file's
- * spec pins, busboy fails an LF-only body ("Unexpected end of form"), returns
- * no parameters at all when a delimiter line carries transport padding,
- * silently skips a part without Content-Disposition (MAAS answers 400), ends a
- * value at a longer line that merely starts with the boundary, and makes a
- * part typed application/octet-stream without a filename a file (the maas CLI
- * sends bytes parameters that way). A shim that restores these answers has to
- * find the delimiters itself, which is the parser below.
+ * Why not busboy (1.6, what Express's multer uses), demonstrated by
+ * body.parser.busboy.spec.ts: a shim over busboy could decode the transfer
+ * encodings, answer python-libmaas's empty body (busboy: "Unexpected end of
+ * form"), turn filename-less application/octet-stream "files" back into the
+ * bytes parameters the maas CLI sends, and raise its 1 MiB field limit. What
+ * no shim over busboy's events can restore: it fails an LF-only body, returns
+ * no parameters at all when a delimiter line carries transport padding, and
+ * cuts a value short at a longer line that merely starts with the boundary,
+ * all silently but the first. Restoring those means finding the delimiters
+ * itself, which is the parser below. (A part without Content-Disposition is a
+ * 400 here; Django, so MAAS, and busboy skip it.)
  */
 import { BadRequestError, PayloadTooLargeError } from './http.errors';
 import { RequestParams } from './params';
