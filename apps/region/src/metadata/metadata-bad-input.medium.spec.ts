@@ -90,6 +90,17 @@ describe('metadata API: bad input and races', () => {
     }
   }, 120_000);
 
+  it('webhook power URLs a commissioning machine reports are not taken, and its signal is answered 200 so its runner goes on', async () => {
+    const m = await newMachine();
+    expect((await h.call(admin, 'POST', `${API}/machines/${m.system_id}/?op=commission`, { testing_scripts: 'none' })).status).toBe(200);
+    const key = await nodeKey(h, m.system_id);
+    const params = JSON.stringify({ power_on_uri: 'http://attacker.invalid/on', power_off_uri: 'http://attacker.invalid/off', power_query_uri: 'http://attacker.invalid/q' });
+    const r = await signal(h, key, { status: 'WORKING', power_type: 'webhook', power_parameters: params });
+    expect(r).toEqual({ status: 200, text: 'OK' });
+    expect((await h.call(admin, 'GET', `${API}/machines/${m.system_id}/`)).json()).toMatchObject({ power_type: 'manual' });
+    expect((await events(m.system_id)).map((e) => e.description)).toContain('The machine reported webhook power URLs, which only an administrator sets: not taken');
+  });
+
   it('a New machine that signals COMMISSIONING starts a run of the built-in scripts and is Commissioning, with the token it asked with', async () => {
     const m = await newMachine();
     // Its preseed gives it a token (as MAAS's does).

@@ -290,6 +290,22 @@ export class MetadataSignalService {
   private async storeBmc(em: EntityManager, m: MachineEntity, power: { type: string; params: Record<string, string> }): Promise<void> {
     // Only commissioning may change how Kiln reaches the machine's BMC.
     if (m.status !== NodeStatus.COMMISSIONING) return;
+    if (power.type === 'webhook') {
+      // As at anonymous enlistment: the rack would call these URLs on the machine's say-so. The
+      // signal is still taken (a refusal would stop the machine's runner); the report is not.
+      await this.events.append(
+        {
+          machineId: m.id,
+          systemId: m.systemId,
+          hostname: m.hostname,
+          ...MachineEvents.BMC_REPORTED,
+          level: 'WARNING',
+          description: 'The machine reported webhook power URLs, which only an administrator sets: not taken',
+        },
+        em,
+      );
+      return;
+    }
     const current = await this.bmcs.find(em, m.bmcId);
     let type = power.type;
     let params = power.params;
