@@ -37,7 +37,8 @@ rm -f "$root/var/lib/dbus/machine-id"
 # the initramfs from what is left.
 for kdir in "$root"/lib/modules/*; do
   kver="$(basename "$kdir")"
-  depmod -b "$root" "$kver"
+  # The image's own depmod (kmod comes with its kernel): the host need not have kmod.
+  chroot "$root" depmod "$kver"
 done
 chroot "$root" update-initramfs -u -k all >/dev/null
 

@@ -17,7 +17,10 @@
 #                        Secure Boot on, as on servers as shipped.
 # KILN_VM_MEMORY_MB (default 256), KILN_VM_CPUS (default 1) and KILN_VM_TB_MB (TCG's translation
 # buffer, default 64) size the VM: booting Kiln's ephemeral image needs about 1.5 GB (its root is
-# copied into RAM).
+# copied into RAM). KILN_VM_DISKS (comma-separated paths of raw disk images, made beforehand, e.g.
+# with truncate) gives the VM those disks as virtio-blk drives; KILN_VM_MAC2 gives it a second
+# virtio-net NIC with that MAC on tapIDXb (also on br0, without a boot ROM: only the first NIC
+# network-boots).
 # QEMU daemonizes; its pid is in DIR/qemu.pid and on stdout, its own messages in DIR/qemu.out (a
 # warning that fw_cfg names should start with "opt/" is expected with bios-ipxe). lab-down.sh
 # PREFIX ends it.
@@ -53,6 +56,19 @@ tap="tap$IDX"
 ip -n "$ns" tuntap add "$tap" mode tap
 ip -n "$ns" link set "$tap" master br0 up
 : > "$DIR/serial.log"
+extra=()
+if [[ -n "${KILN_VM_DISKS:-}" ]]; then
+  IFS=, read -r -a disks <<< "$KILN_VM_DISKS"
+  for d in "${disks[@]}"; do
+    [[ -f "$d" ]] || lab_die "disk image $d does not exist"
+    extra+=(-drive "file=$d,format=raw,if=virtio,cache=unsafe")
+  done
+fi
+if [[ -n "${KILN_VM_MAC2:-}" ]]; then
+  ip -n "$ns" tuntap add "${tap}b" mode tap
+  ip -n "$ns" link set "${tap}b" master br0 up
+  extra+=(-netdev "tap,id=n1,ifname=${tap}b,script=no,downscript=no" -device "virtio-net-pci,netdev=n1,mac=$KILN_VM_MAC2,romfile=")
+fi
 ip netns exec "$ns" qemu-system-x86_64 -name "$NAME" \
   -accel "tcg,tb-size=${KILN_VM_TB_MB:-64}" -cpu max -m "${KILN_VM_MEMORY_MB:-256}" -smp "${KILN_VM_CPUS:-1}" \
   -nodefaults -no-user-config -display none -vga none \
@@ -61,6 +77,7 @@ ip netns exec "$ns" qemu-system-x86_64 -name "$NAME" \
   -boot order=n -no-reboot \
   -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
   -device "$nic" \
+  "${extra[@]}" \
   -pidfile "$DIR/qemu.pid" -daemonize </dev/null >"$DIR/qemu.out" 2>&1 \
   || lab_die "qemu did not start: $(cat "$DIR/qemu.out")"
 cat "$DIR/qemu.pid"

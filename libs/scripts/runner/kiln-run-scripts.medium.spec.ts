@@ -75,6 +75,9 @@ class FakeMetadataApi {
   /** How far the region's clock is ahead of this machine's (ephemeral machines boot with wrong clocks). */
   clockOffsetSeconds = 0;
 
+  /** Anonymous enlistments that report a BMC are refused with this status (with a Date header). */
+  refuseEnlistmentPower: number | undefined;
+
   /** Plain files served without credentials (package URLs). */
   readonly files: Record<string, Buffer> = {};
 
@@ -107,6 +110,8 @@ class FakeMetadataApi {
         this.requests.push(rec);
         if (req.method === 'GET' && req.url?.startsWith('/MAAS/api/2.0/machines/?op=is_registered&')) {
           res.writeHead(200, { 'Content-Type': 'application/json' }).end('false');
+        } else if (req.method === 'POST' && req.url === '/MAAS/api/2.0/machines/' && this.refuseEnlistmentPower && rec.fields['power_type']) {
+          res.writeHead(this.refuseEnlistmentPower, { Date: new Date().toUTCString() }).end('An enlisting machine may not set webhook power URLs');
         } else if (req.method === 'POST' && req.url === '/MAAS/api/2.0/machines/') {
           res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ system_id: SYSTEM_ID, status: 1 }));
         } else if (req.method === 'GET' && req.url === `/MAAS/metadata/latest/by-id/${SYSTEM_ID}/?op=get_preseed`) {
@@ -393,6 +398,29 @@ describe('kiln-run-scripts.py against a fake metadata API', () => {
     expect(talk[4]?.files['30-bmc']).toBe('bmc written\n');
     // The runner keeps the preseed as its config, as MAAS's does.
     expect(readFileSync(config, 'utf8')).toBe(api.preseed);
+  }, 60_000);
+
+  it('enlists without its BMC at once when the region refuses the BMC it reported (403 or 400), without clock retries', async () => {
+    for (const refusal of [403, 400]) {
+      const enlistTar = buildScriptsTarball([{ ...base, scriptType: 'commissioning', name: '30-bmc', content: BMC_SCRIPT }]);
+      const api = new FakeMetadataApi([enlistTar]);
+      api.refuseEnlistmentPower = refusal;
+      const url = await api.start();
+      api.preseed = ['#cloud-config', 'datasource:', '  MAAS:', `    consumer_key: ${CK}`, `    metadata_url: ${url}`, `    token_key: ${TK}`, `    token_secret: ${TS}`, ''].join('\n');
+      const config = join(dir, `enlist-${refusal}.cfg`);
+      writeFileSync(config, `datasource:\n  MAAS:\n    metadata_url: ${url}\n`);
+      const t = Date.now();
+      try {
+        const { code, stderr } = await run('python3', ['-S', RUNNER_SCRIPT_PATH, `--config=${config}`, join(dir, `work-${refusal}`)]);
+        expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+      } finally {
+        await api.stop();
+      }
+      // An unsigned request's 403 is an answer, not a clock to correct: no minute of retries.
+      expect(Date.now() - t).toBeLessThan(15_000);
+      const posts = api.requests.filter((r) => r.method === 'POST' && r.path === '/MAAS/api/2.0/machines/');
+      expect(posts.map((r) => r.fields['power_type'] ?? '-')).toEqual(['ipmi', '-']);
+    }
   }, 60_000);
 
   it('installs url packages into DOWNLOAD_PATH and renders storage and interface parameters (§5.2, §5.3)', async () => {

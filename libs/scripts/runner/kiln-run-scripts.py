@@ -213,11 +213,12 @@ class Client:
 
     def request(self, url, data=None, headers=None, sign=True):
         """Returns (status, headers, body). Retries connection errors and 5xx with MAAS's delays;
-        on 401/403 learns the clock skew from the Date header and retries."""
+        on 401/403 to a signed request learns the clock skew from the Date header and retries."""
         last = None
         for delay in RETRY_DELAYS + (None,):
             h = dict(headers or {})
-            if sign and not self.creds.anonymous:
+            signed = sign and not self.creds.anonymous
+            if signed:
                 h["Authorization"] = self.auth_header()
             req = urllib.request.Request(url, data=data, headers=h, method="POST" if data is not None else "GET")
             try:
@@ -226,7 +227,9 @@ class Client:
             except urllib.error.HTTPError as e:
                 body = e.read()
                 last = "%s %s: %d %s" % (req.get_method(), url, e.code, body[:200])
-                if e.code in (401, 403) and e.headers.get("Date"):
+                # Only a signed request can be refused for the clock; an unsigned one's
+                # 401/403 is the answer (an enlistment the region refuses), not worth a minute of retries.
+                if signed and e.code in (401, 403) and e.headers.get("Date"):
                     server = email.utils.parsedate_to_datetime(e.headers["Date"]).timestamp()
                     self.skew = server - time.time()
                 elif e.code < 500:

@@ -147,11 +147,13 @@ export class MetadataClient {
       if (this.aborted()) throw new AbortedError();
       const headers: Record<string, string> = {};
       if (opts.contentType) headers['Content-Type'] = opts.contentType;
-      if (opts.sign !== false && this.creds?.tokenSecret) headers.Authorization = oauthHeader(this.creds, { nowSeconds: Date.now() / 1000 + this.skewS });
+      const signed = opts.sign !== false && !!this.creds?.tokenSecret;
+      if (signed) headers.Authorization = oauthHeader(this.creds!, { nowSeconds: Date.now() / 1000 + this.skewS });
       try {
         const reply = await this.transport.once(method, url, headers, opts.body);
         this.transport.count(`${method} ${opts.what ?? new URL(url).pathname}`);
-        if ((reply.status === 401 || reply.status === 403) && reply.headers.date) {
+        // Only a signed request can be refused for the clock: an unsigned one's 401/403 is the answer.
+        if (signed && (reply.status === 401 || reply.status === 403) && reply.headers.date) {
           this.skewS = Date.parse(reply.headers.date) / 1000 - Date.now() / 1000;
           last = `${method} ${url}: ${reply.status} ${reply.body.toString('utf8', 0, 200)}`;
           reason = String(reply.status);

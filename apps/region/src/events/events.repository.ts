@@ -12,6 +12,12 @@ export interface NewEvent {
   description: string;
   action?: string;
   username?: string;
+  /**
+   * The event becomes the machine's status message only while the machine is still in this
+   * status (checked in the same statement): news of a step that a failure overtook never
+   * replaces that failure's message.
+   */
+  whileStatus?: number;
 }
 
 export interface EventRow {
@@ -56,11 +62,12 @@ export class EventsRepository {
       [e.machineId, e.systemId, e.hostname, EVENT_LEVELS[e.level], e.type, e.description, e.action ?? '', e.username ?? ''],
     );
     if (EVENT_LEVELS[e.level] >= EVENT_LEVELS.INFO) {
-      await q.query(`UPDATE machines SET status_message = $2, status_action = $3 WHERE id = $1`, [
-        e.machineId,
-        e.description ? `${e.type} - ${e.description}` : e.type,
-        e.action ?? '',
-      ]);
+      const values: unknown[] = [e.machineId, e.description ? `${e.type} - ${e.description}` : e.type, e.action ?? ''];
+      if (e.whileStatus !== undefined) values.push(e.whileStatus);
+      await q.query(
+        `UPDATE machines SET status_message = $2, status_action = $3 WHERE id = $1${e.whileStatus !== undefined ? ' AND status = $4' : ''}`,
+        values,
+      );
     }
   }
 

@@ -66,8 +66,28 @@ export class MachineEnlistmentService {
     private readonly runs: ScriptRunsService,
   ) {}
 
-  /** Creates (or, for an enlisting machine, completes) a machine. `actor` null: an enlisting machine. */
+  /**
+   * Creates (or, for an enlisting machine, completes) a machine. `actor` null: an enlisting machine.
+   * Two requests for the same machine at once (an enlisting machine's runner retrying, or two
+   * boots) can both find no record and both insert: the second then hits a unique index (a MAC,
+   * the hostname, the system id) and is tried again, when it finds the record the first one made
+   * and completes it as any enlisting machine would. A user's request that loses such a race is
+   * told which field is taken, as if it had come second.
+   */
   async create(input: CreateMachineInput, actor: Actor | null): Promise<MachineRecord> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.createOnce(input, actor);
+      } catch (e) {
+        if (!isUniqueViolation(e) || attempt >= 3) {
+          if (isUniqueViolation(e)) throw invalid(uniqueViolationDetail(e));
+          throw e;
+        }
+      }
+    }
+  }
+
+  private async createOnce(input: CreateMachineInput, actor: Actor | null): Promise<MachineRecord> {
     const errors: Record<string, string[]> = {};
     const architecture = architectureFrom(input.architecture, input.subarchitecture);
     const rawMacs = input.macAddresses.flatMap((m) => m.split(',')).map((m) => m.trim()).filter(Boolean);
@@ -310,4 +330,18 @@ export class MachineEnlistmentService {
       );
     });
   }
+}
+
+/** Postgres's unique_violation (23505), as TypeORM hands it on. */
+function isUniqueViolation(e: unknown): e is { code: string; detail?: string; constraint?: string } {
+  const err = e as { code?: string; driverError?: { code?: string } };
+  return err?.code === '23505' || err?.driverError?.code === '23505';
+}
+
+/** The field a unique violation is about, as a MAAS field error. */
+function uniqueViolationDetail(e: { detail?: string; constraint?: string; driverError?: { detail?: string } }): Record<string, string[]> {
+  const detail = e.detail ?? e.driverError?.detail ?? '';
+  if (/mac_address/.test(detail)) return { mac_addresses: ['A MAC address of this machine was registered by another request at the same time.'] };
+  if (/hostname/.test(detail)) return { hostname: ['This hostname was taken by another request at the same time.'] };
+  return { __all__: ['Another request created this machine at the same time; try again.'] };
 }

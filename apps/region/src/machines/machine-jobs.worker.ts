@@ -230,7 +230,17 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
           startDeployment: 'installer',
           startReleaseScripts: 'release environment',
         }[e.kind];
-        await say(MachineEvents.WAITING_FOR_BOOT.type, 'INFO', `${statusName(m.status as NodeStatus)}: waiting for the machine to network-boot the ${what}${deadline}`);
+        // The machine may fail (a signal, the deadline, a power failure) between the check above and
+        // this event: then the event is history, and the failure's message stays the status message.
+        await this.events.append({
+          machineId: m.id,
+          systemId: m.system_id,
+          hostname: m.hostname,
+          ...MachineEvents.WAITING_FOR_BOOT,
+          description: `${statusName(m.status as NodeStatus)}: waiting for the machine to network-boot the ${what}${deadline}`,
+          action: job.effect.kind,
+          whileStatus: job.status,
+        });
         return `waiting for ${what}`;
       }
       case 'abortScripts':

@@ -67,8 +67,8 @@ describe('MachineAccess', () => {
     expect(refusal(() => access.requirePowerSettings(admin, 'webhook', true))).toBeNull();
     expect(refusal(() => access.requirePowerSettings(null, 'ipmi', true))).toBeNull();
     expect(refusal(() => access.requirePowerSettings(null, 'webhook', true))).toEqual({
-      code: 'FORBIDDEN',
-      detail: 'An enlisting machine may not set webhook power URLs; an administrator sets them.',
+      code: 'INVALID',
+      detail: { power_type: ['An enlisting machine may not set webhook power URLs; an administrator sets them.'] },
     });
   });
 });

@@ -1,6 +1,6 @@
 import { hasMachineRight, type MachineRight } from '@kiln/lifecycle';
 import type { Actor } from '../common/actor';
-import { forbidden } from '../common/domain.error';
+import { forbidden, invalid } from '../common/domain.error';
 
 /** What access decisions read of a machine: a loaded row or a locked entity both provide it. */
 export interface AccessSubject {
@@ -67,7 +67,10 @@ export class MachineAccess {
       throw forbidden('Only administrators may set the power type or power parameters (BMC settings) of a machine.');
     }
     if (!actor && powerType === 'webhook') {
-      throw forbidden('An enlisting machine may not set webhook power URLs; an administrator sets them.');
+      // A 400 naming the field, not a 403: an anonymous caller has no rights to lack, and a 401/403
+      // reads to a runner as a clock to correct, which it retries for a minute before enlisting
+      // without the BMC anyway.
+      throw invalid({ power_type: ['An enlisting machine may not set webhook power URLs; an administrator sets them.'] });
     }
   }
 }

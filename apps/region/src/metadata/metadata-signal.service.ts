@@ -23,6 +23,7 @@ import { EffectJob, MachineLifecycleService } from '../machines/machine-lifecycl
 import { MachinesRepository } from '../machines/machines.repository';
 import { validatePowerParameters } from '../power/power-types.catalogue';
 import { ScriptRunsRepository } from '../scripts/script-runs.repository';
+import { ScriptRunsService } from '../scripts/script-runs.service';
 import type { NodeCaller } from './node-caller';
 
 /** A file part of a signal. */
@@ -75,6 +76,8 @@ interface ParsedSignal {
   versionId?: number;
   outputs: Partial<Record<'combined' | 'stdout' | 'stderr' | 'result', Buffer>>;
   resultYaml: ScriptResultYaml | null;
+  /** Why the result YAML sent could not be read (the result is stored and fails). */
+  resultYamlError?: string;
   power: { type: string; params: Record<string, string> } | null;
 }
 
@@ -92,6 +95,7 @@ export class MetadataSignalService {
     private readonly bmcs: BmcService,
     private readonly inventory: CommissioningInventoryService,
     private readonly events: EventsRepository,
+    private readonly scriptRuns: ScriptRunsService,
   ) {}
 
   async signal(node: NodeCaller, input: SignalInput): Promise<void> {
@@ -109,7 +113,11 @@ export class MetadataSignalService {
   private async apply(em: EntityManager, m: MachineEntity, input: SignalInput, s: ParsedSignal): Promise<EffectJob[]> {
     const sets = [m.currentCommissioningScriptSetId, m.currentTestingScriptSetId].filter((x): x is number => x !== null);
     await this.runs.pingSets(em, sets);
-    if (m.status === NodeStatus.NEW) return []; // MAAS ignores everything but COMMISSIONING here; Kiln starts no run from a signal.
+    if (m.status === NodeStatus.NEW) {
+      // MAAS ignores everything but COMMISSIONING here.
+      if (s.status === 'COMMISSIONING') await this.commissionFromNew(em, m);
+      return [];
+    }
 
     if (input.scriptResultId !== undefined || input.name !== undefined || Object.keys(s.outputs).length) {
       await this.storeResult(em, m, sets, input, s);
@@ -124,6 +132,30 @@ export class MetadataSignalService {
     }
     await this.machines.save(em, m);
     return [];
+  }
+
+  /**
+   * A New machine asking to be commissioned (MAAS's _process_new): it gets a run of the built-in
+   * commissioning scripts unless it has one pending or running, keeps the token it asked with,
+   * and is Commissioning with a deadline. Nothing is powered: the machine is already up.
+   */
+  private async commissionFromNew(em: EntityManager, m: MachineEntity): Promise<void> {
+    const fresh = !(await this.scriptRuns.isLive(em, m.currentCommissioningScriptSetId));
+    if (fresh) await this.scriptRuns.startCommissioning(em, m, {}, { enlisting: true, keepToken: true });
+    m.previousStatus = m.status;
+    m.status = NodeStatus.COMMISSIONING;
+    this.lifecycle.extendDeadline(m);
+    await this.machines.save(em, m);
+    await this.events.append(
+      {
+        machineId: m.id,
+        systemId: m.systemId,
+        hostname: m.hostname,
+        ...MachineEvents.COMMISSIONING,
+        description: `The machine asked to be commissioned${fresh ? ': a run of the built-in commissioning scripts started' : ' (its pending run goes on)'}`,
+      },
+      em,
+    );
   }
 
   private async failedScripts(em: EntityManager, m: MachineEntity): Promise<string[]> {
@@ -193,6 +225,19 @@ export class MetadataSignalService {
       ...(s.exitStatus !== undefined ? { exitStatus: s.exitStatus } : {}),
     });
     const finished = s.exitStatus !== undefined || s.status === 'TIMEDOUT';
+    if (s.resultYamlError) {
+      next = 'failed';
+      await this.events.append(
+        {
+          machineId: m.id,
+          systemId: m.systemId,
+          hostname: m.hostname,
+          ...MachineEvents.SCRIPT_RESULT_FAILED,
+          description: `${row.script_name}: ${s.resultYamlError}`,
+        },
+        em,
+      );
+    }
     const stdout = s.outputs.stdout;
     if (finished && stdout && INVENTORY_SCRIPTS.has(row.script_name) && next === 'passed') {
       try {
@@ -245,6 +290,22 @@ export class MetadataSignalService {
   private async storeBmc(em: EntityManager, m: MachineEntity, power: { type: string; params: Record<string, string> }): Promise<void> {
     // Only commissioning may change how Kiln reaches the machine's BMC.
     if (m.status !== NodeStatus.COMMISSIONING) return;
+    if (power.type === 'webhook') {
+      // As at anonymous enlistment: the rack would call these URLs on the machine's say-so. The
+      // signal is still taken (a refusal would stop the machine's runner); the report is not.
+      await this.events.append(
+        {
+          machineId: m.id,
+          systemId: m.systemId,
+          hostname: m.hostname,
+          ...MachineEvents.BMC_REPORTED,
+          level: 'WARNING',
+          description: 'The machine reported webhook power URLs, which only an administrator sets: not taken',
+        },
+        em,
+      );
+      return;
+    }
     const current = await this.bmcs.find(em, m.bmcId);
     let type = power.type;
     let params = power.params;
@@ -305,8 +366,10 @@ function parse(input: SignalInput): ParsedSignal {
   }
   if (out.outputs.result) {
     const parsed = parseResultYaml(out.outputs.result);
-    if (!parsed.ok) throw invalid(`Result YAML '${input.files.find((f) => f.name.endsWith('.yaml'))?.name}' is not valid: ${parsed.errors.map((e) => e.message).join('; ')}`);
-    out.resultYaml = parsed.value;
+    // MAAS stores such a result and only logs an event; Kiln stores it too (the runner goes on),
+    // but fails it with the reason, since the script's own verdict cannot be read.
+    if (!parsed.ok) out.resultYamlError = `result YAML '${input.files.find((f) => f.name.endsWith('.yaml'))?.name}' is not valid: ${parsed.errors.map((e) => e.message).join('; ')}`;
+    else out.resultYaml = parsed.value;
   }
   if (input.powerType !== undefined && input.powerType !== '') {
     let params: unknown = {};

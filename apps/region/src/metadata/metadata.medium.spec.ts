@@ -212,9 +212,6 @@ describe('metadata API against a real region', () => {
 
     const fail = (await results(m.system_id)).find((x) => x.script_name === 'kiln-fail')!;
     // Bad input is refused whole: nothing of it is stored.
-    const badYaml = await signal(h, key, { status: 'WORKING', script_result_id: String(fail.id), exit_status: '3' }, { 'kiln-fail.out': 'x', 'kiln-fail.yaml': 'status: [' });
-    expect(badYaml.status).toBe(400);
-    expect(badYaml.text).toMatch(/Result YAML 'kiln-fail.yaml' is not valid/);
     const big = await signal(h, key, { status: 'WORKING', script_result_id: String(fail.id), exit_status: '3' }, { 'kiln-fail.out': Buffer.alloc(8 * 1024 * 1024 + 1, 120) });
     expect(big.status).toBe(400);
     expect(big.text).toMatch(/the most one file may hold/);

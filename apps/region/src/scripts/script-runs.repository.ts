@@ -202,6 +202,11 @@ export class ScriptRunsRepository {
     return rows.length;
   }
 
+  async hasUnfinished(em: EntityManager, setId: number): Promise<boolean> {
+    const rows: unknown[] = await em.query(`SELECT 1 FROM script_results WHERE script_set_id = $1 AND status = ANY($2) LIMIT 1`, [setId, UNFINISHED_STATUSES]);
+    return rows.length > 0;
+  }
+
   /** The results of these sets, with their scripts' run settings and revision text, ordered by name then id. */
   async resultsOfSets(em: EntityManager, setIds: number[]): Promise<RunResultRow[]> {
     if (!setIds.length) return [];

@@ -50,7 +50,7 @@ export class ScriptRunsService {
    * when none are named; for an enlisting machine, those tagged `enlisting`), and a testing set
    * for the tests that follow. Mutates the machine row (current sets, options); the caller saves it.
    */
-  async startCommissioning(em: EntityManager, m: MachineEntity, req: RunRequest = {}, opts: { enlisting?: boolean } = {}): Promise<void> {
+  async startCommissioning(em: EntityManager, m: MachineEntity, req: RunRequest = {}, opts: { enlisting?: boolean; keepToken?: boolean } = {}): Promise<void> {
     const errors: Record<string, string[]> = {};
     const flag = (field: string, v: string | undefined) => {
       if (v === undefined || v === '') return false;
@@ -93,7 +93,13 @@ export class ScriptRunsService {
     m.enableSsh = enableSsh;
     m.skipNetworking = skipNetworking;
     m.skipStorage = skipStorage;
-    await this.issueToken(em, m.id, opts.enlisting ? 'enlisting' : 'commissioning');
+    // keepToken: the machine asked for this run with the token it holds, which stays its token.
+    if (!opts.keepToken) await this.issueToken(em, m.id, opts.enlisting ? 'enlisting' : 'commissioning');
+  }
+
+  /** Whether a script set still has results pending or running. */
+  async isLive(em: EntityManager, setId: number | null): Promise<boolean> {
+    return setId !== null && this.runs.hasUnfinished(em, setId);
   }
 
   /** Testing: the requested testing scripts (those tagged `commissioning` by default). */

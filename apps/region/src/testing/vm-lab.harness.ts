@@ -159,14 +159,15 @@ export class VmLab {
   /**
    * Starts a PXE-booting QEMU VM on tap`idx` (vm-start.sh): SeaBIOS with QEMU's iPXE ROM, or OVMF
    * with its own UEFI PXE and the NIC's ROM disabled (with Secure Boot off or enforced). Returns
-   * its directory (serial.log).
+   * its directory (serial.log, qemu.pid). `size.disks` are raw disk images (paths) the VM gets as
+   * virtio disks, `size.mac2` the MAC of a second NIC on the same bridge.
    */
   async startVm(
     name: string,
     idx: number,
     mac: string,
     firmware: VmFirmware = 'bios-ipxe',
-    size: { memoryMb?: number; cpus?: number; tbMb?: number } = {},
+    size: { memoryMb?: number; cpus?: number; tbMb?: number; disks?: string[]; mac2?: string } = {},
   ): Promise<string> {
     const dir = join(this.dir, 'vms', name);
     const env = {
@@ -174,6 +175,8 @@ export class VmLab {
       ...(size.memoryMb ? { KILN_VM_MEMORY_MB: String(size.memoryMb) } : {}),
       ...(size.cpus ? { KILN_VM_CPUS: String(size.cpus) } : {}),
       ...(size.tbMb ? { KILN_VM_TB_MB: String(size.tbMb) } : {}),
+      ...(size.disks?.length ? { KILN_VM_DISKS: size.disks.join(',') } : {}),
+      ...(size.mac2 ? { KILN_VM_MAC2: size.mac2 } : {}),
     };
     await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000, env });
     return dir;
@@ -200,6 +203,25 @@ export class VmLab {
       cut = row.length === 80;
     }
     return lines.join('\n');
+  }
+
+  /** Whether the VM's QEMU still runs (it exits when the guest powers off). */
+  vmRunning(vmDir: string): boolean {
+    try {
+      process.kill(Number(readFileSync(join(vmDir, 'qemu.pid'), 'utf8').trim()), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Cuts the VM's power: QEMU is killed, as a pulled plug. */
+  killVm(vmDir: string): void {
+    try {
+      process.kill(Number(readFileSync(join(vmDir, 'qemu.pid'), 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 
   /** Kills every process of the lab (QEMU, radvd, socat, the rack), deletes its namespaces and files. */
