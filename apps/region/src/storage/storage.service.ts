@@ -1,0 +1,480 @@
+import { Injectable } from '@nestjs/common';
+import { NodeStatus } from '@kiln/lifecycle';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import type { Actor } from '../common/actor';
+import { conflict, forbidden, invalid, notFound } from '../common/domain.error';
+import { MachineAccess } from '../machines/machine.access';
+import { StorageMachineRow, StorageRepository, StorageDeviceRow, PartitionRow, FilesystemRow } from './storage.repository';
+import { alignSize, MIN_BLOCK_DEVICE_SIZE, MIN_PARTITION_SIZE, PARTITION_ALIGNMENT_SIZE, parseSize, partitionTableAvailable } from './storage.sizes';
+import { StorageView } from './storage.view';
+
+/** Filesystems a block device or partition may be formatted with (MAAS FILESYSTEM_FORMAT_TYPE_CHOICES). */
+export const FORMAT_FSTYPES = ['ext2', 'ext4', 'xfs', 'fat32', 'vfat', 'swap', 'btrfs', 'zfsroot'] as const;
+
+/** Form fields as the request sent them (first value of each; lists where a field repeats). */
+export type StorageForm = Readonly<Record<string, string | undefined>>;
+
+type Errors = Record<string, string[]>;
+
+function fail(errors: Errors): void {
+  if (Object.keys(errors).length) throw invalid(errors);
+}
+
+function sizeField(errors: Errors, field: string, raw: string | undefined, required: boolean, min: number): number | undefined {
+  if (raw === undefined || raw.trim() === '') {
+    if (required) errors[field] = ['This field is required.'];
+    return undefined;
+  }
+  const n = parseSize(raw);
+  if (n === undefined) {
+    errors[field] = ['Enter a whole number.'];
+    return undefined;
+  }
+  if (n < min) {
+    errors[field] = [`Ensure this value is greater than or equal to ${min}.`];
+    return undefined;
+  }
+  return n;
+}
+
+function uuidField(errors: Errors, raw: string | undefined): string {
+  if (raw === undefined || raw.trim() === '') return randomUUID();
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw.trim())) errors.uuid = ['Enter a valid UUID.'];
+  return raw.trim().toLowerCase();
+}
+
+const truthy = (raw: string | undefined) => raw !== undefined && ['true', '1', 'on', 'yes'].includes(raw.toLowerCase());
+
+/** What a storage edit may touch: the allocated-operations rule of MAAS (api/blockdevices.py). */
+type Rule = 'allocated' | 'ready';
+
+/**
+ * A machine's storage model: block devices, partitions, filesystems and volume groups, with MAAS's
+ * rules (api/blockdevices.py, partitions.py, volume_groups.py and their forms).
+ */
+@Injectable()
+export class StorageService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly repo: StorageRepository,
+    private readonly access: MachineAccess,
+  ) {}
+
+  private machineOf(m: StorageMachineRow | undefined): StorageMachineRow {
+    if (!m) throw notFound('No Machine matches the given query.');
+    return m;
+  }
+
+  private static accessSubject(m: StorageMachineRow) {
+    return { ownerId: m.owner_id, hostname: m.hostname, locked: m.locked };
+  }
+
+  /** The machine's storage for a caller who may see it. */
+  async view(systemId: string, actor: Actor): Promise<StorageView> {
+    const m = this.machineOf(await this.repo.machine(systemId));
+    this.access.require(actor, 'see', StorageService.accessSubject(m));
+    return new StorageView(await this.repo.load(m));
+  }
+
+  device(v: StorageView, rawId: string): StorageDeviceRow {
+    const d = /^\d+$/.test(rawId) ? v.device(Number(rawId)) : undefined;
+    if (!d) throw notFound('No BlockDevice matches the given query.');
+    return d;
+  }
+
+  partition(v: StorageView, d: StorageDeviceRow, rawId: string): PartitionRow {
+    const p = /^\d+$/.test(rawId) ? v.partition(Number(rawId)) : undefined;
+    if (!p || v.deviceOfPartition(p).id !== d.id) throw notFound('No Partition matches the given query.');
+    return p;
+  }
+
+  volumeGroup(v: StorageView, rawId: string) {
+    const g = /^\d+$/.test(rawId) ? v.group(Number(rawId)) : undefined;
+    if (!g || g.group_type !== 'lvm-vg') throw notFound('No VolumeGroup matches the given query.');
+    return g;
+  }
+
+  /**
+   * Runs an edit on the machine's storage inside a transaction holding the machine's row lock.
+   * `rule`: 'ready' edits need an administrator (the API refuses others) and a Ready machine;
+   * 'allocated' edits are MAAS's allocated operations: Ready (administrators) or Allocated (owner).
+   */
+  private async edit<T>(
+    systemId: string,
+    actor: Actor,
+    rule: Rule,
+    what: string,
+    fn: (v: StorageView, em: EntityManager) => Promise<T>,
+    readyStatuses: readonly number[] = [NodeStatus.READY],
+  ): Promise<T> {
+    return this.ds.transaction(async (em) => {
+      const m = this.machineOf(await this.repo.machine(systemId, em, true));
+      const subject = StorageService.accessSubject(m);
+      this.access.require(actor, rule === 'ready' ? 'admin' : 'edit', subject);
+      this.access.requireUnlocked(subject);
+      if (rule === 'allocated') {
+        if (m.status !== NodeStatus.READY && m.status !== NodeStatus.ALLOCATED) {
+          throw conflict(`Cannot ${what} because the machine is not Ready or Allocated.`);
+        }
+        if (m.status === NodeStatus.READY && !actor.isAdmin) {
+          throw forbidden(`Cannot ${what} because you don't have the permissions on a Ready machine.`);
+        }
+      } else if (!readyStatuses.includes(m.status)) {
+        throw conflict(`Cannot ${what} because the machine is not Ready.`);
+      }
+      return fn(new StorageView(await this.repo.load(m, em)), em);
+    });
+  }
+
+  // ---- block devices --------------------------------------------------------------------------
+
+  async createPhysical(systemId: string, f: StorageForm, actor: Actor): Promise<number> {
+    return this.ds.transaction(async (em) => {
+      const m = this.machineOf(await this.repo.machine(systemId, em, true));
+      const v = new StorageView(await this.repo.load(m, em));
+      const errors: Errors = {};
+      const name = f.name?.trim() ?? '';
+      if (!name) errors.name = ['This field is required.'];
+      else if (v.rows.devices.some((d) => d.name === name)) errors.name = [`A block device named ${name} already exists on this machine.`];
+      const size = sizeField(errors, 'size', f.size, true, MIN_BLOCK_DEVICE_SIZE);
+      const blockSize = sizeField(errors, 'block_size', f.block_size, true, 512);
+      if (!f.id_path && !(f.model && f.serial)) errors.__all__ = ['serial/model are required if id_path is not provided.'];
+      fail(errors);
+      void actor;
+      return this.repo.insertDevice(em, m.id, {
+        name,
+        type: 'physical',
+        uuid: null,
+        model: f.model ?? '',
+        serial: f.serial ?? '',
+        idPath: f.id_path ?? null,
+        size: size!,
+        blockSize: blockSize!,
+      });
+    });
+  }
+
+  async updateDevice(systemId: string, rawId: string, f: StorageForm, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', 'update block device', async (v, em) => {
+      const d = this.device(v, rawId);
+      const deployed = v.rows.machine.status === NodeStatus.DEPLOYED;
+      if (deployed && d.type !== 'physical') throw conflict('Cannot update virtual block device because the machine is Deployed.');
+      const errors: Errors = {};
+      const fields: Record<string, string | number | null> = {};
+      if (f.name !== undefined) {
+        const name = f.name.trim();
+        if (!name) errors.name = ['This field cannot be blank.'];
+        else if (v.rows.devices.some((x) => x.name === name && x.id !== d.id)) errors.name = [`A block device named ${name} already exists on this machine.`];
+        else fields.name = name;
+      }
+      if (d.type === 'physical') {
+        for (const k of ['model', 'serial', 'id_path'] as const) if (f[k] !== undefined) fields[k] = f[k]!;
+        if (!deployed) {
+          const size = sizeField(errors, 'size', f.size, false, MIN_BLOCK_DEVICE_SIZE);
+          if (size !== undefined) {
+            if (size < v.used(d)) errors.size = [`Size is too small; ${v.used(d)} bytes of the device are in use.`];
+            else fields.size = size;
+          }
+          const bs = sizeField(errors, 'block_size', f.block_size, false, 512);
+          if (bs !== undefined) fields.block_size = bs;
+        }
+      } else {
+        if (f.uuid !== undefined) fields.uuid = uuidField(errors, f.uuid);
+        const size = sizeField(errors, 'size', f.size, false, MIN_BLOCK_DEVICE_SIZE);
+        if (size !== undefined) {
+          const g = d.filesystem_group_id === null ? undefined : v.group(d.filesystem_group_id);
+          if (g?.group_type !== 'lvm-vg') errors.size = ['Only a logical volume can be resized.'];
+          else {
+            const free = v.vgSize(g.id) - v.vgUsed(g.id) + Number(d.size);
+            const aligned = alignSize(size, PARTITION_ALIGNMENT_SIZE);
+            if (aligned > free) errors.size = [`Size is too large. Maximum size is ${free}.`];
+            else fields.size = aligned;
+          }
+        }
+        if (fields.name !== undefined && d.filesystem_group_id !== null) {
+          const g = v.group(d.filesystem_group_id);
+          if (g?.group_type === 'lvm-vg' && !String(fields.name).startsWith(`${g.name}-`)) fields.name = `${g.name}-${fields.name}`;
+        }
+      }
+      fail(errors);
+      await this.repo.updateDevice(em, d.id, fields);
+    }, [NodeStatus.READY, NodeStatus.DEPLOYED]);
+  }
+
+  async deleteDevice(systemId: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', 'delete block device', async (v, em) => {
+      const d = this.device(v, rawId);
+      this.refuseInGroup(v, v.deviceFs(d.id), 'delete block device');
+      for (const p of v.partitionsOf(d.id)) this.refuseInGroup(v, v.partitionFs(p.id), 'delete block device');
+      if (d.type === 'virtual' && d.filesystem_group_id !== null) {
+        const g = v.group(d.filesystem_group_id);
+        if (g && g.group_type !== 'lvm-vg') throw conflict(`Cannot delete block device because it is the ${g.name} ${g.group_type.startsWith('raid') ? 'RAID' : 'Bcache'}; delete that instead.`);
+      }
+      await this.repo.deleteDevice(em, d.id);
+    });
+  }
+
+  private refuseInGroup(v: StorageView, fs: FilesystemRow | undefined, what: string): void {
+    if (fs && (fs.filesystem_group_id !== null || fs.cache_set_id !== null)) {
+      throw conflict(`Cannot ${what} because it is in use: ${v.fsUsedFor(fs)}.`);
+    }
+  }
+
+  async setBootDisk(systemId: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', 'set as boot disk', async (v, em) => {
+      const d = this.device(v, rawId);
+      if (d.type !== 'physical') throw invalid('Cannot set a virtual block device as the boot disk.');
+      await this.repo.setBootDisk(em, v.rows.machine.id, d.id);
+    });
+  }
+
+  async deviceTag(systemId: string, rawId: string, tag: string | undefined, add: boolean, actor: Actor): Promise<void> {
+    if (!tag) throw invalid({ tag: ['This field is required.'] });
+    await this.edit(systemId, actor, 'ready', 'update block device', async (v, em) => {
+      const d = this.device(v, rawId);
+      const tags = d.tags.filter((t) => t !== tag);
+      await this.repo.setDeviceTags(em, d.id, add ? [...tags, tag] : tags);
+    });
+  }
+
+  // ---- filesystems (block devices and partitions) ---------------------------------------------
+
+  private formatInput(f: StorageForm): { fstype: string; uuid: string; label: string | null } {
+    const errors: Errors = {};
+    const fstype = f.fstype?.trim() ?? '';
+    if (!fstype) errors.fstype = ['This field is required.'];
+    else if (!(FORMAT_FSTYPES as readonly string[]).includes(fstype)) errors.fstype = [`Select a valid choice. ${fstype} is not one of the available choices.`];
+    const uuid = uuidField(errors, f.uuid);
+    fail(errors);
+    return { fstype, uuid, label: f.label?.trim() || null };
+  }
+
+  async formatDevice(systemId: string, rawId: string, f: StorageForm, actor: Actor): Promise<void> {
+    const input = this.formatInput(f);
+    await this.edit(systemId, actor, 'allocated', 'format block device', async (v, em) => {
+      const d = this.device(v, rawId);
+      if (v.table(d.id)) throw invalid('Cannot format block device with partitions.');
+      const old = v.deviceFs(d.id);
+      this.refuseInGroup(v, old, 'format block device');
+      if (old) await this.repo.deleteFilesystem(em, old.id);
+      await this.repo.insertFilesystem(em, v.rows.machine.id, { blockDeviceId: d.id, ...input });
+    });
+  }
+
+  async formatPartition(systemId: string, rawDevice: string, rawId: string, f: StorageForm, actor: Actor): Promise<void> {
+    const input = this.formatInput(f);
+    await this.edit(systemId, actor, 'allocated', 'format partition', async (v, em) => {
+      const p = this.partition(v, this.device(v, rawDevice), rawId);
+      const old = v.partitionFs(p.id);
+      this.refuseInGroup(v, old, 'format partition');
+      if (old) await this.repo.deleteFilesystem(em, old.id);
+      await this.repo.insertFilesystem(em, v.rows.machine.id, { partitionId: p.id, ...input });
+    });
+  }
+
+  private async unformat(em: EntityManager, v: StorageView, fs: FilesystemRow | undefined, noun: string): Promise<void> {
+    if (!fs) throw invalid(`${noun[0].toUpperCase()}${noun.slice(1)} is not formatted.`);
+    if (fs.mount_point) throw invalid(`Filesystem is mounted and cannot be unformatted. Unmount the filesystem before unformatting the ${noun}.`);
+    if (fs.filesystem_group_id !== null || fs.cache_set_id !== null) {
+      throw invalid(`Filesystem is part of a filesystem group, and cannot be unformatted. Remove ${noun} from filesystem group before unformatting the ${noun}.`);
+    }
+    void v;
+    await this.repo.deleteFilesystem(em, fs.id);
+  }
+
+  async unformatDevice(systemId: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'allocated', 'unformat block device', async (v, em) => this.unformat(em, v, v.deviceFs(this.device(v, rawId).id), 'block device'));
+  }
+
+  async unformatPartition(systemId: string, rawDevice: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'allocated', 'unformat partition', async (v, em) =>
+      this.unformat(em, v, v.partitionFs(this.partition(v, this.device(v, rawDevice), rawId).id), 'partition'),
+    );
+  }
+
+  private async mount(em: EntityManager, v: StorageView, fs: FilesystemRow | undefined, f: StorageForm): Promise<void> {
+    if (!fs) throw invalid('Cannot mount an unformatted partition or block device.');
+    if (fs.filesystem_group_id !== null || fs.cache_set_id !== null) throw invalid('Filesystem is part of a filesystem group, and cannot be mounted.');
+    const errors: Errors = {};
+    let mountPoint = f.mount_point?.trim() ?? '';
+    if (fs.fstype === 'swap') mountPoint = 'none';
+    else if (!mountPoint) errors.mount_point = ['This field is required.'];
+    else if (!mountPoint.startsWith('/')) errors.mount_point = ['Enter a valid absolute path.'];
+    else {
+      const other = v.mounted(mountPoint);
+      if (other && other.id !== fs.id) errors.mount_point = [`Another filesystem is already mounted at ${mountPoint}.`];
+    }
+    fail(errors);
+    await this.repo.setMount(em, fs.id, mountPoint, f.mount_options?.trim() || null);
+  }
+
+  async mountDevice(systemId: string, rawId: string, f: StorageForm, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'allocated', 'mount block device', async (v, em) => this.mount(em, v, v.deviceFs(this.device(v, rawId).id), f));
+  }
+
+  async mountPartition(systemId: string, rawDevice: string, rawId: string, f: StorageForm, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'allocated', 'mount partition', async (v, em) =>
+      this.mount(em, v, v.partitionFs(this.partition(v, this.device(v, rawDevice), rawId).id), f),
+    );
+  }
+
+  private async unmount(em: EntityManager, fs: FilesystemRow | undefined): Promise<void> {
+    if (!fs) throw invalid('Cannot unmount a partition or block device that has no filesystem.');
+    if (!fs.mount_point) throw invalid('Filesystem is already unmounted.');
+    await this.repo.setMount(em, fs.id, null, null);
+  }
+
+  async unmountDevice(systemId: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'allocated', 'unmount block device', async (v, em) => this.unmount(em, v.deviceFs(this.device(v, rawId).id)));
+  }
+
+  async unmountPartition(systemId: string, rawDevice: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'allocated', 'unmount partition', async (v, em) =>
+      this.unmount(em, v.partitionFs(this.partition(v, this.device(v, rawDevice), rawId).id)),
+    );
+  }
+
+  // ---- partitions -----------------------------------------------------------------------------
+
+  async createPartition(systemId: string, rawDevice: string, f: StorageForm, actor: Actor): Promise<number> {
+    return this.edit(systemId, actor, 'allocated', 'create partition', async (v, em) => {
+      const d = this.device(v, rawDevice);
+      if (v.deviceFs(d.id)) throw invalid(`Cannot create a partition on ${d.name}: ${v.deviceUsedFor(d)}.`);
+      if (d.type === 'virtual' && d.filesystem_group_id !== null && v.group(d.filesystem_group_id)?.group_type === 'lvm-vg') {
+        throw invalid({ block_device: ['Cannot create a partition table on a logical volume.'] });
+      }
+      const errors: Errors = {};
+      const requested = sizeField(errors, 'size', f.size, false, MIN_PARTITION_SIZE);
+      const uuid = uuidField(errors, f.uuid);
+      fail(errors);
+      const free = v.table(d.id) ? v.available(d) : partitionTableAvailable(Number(d.size), [], v.overhead);
+      const size = requested === undefined ? free : alignSize(requested, PARTITION_ALIGNMENT_SIZE);
+      if (size < MIN_PARTITION_SIZE || size > free) {
+        throw invalid({ size: [`Partition of ${size} bytes does not fit on ${d.name}; ${Math.max(0, free)} bytes are free for partitions.`] });
+      }
+      const tableId = v.table(d.id)?.id ?? (await this.repo.insertPartitionTable(em, v.rows.machine.id, d.id, 'GPT'));
+      const last = v.partitionsOf(d.id).reduce((mx, p) => Math.max(mx, p.index), 0);
+      return this.repo.insertPartition(em, v.rows.machine.id, { tableId, index: last + 1, uuid, size, bootable: truthy(f.bootable) });
+    });
+  }
+
+  async deletePartition(systemId: string, rawDevice: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'allocated', 'delete partition', async (v, em) => {
+      const d = this.device(v, rawDevice);
+      const p = this.partition(v, d, rawId);
+      this.refuseInGroup(v, v.partitionFs(p.id), 'delete partition');
+      await this.repo.deletePartition(em, p.id);
+      if (v.partitionsOf(d.id).length === 1) await this.repo.deletePartitionTable(em, v.table(d.id)!.id);
+    });
+  }
+
+  async partitionTag(systemId: string, rawDevice: string, rawId: string, tag: string | undefined, add: boolean, actor: Actor): Promise<void> {
+    if (!tag) throw invalid({ tag: ['This field is required.'] });
+    await this.edit(systemId, actor, 'allocated', 'update partition', async (v, em) => {
+      const p = this.partition(v, this.device(v, rawDevice), rawId);
+      const tags = p.tags.filter((t) => t !== tag);
+      await this.repo.setPartitionTags(em, p.id, add ? [...tags, tag] : tags);
+    });
+  }
+
+  // ---- volume groups --------------------------------------------------------------------------
+
+  /** The filesystems-to-be of the devices and partitions named: each must be unused. */
+  private members(v: StorageView, devices: readonly string[], partitions: readonly string[], errors: Errors) {
+    const out: { blockDeviceId?: number; partitionId?: number }[] = [];
+    for (const raw of devices) {
+      const d = /^\d+$/.test(raw) ? v.device(Number(raw)) : undefined;
+      if (!d || v.deviceFs(d.id) || v.table(d.id) || v.group(d.filesystem_group_id ?? -1)?.group_type === 'lvm-vg') {
+        (errors.block_devices ??= []).push(`Select a valid choice. ${raw} is not one of the available choices.`);
+      } else out.push({ blockDeviceId: d.id });
+    }
+    for (const raw of partitions) {
+      const p = /^\d+$/.test(raw) ? v.partition(Number(raw)) : undefined;
+      if (!p || v.partitionFs(p.id)) (errors.partitions ??= []).push(`Select a valid choice. ${raw} is not one of the available choices.`);
+      else out.push({ partitionId: p.id });
+    }
+    return out;
+  }
+
+  async createVolumeGroup(systemId: string, f: StorageForm, devices: readonly string[], partitions: readonly string[], actor: Actor): Promise<number> {
+    return this.edit(systemId, actor, 'ready', 'create volume group', async (v, em) => {
+      const errors: Errors = {};
+      const name = f.name?.trim() ?? '';
+      if (!name) errors.name = ['This field is required.'];
+      else if (v.rows.groups.some((g) => g.name === name)) errors.name = [`A volume group named ${name} already exists on this machine.`];
+      const uuid = uuidField(errors, f.uuid);
+      const members = this.members(v, devices, partitions, errors);
+      if (!errors.block_devices && !errors.partitions && members.length === 0) errors.__all__ = ['At least one valid block device or partition is required.'];
+      fail(errors);
+      const gid = await this.repo.insertGroup(em, v.rows.machine.id, { name, uuid, groupType: 'lvm-vg' });
+      for (const m of members) await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'lvm-pv', uuid: randomUUID(), label: null, groupId: gid });
+      return gid;
+    });
+  }
+
+  async updateVolumeGroup(systemId: string, rawId: string, f: StorageForm, add: { devices: readonly string[]; partitions: readonly string[] }, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', 'update volume group', async (v, em) => {
+      const g = this.volumeGroup(v, rawId);
+      const errors: Errors = {};
+      let name = g.name;
+      if (f.name !== undefined) {
+        name = f.name.trim();
+        if (!name) errors.name = ['This field cannot be blank.'];
+        else if (v.rows.groups.some((x) => x.name === name && x.id !== g.id)) errors.name = [`A volume group named ${name} already exists on this machine.`];
+      }
+      const uuid = f.uuid === undefined ? g.uuid : uuidField(errors, f.uuid);
+      const members = this.members(v, add.devices, add.partitions, errors);
+      fail(errors);
+      await this.repo.updateGroup(em, g.id, name, uuid);
+      for (const m of members) await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'lvm-pv', uuid: randomUUID(), label: null, groupId: g.id });
+      if (name !== g.name) {
+        for (const d of v.virtualDevices(g.id)) await this.repo.updateDevice(em, d.id, { name: `${name}-${d.name.slice(g.name.length + 1)}` });
+      }
+    });
+  }
+
+  async deleteVolumeGroup(systemId: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', 'delete volume group', async (v, em) => {
+      const g = this.volumeGroup(v, rawId);
+      for (const d of v.virtualDevices(g.id)) {
+        const fs = v.deviceFs(d.id);
+        if (fs && (fs.filesystem_group_id !== null || fs.cache_set_id !== null)) throw conflict(`Cannot delete volume group because logical volume ${d.name} is in use: ${v.fsUsedFor(fs)}.`);
+      }
+      await this.repo.deleteGroup(em, g.id);
+    });
+  }
+
+  async createLogicalVolume(systemId: string, rawId: string, f: StorageForm, actor: Actor): Promise<number> {
+    return this.edit(systemId, actor, 'ready', 'create logical volume', async (v, em) => {
+      const g = this.volumeGroup(v, rawId);
+      const errors: Errors = {};
+      const short = f.name?.trim() ?? '';
+      if (!short) errors.name = ['This field is required.'];
+      const name = `${g.name}-${short}`;
+      if (short && v.rows.devices.some((d) => d.name === name)) errors.name = [`A logical volume named ${short} already exists in ${g.name}.`];
+      const uuid = uuidField(errors, f.uuid);
+      const requested = sizeField(errors, 'size', f.size, false, MIN_BLOCK_DEVICE_SIZE);
+      fail(errors);
+      const free = v.vgSize(g.id) - v.vgUsed(g.id);
+      const size = requested === undefined ? free : alignSize(requested, PARTITION_ALIGNMENT_SIZE);
+      if (size > free || size < MIN_BLOCK_DEVICE_SIZE) {
+        throw invalid({ size: [free < MIN_BLOCK_DEVICE_SIZE ? `Volume group ${g.name} has no free space.` : `Size is too large. Maximum size is ${free}.`] });
+      }
+      return this.repo.insertDevice(em, v.rows.machine.id, { name, type: 'virtual', uuid, size, blockSize: 4096, groupId: g.id });
+    });
+  }
+
+  async deleteLogicalVolume(systemId: string, rawId: string, rawLv: string | undefined, actor: Actor): Promise<void> {
+    if (!rawLv) throw invalid({ id: ['This field is required.'] });
+    await this.edit(systemId, actor, 'ready', 'delete logical volume', async (v, em) => {
+      const g = this.volumeGroup(v, rawId);
+      const d = v.virtualDevices(g.id).find((x) => String(x.id) === rawLv);
+      // MAAS answers 204 for a logical volume that is not in the group.
+      if (!d) return;
+      const fs = v.deviceFs(d.id);
+      this.refuseInGroup(v, fs, 'delete logical volume');
+      await this.repo.deleteDevice(em, d.id);
+    });
+  }
+}
