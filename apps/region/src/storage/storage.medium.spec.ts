@@ -260,6 +260,19 @@ describe('machine storage against a real region', () => {
     expect(after.available_size).toBe(expected - lv0.size);
     expect((after.logical_volumes as Json[]).map((d) => d.name)).toEqual(['vg0-lv0']);
 
+    // The machine JSON (read and listing) shows the model: the group stub, the LV, the member's use.
+    const machine = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as Json & { blockdevice_set: Device[]; virtualblockdevice_set: Device[] };
+    const listed = ((await h.call(admin, 'GET', `${API}/machines/`)).json() as (Json & { system_id: string })[]).find((m) => m.system_id === sid)!;
+    for (const m of [machine, listed] as (Json & { blockdevice_set: Device[]; virtualblockdevice_set: Device[] })[]) {
+      expect(m.volume_groups).toEqual([{ system_id: sid, id: vg.id, __incomplete__: true }]);
+      expect(m.raids).toEqual([]);
+      expect(m.virtualblockdevice_set.map((d) => d.name)).toEqual(['vg0-lv0']);
+      expect(m.blockdevice_set.find((d) => d.id === sdb)).toMatchObject({ used_for: 'LVM volume for vg0' });
+      expect(m.blockdevice_set.find((d) => d.id === sda)).toMatchObject({ used_for: 'GPT partitioned with 1 partition', partition_table_type: 'GPT' });
+      expect(m.blockdevice_set.find((d) => d.id === sda)!.partitions).toHaveLength(1);
+    }
+    expect(listed).toEqual(machine);
+
     const renamed = await h.call(admin, 'PUT', vgUrl, { name: 'data' });
     expect(renamed.json()).toMatchObject({ name: 'data', logical_volumes: [{ name: 'data-lv0' }] });
     expect((await h.call(admin, 'POST', `${vgUrl}?op=delete_logical_volume`, { id: String(lv0.id) })).status).toBe(204);

@@ -83,6 +83,9 @@ export interface StorageRows {
   cacheSets: CacheSetRow[];
 }
 
+/** The storage model's rows of one machine beyond its block devices (the machine record carries them). */
+export type MachineStorageRows = Omit<StorageRows, 'machine' | 'devices'>;
+
 export interface NewFilesystem {
   blockDeviceId?: number;
   partitionId?: number;

@@ -3,7 +3,7 @@
  * filesystem, partition table, partitions, used/available size and `used_for` text, and each
  * volume group's size. Pure.
  */
-import type { FilesystemGroupRow, FilesystemRow, PartitionRow, StorageDeviceRow, StorageRows } from './storage.repository';
+import type { FilesystemGroupRow, FilesystemRow, PartitionRow, StorageDeviceRow, StorageMachineRow, StorageRows } from './storage.repository';
 import { partitionTableAvailable, partitionTableOverhead, partitionTableUsed, volumeGroupSize } from './storage.sizes';
 
 const API = '/MAAS/api/2.0';
@@ -35,10 +35,13 @@ export function humanBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-export class StorageView {
+/** What a view reads of the machine itself. */
+export type ViewMachine = Pick<StorageMachineRow, 'system_id' | 'architecture' | 'bios_boot_method'>;
+
+export class StorageView<M extends ViewMachine = StorageMachineRow> {
   readonly overhead: number;
 
-  constructor(readonly rows: StorageRows) {
+  constructor(readonly rows: Omit<StorageRows, 'machine'> & { machine: M }) {
     this.overhead = partitionTableOverhead(rows.machine.architecture, rows.machine.bios_boot_method);
   }
 
@@ -215,4 +218,16 @@ export class StorageView {
       resource_uri: `${API}/nodes/${this.systemId}/volume-group/${g.id}/`,
     };
   }
+}
+
+/** The stubs the machine JSON lists its groups and cache sets with (reference 2.8.1). */
+export function storageStubs(v: StorageView<ViewMachine>) {
+  const stub = (id: number) => ({ system_id: v.systemId, id, __incomplete__: true });
+  const groups = (pred: (t: string) => boolean) => v.rows.groups.filter((g) => pred(g.group_type)).map((g) => stub(g.id));
+  return {
+    cache_sets: v.rows.cacheSets.map((c) => stub(c.id)),
+    bcaches: groups((t) => t === 'bcache'),
+    raids: groups((t) => t.startsWith('raid-')),
+    volume_groups: groups((t) => t === 'lvm-vg'),
+  };
 }
