@@ -286,6 +286,47 @@ describe('machine storage against a real region', () => {
     expect((await h.call(admin, 'GET', `${API}/nodes/${sid}/volume-groups/`)).json()).toEqual([]);
   });
 
+  it('materializes set_storage_layout (flat, lvm, bcache) into the model the machine JSON shows', async () => {
+    const { sid, sda, sdb } = await readyMachine();
+    const layout = async (body: Record<string, string>) => {
+      const r = await h.call(admin, 'POST', `${API}/machines/${sid}/?op=set_storage_layout`, body);
+      expect(r.status).toBe(200);
+      return (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as Json & { blockdevice_set: Device[]; virtualblockdevice_set: Device[] };
+    };
+    const disk = (m: { blockdevice_set: Device[] }, id: number) => m.blockdevice_set.find((d) => d.id === id)!;
+
+    let m = await layout({ storage_layout: 'flat', boot_size: '1G' });
+    let boot = disk(m, sda);
+    expect(boot.partition_table_type).toBe('MBR');
+    expect(boot.partitions.map((p) => (p.filesystem as Json).mount_point)).toEqual(['/boot', '/']);
+    expect(boot.partitions.map((p) => p.path)).toEqual(['/dev/disk/by-dname/sda-part1', '/dev/disk/by-dname/sda-part2']);
+    expect(boot.available_size).toBeLessThan(4 * MIB);
+    expect(disk(m, sdb).used_for).toBe('Unused');
+    expect(m.volume_groups).toEqual([]);
+
+    m = await layout({ storage_layout: 'lvm', vg_name: 'vg', lv_name: 'root', lv_size: '20G' });
+    boot = disk(m, sda);
+    expect(boot.partitions).toHaveLength(1);
+    expect(boot.partitions[0]).toMatchObject({ used_for: 'LVM volume for vg', filesystem: { fstype: 'lvm-pv' } });
+    expect(m.volume_groups).toHaveLength(1);
+    expect(m.virtualblockdevice_set).toEqual([expect.objectContaining({ name: 'vg-root', size: 20_000_000_000 - (20_000_000_000 % (4 * MIB)), filesystem: expect.objectContaining({ fstype: 'ext4', mount_point: '/' }) })]);
+    const vgs = (await h.call(admin, 'GET', `${API}/nodes/${sid}/volume-groups/`)).json() as Json[];
+    expect(vgs).toEqual([expect.objectContaining({ name: 'vg', used_size: m.virtualblockdevice_set[0].size })]);
+
+    m = await layout({ storage_layout: 'bcache', cache_device: String(sdb), cache_mode: 'writeback' });
+    expect(m.volume_groups).toEqual([]);
+    expect(m.bcaches).toHaveLength(1);
+    expect(m.cache_sets).toHaveLength(1);
+    expect(disk(m, sdb).partitions[0]).toMatchObject({ used_for: 'Cache device for cache0' });
+    expect(disk(m, sda).partitions.map((p) => p.used_for)).toEqual(['ext4 formatted filesystem mounted at /boot', 'Backing device for bcache0']);
+    expect(m.virtualblockdevice_set).toEqual([expect.objectContaining({ name: 'bcache0', filesystem: expect.objectContaining({ mount_point: '/' }) })]);
+
+    // A layout the model does not lay out leaves the disks unused.
+    m = await layout({ storage_layout: 'blank' });
+    expect(m.blockdevice_set.map((d) => d.used_for)).toEqual(['Unused', 'Unused']);
+    expect(m.virtualblockdevice_set).toEqual([]);
+  });
+
   it('lists the storage handlers in describe/ with their operations and parameters', async () => {
     const d = (await h.call(admin, 'GET', `${API}/describe/`)).json() as { resources: { auth: { name: string; actions: { name: string; doc: string }[] } | null }[] };
     const byName = new Map(d.resources.filter((r) => r.auth).map((r) => [r.auth!.name, r.auth!]));

@@ -235,6 +235,11 @@ export class StorageRepository {
     return row.id;
   }
 
+  async insertCacheSet(em: EntityManager, machineId: number, name: string): Promise<number> {
+    const [row]: { id: number }[] = await em.query(`INSERT INTO bcache_cache_sets (machine_id, name) VALUES ($1, $2) RETURNING id`, [machineId, name]);
+    return row.id;
+  }
+
   async updateGroup(em: EntityManager, id: number, name: string, uuid: string): Promise<void> {
     await em.query(`UPDATE filesystem_groups SET name = $2, uuid = $3 WHERE id = $1`, [id, name, uuid]);
   }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { MachineStorageLayout } from '@kiln/db';
 import { NodeStatus } from '@kiln/lifecycle';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -6,7 +7,8 @@ import type { Actor } from '../common/actor';
 import { conflict, forbidden, invalid, notFound } from '../common/domain.error';
 import { MachineAccess } from '../machines/machine.access';
 import { StorageMachineRow, StorageRepository, StorageDeviceRow, PartitionRow, FilesystemRow } from './storage.repository';
-import { alignSize, MIN_BLOCK_DEVICE_SIZE, MIN_PARTITION_SIZE, PARTITION_ALIGNMENT_SIZE, parseSize, partitionTableAvailable } from './storage.sizes';
+import { alignSize, MIN_BLOCK_DEVICE_SIZE, MIN_PARTITION_SIZE, PARTITION_ALIGNMENT_SIZE, parseSize, partitionTableAvailable, volumeGroupSize } from './storage.sizes';
+import { BCACHE_DEFAULT_BOOT_SIZE, EFI_PARTITION_SIZE } from '../machines/storage-layout.validator';
 import { StorageView } from './storage.view';
 
 /** Filesystems a block device or partition may be formatted with (MAAS FILESYSTEM_FORMAT_TYPE_CHOICES). */
@@ -376,6 +378,68 @@ export class StorageService {
       const tags = p.tags.filter((t) => t !== tag);
       await this.repo.setPartitionTags(em, p.id, add ? [...tags, tag] : tags);
     });
+  }
+
+  // ---- layouts --------------------------------------------------------------------------------
+
+  /**
+   * Lays a storage layout out in the model, as MAAS's storage_layouts.py does, replacing what the
+   * machine had: on the boot disk an EFI partition (UEFI), an optional /boot, and the root
+   * partition; flat formats it ext4 on /, lvm makes it the volume group's member with one logical
+   * volume on /, bcache backs bcache0 (on /) with the cache device's partition or whole disk.
+   * vmfs, custom and blank layouts leave the disks unused. Runs in the caller's transaction.
+   */
+  async applyLayout(em: EntityManager, machine: { id: number; architecture: string; bios_boot_method: string | null }, layout: MachineStorageLayout): Promise<void> {
+    await this.repo.clear(em, machine.id);
+    if (!['flat', 'lvm', 'bcache'].includes(layout.layout)) return;
+    const m = { ...machine, system_id: '', hostname: '', owner_id: null, locked: false, status: 0 };
+    const v = new StorageView(await this.repo.load(m, em));
+    const physical = v.rows.devices.filter((d) => d.type === 'physical');
+    const boot = physical.find((d) => d.is_boot) ?? physical[0];
+    if (!boot) return;
+    const uefi = machine.bios_boot_method === 'uefi';
+    const rootDisk = physical.find((d) => d.id === layout.root_device) ?? boot;
+    const tables = new Map<number, { id: number; used: number[] }>();
+    const fs = (on: { blockDeviceId?: number; partitionId?: number }, fstype: string, label: string | null, mountPoint: string | null, extra: Partial<{ groupId: number; cacheSetId: number }> = {}) =>
+      this.repo.insertFilesystem(em, machine.id, { ...on, fstype, uuid: randomUUID(), label, mountPoint, ...extra });
+    const part = async (d: StorageDeviceRow, size: number | null, bootable = false): Promise<number> => {
+      let t = tables.get(d.id);
+      if (!t) {
+        const type = uefi || Number(d.size) >= 2 * 1024 ** 4 ? 'GPT' : 'MBR';
+        t = { id: await this.repo.insertPartitionTable(em, machine.id, d.id, type), used: [] };
+        tables.set(d.id, t);
+      }
+      const free = partitionTableAvailable(Number(d.size), t.used, v.overhead);
+      const real = Math.min(free, size === null ? free : alignSize(size, PARTITION_ALIGNMENT_SIZE, false));
+      t.used.push(real);
+      return this.repo.insertPartition(em, machine.id, { tableId: t.id, index: t.used.length, uuid: randomUUID(), size: real, bootable });
+    };
+    if (uefi && machine.architecture.split('/')[0] !== 'ppc64el') await fs({ partitionId: await part(boot, EFI_PARTITION_SIZE, true) }, 'fat32', 'efi', '/boot/efi');
+    const bootSize = layout.layout === 'bcache' ? (layout.boot_size ?? BCACHE_DEFAULT_BOOT_SIZE) : layout.boot_size;
+    if (bootSize) await fs({ partitionId: await part(boot, bootSize, true) }, 'ext4', 'boot', '/boot');
+    const root = await part(rootDisk, layout.root_size);
+    const cacheDisk = layout.layout === 'bcache' ? physical.find((d) => d.id === layout.cache_device && d.id !== boot.id) : undefined;
+    if (layout.layout === 'lvm') {
+      const vgName = layout.vg_name || 'vgroot';
+      const gid = await this.repo.insertGroup(em, machine.id, { name: vgName, uuid: randomUUID(), groupType: 'lvm-vg' });
+      await fs({ partitionId: root }, 'lvm-pv', null, null, { groupId: gid });
+      const t = tables.get(rootDisk.id)!;
+      const vgSize = volumeGroupSize([t.used[t.used.length - 1]]);
+      const lvSize = Math.min(vgSize, layout.lv_size ? alignSize(layout.lv_size, PARTITION_ALIGNMENT_SIZE, false) : vgSize);
+      const lv = await this.repo.insertDevice(em, machine.id, { name: `${vgName}-${layout.lv_name || 'lvroot'}`, type: 'virtual', uuid: randomUUID(), size: lvSize, blockSize: 4096, groupId: gid });
+      await fs({ blockDeviceId: lv }, 'ext4', 'root', '/');
+    } else if (cacheDisk) {
+      const [cs] = [await this.repo.insertCacheSet(em, machine.id, 'cache0')];
+      if (layout.cache_no_part) await fs({ blockDeviceId: cacheDisk.id }, 'bcache-cache', null, null, { cacheSetId: cs });
+      else await fs({ partitionId: await part(cacheDisk, layout.cache_size ?? null) }, 'bcache-cache', null, null, { cacheSetId: cs });
+      const gid = await this.repo.insertGroup(em, machine.id, { name: 'bcache0', uuid: randomUUID(), groupType: 'bcache', cacheMode: layout.cache_mode ?? 'writethrough', cacheSetId: cs });
+      await fs({ partitionId: root }, 'bcache-backing', null, null, { groupId: gid });
+      const t = tables.get(rootDisk.id)!;
+      const dev = await this.repo.insertDevice(em, machine.id, { name: 'bcache0', type: 'virtual', uuid: randomUUID(), size: t.used[t.used.length - 1], blockSize: 4096, groupId: gid });
+      await fs({ blockDeviceId: dev }, 'ext4', 'root', '/');
+    } else {
+      await fs({ partitionId: root }, 'ext4', 'root', '/');
+    }
   }
 
   // ---- volume groups --------------------------------------------------------------------------
