@@ -12,6 +12,7 @@ import { encodeBson } from './bson.encoder';
 import { type CurtinMachine, curtinConfigYaml } from './curtin-config.renderer';
 import { ScriptRunsRepository } from '../scripts/script-runs.repository';
 import { StorageService } from '../storage/storage.service';
+import { machineStorageView } from './machine.serializer';
 import { MachineAccess } from './machine.access';
 import { MachineListingService } from './machine-listing.service';
 import { type MachineRecord, MachinesRepository } from './machines.repository';
@@ -285,5 +286,6 @@ function curtinMachine(rec: MachineRecord): CurtinMachine {
     })),
     storageLayout: r.storage_layout,
     specialFilesystems: r.special_filesystems ?? [],
+    storageModel: machineStorageView(rec),
   };
 }

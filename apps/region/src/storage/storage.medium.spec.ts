@@ -80,7 +80,8 @@ describe('machine storage against a real region', () => {
     const first = await h.call(admin, 'POST', parts, { size: String(10 * MIB + 1) });
     expect(first.status).toBe(200);
     const p1 = first.json() as Json & { id: number };
-    expect(p1).toMatchObject({ size: 12 * MIB, type: 'partition', used_for: 'Unused', filesystem: null, device_id: sda, path: '/dev/disk/by-dname/sda-part1', bootable: false });
+    // sda is the boot disk of a BIOS-booting amd64 machine: GPT's partition 1 is bios_grub.
+    expect(p1).toMatchObject({ size: 12 * MIB, type: 'partition', used_for: 'Unused', filesystem: null, device_id: sda, path: '/dev/disk/by-dname/sda-part2', bootable: false });
     expect(p1.resource_uri).toBe(`${API}/nodes/${sid}/blockdevices/${sda}/partition/${p1.id}`);
 
     let disk = await read(sid, sda);
@@ -103,7 +104,7 @@ describe('machine storage against a real region', () => {
     expect(rest.status).toBe(200);
     const p2 = rest.json() as { id: number; size: number; path: string };
     expect(p2.size % (4 * MIB)).toBe(0);
-    expect(p2.path).toBe('/dev/disk/by-dname/sda-part2');
+    expect(p2.path).toBe('/dev/disk/by-dname/sda-part3');
     disk = await read(sid, sda);
     expect(disk.used_for).toBe('GPT partitioned with 2 partitions');
     expect(disk.available_size).toBeLessThan(4 * MIB);

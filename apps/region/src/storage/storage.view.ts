@@ -125,6 +125,27 @@ export class StorageView<M extends ViewMachine = StorageMachineRow> {
     return 'Unused';
   }
 
+  /** The boot disk: the one marked so, else the first physical disk. */
+  bootDisk(): StorageDeviceRow | undefined {
+    const physical = this.rows.devices.filter((d) => d.type === 'physical');
+    return physical.find((d) => d.is_boot) ?? physical[0];
+  }
+
+  /**
+   * A partition's number on its disk, as MAAS numbers it (Partition.get_partition_number): GPT
+   * boot disks keep number 1 for bios_grub (amd64 booting BIOS) or PReP (ppc64el); MBR numbers
+   * from the fourth on are logical partitions (5, 6, ...).
+   */
+  partitionNumber(p: PartitionRow): number {
+    const d = this.deviceOfPartition(p);
+    const t = this.table(d.id)!;
+    const idx = this.partitionsOf(d.id).findIndex((x) => x.id === p.id);
+    if (t.table_type === 'MBR') return idx < 3 ? idx + 1 : idx + 2;
+    const arch = this.rows.machine.architecture.split('/')[0];
+    const reserved = d.id === this.bootDisk()?.id && (arch === 'ppc64el' || (arch === 'amd64' && this.rows.machine.bios_boot_method !== 'uefi'));
+    return reserved ? idx + 2 : idx + 1;
+  }
+
   partitionJson(p: PartitionRow) {
     const d = this.deviceOfPartition(p);
     return {
@@ -132,7 +153,7 @@ export class StorageView<M extends ViewMachine = StorageMachineRow> {
       size: Number(p.size),
       bootable: p.bootable,
       tags: p.tags,
-      path: `/dev/disk/by-dname/${d.name}-part${p.index}`,
+      path: `/dev/disk/by-dname/${d.name}-part${this.partitionNumber(p)}`,
       system_id: this.systemId,
       used_for: this.fsUsedFor(this.partitionFs(p.id)) ?? 'Unused',
       type: 'partition',
