@@ -328,6 +328,29 @@ describe('machine storage against a real region', () => {
     expect(m.virtualblockdevice_set).toEqual([]);
   });
 
+  it('renders the curtin storage config from the model the handlers built', async () => {
+    const { sid, sda, sdb } = await readyMachine();
+    const root = (await h.call(admin, 'POST', `${dev(sid, sda)}partitions/`, { size: '30G' })).json() as { id: number };
+    expect((await h.call(admin, 'POST', `${dev(sid, sda)}partition/${root.id}?op=format`, { fstype: 'ext4', label: 'root' })).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${dev(sid, sda)}partition/${root.id}?op=mount`, { mount_point: '/' })).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${dev(sid, sdb)}?op=format`, { fstype: 'xfs' })).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${dev(sid, sdb)}?op=mount`, { mount_point: '/srv', mount_options: 'noatime' })).status).toBe(200);
+    expect((await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    expect((await h.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'jammy' })).status).toBe(200);
+    const r = await h.call(alice, 'GET', `${API}/machines/${sid}/?op=get_curtin_config`);
+    expect(r.status).toBe(200);
+    // YAML keys are sorted: storage comes last.
+    const storage = r.text.slice(r.text.indexOf('\nstorage:\n'));
+    expect(storage).toContain('flag: bios_grub');
+    expect(storage).toContain('id: sda-part2');
+    expect(storage).toContain('fstype: xfs');
+    expect(storage).toContain('volume: sdb');
+    expect(storage).toContain('path: /srv');
+    expect(storage).toContain('options: noatime');
+    expect(storage).toContain(`size: "${30_000_000_000 + (4 * MIB - (30_000_000_000 % (4 * MIB)))}B"`);
+    expect(storage).not.toContain('lvm_volgroup');
+  });
+
   it('lists the storage handlers in describe/ with their operations and parameters', async () => {
     const d = (await h.call(admin, 'GET', `${API}/describe/`)).json() as { resources: { auth: { name: string; actions: { name: string; doc: string }[] } | null }[] };
     const byName = new Map(d.resources.filter((r) => r.auth).map((r) => [r.auth!.name, r.auth!]));
