@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { MachineStorageLayout } from '@kiln/db';
 import { DataSource, EntityManager } from 'typeorm';
 
 export interface StorageMachineRow {
@@ -115,6 +116,23 @@ export class StorageRepository {
       [systemId],
     );
     return rows[0];
+  }
+
+  /** What laying a storage layout out needs of a machine. */
+  async layoutTarget(
+    em: EntityManager,
+    machineId: number,
+  ): Promise<{ id: number; architecture: string; bios_boot_method: string | null; storage_layout: MachineStorageLayout | null; skip_storage: boolean } | undefined> {
+    const rows = await em.query(`SELECT id, architecture, bios_boot_method, storage_layout, skip_storage FROM machines WHERE id = $1`, [machineId]);
+    return rows[0];
+  }
+
+  async hasModel(em: EntityManager, machineId: number): Promise<boolean> {
+    const [row]: { n: number }[] = await em.query(
+      `SELECT (SELECT count(*) FROM partition_tables WHERE machine_id = $1) + (SELECT count(*) FROM filesystems WHERE machine_id = $1) AS n`,
+      [machineId],
+    );
+    return Number(row.n) > 0;
   }
 
   async load(machine: StorageMachineRow, em?: EntityManager): Promise<StorageRows> {

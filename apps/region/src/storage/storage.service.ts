@@ -442,6 +442,18 @@ export class StorageService {
     }
   }
 
+  /**
+   * After commissioning wrote the machine's disks: lays its storage layout (the one chosen, else
+   * flat, MAAS's default_storage_layout) out on them, unless the commissioning skipped storage.
+   * When the disks did not change, a machine that already has a storage model keeps it.
+   */
+  async applyLayoutAfterCommissioning(em: EntityManager, machineId: number, disksChanged: boolean): Promise<void> {
+    const t = await this.repo.layoutTarget(em, machineId);
+    if (!t || t.skip_storage) return;
+    if (!disksChanged && (await this.repo.hasModel(em, machineId))) return;
+    await this.applyLayout(em, t, t.storage_layout ?? { layout: 'flat', boot_size: null, root_device: null, root_size: null });
+  }
+
   // ---- volume groups --------------------------------------------------------------------------
 
   /** The filesystems-to-be of the devices and partitions named: each must be unused. */
