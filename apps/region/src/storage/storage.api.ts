@@ -342,6 +342,181 @@ export class StorageApi implements OnModuleInit {
       },
       { auth: { ...volumeGroup, path: `${NODE}/volume-group/{id}/` } },
       { auth: { ...volumeGroup, path: `${NODE}/volume-groups/{id}/`, alias: true } },
+      ...this.groupResources(),
     );
+  }
+
+  /** raids/, raid/{id}/, bcaches/, bcache/{id}/, bcache-cache-sets/, bcache-cache-set/{id}/ (MAAS api/raid.py, bcache.py, bcache_cacheset.py). */
+  private groupResources() {
+    const view = (r: ApiRequest) => this.svc.view(sid(r), actor(r));
+    const raid = async (r: ApiRequest, rawId = r.pathParams.id) => {
+      const v = await view(r);
+      return v.raidJson(this.svc.raid(v, rawId));
+    };
+    const bcache = async (r: ApiRequest, rawId = r.pathParams.id) => {
+      const v = await view(r);
+      return v.bcacheJson(this.svc.bcache(v, rawId));
+    };
+    const cacheSet = async (r: ApiRequest, rawId = r.pathParams.id) => {
+      const v = await view(r);
+      return v.cacheSetJson(this.svc.cacheSet(v, rawId).id);
+    };
+    const del = (fn: (r: ApiRequest) => Promise<void>): ActionDef => ({
+      name: 'delete',
+      op: null,
+      method: 'DELETE',
+      title: 'Delete',
+      description: 'The machine must be Ready.',
+      permission: 'admin',
+      run: async (r) => {
+        await fn(r);
+        return ApiResponse.noContent();
+      },
+    });
+    const nameParams: ParamDoc[] = [
+      { name: 'name', doc: 'Name of the device.' },
+      { name: 'uuid', doc: 'UUID of the device.' },
+    ];
+    return [
+      {
+        auth: {
+          name: 'RaidsHandler',
+          doc: 'Manage all RAIDs (Redundant Array of Independent Disks) on a machine.',
+          path: `${NODE}/raids/`,
+          actions: [
+            { name: 'read', op: null, method: 'GET' as const, title: 'List all RAIDs', run: async (r: ApiRequest) => { const v = await view(r); return v.rows.groups.filter((g) => g.group_type.startsWith('raid-')).map((g) => v.raidJson(g)); } },
+            {
+              name: 'create',
+              op: null,
+              method: 'POST' as const,
+              title: 'Set up a RAID',
+              description: 'The machine must be Ready; members must be unused.',
+              permission: 'admin' as const,
+              params: [
+                { name: 'name', doc: 'Name of the RAID (md<n> when omitted).' },
+                { name: 'uuid', doc: 'UUID of the RAID.' },
+                { name: 'level', required: true, doc: 'RAID level: raid-0, raid-1, raid-5, raid-6 or raid-10.' },
+                { name: 'block_devices', doc: 'Block devices (ids) to add to the RAID.' },
+                { name: 'partitions', doc: 'Partitions (ids) to add to the RAID.' },
+                { name: 'spare_devices', doc: 'Spare block devices (ids) to add to the RAID.' },
+                { name: 'spare_partitions', doc: 'Spare partitions (ids) to add to the RAID.' },
+              ],
+              run: async (r: ApiRequest) => {
+                const lists = { block_devices: r.params.getAll('block_devices'), partitions: r.params.getAll('partitions'), spare_devices: r.params.getAll('spare_devices'), spare_partitions: r.params.getAll('spare_partitions') };
+                return raid(r, String(await this.svc.createRaid(sid(r), form(r.params, ['name', 'uuid', 'level']), lists, actor(r))));
+              },
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'RaidHandler',
+          doc: 'Manage a specific RAID (Redundant Array of Independent Disks) on a machine.',
+          path: `${NODE}/raid/{id}/`,
+          actions: [
+            { name: 'read', op: null, method: 'GET' as const, title: 'Read a RAID', run: (r: ApiRequest) => raid(r) },
+            {
+              name: 'update',
+              op: null,
+              method: 'PUT' as const,
+              title: 'Update a RAID',
+              description: 'Renames the RAID or changes its UUID; changing members is not supported yet.',
+              permission: 'admin' as const,
+              params: nameParams,
+              run: async (r: ApiRequest) => {
+                await this.svc.updateGroupName(sid(r), r.pathParams.id, 'raid', form(r.params, ['name', 'uuid']), actor(r));
+                return raid(r);
+              },
+            },
+            del((r) => this.svc.deleteGroupOf(sid(r), r.pathParams.id, 'raid', actor(r))),
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'BcachesHandler',
+          doc: 'Manage bcache devices on a machine.',
+          path: `${NODE}/bcaches/`,
+          actions: [
+            { name: 'read', op: null, method: 'GET' as const, title: 'List all bcache devices', run: async (r: ApiRequest) => { const v = await view(r); return v.rows.groups.filter((g) => g.group_type === 'bcache').map((g) => v.bcacheJson(g)); } },
+            {
+              name: 'create',
+              op: null,
+              method: 'POST' as const,
+              title: 'Creates a bcache',
+              permission: 'admin' as const,
+              params: [
+                { name: 'name', doc: 'Name of the Bcache (bcache<n> when omitted).' },
+                { name: 'uuid', doc: 'UUID of the Bcache.' },
+                { name: 'cache_set', required: true, doc: 'Cache set (id or name).' },
+                { name: 'backing_device', doc: 'Backing block device (id).' },
+                { name: 'backing_partition', doc: 'Backing partition (id).' },
+                { name: 'cache_mode', required: true, doc: 'Cache mode: writeback, writethrough or writearound.' },
+              ],
+              run: async (r: ApiRequest) =>
+                bcache(r, String(await this.svc.createBcache(sid(r), form(r.params, ['name', 'uuid', 'cache_set', 'backing_device', 'backing_partition', 'cache_mode']), actor(r)))),
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'BcacheHandler',
+          doc: 'Manage bcache device on a machine.',
+          path: `${NODE}/bcache/{id}/`,
+          actions: [
+            { name: 'read', op: null, method: 'GET' as const, title: 'Read a bcache device', run: (r: ApiRequest) => bcache(r) },
+            {
+              name: 'update',
+              op: null,
+              method: 'PUT' as const,
+              title: 'Update a bcache',
+              description: 'Renames the bcache, changes its UUID or cache mode; changing its devices is not supported yet.',
+              permission: 'admin' as const,
+              params: [...nameParams, { name: 'cache_mode', doc: 'Cache mode: writeback, writethrough or writearound.' }],
+              run: async (r: ApiRequest) => {
+                await this.svc.updateGroupName(sid(r), r.pathParams.id, 'bcache', form(r.params, ['name', 'uuid', 'cache_mode']), actor(r));
+                return bcache(r);
+              },
+            },
+            del((r) => this.svc.deleteGroupOf(sid(r), r.pathParams.id, 'bcache', actor(r))),
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'BcacheCacheSetsHandler',
+          doc: 'Manage bcache cache sets on a machine.',
+          path: `${NODE}/bcache-cache-sets/`,
+          actions: [
+            { name: 'read', op: null, method: 'GET' as const, title: 'List all bcache cache sets', run: async (r: ApiRequest) => { const v = await view(r); return v.rows.cacheSets.map((c) => v.cacheSetJson(c.id)); } },
+            {
+              name: 'create',
+              op: null,
+              method: 'POST' as const,
+              title: 'Creates a bcache cache set',
+              permission: 'admin' as const,
+              params: [
+                { name: 'cache_device', doc: 'Cache block device (id).' },
+                { name: 'cache_partition', doc: 'Cache partition (id).' },
+              ],
+              run: async (r: ApiRequest) => cacheSet(r, String(await this.svc.createCacheSet(sid(r), form(r.params, ['cache_device', 'cache_partition']), actor(r)))),
+            },
+          ],
+        },
+      },
+      {
+        auth: {
+          name: 'BcacheCacheSetHandler',
+          doc: 'Manage bcache cache set on a machine.',
+          path: `${NODE}/bcache-cache-set/{id}/`,
+          actions: [
+            { name: 'read', op: null, method: 'GET' as const, title: 'Read a bcache cache set', run: (r: ApiRequest) => cacheSet(r) },
+            del((r) => this.svc.deleteCacheSet(sid(r), r.pathParams.id, actor(r))),
+          ],
+        },
+      },
+    ];
   }
 }

@@ -351,10 +351,68 @@ describe('machine storage against a real region', () => {
     expect(storage).not.toContain('lvm_volgroup');
   });
 
+  it('sets up RAIDs, cache sets and bcaches from unused devices, and refuses what MAAS refuses', async () => {
+    const { sid, sda, sdb } = await readyMachine();
+    const sdc = (await h.call(admin, 'POST', `${API}/nodes/${sid}/blockdevices/`, { name: 'sdc', size: '50G', block_size: '512', model: 'M', serial: 'C' })).json() as Device;
+    const node = `${API}/nodes/${sid}`;
+    const few = await h.call(admin, 'POST', `${node}/raids/`, { level: 'raid-5', block_devices: [String(sdb), String(sdc.id)] });
+    expect(few.status).toBe(400);
+    expect(few.json()).toEqual({ __all__: ['RAID level 5 must have at least 3 raid devices and any number of spares.'] });
+    expect((await h.call(admin, 'POST', `${node}/raids/`, { level: 'raid-7', block_devices: [String(sdb), String(sdc.id)] })).json()).toEqual({
+      level: ['Select a valid choice. raid-7 is not one of the available choices.'],
+    });
+    expect((await h.call(alice, 'POST', `${node}/raids/`, { level: 'raid-1', block_devices: [String(sdb), String(sdc.id)] })).status).toBe(403);
+    const created = await h.call(admin, 'POST', `${node}/raids/`, { level: 'raid-1', block_devices: [String(sdb), String(sdc.id)] });
+    expect(created.status).toBe(200);
+    const md = created.json() as Json & { id: number; virtual_device: Device };
+    expect(md).toMatchObject({ name: 'md0', level: 'raid-1', size: 50_000_000_000, human_size: '50.0 GB', spare_devices: [], resource_uri: `${node}/raid/${md.id}/` });
+    expect((md.devices as Json[]).map((d) => d.id)).toEqual([sdb, sdc.id]);
+    expect(md.virtual_device).toMatchObject({ name: 'md0', type: 'virtual', size: 50_000_000_000 });
+    expect(await read(sid, sdb)).toMatchObject({ used_for: 'Active RAID 1 device for md0', filesystem: { fstype: 'raid' } });
+    expect((await h.call(alice, 'GET', `${node}/raids/`)).json()).toEqual([expect.objectContaining({ id: md.id })]);
+    expect((await h.call(admin, 'PUT', `${node}/raid/${md.id}/`, { name: 'data' })).json()).toMatchObject({ name: 'data', virtual_device: { name: 'data' } });
+
+    // The array is a device: it can be formatted and mounted.
+    expect((await h.call(admin, 'POST', `${dev(sid, md.virtual_device.id)}?op=format`, { fstype: 'ext4' })).status).toBe(200);
+
+    // A cache set on a partition of sda, a bcache backed by another partition.
+    const cachePart = (await h.call(admin, 'POST', `${dev(sid, sda)}partitions/`, { size: '10G' })).json() as { id: number };
+    const backPart = (await h.call(admin, 'POST', `${dev(sid, sda)}partitions/`, { size: '40G' })).json() as { id: number };
+    expect((await h.call(admin, 'POST', `${node}/bcache-cache-sets/`, {})).status).toBe(400);
+    const csr = await h.call(admin, 'POST', `${node}/bcache-cache-sets/`, { cache_partition: String(cachePart.id) });
+    expect(csr.status).toBe(200);
+    const cs = csr.json() as Json & { id: number };
+    expect(cs).toMatchObject({ name: 'cache0', cache_device: { id: cachePart.id, used_for: 'Cache device for cache0' } });
+    const noMode = await h.call(admin, 'POST', `${node}/bcaches/`, { cache_set: String(cs.id), backing_partition: String(backPart.id) });
+    expect(noMode.json()).toEqual({ cache_mode: ['This field is required.'] });
+    const bc = await h.call(admin, 'POST', `${node}/bcaches/`, { cache_set: String(cs.id), backing_partition: String(backPart.id), cache_mode: 'writeback' });
+    expect(bc.status).toBe(200);
+    const b = bc.json() as Json & { id: number; size: number };
+    expect(b).toMatchObject({ name: 'bcache0', cache_mode: 'writeback', cache_set: { id: cs.id }, backing_device: { id: backPart.id, used_for: 'Backing device for bcache0' }, virtual_device: { name: 'bcache0' } });
+    expect(b.size).toBe(40_000_000_000 + (4 * MIB - (40_000_000_000 % (4 * MIB))));
+    const inUse = await h.call(admin, 'DELETE', `${node}/bcache-cache-set/${cs.id}/`);
+    expect(inUse.status).toBe(409);
+    expect(inUse.text).toBe("Cannot delete cache set; it's currently in use by bcache0.");
+    const m = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as Json;
+    expect(m.raids).toEqual([{ system_id: sid, id: md.id, __incomplete__: true }]);
+    expect(m.bcaches).toEqual([{ system_id: sid, id: b.id, __incomplete__: true }]);
+    expect(m.cache_sets).toEqual([{ system_id: sid, id: cs.id, __incomplete__: true }]);
+
+    expect((await h.call(admin, 'DELETE', `${node}/bcache/${b.id}/`)).status).toBe(204);
+    expect((await h.call(admin, 'DELETE', `${node}/bcache-cache-set/${cs.id}/`)).status).toBe(204);
+    expect((await h.call(admin, 'GET', `${dev(sid, sda)}partition/${backPart.id}`)).json()).toMatchObject({ used_for: 'Unused' });
+    expect((await h.call(admin, 'DELETE', `${node}/raid/${md.id}/`)).status).toBe(204);
+    expect(await read(sid, sdb)).toMatchObject({ used_for: 'Unused' });
+    expect((await h.call(admin, 'GET', `${node}/raid/${md.id}/`)).status).toBe(404);
+  });
+
   it('lists the storage handlers in describe/ with their operations and parameters', async () => {
     const d = (await h.call(admin, 'GET', `${API}/describe/`)).json() as { resources: { auth: { name: string; actions: { name: string; doc: string }[] } | null }[] };
     const byName = new Map(d.resources.filter((r) => r.auth).map((r) => [r.auth!.name, r.auth!]));
-    for (const name of ['BlockDevicesHandler', 'BlockDeviceHandler', 'PartitionsHandler', 'PartitionHandler', 'VolumeGroupsHandler', 'VolumeGroupHandler']) {
+    for (const name of [
+      'BlockDevicesHandler', 'BlockDeviceHandler', 'PartitionsHandler', 'PartitionHandler', 'VolumeGroupsHandler', 'VolumeGroupHandler',
+      'RaidsHandler', 'RaidHandler', 'BcachesHandler', 'BcacheHandler', 'BcacheCacheSetsHandler', 'BcacheCacheSetHandler',
+    ]) {
       expect(byName.has(name)).toBe(true);
     }
     expect(byName.get('BlockDeviceHandler')!.actions.map((a) => a.name).sort()).toEqual(

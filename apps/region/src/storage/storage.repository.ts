@@ -258,6 +258,15 @@ export class StorageRepository {
     return row.id;
   }
 
+  async setCacheMode(em: EntityManager, groupId: number, mode: string): Promise<void> {
+    await em.query(`UPDATE filesystem_groups SET cache_mode = $2 WHERE id = $1`, [groupId, mode]);
+  }
+
+  async deleteCacheSet(em: EntityManager, id: number): Promise<void> {
+    await em.query(`DELETE FROM filesystems WHERE cache_set_id = $1`, [id]);
+    await em.query(`DELETE FROM bcache_cache_sets WHERE id = $1`, [id]);
+  }
+
   async updateGroup(em: EntityManager, id: number, name: string, uuid: string): Promise<void> {
     await em.query(`UPDATE filesystem_groups SET name = $2, uuid = $3 WHERE id = $1`, [id, name, uuid]);
   }

@@ -7,7 +7,7 @@ import type { Actor } from '../common/actor';
 import { conflict, forbidden, invalid, notFound } from '../common/domain.error';
 import { MachineAccess } from '../machines/machine.access';
 import { StorageMachineRow, StorageRepository, StorageDeviceRow, PartitionRow, FilesystemRow } from './storage.repository';
-import { alignSize, MIN_BLOCK_DEVICE_SIZE, MIN_PARTITION_SIZE, PARTITION_ALIGNMENT_SIZE, parseSize, partitionTableAvailable, volumeGroupSize } from './storage.sizes';
+import { alignSize, MIN_BLOCK_DEVICE_SIZE, MIN_PARTITION_SIZE, PARTITION_ALIGNMENT_SIZE, parseSize, partitionTableAvailable, RAID_MIN_DEVICES, raidSize, volumeGroupSize } from './storage.sizes';
 import { BCACHE_DEFAULT_BOOT_SIZE, EFI_PARTITION_SIZE } from '../machines/storage-layout.validator';
 import { StorageView } from './storage.view';
 
@@ -457,18 +457,25 @@ export class StorageService {
   // ---- volume groups --------------------------------------------------------------------------
 
   /** The filesystems-to-be of the devices and partitions named: each must be unused. */
-  private members(v: StorageView, devices: readonly string[], partitions: readonly string[], errors: Errors) {
+  private members(v: StorageView, devices: readonly string[], partitions: readonly string[], errors: Errors, keys: [string, string] = ['block_devices', 'partitions']) {
     const out: { blockDeviceId?: number; partitionId?: number }[] = [];
+    const taken = new Set<string>();
     for (const raw of devices) {
       const d = /^\d+$/.test(raw) ? v.device(Number(raw)) : undefined;
-      if (!d || v.deviceFs(d.id) || v.table(d.id) || v.group(d.filesystem_group_id ?? -1)?.group_type === 'lvm-vg') {
-        (errors.block_devices ??= []).push(`Select a valid choice. ${raw} is not one of the available choices.`);
-      } else out.push({ blockDeviceId: d.id });
+      if (!d || taken.has(`d${d.id}`) || v.deviceFs(d.id) || v.table(d.id) || v.group(d.filesystem_group_id ?? -1)?.group_type === 'lvm-vg') {
+        (errors[keys[0]] ??= []).push(`Select a valid choice. ${raw} is not one of the available choices.`);
+      } else {
+        taken.add(`d${d.id}`);
+        out.push({ blockDeviceId: d.id });
+      }
     }
     for (const raw of partitions) {
       const p = /^\d+$/.test(raw) ? v.partition(Number(raw)) : undefined;
-      if (!p || v.partitionFs(p.id)) (errors.partitions ??= []).push(`Select a valid choice. ${raw} is not one of the available choices.`);
-      else out.push({ partitionId: p.id });
+      if (!p || taken.has(`p${p.id}`) || v.partitionFs(p.id)) (errors[keys[1]] ??= []).push(`Select a valid choice. ${raw} is not one of the available choices.`);
+      else {
+        taken.add(`p${p.id}`);
+        out.push({ partitionId: p.id });
+      }
     }
     return out;
   }
@@ -551,6 +558,151 @@ export class StorageService {
       const fs = v.deviceFs(d.id);
       this.refuseInGroup(v, fs, 'delete logical volume');
       await this.repo.deleteDevice(em, d.id);
+    });
+  }
+
+  // ---- RAID, bcache, cache sets -----------------------------------------------------------------
+
+  private freeName(v: StorageView, prefix: string): string {
+    const names = new Set([...v.rows.groups.map((g) => g.name), ...v.rows.devices.map((d) => d.name), ...v.rows.cacheSets.map((c) => c.name)]);
+    let i = 0;
+    while (names.has(`${prefix}${i}`)) i += 1;
+    return `${prefix}${i}`;
+  }
+
+  private groupName(v: StorageView, raw: string | undefined, prefix: string, errors: Errors, self?: number): string {
+    const name = raw?.trim() || this.freeName(v, prefix);
+    if (v.rows.groups.some((g) => g.name === name && g.id !== self) || v.rows.devices.some((d) => d.name === name && d.filesystem_group_id !== self)) {
+      errors.name = [`A device named ${name} already exists on this machine.`];
+    }
+    return name;
+  }
+
+  private memberSize(v: StorageView, m: { blockDeviceId?: number; partitionId?: number }): number {
+    return m.partitionId !== undefined ? Number(v.partition(m.partitionId)!.size) : Number(v.device(m.blockDeviceId!)!.size);
+  }
+
+  raid(v: StorageView, rawId: string) {
+    const g = /^\d+$/.test(rawId) ? v.group(Number(rawId)) : undefined;
+    if (!g || !g.group_type.startsWith('raid-')) throw notFound('No RAID matches the given query.');
+    return g;
+  }
+
+  bcache(v: StorageView, rawId: string) {
+    const g = /^\d+$/.test(rawId) ? v.group(Number(rawId)) : undefined;
+    if (!g || g.group_type !== 'bcache') throw notFound('No Bcache matches the given query.');
+    return g;
+  }
+
+  cacheSet(v: StorageView, rawId: string) {
+    const c = /^\d+$/.test(rawId) ? v.rows.cacheSets.find((x) => x.id === Number(rawId)) : undefined;
+    if (!c) throw notFound('No CacheSet matches the given query.');
+    return c;
+  }
+
+  async createRaid(
+    systemId: string,
+    f: StorageForm,
+    lists: { block_devices: readonly string[]; partitions: readonly string[]; spare_devices: readonly string[]; spare_partitions: readonly string[] },
+    actor: Actor,
+  ): Promise<number> {
+    return this.edit(systemId, actor, 'ready', 'create RAID', async (v, em) => {
+      const errors: Errors = {};
+      const name = this.groupName(v, f.name, 'md', errors);
+      const uuid = uuidField(errors, f.uuid);
+      const level = f.level?.trim() ?? '';
+      if (!level) errors.level = ['This field is required.'];
+      else if (!(level in RAID_MIN_DEVICES)) errors.level = [`Select a valid choice. ${level} is not one of the available choices.`];
+      const active = this.members(v, lists.block_devices, lists.partitions, errors);
+      const spares = this.members(v, lists.spare_devices, lists.spare_partitions, errors, ['spare_devices', 'spare_partitions']);
+      const ids = [...active, ...spares].map((m) => (m.partitionId !== undefined ? `p${m.partitionId}` : `d${m.blockDeviceId}`));
+      if (new Set(ids).size !== ids.length) errors.__all__ = ['A device or partition cannot be both an active member and a spare.'];
+      if (!errors.level && level && active.length < RAID_MIN_DEVICES[level]) {
+        errors.__all__ = [`RAID level ${level.slice(5)} must have at least ${RAID_MIN_DEVICES[level]} raid devices and ${level === 'raid-0' ? 'no spares' : 'any number of spares'}.`];
+      } else if (level === 'raid-0' && spares.length) errors.__all__ = ['RAID level 0 must have at least 2 raid devices and no spares.'];
+      fail(errors);
+      const gid = await this.repo.insertGroup(em, v.rows.machine.id, { name, uuid, groupType: level });
+      for (const m of active) await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'raid', uuid: randomUUID(), label: null, groupId: gid });
+      for (const m of spares) await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'raid-spare', uuid: randomUUID(), label: null, groupId: gid });
+      const size = raidSize(level, active.map((m) => this.memberSize(v, m)));
+      await this.repo.insertDevice(em, v.rows.machine.id, { name, type: 'virtual', uuid: randomUUID(), size, blockSize: 512, groupId: gid });
+      return gid;
+    });
+  }
+
+  /** Renames (and re-identifies) a RAID or bcache, and its virtual device with it. */
+  async updateGroupName(systemId: string, rawId: string, kind: 'raid' | 'bcache', f: StorageForm, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', `update ${kind === 'raid' ? 'RAID' : 'Bcache'}`, async (v, em) => {
+      const g = kind === 'raid' ? this.raid(v, rawId) : this.bcache(v, rawId);
+      const errors: Errors = {};
+      const name = f.name === undefined ? g.name : this.groupName(v, f.name, kind === 'raid' ? 'md' : 'bcache', errors, g.id);
+      const uuid = f.uuid === undefined ? g.uuid : uuidField(errors, f.uuid);
+      if (f.cache_mode !== undefined && kind === 'bcache' && !['writeback', 'writethrough', 'writearound'].includes(f.cache_mode)) {
+        errors.cache_mode = [`Select a valid choice. ${f.cache_mode} is not one of the available choices.`];
+      }
+      fail(errors);
+      await this.repo.updateGroup(em, g.id, name, uuid);
+      if (kind === 'bcache' && f.cache_mode !== undefined) await this.repo.setCacheMode(em, g.id, f.cache_mode);
+      for (const d of v.virtualDevices(g.id)) await this.repo.updateDevice(em, d.id, { name });
+    });
+  }
+
+  async deleteGroupOf(systemId: string, rawId: string, kind: 'raid' | 'bcache', actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', `delete ${kind === 'raid' ? 'RAID' : 'Bcache'}`, async (v, em) => {
+      const g = kind === 'raid' ? this.raid(v, rawId) : this.bcache(v, rawId);
+      for (const d of v.virtualDevices(g.id)) {
+        const fs = v.deviceFs(d.id);
+        if ((fs && (fs.filesystem_group_id !== null || fs.cache_set_id !== null)) || v.partitionsOf(d.id).some((p) => v.partitionFs(p.id)?.filesystem_group_id != null)) {
+          throw conflict(`Cannot delete ${g.name} because it is in use: ${v.deviceUsedFor(d)}.`);
+        }
+      }
+      await this.repo.deleteGroup(em, g.id);
+    });
+  }
+
+  async createCacheSet(systemId: string, f: StorageForm, actor: Actor): Promise<number> {
+    return this.edit(systemId, actor, 'ready', 'create cache set', async (v, em) => {
+      const errors: Errors = {};
+      if ((f.cache_device === undefined) === (f.cache_partition === undefined)) {
+        throw invalid({ __all__: ['Either cache_device or cache_partition must be specified.'] });
+      }
+      const [m] = this.members(v, f.cache_device === undefined ? [] : [f.cache_device], f.cache_partition === undefined ? [] : [f.cache_partition], errors, ['cache_device', 'cache_partition']);
+      fail(errors);
+      const id = await this.repo.insertCacheSet(em, v.rows.machine.id, this.freeName(v, 'cache'));
+      await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'bcache-cache', uuid: randomUUID(), label: null, cacheSetId: id });
+      return id;
+    });
+  }
+
+  async deleteCacheSet(systemId: string, rawId: string, actor: Actor): Promise<void> {
+    await this.edit(systemId, actor, 'ready', 'delete cache set', async (v, em) => {
+      const c = this.cacheSet(v, rawId);
+      const users = v.rows.groups.filter((g) => g.cache_set_id === c.id);
+      if (users.length) throw conflict(`Cannot delete cache set; it's currently in use by ${users.map((g) => g.name).join(', ')}.`);
+      await this.repo.deleteCacheSet(em, c.id);
+    });
+  }
+
+  async createBcache(systemId: string, f: StorageForm, actor: Actor): Promise<number> {
+    return this.edit(systemId, actor, 'ready', 'create Bcache', async (v, em) => {
+      const errors: Errors = {};
+      const name = this.groupName(v, f.name, 'bcache', errors);
+      const uuid = uuidField(errors, f.uuid);
+      const cs = f.cache_set === undefined ? undefined : v.rows.cacheSets.find((c) => String(c.id) === f.cache_set || c.name === f.cache_set);
+      if (f.cache_set === undefined) errors.cache_set = ['This field is required.'];
+      else if (!cs) errors.cache_set = [`Select a valid choice. ${f.cache_set} is not one of the available choices.`];
+      const mode = f.cache_mode?.trim() ?? '';
+      if (!mode) errors.cache_mode = ['This field is required.'];
+      else if (!['writeback', 'writethrough', 'writearound'].includes(mode)) errors.cache_mode = [`Select a valid choice. ${mode} is not one of the available choices.`];
+      if ((f.backing_device === undefined) === (f.backing_partition === undefined)) {
+        errors.__all__ = ['Either backing_device or backing_partition must be specified.'];
+      }
+      const [m] = this.members(v, f.backing_device === undefined ? [] : [f.backing_device], f.backing_partition === undefined ? [] : [f.backing_partition], errors, ['backing_device', 'backing_partition']);
+      fail(errors);
+      const gid = await this.repo.insertGroup(em, v.rows.machine.id, { name, uuid, groupType: 'bcache', cacheMode: mode, cacheSetId: cs!.id });
+      await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'bcache-backing', uuid: randomUUID(), label: null, groupId: gid });
+      await this.repo.insertDevice(em, v.rows.machine.id, { name, type: 'virtual', uuid: randomUUID(), size: this.memberSize(v, m), blockSize: 512, groupId: gid });
+      return gid;
     });
   }
 }

@@ -2,6 +2,7 @@ import {
   alignSize,
   MIB,
   parseSize,
+  raidSize,
   partitionTableAvailable,
   partitionTableOverhead,
   partitionTableUsed,
@@ -49,5 +50,14 @@ describe('storage size maths', () => {
     expect(volumeGroupSize([])).toBe(0);
     expect(volumeGroupSize([100 * MIB])).toBe(96 * MIB);
     expect(volumeGroupSize([100 * MIB + 5, 10 * MIB])).toBe(96 * MIB + 4 * MIB);
+  });
+
+  it('sizes RAID arrays from the smallest member', () => {
+    expect(raidSize('raid-0', [10, 20])).toBe(20);
+    expect(raidSize('raid-1', [10, 20])).toBe(10);
+    expect(raidSize('raid-5', [10, 20, 30])).toBe(20);
+    expect(raidSize('raid-6', [10, 10, 10, 10])).toBe(20);
+    expect(raidSize('raid-10', [10, 10, 10])).toBe(15);
+    expect(raidSize('raid-5', [])).toBe(0);
   });
 });

@@ -60,3 +60,27 @@ export function parseSize(raw: string): number | undefined {
 export function volumeGroupSize(memberSizes: readonly number[]): number {
   return memberSizes.reduce((sum, s) => sum + Math.max(0, alignSize(s - LVM_PE_SIZE, LVM_PE_SIZE, false)), 0);
 }
+
+/** Members a RAID level needs at least (MAAS RAID form: RAID 0 and 1 two, 5 and 10 three, 6 four). */
+export const RAID_MIN_DEVICES: Record<string, number> = { 'raid-0': 2, 'raid-1': 2, 'raid-5': 3, 'raid-6': 4, 'raid-10': 3 };
+
+/** An array's size from its active members' sizes (RaidGroup.get_size): the smallest member times the data members. */
+export function raidSize(level: string, memberSizes: readonly number[]): number {
+  if (!memberSizes.length) return 0;
+  const min = Math.min(...memberSizes);
+  const n = memberSizes.length;
+  switch (level) {
+    case 'raid-0':
+      return min * n;
+    case 'raid-1':
+      return min;
+    case 'raid-5':
+      return min * (n - 1);
+    case 'raid-6':
+      return min * (n - 2);
+    case 'raid-10':
+      return Math.floor((min * n) / 2);
+    default:
+      return 0;
+  }
+}

@@ -239,6 +239,59 @@ export class StorageView<M extends ViewMachine = StorageMachineRow> {
       resource_uri: `${API}/nodes/${this.systemId}/volume-group/${g.id}/`,
     };
   }
+
+  private virtualJson(groupId: number) {
+    const [vd] = this.virtualDevices(groupId);
+    return vd ? this.deviceJson(vd) : null;
+  }
+
+  raidJson(g: FilesystemGroupRow) {
+    const members = this.members(g.id);
+    const size = Number(this.virtualDevices(g.id)[0]?.size ?? 0);
+    return {
+      system_id: this.systemId,
+      id: g.id,
+      uuid: g.uuid,
+      name: g.name,
+      level: g.group_type,
+      devices: members.filter((f) => f.fstype === 'raid').map((f) => this.memberJson(f)),
+      spare_devices: members.filter((f) => f.fstype === 'raid-spare').map((f) => this.memberJson(f)),
+      size,
+      human_size: humanBytes(size),
+      virtual_device: this.virtualJson(g.id),
+      resource_uri: `${API}/nodes/${this.systemId}/raid/${g.id}/`,
+    };
+  }
+
+  cacheSetJson(id: number) {
+    const c = this.rows.cacheSets.find((x) => x.id === id)!;
+    const cache = this.rows.filesystems.find((f) => f.fstype === 'bcache-cache' && f.cache_set_id === id);
+    return {
+      system_id: this.systemId,
+      id: c.id,
+      name: c.name,
+      cache_device: cache ? this.memberJson(cache) : null,
+      resource_uri: `${API}/nodes/${this.systemId}/bcache-cache-set/${c.id}/`,
+    };
+  }
+
+  bcacheJson(g: FilesystemGroupRow) {
+    const backing = this.members(g.id).find((f) => f.fstype === 'bcache-backing');
+    const size = Number(this.virtualDevices(g.id)[0]?.size ?? 0);
+    return {
+      system_id: this.systemId,
+      id: g.id,
+      uuid: g.uuid,
+      name: g.name,
+      cache_set: g.cache_set_id === null ? null : this.cacheSetJson(g.cache_set_id),
+      backing_device: backing ? this.memberJson(backing) : null,
+      size,
+      human_size: humanBytes(size),
+      virtual_device: this.virtualJson(g.id),
+      cache_mode: g.cache_mode,
+      resource_uri: `${API}/nodes/${this.systemId}/bcache/${g.id}/`,
+    };
+  }
 }
 
 /** The stubs the machine JSON lists its groups and cache sets with (reference 2.8.1). */
