@@ -190,9 +190,11 @@ export class StorageApi implements OnModuleInit {
           { name: 'uuid', doc: 'UUID of the volume group.' },
           { name: 'add_block_devices', doc: 'Block devices (ids) to add to the volume group.' },
           { name: 'add_partitions', doc: 'Partitions (ids) to add to the volume group.' },
+          { name: 'remove_block_devices', doc: 'Block devices (ids) to remove from the volume group.' },
+          { name: 'remove_partitions', doc: 'Partitions (ids) to remove from the volume group.' },
         ],
         run: async (r) => {
-          await this.svc.updateVolumeGroup(sid(r), id(r), form(r.params, ['name', 'uuid']), { devices: r.params.getAll('add_block_devices'), partitions: r.params.getAll('add_partitions') }, actor(r));
+          await this.svc.updateVolumeGroup(sid(r), id(r), form(r.params, ['name', 'uuid']), { devices: r.params.getAll('add_block_devices'), partitions: r.params.getAll('add_partitions') }, actor(r), { devices: r.params.getAll('remove_block_devices'), partitions: r.params.getAll('remove_partitions') });
           return this.volumeGroup(r);
         },
       },

@@ -261,6 +261,16 @@ describe('machine storage against a real region', () => {
     expect(after.available_size).toBe(expected - lv0.size);
     expect((after.logical_volumes as Json[]).map((d) => d.name)).toEqual(['vg0-lv0']);
 
+    const both = await h.call(admin, 'PUT', vgUrl, { remove_block_devices: String(sdb), remove_partitions: String(part.id) });
+    expect(both.status).toBe(400);
+    expect(both.json()).toEqual({ __all__: ['Volume group cannot be smaller than its logical volumes.'] });
+    expect((await h.call(admin, 'PUT', vgUrl, { remove_partitions: '999999' })).json()).toEqual({ remove_partitions: ['Select a valid choice. 999999 is not one of the available choices.'] });
+    const shrunk = await h.call(admin, 'PUT', vgUrl, { remove_partitions: String(part.id) });
+    expect(shrunk.status).toBe(200);
+    expect((shrunk.json() as { devices: Json[] }).devices.map((d) => d.id)).toEqual([sdb]);
+    expect((await h.call(admin, 'GET', `${dev(sid, sda)}partition/${part.id}`)).json()).toMatchObject({ used_for: 'Unused', filesystem: null });
+    expect((await h.call(admin, 'PUT', vgUrl, { add_partitions: String(part.id) })).json()).toMatchObject({ size: expected });
+
     // The machine JSON (read and listing) shows the model: the group stub, the LV, the member's use.
     const machine = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as Json & { blockdevice_set: Device[]; virtualblockdevice_set: Device[] };
     const listed = ((await h.call(admin, 'GET', `${API}/machines/`)).json() as (Json & { system_id: string })[]).find((m) => m.system_id === sid)!;

@@ -496,7 +496,14 @@ export class StorageService {
     });
   }
 
-  async updateVolumeGroup(systemId: string, rawId: string, f: StorageForm, add: { devices: readonly string[]; partitions: readonly string[] }, actor: Actor): Promise<void> {
+  async updateVolumeGroup(
+    systemId: string,
+    rawId: string,
+    f: StorageForm,
+    add: { devices: readonly string[]; partitions: readonly string[] },
+    actor: Actor,
+    remove: { devices: readonly string[]; partitions: readonly string[] } = { devices: [], partitions: [] },
+  ): Promise<void> {
     await this.edit(systemId, actor, 'ready', 'update volume group', async (v, em) => {
       const g = this.volumeGroup(v, rawId);
       const errors: Errors = {};
@@ -508,8 +515,27 @@ export class StorageService {
       }
       const uuid = f.uuid === undefined ? g.uuid : uuidField(errors, f.uuid);
       const members = this.members(v, add.devices, add.partitions, errors);
+      const current = v.members(g.id);
+      const removed: FilesystemRow[] = [];
+      for (const [key, raws, field] of [
+        ['remove_block_devices', remove.devices, 'block_device_id'],
+        ['remove_partitions', remove.partitions, 'partition_id'],
+      ] as const) {
+        for (const raw of raws) {
+          const fs = current.find((x) => String(x[field]) === raw);
+          if (!fs) (errors[key] ??= []).push(`Select a valid choice. ${raw} is not one of the available choices.`);
+          else removed.push(fs);
+        }
+      }
+      if (!Object.keys(errors).length && removed.length) {
+        const kept = current.filter((x) => !removed.includes(x)).map((x) => v.memberSize(x));
+        const added = members.map((m) => (m.partitionId !== undefined ? Number(v.partition(m.partitionId)!.size) : Number(v.device(m.blockDeviceId!)!.size)));
+        if (volumeGroupSize([...kept, ...added]) < v.vgUsed(g.id)) errors.__all__ = ['Volume group cannot be smaller than its logical volumes.'];
+        else if (kept.length + added.length === 0) errors.__all__ = ['At least one valid block device or partition is required.'];
+      }
       fail(errors);
       await this.repo.updateGroup(em, g.id, name, uuid);
+      for (const fs of removed) await this.repo.deleteFilesystem(em, fs.id);
       for (const m of members) await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'lvm-pv', uuid: randomUUID(), label: null, groupId: g.id });
       if (name !== g.name) {
         for (const d of v.virtualDevices(g.id)) await this.repo.updateDevice(em, d.id, { name: `${name}-${d.name.slice(g.name.length + 1)}` });
