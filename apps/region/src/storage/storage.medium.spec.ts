@@ -375,10 +375,10 @@ describe('machine storage against a real region', () => {
     const created = await h.call(admin, 'POST', `${node}/raids/`, { level: 'raid-1', block_devices: [String(sdb), String(sdc.id)] });
     expect(created.status).toBe(200);
     const md = created.json() as Json & { id: number; virtual_device: Device };
-    expect(md).toMatchObject({ name: 'md0', level: 'raid-1', size: 50_000_000_000, human_size: '50.0 GB', spare_devices: [], resource_uri: `${node}/raid/${md.id}/` });
+    expect(md).toMatchObject({ name: 'md0', level: 'raid-1', size: 50_000_000_000 - 128 * 1024, human_size: '50.0 GB', spare_devices: [], resource_uri: `${node}/raid/${md.id}/` });
     expect((md.devices as Json[]).map((d) => d.id)).toEqual([sdb, sdc.id]);
-    expect(md.virtual_device).toMatchObject({ name: 'md0', type: 'virtual', size: 50_000_000_000 });
-    expect(await read(sid, sdb)).toMatchObject({ used_for: 'Active RAID 1 device for md0', filesystem: { fstype: 'raid' } });
+    expect(md.virtual_device).toMatchObject({ name: 'md0', type: 'virtual', size: 50_000_000_000 - 128 * 1024 });
+    expect(await read(sid, sdb)).toMatchObject({ used_for: 'Active raid-1 device for md0', filesystem: { fstype: 'raid' } });
     expect((await h.call(alice, 'GET', `${node}/raids/`)).json()).toEqual([expect.objectContaining({ id: md.id })]);
     expect((await h.call(admin, 'PUT', `${node}/raid/${md.id}/`, { name: 'data' })).json()).toMatchObject({ name: 'data', virtual_device: { name: 'data' } });
 

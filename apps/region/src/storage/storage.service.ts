@@ -650,7 +650,7 @@ export class StorageService {
       const gid = await this.repo.insertGroup(em, v.rows.machine.id, { name, uuid, groupType: level });
       for (const m of active) await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'raid', uuid: randomUUID(), label: null, groupId: gid });
       for (const m of spares) await this.repo.insertFilesystem(em, v.rows.machine.id, { ...m, fstype: 'raid-spare', uuid: randomUUID(), label: null, groupId: gid });
-      const size = raidSize(level, active.map((m) => this.memberSize(v, m)));
+      const size = raidSize(level, active.map((m) => this.memberSize(v, m)), spares.map((m) => this.memberSize(v, m)));
       await this.repo.insertDevice(em, v.rows.machine.id, { name, type: 'virtual', uuid: randomUUID(), size, blockSize: 512, groupId: gid });
       return gid;
     });

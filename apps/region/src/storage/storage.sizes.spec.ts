@@ -52,12 +52,14 @@ describe('storage size maths', () => {
     expect(volumeGroupSize([100 * MIB + 5, 10 * MIB])).toBe(96 * MIB + 4 * MIB);
   });
 
-  it('sizes RAID arrays from the smallest member', () => {
-    expect(raidSize('raid-0', [10, 20])).toBe(20);
-    expect(raidSize('raid-1', [10, 20])).toBe(10);
-    expect(raidSize('raid-5', [10, 20, 30])).toBe(20);
-    expect(raidSize('raid-6', [10, 10, 10, 10])).toBe(20);
-    expect(raidSize('raid-10', [10, 10, 10])).toBe(15);
+  it('sizes RAID arrays from the smallest member, less the md superblock', () => {
+    const o = 128 * 1024;
+    expect(raidSize('raid-0', [10 * MIB, 20 * MIB])).toBe(30 * MIB - 2 * o);
+    expect(raidSize('raid-1', [10 * MIB, 20 * MIB])).toBe(10 * MIB - o);
+    expect(raidSize('raid-1', [10 * MIB, 20 * MIB], [5 * MIB])).toBe(5 * MIB - o);
+    expect(raidSize('raid-5', [10 * MIB, 20 * MIB, 30 * MIB])).toBe(20 * MIB - o);
+    expect(raidSize('raid-6', [10 * MIB, 10 * MIB, 10 * MIB, 10 * MIB])).toBe(20 * MIB - o);
+    expect(raidSize('raid-10', [10 * MIB, 10 * MIB, 10 * MIB])).toBe(15 * MIB - o);
     expect(raidSize('raid-5', [])).toBe(0);
   });
 });

@@ -12,7 +12,7 @@ export const INITIAL_PARTITION_OFFSET = 4 * MIB;
 export const END_OF_PARTITION_TABLE_SPACE = 1 * MIB;
 export const PREP_PARTITION_SIZE = 8 * MIB;
 export const BIOS_GRUB_PARTITION_SIZE = 1 * MIB;
-/** LVM keeps the first 4 MiB of a volume group's space for its metadata (MAAS's LVM_OVERHEAD_RESERVATION per PV). */
+/** LVM's physical extent size; each member of a volume group gives one extent to LVM's metadata. */
 export const LVM_PE_SIZE = 4 * MIB;
 
 /** round_size_to_nearest_block: `size` rounded up (or down) to a multiple of `block`. */
@@ -54,32 +54,40 @@ export function parseSize(raw: string): number | undefined {
 }
 
 /**
- * A volume group's size: its members' sizes, each less LVM's metadata extent and aligned down to
- * whole physical extents (MAAS VolumeGroup.get_size).
+ * A volume group's size (MAAS VolumeGroup.get_lvm_size): its members' total in whole 4 MiB
+ * physical extents, less one extent per member for LVM's metadata.
  */
 export function volumeGroupSize(memberSizes: readonly number[]): number {
-  return memberSizes.reduce((sum, s) => sum + Math.max(0, alignSize(s - LVM_PE_SIZE, LVM_PE_SIZE, false)), 0);
+  const total = memberSizes.reduce((sum, s) => sum + s, 0);
+  return Math.max(0, Math.floor(total / LVM_PE_SIZE) - memberSizes.length) * LVM_PE_SIZE;
 }
 
 /** Members a RAID level needs at least (MAAS RAID form: RAID 0 and 1 two, 5 and 10 three, 6 four). */
 export const RAID_MIN_DEVICES: Record<string, number> = { 'raid-0': 2, 'raid-1': 2, 'raid-5': 3, 'raid-6': 4, 'raid-10': 3 };
 
-/** An array's size from its active members' sizes (RaidGroup.get_size): the smallest member times the data members. */
-export function raidSize(level: string, memberSizes: readonly number[]): number {
-  if (!memberSizes.length) return 0;
-  const min = Math.min(...memberSizes);
-  const n = memberSizes.length;
+/** What an md superblock may take of each array (MAAS RAID_SUPERBLOCK_OVERHEAD: 128 KiB at most). */
+export const RAID_SUPERBLOCK_OVERHEAD = 128 * 1024;
+
+/**
+ * An array's size (MAAS FilesystemGroup.get_raid_size): from the smallest member (spares
+ * included) times the data members, less the superblock (once per member for RAID 0).
+ */
+export function raidSize(level: string, activeSizes: readonly number[], spareSizes: readonly number[] = []): number {
+  const all = [...activeSizes, ...spareSizes];
+  if (!all.length) return 0;
+  const min = Math.min(...all);
+  const n = activeSizes.length;
   switch (level) {
     case 'raid-0':
-      return min * n;
+      return all.reduce((a, b) => a + b, 0) - RAID_SUPERBLOCK_OVERHEAD * all.length;
     case 'raid-1':
-      return min;
+      return min - RAID_SUPERBLOCK_OVERHEAD;
     case 'raid-5':
-      return min * (n - 1);
+      return min * (n - 1) - RAID_SUPERBLOCK_OVERHEAD;
     case 'raid-6':
-      return min * (n - 2);
+      return min * (n - 2) - RAID_SUPERBLOCK_OVERHEAD;
     case 'raid-10':
-      return Math.floor((min * n) / 2);
+      return Math.floor((min * n) / 2) - RAID_SUPERBLOCK_OVERHEAD;
     default:
       return 0;
   }

@@ -8,16 +8,6 @@ import { partitionTableAvailable, partitionTableOverhead, partitionTableUsed, vo
 
 const API = '/MAAS/api/2.0';
 
-export const GROUP_NICE: Record<string, string> = {
-  'lvm-vg': 'volume group',
-  'raid-0': 'RAID 0',
-  'raid-1': 'RAID 1',
-  'raid-5': 'RAID 5',
-  'raid-6': 'RAID 6',
-  'raid-10': 'RAID 10',
-  bcache: 'Bcache',
-};
-
 export function filesystemJson(f: FilesystemRow | undefined) {
   if (!f) return null;
   return { fstype: f.fstype, label: f.label, uuid: f.uuid, mount_point: f.mount_point, mount_options: f.mount_options };
@@ -107,8 +97,8 @@ export class StorageView<M extends ViewMachine = StorageMachineRow> {
     const group = f.filesystem_group_id === null ? undefined : this.group(f.filesystem_group_id);
     if (f.mount_point) return `${f.fstype} formatted filesystem mounted at ${f.mount_point}`;
     if (f.fstype === 'lvm-pv') return `LVM volume for ${group?.name ?? ''}`;
-    if (f.fstype === 'raid') return `Active ${GROUP_NICE[group?.group_type ?? ''] ?? 'RAID'} device for ${group?.name ?? ''}`;
-    if (f.fstype === 'raid-spare') return `Spare ${GROUP_NICE[group?.group_type ?? ''] ?? 'RAID'} device for ${group?.name ?? ''}`;
+    if (f.fstype === 'raid') return `Active ${group?.group_type ?? 'raid'} device for ${group?.name ?? ''}`;
+    if (f.fstype === 'raid-spare') return `Spare ${group?.group_type ?? 'raid'} device for ${group?.name ?? ''}`;
     if (f.fstype === 'bcache-cache') return `Cache device for ${this.rows.cacheSets.find((c) => c.id === f.cache_set_id)?.name ?? ''}`;
     if (f.fstype === 'bcache-backing') return `Backing device for ${group?.name ?? ''}`;
     return `Unmounted ${f.fstype} formatted filesystem`;
