@@ -13,6 +13,7 @@ import { MetaModule } from './misc/meta.module';
 import { MetadataModule } from './metadata/metadata.module';
 import { CommissioningModule } from './commissioning/commissioning.module';
 import { NetworkingModule } from './networking/networking.module';
+import { StorageModule } from './storage/storage.module';
 import { PowerModule } from './power/power.module';
 import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
@@ -51,6 +52,7 @@ export class AppModule {
         InventoryModule,
         RacksModule,
         NetworkingModule,
+        StorageModule,
         ScriptsModule,
         CommissioningModule,
         MetadataModule,

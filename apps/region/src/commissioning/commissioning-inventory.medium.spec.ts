@@ -125,6 +125,14 @@ describe('commissioning output → the machine through the API', () => {
     expect(m.blockdevice_set).toEqual(m.physicalblockdevice_set);
     expect(m.boot_disk?.name).toBe('sda');
     expect(m.storage).toBe((512110190592 + 4000787030016) / 1e6);
+    // The default (flat) layout is laid out on the boot disk: UEFI's ESP, then / on the rest.
+    const sda = m.blockdevice_set[0] as unknown as { partition_table_type: string; partitions: { path: string; filesystem: { fstype: string; mount_point: string } }[] };
+    expect(sda.partition_table_type).toBe('GPT');
+    expect(sda.partitions.map((p) => [p.path, p.filesystem.fstype, p.filesystem.mount_point])).toEqual([
+      ['/dev/disk/by-dname/sda-part1', 'fat32', '/boot/efi'],
+      ['/dev/disk/by-dname/sda-part2', 'ext4', '/'],
+    ]);
+    expect((m.blockdevice_set[1] as unknown as { used_for: string }).used_for).toBe('Unused');
 
     // eno1 existed (enlistment gave its MAC) and keeps its id; eno2 is new; the MAC commissioning did not see is gone.
     expect(m.interface_set.map((i) => [i.name, i.mac_address, i.link_speed, i.interface_speed, i.link_connected, i.effective_mtu, i.numa_node])).toEqual([

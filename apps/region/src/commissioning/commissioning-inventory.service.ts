@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { invalid, notFound } from '../common/domain.error';
 import { log } from '../logging/logger';
+import { StorageService } from '../storage/storage.service';
 import { CommissioningInventoryRepository } from './commissioning-inventory.repository';
 import {
   bootInterfaceMac,
@@ -36,7 +37,10 @@ export interface ProbedDetails {
  */
 @Injectable()
 export class CommissioningInventoryService {
-  constructor(private readonly repo: CommissioningInventoryRepository) {}
+  constructor(
+    private readonly repo: CommissioningInventoryRepository,
+    private readonly storage: StorageService,
+  ) {}
 
   /**
    * Applies one stored commissioning result's stdout to the machine, in the caller's transaction.
@@ -60,6 +64,10 @@ export class CommissioningInventoryService {
         case '50-maas-01-commissioning': {
           const inventory = parseMachineResources(stdout);
           const changes = await this.repo.writeInventory(em, machineId, inventory);
+          // MAAS applies the storage layout to the disks commissioning found (unless told to leave storage alone);
+          // the same disks reported again keep the storage made on them.
+          const { added, updated, removed } = changes.disks;
+          await this.storage.applyLayoutAfterCommissioning(em, machineId, added.length + updated.length + removed.length > 0);
           await this.repo.storeDetail(em, machineId, 'serial_ports', Buffer.from(JSON.stringify(inventory.serialPorts)));
           // Scripts run side by side: the kernel command line may have been read before the NICs existed.
           const { boot_mac: bootMac } = await this.repo.details(machineId, ['boot_mac'], em);

@@ -1,5 +1,7 @@
 import type { MachineStorageLayout, SpecialFilesystem } from '@kiln/db';
 import { BCACHE_DEFAULT_BOOT_SIZE, EFI_PARTITION_SIZE, MIN_BOOT_PARTITION_SIZE } from './storage-layout.validator';
+import { renderModelStorage } from '../storage/curtin-storage.renderer';
+import type { StorageView, ViewMachine } from '../storage/storage.view';
 import { toYaml, type YamlValue } from './yaml.writer';
 
 /**
@@ -48,6 +50,8 @@ export interface CurtinMachine {
   /** null: the default layout (flat) */
   storageLayout: MachineStorageLayout | null;
   specialFilesystems: readonly SpecialFilesystem[];
+  /** The machine's storage model, when it has one: storage is rendered from it, not from the layout. */
+  storageModel?: StorageView<ViewMachine> | null;
 }
 
 type Entry = { [key: string]: YamlValue | undefined };
@@ -268,7 +272,7 @@ export function renderCurtinConfig(m: CurtinMachine): Entry {
     },
     kernel: kpackage ? { package: kpackage, mapping: {} } : undefined,
     swap: m.swapSize === null ? undefined : { size: bytes(m.swapSize) },
-    storage: renderStorage(m),
+    storage: m.storageModel ? renderModelStorage(m.storageModel, m.specialFilesystems) : renderStorage(m),
     network: renderNetwork(m),
   };
 }

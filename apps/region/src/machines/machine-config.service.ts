@@ -11,6 +11,8 @@ import { EventsRepository } from '../events/events.repository';
 import { encodeBson } from './bson.encoder';
 import { type CurtinMachine, curtinConfigYaml } from './curtin-config.renderer';
 import { ScriptRunsRepository } from '../scripts/script-runs.repository';
+import { StorageService } from '../storage/storage.service';
+import { machineStorageView } from './machine.serializer';
 import { MachineAccess } from './machine.access';
 import { MachineListingService } from './machine-listing.service';
 import { type MachineRecord, MachinesRepository } from './machines.repository';
@@ -47,12 +49,13 @@ export class MachineConfigService {
     private readonly access: MachineAccess,
     private readonly inventory: CommissioningInventoryService,
     private readonly runs: ScriptRunsRepository,
+    private readonly storage: StorageService,
   ) {}
 
   // ---- storage ------------------------------------------------------------------------------
 
   async setStorageLayout(systemId: string, read: ParamReader, user: Actor): Promise<MachineRecord> {
-    return this.change(systemId, user, 'admin', async (m, rec) => {
+    return this.change(systemId, user, 'admin', async (m, rec, em) => {
       if (m.status !== NodeStatus.READY) throw conflict('Cannot change the storage layout on a machine that is not Ready.');
       const physical = rec.blockDevices.filter((b) => b.type === 'physical');
       const devices: LayoutDevice[] = physical.map((b) => ({ id: b.id, name: b.name, size: Number(b.size), tags: b.tags ?? [] }));
@@ -60,6 +63,7 @@ export class MachineConfigService {
       const bootDisk = bootRow ? devices.find((d) => d.id === bootRow.id)! : null;
       const layout = validateStorageLayout(read, devices, bootDisk);
       m.storageLayout = layout;
+      await this.storage.applyLayout(em, { id: m.id, architecture: m.architecture, bios_boot_method: m.biosBootMethod }, layout);
       return { type: MachineEvents.STORAGE_LAYOUT_SET.type, description: `Storage layout set to ${describeLayout(layout, devices)} by ${user.username}` };
     });
   }
@@ -282,5 +286,6 @@ function curtinMachine(rec: MachineRecord): CurtinMachine {
     })),
     storageLayout: r.storage_layout,
     specialFilesystems: r.special_filesystems ?? [],
+    storageModel: machineStorageView(rec),
   };
 }

@@ -134,3 +134,30 @@ describe('writeMachineJson', () => {
     );
   });
 });
+
+describe('writeMachineJson with a storage model', () => {
+  it('writes the partitions, filesystems and group stubs machineJson describes', () => {
+    const [base] = fc.sample(record, { numRuns: 1, seed: 42 });
+    const disk = { id: 7, machine_id: base.row.id, name: 'sda', type: 'physical', uuid: null, model: 'M', serial: 'S', id_path: null, size: '100000000000', block_size: 512, tags: [], firmware_version: null, is_boot: true, numa_node: 0 };
+    const lv = { ...disk, id: 8, name: 'vg0-lv0', type: 'virtual', uuid: 'u-lv', size: '8388608', is_boot: false, filesystem_group_id: 3 };
+    const rec = {
+      ...base,
+      blockDevices: [disk, lv],
+      storage: {
+        tables: [{ id: 1, block_device_id: 7, table_type: 'GPT' }],
+        partitions: [{ id: 2, partition_table_id: 1, index: 1, uuid: 'u-p', size: '41943040', bootable: false, tags: [] }],
+        filesystems: [
+          { id: 4, block_device_id: null, partition_id: 2, fstype: 'lvm-pv', uuid: 'u-f', label: null, mount_point: null, mount_options: null, filesystem_group_id: 3, cache_set_id: null },
+          { id: 5, block_device_id: 8, partition_id: null, fstype: 'ext4', uuid: 'u-g', label: null, mount_point: '/', mount_options: null, filesystem_group_id: null, cache_set_id: null },
+        ],
+        groups: [{ id: 3, name: 'vg0', uuid: 'u-vg', group_type: 'lvm-vg', cache_mode: null, cache_set_id: null }],
+        cacheSets: [],
+      },
+    };
+    const json = JSON.parse(writeMachineJson(rec));
+    expect(json).toEqual(JSON.parse(JSON.stringify(machineJson(rec))));
+    expect(json.volume_groups).toEqual([{ system_id: base.row.system_id, id: 3, __incomplete__: true }]);
+    expect(json.blockdevice_set[0]).toMatchObject({ used_for: 'GPT partitioned with 1 partition', partitions: [{ used_for: 'LVM volume for vg0' }] });
+    expect(json.blockdevice_set[1]).toMatchObject({ used_for: 'ext4 formatted filesystem mounted at /' });
+  });
+});

@@ -1,5 +1,6 @@
 import { NodeStatus, statusName } from '@kiln/lifecycle';
-import { hardwareInfoJson, numaNodesJson, scriptStatuses, specialFilesystemsJson } from './machine.serializer';
+import { storageStubs } from '../storage/storage.view';
+import { hardwareInfoJson, machineStorageView, numaNodesJson, scriptStatuses, specialFilesystemsJson } from './machine.serializer';
 import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
 
 /**
@@ -67,8 +68,10 @@ export function writeMachineJson(rec: MachineRecord): string {
   let storage = 0;
   let bootDisk = 'null';
   let bootFound = false;
+  const view = machineStorageView(rec);
+  const stubs = view ? JSON.stringify(storageStubs(view)).slice(1, -1) : '"cache_sets":[],"bcaches":[],"raids":[],"volume_groups":[]';
   for (const b of rec.blockDevices) {
-    const j = disk(sid, b);
+    const j = view ? JSON.stringify(view.deviceJson(view.device(b.id)!)) : disk(sid, b);
     disks.push(j);
     if (b.type === 'physical') {
       physical.push(j);
@@ -105,7 +108,7 @@ export function writeMachineJson(rec: MachineRecord): string {
     `"is_default":${r.domain_is_default},"name":${s(r.domain_name)},"resource_record_count":0,` +
     `"resource_uri":"${API}/domains/${r.domain_id}/","ttl":${n(r.domain_ttl)}},"fqdn":${s(`${r.hostname}.${r.domain_name}`)},` +
     `"owner":${s(r.owner)},"owner_data":${ownerData},"workload_annotations":${ownerData},"locked":${r.locked},` +
-    `"cache_sets":[],"bcaches":[],"raids":[],"volume_groups":[],"bios_boot_method":${s(r.bios_boot_method)},` +
+    `${stubs},"bios_boot_method":${s(r.bios_boot_method)},` +
     `"boot_interface":${ifaces.length ? ifaces[bootIfaceIdx] : 'null'},"architecture":${s(r.architecture || null)},` +
     `"min_hwe_kernel":${s(r.min_hwe_kernel)},"hwe_kernel":${s(r.hwe_kernel)},"cpu_count":${r.cpu_count},` +
     `"cpu_speed":${r.cpu_speed},"memory":${r.memory},"swap_size":${r.swap_size === null ? 'null' : Number(r.swap_size)},` +

@@ -1,6 +1,7 @@
 import { HARDWARE_INFO_KEYS } from '../commissioning/commissioning-resources.mapper';
 import { NodeStatus, statusName } from '@kiln/lifecycle';
 import { scriptStatusName } from '../scripts/script.names';
+import { StorageView, storageStubs, type ViewMachine } from '../storage/storage.view';
 import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
 
 const API = '/MAAS/api/2.0';
@@ -129,12 +130,25 @@ function domainJson(r: MachineRow) {
   };
 }
 
+/** The machine's storage model as a view, or null when the record carries none (every disk unused). */
+export function machineStorageView(rec: MachineRecord): StorageView<ViewMachine> | null {
+  if (!rec.storage) return null;
+  const r = rec.row;
+  return new StorageView<ViewMachine>({
+    machine: { system_id: r.system_id, architecture: r.architecture, bios_boot_method: r.bios_boot_method },
+    devices: rec.blockDevices.map((b) => ({ ...b, filesystem_group_id: b.filesystem_group_id ?? null })),
+    ...rec.storage,
+  });
+}
+
 /** The machine JSON of MAAS API 2.0 (reference 2.8.1): every key present, null when empty. */
 export function machineJson(rec: MachineRecord, extra: Record<string, unknown> = {}) {
   const r = rec.row;
   const sid = r.system_id;
   const interfaces = rec.interfaces.map((i) => interfaceJson(sid, i));
-  const disks = rec.blockDevices.map((b) => blockDeviceJson(sid, b));
+  const view = machineStorageView(rec);
+  const disks = rec.blockDevices.map((b) => (view ? view.deviceJson(view.device(b.id)!) : blockDeviceJson(sid, b)));
+  const stubs = view ? storageStubs(view) : { cache_sets: [], bcaches: [], raids: [], volume_groups: [] };
   const physical = disks.filter((d) => d.type === 'physical');
   const bootIface = rec.interfaces.find((i) => i.is_boot) ?? rec.interfaces[0];
   const bootDisk = rec.blockDevices.find((b) => b.is_boot) ?? rec.blockDevices.find((b) => b.type === 'physical');
@@ -152,10 +166,10 @@ export function machineJson(rec: MachineRecord, extra: Record<string, unknown> =
     owner_data: r.owner_data,
     workload_annotations: r.owner_data,
     locked: r.locked,
-    cache_sets: [],
-    bcaches: [],
-    raids: [],
-    volume_groups: [],
+    cache_sets: stubs.cache_sets,
+    bcaches: stubs.bcaches,
+    raids: stubs.raids,
+    volume_groups: stubs.volume_groups,
     bios_boot_method: r.bios_boot_method,
     boot_interface: bootIface ? interfaces[rec.interfaces.indexOf(bootIface)] : null,
     architecture: r.architecture || null,

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { BlockDeviceEntity, InterfaceEntity, MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
 import { NodeStatus } from '@kiln/lifecycle';
 import type { PowerTargetRow } from '../power/power.client';
+import type { MachineStorageRows } from '../storage/storage.repository';
 import { SqlWhere } from './machine.filters';
 
 /** One machine as the API shows it: the row plus what it joins. */
@@ -105,6 +106,8 @@ export interface BlockDeviceRow {
   firmware_version: string | null;
   is_boot: boolean;
   numa_node: number;
+  /** For a virtual device: its volume group, RAID or bcache. */
+  filesystem_group_id?: number | null;
 }
 
 /** A NUMA node commissioning found. */
@@ -133,6 +136,8 @@ export interface MachineRecord {
   blockDevices: BlockDeviceRow[];
   /** Empty until commissioning has run. */
   numaNodes: NumaNodeRow[];
+  /** The machine's storage model (partitions, filesystems, groups); absent when not loaded. */
+  storage?: MachineStorageRows;
 }
 
 const SELECT_MACHINES = `
@@ -215,11 +220,25 @@ export class MachinesRepository {
       ),
       q.query(
         `SELECT id, machine_id, name, type, uuid, model, serial, id_path, size, block_size, tags,
-                firmware_version, is_boot, numa_node
+                firmware_version, is_boot, numa_node, filesystem_group_id
            FROM block_devices WHERE machine_id = ANY($1) ORDER BY machine_id, id`,
         [ids],
       ),
       q.query('SELECT machine_id, index, cores, memory FROM numa_nodes WHERE machine_id = ANY($1) ORDER BY machine_id, index', [ids]),
+    ]);
+    const [tables, partitions, filesystems, groups, cacheSets]: { machine_id: number }[][] = await Promise.all([
+      q.query(`SELECT machine_id, id, block_device_id, table_type FROM partition_tables WHERE machine_id = ANY($1) ORDER BY id`, [ids]),
+      q.query(
+        `SELECT machine_id, id, partition_table_id, index, uuid, size, bootable, tags FROM partitions WHERE machine_id = ANY($1) ORDER BY partition_table_id, index`,
+        [ids],
+      ),
+      q.query(
+        `SELECT machine_id, id, block_device_id, partition_id, fstype, uuid, label, mount_point, mount_options, filesystem_group_id, cache_set_id
+           FROM filesystems WHERE machine_id = ANY($1) ORDER BY id`,
+        [ids],
+      ),
+      q.query(`SELECT machine_id, id, name, uuid, group_type, cache_mode, cache_set_id FROM filesystem_groups WHERE machine_id = ANY($1) ORDER BY id`, [ids]),
+      q.query(`SELECT machine_id, id, name FROM bcache_cache_sets WHERE machine_id = ANY($1) ORDER BY id`, [ids]),
     ]);
     const byMachine = new Map<number, MachineRecord>();
     const out = rows.map((row) => {
@@ -230,6 +249,14 @@ export class MachinesRepository {
     for (const i of ifaces) byMachine.get(i.machine_id)?.interfaces.push(i);
     for (const b of disks) byMachine.get(b.machine_id)?.blockDevices.push(b);
     for (const n of numaNodes) byMachine.get(n.machine_id)?.numaNodes.push(n);
+    const storageOf = (machineId: number): MachineStorageRows => {
+      const rec = byMachine.get(machineId)!;
+      rec.storage ??= { tables: [], partitions: [], filesystems: [], groups: [], cacheSets: [] };
+      return rec.storage;
+    };
+    for (const [key, list] of [['tables', tables], ['partitions', partitions], ['filesystems', filesystems], ['groups', groups], ['cacheSets', cacheSets]] as const) {
+      for (const row of list) if (byMachine.has(row.machine_id)) (storageOf(row.machine_id)[key] as unknown[]).push(row);
+    }
     return out;
   }
 

@@ -21,4 +21,6 @@ export class BlockDeviceEntity {
   @Column({ name: 'is_boot', type: 'boolean', default: false }) isBoot!: boolean;
   /** The NUMA node (index) the disk's controller hangs off, from commissioning. */
   @Column({ name: 'numa_node', type: 'int', default: 0 }) numaNode!: number;
+  /** For a virtual device: the volume group, RAID or bcache it is (the storage model's tables own the rest). */
+  @Column({ name: 'filesystem_group_id', type: 'int', nullable: true }) filesystemGroupId!: number | null;
 }
