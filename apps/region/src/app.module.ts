@@ -18,6 +18,8 @@ import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
 import { ScriptsModule } from './scripts/scripts.module';
 import { UsersModule } from './users/users.module';
+import { SpacesModule } from './spaces/spaces.module';
+import { StaticRoutesModule } from './static-routes/static-routes.module';
 import { Global } from '@nestjs/common';
 
 @Global()
@@ -55,6 +57,8 @@ export class AppModule {
         CommissioningModule,
         MetadataModule,
         BootResourcesModule,
+        SpacesModule,
+        StaticRoutesModule,
       ],
     };
   }
