@@ -19,6 +19,7 @@ import { RacksModule } from './racks/racks.module';
 import { ScriptsModule } from './scripts/scripts.module';
 import { UsersModule } from './users/users.module';
 import { SpacesModule } from './spaces/spaces.module';
+import { DomainsModule } from './domains/domains.module';
 import { StaticRoutesModule } from './static-routes/static-routes.module';
 import { Global } from '@nestjs/common';
 
@@ -59,6 +60,7 @@ export class AppModule {
         BootResourcesModule,
         SpacesModule,
         StaticRoutesModule,
+        DomainsModule,
       ],
     };
   }
