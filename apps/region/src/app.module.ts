@@ -20,6 +20,9 @@ import { ScriptsModule } from './scripts/scripts.module';
 import { UsersModule } from './users/users.module';
 import { SpacesModule } from './spaces/spaces.module';
 import { DomainsModule } from './domains/domains.module';
+import { DevicesModule } from './devices/devices.module';
+import { NodesModule } from './nodes/nodes.module';
+import { RegionControllersModule } from './region-controllers/region-controllers.module';
 import { StaticRoutesModule } from './static-routes/static-routes.module';
 import { Global } from '@nestjs/common';
 
@@ -61,6 +64,9 @@ export class AppModule {
         SpacesModule,
         StaticRoutesModule,
         DomainsModule,
+        DevicesModule,
+        RegionControllersModule,
+        NodesModule,
       ],
     };
   }
