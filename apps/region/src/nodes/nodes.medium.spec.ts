@@ -100,6 +100,13 @@ describe('devices/, nodes/ and regioncontrollers/ through HTTP', () => {
       parent: ['Select a valid choice. nomachine is not one of the available choices.'],
     });
     await refused('GET', 'devices/nothere/', undefined, 404);
+    // MACs and hostnames are unique across machines and devices.
+    await refused('POST', 'machines/', { architecture: 'amd64/generic', mac_addresses: '52:54:00:dd:10:02', power_type: 'manual', commission: 'false' }, 400, {
+      mac_addresses: ['MAC address 52:54:00:dd:10:02 already in use on cam-one.'],
+    });
+    await refused('POST', 'machines/', { architecture: 'amd64/generic', mac_addresses: '52:54:00:aa:10:09', hostname: 'cam-one', power_type: 'manual', commission: 'false' }, 400, {
+      hostname: ['Node with hostname "cam-one" already exists'],
+    });
 
     // A device whose parent machine is deleted goes with it (MAAS cascades children).
     const child = await ok('POST', 'devices/', { mac_addresses: '52:54:00:dd:10:05', parent: m.system_id as string });
