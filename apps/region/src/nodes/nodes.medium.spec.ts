@@ -178,4 +178,42 @@ describe('devices/, nodes/ and regioncontrollers/ through HTTP', () => {
     expect((await call('DELETE', 'nodes/deadpeer/')).status).toBe(204);
     await refused('GET', 'regioncontrollers/deadpeer/', undefined, 404);
   });
+
+  it('describes every new handler with its operations and :param docs', async () => {
+    const r = await h.call(null, 'GET', '/MAAS/api/2.0/describe/');
+    const d = r.json() as { resources: { name: string; auth: null | { path: string; actions: { name: string; op: string | null; doc: string }[] } }[] };
+    const byName = new Map(d.resources.map((x) => [x.name, x.auth!]));
+    const expected: Record<string, [string, string[]]> = {
+      SpacesHandler: ['/MAAS/api/2.0/spaces/', ['read', 'create']],
+      SpaceHandler: ['/MAAS/api/2.0/spaces/{id}/', ['read', 'update', 'delete']],
+      StaticRoutesHandler: ['/MAAS/api/2.0/static-routes/', ['read', 'create']],
+      StaticRouteHandler: ['/MAAS/api/2.0/static-routes/{id}/', ['read', 'update', 'delete']],
+      DomainsHandler: ['/MAAS/api/2.0/domains/', ['read', 'create', 'set_serial']],
+      DomainHandler: ['/MAAS/api/2.0/domains/{id}/', ['read', 'update', 'delete', 'set_default']],
+      DNSResourcesHandler: ['/MAAS/api/2.0/dnsresources/', ['read', 'create']],
+      DNSResourceHandler: ['/MAAS/api/2.0/dnsresources/{id}/', ['read', 'update', 'delete']],
+      DNSResourceRecordsHandler: ['/MAAS/api/2.0/dnsresourcerecords/', ['read', 'create']],
+      DNSResourceRecordHandler: ['/MAAS/api/2.0/dnsresourcerecords/{id}/', ['read', 'update', 'delete']],
+      DevicesHandler: ['/MAAS/api/2.0/devices/', ['read', 'create']],
+      DeviceHandler: [
+        '/MAAS/api/2.0/devices/{system_id}/',
+        ['read', 'update', 'delete', 'set_workload_annotations', 'set_owner_data', 'restore_networking_configuration', 'restore_default_configuration'],
+      ],
+      NodesHandler: ['/MAAS/api/2.0/nodes/', ['read']],
+      NodeHandler: ['/MAAS/api/2.0/nodes/{system_id}/', ['read', 'delete']],
+      RegionControllersHandler: ['/MAAS/api/2.0/regioncontrollers/', ['read']],
+      RegionControllerHandler: ['/MAAS/api/2.0/regioncontrollers/{system_id}/', ['read', 'delete']],
+    };
+    for (const [name, [path, actions]] of Object.entries(expected)) {
+      const handler = byName.get(name);
+      expect({ name, path: handler?.path }).toEqual({ name, path });
+      expect(handler!.actions.map((a) => a.name).sort()).toEqual([...actions].sort());
+    }
+    const doc = (handler: string, action: string) => byName.get(handler)!.actions.find((a) => a.name === action)!.doc;
+    expect(doc('DevicesHandler', 'create')).toContain(':param mac_addresses:');
+    expect(doc('DomainsHandler', 'set_serial')).toContain(':param serial:');
+    expect(doc('StaticRoutesHandler', 'create')).toContain(':param gateway_ip:');
+    expect(doc('DNSResourceRecordsHandler', 'create')).toContain(':param rrdata:');
+    expect(doc('SpaceHandler', 'update')).toContain(':param name:');
+  });
 });
