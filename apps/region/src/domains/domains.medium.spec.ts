@@ -1,3 +1,5 @@
+import { DhcpConfigUpdate, DhcpUpdate, GetDhcpConfig, RegisterRack } from '@kiln/contracts';
+import { pollUntil } from '@kiln/testing';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
 const API = '/MAAS/api/2.0';
@@ -138,5 +140,34 @@ describe('domains/, dnsresources/ and dnsresourcerecords/ through HTTP', () => {
     expect((await call('DELETE', `domains/${d.id}/`)).status).toBe(204);
     await refused('GET', `dnsresources/${mail.id}/`, undefined, 404);
     await refused('GET', `dnsresourcerecords/${mx.id}/`, undefined, 404);
+  });
+
+  it("sends the default domain's name to the racks' DHCP when the default changes or is renamed", async () => {
+    await h.bus.request(RegisterRack, ['rack-d'], {
+      rackId: 'rack-d',
+      hostname: 'host-rack-d',
+      interfaces: [{ name: 'eth1', mac: '52:54:00:ee:30:01', addresses: ['10.70.0.2/24'] }],
+    });
+    const f = await ok('POST', 'fabrics/', {});
+    const v = await ok('POST', `fabrics/${f.id}/vlans/`, { vid: '70' });
+    await ok('POST', 'subnets/', { cidr: '10.70.0.0/24', vlan: String(v.id) });
+    await ok('POST', 'ipranges/', { type: 'dynamic', start_ip: '10.70.0.100', end_ip: '10.70.0.150' });
+    await ok('PUT', `vlans/${v.id}/`, { dhcp_on: 'true', primary_rack: 'rack-d' });
+    const pushed: DhcpUpdate[] = [];
+    h.bus.onPush(DhcpConfigUpdate, ['rack-d'], (u) => void pushed.push(u));
+    const pushedDomains = () => pushed.flatMap((u) => u.ops.flatMap((o) => (o.op === 'upsertSubnet' ? [o.subnet.domain] : [])));
+    const served = async () => (await h.bus.request(GetDhcpConfig, ['rack-d'], { rackId: 'rack-d' })).subnets.map((s) => s.domain);
+    const maas = (await list('domains/')).find((d) => d.is_default)!;
+    expect(await served()).toEqual([maas.name]);
+
+    const d = await ok('POST', 'domains/', { name: 'dhcp.example' });
+    await ok('POST', `domains/${d.id}/?op=set_default`);
+    await pollUntil(pushedDomains, (x) => x.includes('dhcp.example'), { what: 'the new default domain pushed to the rack' });
+    expect(await served()).toEqual(['dhcp.example']);
+    await ok('PUT', `domains/${d.id}/`, { name: 'dhcp2.example' });
+    await pollUntil(pushedDomains, (x) => x.includes('dhcp2.example'), { what: 'the renamed default domain pushed to the rack' });
+    await ok('POST', `domains/${maas.id}/?op=set_default`);
+    await pollUntil(pushedDomains, (x) => x[x.length - 1] === maas.name, { what: 'the old default pushed back' });
+    expect(await served()).toEqual([maas.name]);
   });
 });
