@@ -77,6 +77,30 @@ export class DevicesApi implements OnModuleInit {
               params: [{ name: 'mac_addresses', required: true, doc: 'One or more MAC addresses for the device.' }, ...DEVICE_PARAMS],
               run: async (r) => this.one(await this.svc.create(input(r, true), r.user!)),
             },
+            {
+              name: 'is_registered',
+              op: 'is_registered',
+              method: 'GET',
+              title: 'MAC address registered',
+              description: 'Whether a device has the given MAC address.',
+              params: [{ name: 'mac_address', required: true, doc: 'The MAC address to be checked.' }],
+              run: (r) => this.svc.isRegistered(r.params.get('mac_address')),
+            },
+            {
+              name: 'set_zone',
+              op: 'set_zone',
+              method: 'POST',
+              title: 'Assign nodes to a zone',
+              permission: 'admin',
+              params: [
+                { name: 'zone', required: true, doc: 'Zone name.' },
+                { name: 'nodes', required: true, doc: 'system_ids of the devices whose zones are to be set.' },
+              ],
+              run: async (r) => {
+                await this.svc.setZone(r.params.get('zone'), r.params.getAll('nodes'));
+                return ApiResponse.noContent();
+              },
+            },
           ],
         },
       },

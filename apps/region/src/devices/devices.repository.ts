@@ -165,6 +165,15 @@ export class DevicesRepository {
     );
   }
 
+  async setZone(systemIds: string[], zoneId: number): Promise<void> {
+    await this.ds.query(`UPDATE devices SET zone_id = $2, updated = now() WHERE system_id = ANY($1)`, [systemIds, zoneId]);
+  }
+
+  async macRegistered(mac: string): Promise<boolean> {
+    const [row] = await this.ds.query(`SELECT 1 FROM device_interfaces WHERE mac_address = $1`, [mac]);
+    return !!row;
+  }
+
   async delete(id: number): Promise<void> {
     await this.ds.query(`DELETE FROM devices WHERE id = $1`, [id]);
   }

@@ -152,6 +152,24 @@ export class DevicesService {
     return d;
   }
 
+  /** set_zone (administrators): the zone of every device named; an unknown zone or device is refused. */
+  async setZone(zone: string | undefined, systemIds: string[]): Promise<void> {
+    if (!zone) throw invalid({ zone: ['This field is required.'] });
+    const zoneId = await this.repo.idByName('zones', zone);
+    if (zoneId === null) throw invalid({ zone: [`Select a valid choice. ${zone} is not one of the available choices.`] });
+    const found = new Set((await this.repo.list({ systemIds, visibleTo: null })).map((d) => d.system_id));
+    const unknown = systemIds.filter((id) => !found.has(id));
+    if (unknown.length) throw invalid(`Unknown device(s): ${unknown.join(', ')}.`);
+    await this.repo.setZone(systemIds, zoneId);
+  }
+
+  /** is_registered: whether a device has this MAC address. */
+  async isRegistered(raw: string | undefined): Promise<boolean> {
+    const mac = raw ? normalizeMac(raw) : null;
+    if (!mac) throw invalid({ mac_address: ['This field is required and must be a MAC address.'] });
+    return this.repo.macRegistered(mac);
+  }
+
   interfaces(deviceIds: number[]) {
     return deviceIds.length ? this.repo.interfaces(deviceIds) : Promise.resolve([]);
   }

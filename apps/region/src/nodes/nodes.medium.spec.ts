@@ -87,6 +87,18 @@ describe('devices/, nodes/ and regioncontrollers/ through HTTP', () => {
     expect((await ok('POST', `devices/${d.system_id}/?op=restore_default_configuration`, {}, alice)).system_id).toBe(d.system_id);
     await refused('POST', `devices/${gen.system_id}/?op=set_owner_data`, { a: 'b' }, 403, undefined, alice);
 
+    // is_registered and set_zone (administrators).
+    expect(await ok('GET', 'devices/?op=is_registered&mac_address=52-54-00-dd-10-02', undefined, bob)).toBe(true);
+    expect(await ok('GET', 'devices/?op=is_registered&mac_address=52:54:00:dd:99:99')).toBe(false);
+    await refused('GET', 'devices/?op=is_registered&mac_address=zz', undefined, 400);
+    await ok('POST', 'zones/', { name: 'lab-zone' });
+    expect((await call('POST', 'devices/?op=set_zone', { zone: 'lab-zone', nodes: [d.system_id, gen.system_id] })).status).toBe(204);
+    expect(((await ok('GET', `devices/${gen.system_id}/`)).zone as Json).name).toBe('lab-zone');
+    expect((await list('devices/?zone=lab-zone')).map((x) => x.system_id)).toEqual([d.system_id, gen.system_id]);
+    await refused('POST', 'devices/?op=set_zone', { zone: 'lab-zone', nodes: d.system_id }, 403, undefined, alice);
+    await refused('POST', 'devices/?op=set_zone', { zone: 'nozone', nodes: d.system_id }, 400, { zone: ['Select a valid choice. nozone is not one of the available choices.'] });
+    await refused('POST', 'devices/?op=set_zone', { zone: 'lab-zone', nodes: 'nothere' }, 400, 'Unknown device(s): nothere.');
+
     // Refusals of create.
     await refused('POST', 'devices/', {}, 400, { mac_addresses: ['This field is required.'] });
     await refused('POST', 'devices/', { mac_addresses: 'zz' }, 400, { mac_addresses: ["'zz' is not a valid MAC address."] });
@@ -194,7 +206,7 @@ describe('devices/, nodes/ and regioncontrollers/ through HTTP', () => {
       DNSResourceHandler: ['/MAAS/api/2.0/dnsresources/{id}/', ['read', 'update', 'delete']],
       DNSResourceRecordsHandler: ['/MAAS/api/2.0/dnsresourcerecords/', ['read', 'create']],
       DNSResourceRecordHandler: ['/MAAS/api/2.0/dnsresourcerecords/{id}/', ['read', 'update', 'delete']],
-      DevicesHandler: ['/MAAS/api/2.0/devices/', ['read', 'create']],
+      DevicesHandler: ['/MAAS/api/2.0/devices/', ['read', 'create', 'is_registered', 'set_zone']],
       DeviceHandler: [
         '/MAAS/api/2.0/devices/{system_id}/',
         ['read', 'update', 'delete', 'set_workload_annotations', 'set_owner_data', 'restore_networking_configuration', 'restore_default_configuration'],
