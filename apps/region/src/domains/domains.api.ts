@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ApiRegistry } from '../api/api.registry';
 import { ApiRequest, ApiResponse, ParamDoc } from '../api/api.types';
+import { parseBool } from '../common/values';
 import { DnsRecordRow, DnsResourceRow, DomainRow } from './domains.repository';
 import { DnsQuery, DomainsService } from './domains.service';
 
@@ -188,9 +189,22 @@ export class DomainsApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'List resources',
-              description: 'Only the resources stored; the implicit records of nodes (all=true in MAAS) are not listed.',
-              params: [...FILTER_PARAMS, { name: 'all', type: 'Boolean', doc: 'Include implicit DNS records created for nodes (accepted, not listed yet).' }],
-              run: async (r) => this.resources(await this.svc.resources(pick(r, QUERY) as DnsQuery)),
+              description: "With all=true, the machines' implicit address records follow, each name as a resource with id -1.",
+              params: [...FILTER_PARAMS, { name: 'all', type: 'Boolean', doc: 'Include implicit DNS records created for nodes registered in MAAS if true.' }],
+              run: async (r) => {
+                const q = pick(r, QUERY) as DnsQuery;
+                const stored = await this.resources(await this.svc.resources(q));
+                if (parseBool(r.params.get('all')) !== true) return stored;
+                const implicit = (await this.svc.implicitResources(q)).map((x) => ({
+                  id: -1,
+                  fqdn: fqdn(x.hostname, x.domain_name),
+                  address_ttl: null,
+                  ip_addresses: null,
+                  resource_records: x.records,
+                  resource_uri: `${API}/dnsresources/-1/`,
+                }));
+                return [...stored, ...implicit];
+              },
             },
             {
               name: 'create',

@@ -170,4 +170,37 @@ describe('domains/, dnsresources/ and dnsresourcerecords/ through HTTP', () => {
     await pollUntil(pushedDomains, (x) => x[x.length - 1] === maas.name, { what: 'the old default pushed back' });
     expect(await served()).toEqual([maas.name]);
   });
+
+  it("lists machines' implicit address records with all=true", async () => {
+    const d = await ok('POST', 'domains/', { name: 'implicit.example' });
+    const m = await ok('POST', 'machines/', {
+      architecture: 'amd64/generic',
+      mac_addresses: '52:54:00:dd:40:01',
+      power_type: 'manual',
+      hostname: 'addr-one',
+      domain: 'implicit.example',
+      commission: 'false',
+    });
+    // The address commissioning (or a link) would give the interface.
+    await h.ds.query(`UPDATE interfaces SET ip_address = '10.80.0.5' WHERE mac_address = '52:54:00:dd:40:01'`);
+    const stored = await ok('POST', 'dnsresources/', { name: 'www', domain: 'implicit.example', ip_addresses: '10.80.0.9' });
+    expect((await list('dnsresources/?domain=implicit.example')).map((r) => r.id)).toEqual([stored.id]);
+    const all = await list('dnsresources/?domain=implicit.example&all=true', user);
+    expect(all).toEqual([
+      expect.objectContaining({ id: stored.id }),
+      {
+        id: -1,
+        fqdn: 'addr-one.implicit.example',
+        address_ttl: null,
+        ip_addresses: null,
+        resource_records: [{ ttl: null, rrtype: 'A', rrdata: '10.80.0.5', system_id: m.system_id, node_type: 0 }],
+        resource_uri: `${API}/dnsresources/-1/`,
+      },
+    ]);
+    expect((await list('dnsresources/?all=true&rrtype=AAAA')).filter((r) => r.id === -1)).toEqual([]);
+    expect((await list('dnsresources/?all=true&name=addr-one')).map((r) => r.fqdn)).toEqual(['addr-one.implicit.example']);
+    expect((await call('DELETE', `machines/${m.system_id}/`)).status).toBe(204);
+    expect((await list('dnsresources/?all=true&domain=implicit.example')).map((r) => r.id)).toEqual([stored.id]);
+    expect(d.name).toBe('implicit.example');
+  });
 });

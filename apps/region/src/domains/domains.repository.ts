@@ -158,6 +158,22 @@ export class DomainsRepository {
     await this.ds.query(`DELETE FROM dns_resources WHERE id = $1`, [id]);
   }
 
+  /**
+   * The addresses machines have in each domain (their interfaces' addresses and the static
+   * addresses linked to them): the implicit A/AAAA records MAAS lists with all=true.
+   */
+  nodeAddresses(f: { domainId?: number; name?: string }): Promise<{ domain_id: number; domain_name: string; domain_ttl: number | null; hostname: string; system_id: string; ip: string }[]> {
+    return this.ds.query(
+      `SELECT DISTINCT d.id AS domain_id, d.name AS domain_name, d.ttl AS domain_ttl, m.hostname, m.system_id, a.ip
+         FROM machines m JOIN domains d ON d.id = m.domain_id JOIN interfaces i ON i.machine_id = m.id
+         CROSS JOIN LATERAL (SELECT host(i.ip_address) AS ip WHERE i.ip_address IS NOT NULL
+                             UNION SELECT host(s.ip) FROM static_ip_addresses s WHERE s.interface_id = i.id) a
+        WHERE ($1::int IS NULL OR d.id = $1) AND ($2::text IS NULL OR m.hostname = $2)
+        ORDER BY d.id, m.hostname, a.ip`,
+      [f.domainId ?? null, f.name ?? null],
+    );
+  }
+
   // ---- DNS resource records --------------------------------------------------------------------
 
   records(f: DnsFilter & { resourceIds?: number[] } = {}): Promise<DnsRecordRow[]> {

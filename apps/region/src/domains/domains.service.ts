@@ -170,6 +170,22 @@ export class DomainsService {
     return this.repo.resources(await this.filter(q));
   }
 
+  /** all=true: the implicit address records of machines, one synthetic resource (id -1) per machine name. */
+  async implicitResources(q: DnsQuery) {
+    const f = await this.filter(q);
+    if (f.rrtype !== undefined && f.rrtype !== 'A' && f.rrtype !== 'AAAA') return [];
+    const rows = await this.repo.nodeAddresses(f);
+    const out = new Map<string, { domain_name: string; hostname: string; records: { ttl: number | null; rrtype: string; rrdata: string; system_id: string; node_type: number }[] }>();
+    for (const r of rows) {
+      const rrtype = r.ip.includes(':') ? 'AAAA' : 'A';
+      if (f.rrtype !== undefined && f.rrtype !== rrtype) continue;
+      const key = `${r.domain_id}/${r.hostname}`;
+      if (!out.has(key)) out.set(key, { domain_name: r.domain_name, hostname: r.hostname, records: [] });
+      out.get(key)!.records.push({ ttl: r.domain_ttl, rrtype, rrdata: r.ip, system_id: r.system_id, node_type: 0 });
+    }
+    return [...out.values()];
+  }
+
   async resourceOr404(rawId: string): Promise<DnsResourceRow> {
     const r = /^\d{1,9}$/.test(rawId) ? await this.repo.resource(Number(rawId)) : null;
     if (!r) throw notFound('No DNSResource matches the given query.');
