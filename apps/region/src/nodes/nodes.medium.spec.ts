@@ -98,6 +98,7 @@ describe('devices/, nodes/ and regioncontrollers/ through HTTP', () => {
     await refused('POST', 'devices/?op=set_zone', { zone: 'lab-zone', nodes: d.system_id }, 403, undefined, alice);
     await refused('POST', 'devices/?op=set_zone', { zone: 'nozone', nodes: d.system_id }, 400, { zone: ['Select a valid choice. nozone is not one of the available choices.'] });
     await refused('POST', 'devices/?op=set_zone', { zone: 'lab-zone', nodes: 'nothere' }, 400, 'Unknown device(s): nothere.');
+    await refused('DELETE', 'zones/lab-zone/', undefined, 400, 'Cannot delete zone lab-zone: 2 node(s) still belong to it.');
 
     // Refusals of create.
     await refused('POST', 'devices/', {}, 400, { mac_addresses: ['This field is required.'] });
