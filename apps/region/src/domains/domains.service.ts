@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { conflict, invalid, notFound } from '../common/domain.error';
 import { parseBool } from '../common/values';
 import { DhcpConfigBuilder } from '../networking/dhcp-config.builder';
@@ -92,7 +93,7 @@ export class DomainsService {
   }
 
   /** Runs a change that may alter the default domain's name, and pushes the DHCP updates it causes. */
-  private async withDhcp(fn: (em: Parameters<Parameters<DomainsRepository['transaction']>[0]>[0]) => Promise<void>): Promise<void> {
+  private async withDhcp(fn: (em: EntityManager) => Promise<void>): Promise<void> {
     const out = await this.repo.transaction(async (em) => this.dhcp.track(em, await this.repo.vlanIds(em), () => fn(em)));
     this.publisher.push(out.updates);
   }
