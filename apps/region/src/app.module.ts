@@ -19,6 +19,12 @@ import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
 import { ScriptsModule } from './scripts/scripts.module';
 import { UsersModule } from './users/users.module';
+import { SpacesModule } from './spaces/spaces.module';
+import { DomainsModule } from './domains/domains.module';
+import { DevicesModule } from './devices/devices.module';
+import { NodesModule } from './nodes/nodes.module';
+import { RegionControllersModule } from './region-controllers/region-controllers.module';
+import { StaticRoutesModule } from './static-routes/static-routes.module';
 import { Global } from '@nestjs/common';
 
 @Global()
@@ -57,6 +63,12 @@ export class AppModule {
         CommissioningModule,
         MetadataModule,
         BootResourcesModule,
+        SpacesModule,
+        StaticRoutesModule,
+        DomainsModule,
+        DevicesModule,
+        RegionControllersModule,
+        NodesModule,
       ],
     };
   }

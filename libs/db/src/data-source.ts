@@ -30,6 +30,11 @@ import { TagEntity } from './entities/tag.entity';
 import { UserEntity } from './entities/user.entity';
 import { VlanEntity } from './entities/vlan.entity';
 import { ZoneEntity } from './entities/zone.entity';
+import { SpaceEntity } from './entities/space.entity';
+import { StaticRouteEntity } from './entities/static-route.entity';
+import { DnsDataEntity, DnsResourceEntity } from './entities/dns-resource.entity';
+import { DeviceEntity, DeviceInterfaceEntity } from './entities/device.entity';
+import { RegionControllerEntity } from './entities/region-controller.entity';
 import { MIGRATIONS } from './migrations';
 
 export const ENTITIES = [
@@ -67,6 +72,13 @@ export const ENTITIES = [
   BootResourceContentEntity,
   BootResourceChunkEntity,
   BootResourceFileEntity,
+  SpaceEntity,
+  StaticRouteEntity,
+  DnsResourceEntity,
+  DnsDataEntity,
+  DeviceEntity,
+  DeviceInterfaceEntity,
+  RegionControllerEntity,
 ];
 
 export interface DatabaseConfig {

@@ -93,7 +93,9 @@ export class InventoryRepository {
   }
 
   async countMachinesIn(kind: GroupingKind, id: number): Promise<number> {
-    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM machines WHERE ${MACHINE_COLUMN[kind]} = $1`, [id]);
+    // Devices are in zones too (their own table), and hold on to theirs as machines do.
+    const devices = kind === 'Zone' ? ' + (SELECT count(*) FROM devices WHERE zone_id = $1)' : '';
+    const [{ n }] = await this.ds.query(`SELECT ((SELECT count(*) FROM machines WHERE ${MACHINE_COLUMN[kind]} = $1)${devices})::int AS n`, [id]);
     return n;
   }
 }

@@ -129,7 +129,7 @@ export class InventoryService {
     const g = await this.find(kind, key);
     if (g.name === 'default') throw invalid(`The default ${kind.toLowerCase()} cannot be deleted.`);
     const n = await this.repo.countMachinesIn(kind, g.id);
-    if (n > 0) throw invalid(`Cannot delete ${kind.toLowerCase()} ${g.name}: ${n} machine(s) still belong to it.`);
+    if (n > 0) throw invalid(`Cannot delete ${kind.toLowerCase()} ${g.name}: ${n} ${kind === 'Zone' ? 'node' : 'machine'}(s) still belong to it.`);
     await this.repo.deleteGrouping(kind, g.id);
   }
 }

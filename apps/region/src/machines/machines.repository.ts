@@ -281,10 +281,14 @@ export class MachinesRepository {
   }
 
   /** The machines that already have any of `macs`. */
-  async macOwners(macs: string[], em?: EntityManager): Promise<{ mac_address: string; machine_id: number; hostname: string }[]> {
+  /** The nodes using these MACs: machines (machine_id) and devices (machine_id null), as MAC addresses are unique across nodes. */
+  async macOwners(macs: string[], em?: EntityManager): Promise<{ mac_address: string; machine_id: number | null; hostname: string }[]> {
     if (!macs.length) return [];
     return (em ?? this.ds.manager).query(
       `SELECT i.mac_address, i.machine_id, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id
+        WHERE i.mac_address = ANY($1)
+       UNION ALL
+       SELECT i.mac_address, NULL::int, v.hostname FROM device_interfaces i JOIN devices v ON v.id = i.device_id
         WHERE i.mac_address = ANY($1)`,
       [macs],
     );
@@ -458,7 +462,11 @@ export class MachinesRepository {
   }
 
   async hostnameTaken(hostname: string, exceptId?: number): Promise<boolean> {
-    const rows = await this.ds.query(`SELECT 1 FROM machines WHERE hostname = $1 AND id <> $2`, [hostname, exceptId ?? -1]);
+    // Hostnames are unique across machines and devices (MAAS keeps one node table).
+    const rows = await this.ds.query(`SELECT 1 FROM machines WHERE hostname = $1 AND id <> $2 UNION ALL SELECT 1 FROM devices WHERE hostname = $1`, [
+      hostname,
+      exceptId ?? -1,
+    ]);
     return rows.length > 0;
   }
 

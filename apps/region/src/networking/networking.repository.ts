@@ -15,6 +15,8 @@ export interface VlanRow {
   primary_rack: string | null;
   secondary_rack: string | null;
   relay_vlan_id: number | null;
+  space_id: number | null;
+  /** Name of the space; null: the undefined space. */
   space: string | null;
 }
 
@@ -65,8 +67,8 @@ export interface StaticIpRow {
 }
 
 const VLAN_SELECT = `SELECT v.id, v.fabric_id, f.name AS fabric_name, v.vid, v.name, v.description, v.mtu, v.dhcp_on,
-       v.primary_rack_id, v.secondary_rack_id, p.system_id AS primary_rack, s.system_id AS secondary_rack, v.relay_vlan_id, v.space
-  FROM vlans v JOIN fabrics f ON f.id = v.fabric_id
+       v.primary_rack_id, v.secondary_rack_id, p.system_id AS primary_rack, s.system_id AS secondary_rack, v.relay_vlan_id, v.space_id, sp.name AS space
+  FROM vlans v JOIN fabrics f ON f.id = v.fabric_id LEFT JOIN spaces sp ON sp.id = v.space_id
   LEFT JOIN rack_controllers p ON p.id = v.primary_rack_id LEFT JOIN rack_controllers s ON s.id = v.secondary_rack_id`;
 const SUBNET_SELECT = `SELECT id, name, description, vlan_id, cidr::text AS cidr, host(gateway_ip) AS gateway_ip, dns_servers, rdns_mode,
        allow_dns, allow_proxy, active_discovery, managed, disabled_boot_architectures FROM subnets`;
@@ -102,7 +104,7 @@ export interface VlanValues {
   primary_rack_id: number | null;
   secondary_rack_id: number | null;
   relay_vlan_id: number | null;
-  space: string | null;
+  space_id: number | null;
 }
 
 /** Every query of the networking model. Listings take a constant number of queries. */
@@ -239,11 +241,11 @@ export class NetworkingRepository {
 
   async insertVlan(
     em: EntityManager,
-    v: { fabricId: number; vid: number; name: string | null; description: string; mtu: number; space: string | null },
+    v: { fabricId: number; vid: number; name: string | null; description: string; mtu: number; spaceId: number | null },
   ): Promise<number> {
     const [row] = await em.query(
-      `INSERT INTO vlans (fabric_id, vid, name, description, mtu, space) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [v.fabricId, v.vid, v.name, v.description, v.mtu, v.space],
+      `INSERT INTO vlans (fabric_id, vid, name, description, mtu, space_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [v.fabricId, v.vid, v.name, v.description, v.mtu, v.spaceId],
     );
     return row.id as number;
   }
@@ -251,9 +253,15 @@ export class NetworkingRepository {
   async updateVlan(em: EntityManager, id: number, v: VlanValues): Promise<void> {
     await em.query(
       `UPDATE vlans SET name = $2, description = $3, vid = $4, mtu = $5, dhcp_on = $6, primary_rack_id = $7, secondary_rack_id = $8,
-              relay_vlan_id = $9, space = $10, updated = now() WHERE id = $1`,
-      [id, v.name, v.description, v.vid, v.mtu, v.dhcp_on, v.primary_rack_id, v.secondary_rack_id, v.relay_vlan_id, v.space],
+              relay_vlan_id = $9, space_id = $10, updated = now() WHERE id = $1`,
+      [id, v.name, v.description, v.vid, v.mtu, v.dhcp_on, v.primary_rack_id, v.secondary_rack_id, v.relay_vlan_id, v.space_id],
     );
+  }
+
+  /** A space by id or name (MAAS's specifier), or undefined. */
+  async spaceIdByKey(em: EntityManager | undefined, key: string): Promise<number | undefined> {
+    const [row] = await (em ?? this.ds).query(`SELECT id FROM spaces WHERE name = $1 OR ($1 ~ '^[0-9]{1,9}$' AND id = $1::int)`, [key]);
+    return row?.id as number | undefined;
   }
 
   async deleteVlan(em: EntityManager, id: number): Promise<void> {

@@ -177,13 +177,23 @@ export class NetworkingService {
     if (p.vid === undefined) throw fieldError('vid', 'This field is required.');
     const vid = intField(p, 'vid', 1, 4094)!;
     const mtu = intField(p, 'mtu', 552, 65535) ?? 1500;
+    const spaceId = (await this.spaceId(undefined, p.space)) ?? null;
     return this.change(
       async () => [],
-      (em) => this.repo.insertVlan(em, { fabricId, vid, name: p.name || null, description: p.description ?? '', mtu, space: p.space || null }),
+      (em) => this.repo.insertVlan(em, { fabricId, vid, name: p.name || null, description: p.description ?? '', mtu, spaceId }),
     ).catch((e) => {
       if (isDomainError(e) && e.code === 'INVALID') throw invalid({ __all__: ['VLAN with this Fabric and Vid already exists.'] });
       throw e;
     });
+  }
+
+  /** The space a VLAN form names (id or name); empty or "undefined": none, as MAAS's undefined space. */
+  private async spaceId(em: EntityManager | undefined, key: string | undefined): Promise<number | undefined> {
+    const k = key?.trim();
+    if (!k || k === 'undefined' || k === '-1') return undefined;
+    const sid = await this.repo.spaceIdByKey(em, k);
+    if (sid === undefined) throw fieldError('space', `Select a valid choice. ${k} is not one of the available choices.`);
+    return sid;
   }
 
   async vlanOr404(id: number): Promise<VlanRow> {
@@ -202,7 +212,7 @@ export class NetworkingService {
         const next = { ...cur };
         if (p.name !== undefined) next.name = p.name || null;
         if (p.description !== undefined) next.description = p.description;
-        if (p.space !== undefined) next.space = p.space || null;
+        if (p.space !== undefined) next.space_id = (await this.spaceId(em, p.space)) ?? null;
         const mtu = intField(p, 'mtu', 552, 65535);
         if (mtu !== undefined) next.mtu = mtu;
         const vid = intField(p, 'vid', 0, 4094);

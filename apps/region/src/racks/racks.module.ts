@@ -33,6 +33,6 @@ import { RacksService } from './racks.service';
     RacksService,
     RacksApi,
   ],
-  exports: [RacksRepository, RackEnrollmentService],
+  exports: [RacksRepository, RackEnrollmentService, RacksService],
 })
 export class RacksModule {}

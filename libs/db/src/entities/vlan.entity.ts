@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { FabricEntity } from './fabric.entity';
 import { RackControllerEntity } from './rack-controller.entity';
+import { SpaceEntity } from './space.entity';
 
 /**
  * A VLAN of a fabric. DHCP for its subnets is served by its primary (and secondary) rack when
@@ -25,7 +26,9 @@ export class VlanEntity {
   secondaryRack?: RackControllerEntity;
   @Index() @Column({ name: 'relay_vlan_id', type: 'int', nullable: true }) relayVlanId!: number | null;
   @ManyToOne(() => VlanEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'relay_vlan_id' }) relayVlan?: VlanEntity;
-  @Column({ type: 'varchar', length: 256, nullable: true }) space!: string | null;
+  /** The space the VLAN is in; null: the undefined space (-1 in MAAS's answers). */
+  @Index() @Column({ name: 'space_id', type: 'int', nullable: true }) spaceId!: number | null;
+  @ManyToOne(() => SpaceEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'space_id' }) space?: SpaceEntity;
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
 }

@@ -13,6 +13,7 @@ import { AddMachineScriptStatuses1795690000002 } from './1795690000002-AddMachin
 import { AddBootResources1795690000003 } from './1795690000003-AddBootResources';
 import { AddCommissioningInventory1795690000004 } from './1795690000004-AddCommissioningInventory';
 import { AddStorageModel1795700000002 } from './1795700000002-AddStorageModel';
+import { AddNetModel1795700000003 } from './1795700000003-AddNetModel';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: Function[] = [
   AddBootResources1795690000003,
   AddCommissioningInventory1795690000004,
   AddStorageModel1795700000002,
+  AddNetModel1795700000003,
 ];
