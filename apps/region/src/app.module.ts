@@ -17,6 +17,7 @@ import { PowerModule } from './power/power.module';
 import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
 import { ScriptsModule } from './scripts/scripts.module';
+import { SettingsModule } from './settings/settings.module';
 import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';
 
@@ -43,6 +44,7 @@ export class AppModule {
         ApiCoreModule,
         // The REST entry point, then one module per folder.
         ApiModule,
+        SettingsModule,
         MetaModule,
         UsersModule,
         EventsModule,

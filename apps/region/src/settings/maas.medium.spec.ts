@@ -1,0 +1,76 @@
+import { pollUntil } from '@kiln/testing';
+import { ApiKey, RegionHarness } from '../testing/region.harness';
+
+const API = '/MAAS/api/2.0';
+
+describe('maas/: get_config and set_config', () => {
+  let h: RegionHarness;
+  let admin: ApiKey;
+  let user: ApiKey;
+
+  beforeAll(async () => {
+    h = await RegionHarness.start();
+    admin = await h.createUser('admin', true);
+    user = await h.createUser('user', false);
+  });
+  afterAll(() => h.stop());
+
+  const get = (name: string, key: ApiKey = user) => h.call(key, 'GET', `${API}/maas/?op=get_config&name=${encodeURIComponent(name)}`);
+  const set = (name: string, value: string, key: ApiKey = admin) => h.call(key, 'POST', `${API}/maas/?op=set_config`, { name, value });
+
+  it('reads MAAS defaults as JSON for settings never set', async () => {
+    const r = await get('default_distro_series');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(r.json()).toBe('jammy');
+    expect((await get('enable_third_party_drivers')).json()).toBe(true);
+    expect((await get('kernel_opts')).json()).toBeNull();
+    expect((await get('active_discovery_interval')).json()).toBe(10800);
+  });
+
+  it('stores typed values an administrator sets, and any user reads them', async () => {
+    expect((await set('ntp_servers', 'ntp1.example 10.0.0.1')).status).toBe(200);
+    expect((await get('ntp_servers')).json()).toBe('ntp1.example 10.0.0.1');
+    expect((await set('enable_third_party_drivers', 'false')).text).toBe('OK');
+    expect((await get('enable_third_party_drivers')).json()).toBe(false);
+    expect((await set('active_discovery_interval', '600')).status).toBe(200);
+    expect((await get('active_discovery_interval')).json()).toBe(600);
+    expect((await set('maas_name', 'lab-kiln')).status).toBe(200);
+    expect((await get('maas_name')).json()).toBe('lab-kiln');
+  });
+
+  it('refuses unknown names, bad values and non-administrators', async () => {
+    const unknown = await get('no_such_setting');
+    expect(unknown.status).toBe(400);
+    expect(unknown.json().name[0]).toMatch(/no_such_setting is not a valid config setting/);
+    expect((await h.call(user, 'GET', `${API}/maas/?op=get_config`)).status).toBe(400);
+    const bad = await set('dnssec_validation', 'sometimes');
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toEqual({ dnssec_validation: [expect.stringContaining('sometimes is not one of the available choices')] });
+    expect((await set('active_discovery_interval', '17')).status).toBe(400);
+    expect((await set('enable_third_party_drivers', 'maybe')).status).toBe(400);
+    expect((await set('nope', '1')).status).toBe(400);
+    expect((await set('maas_name', 'x', user)).status).toBe(403);
+    expect((await get('maas_name')).json()).toBe('lab-kiln');
+    expect((await h.call(null, 'GET', `${API}/maas/?op=get_config&name=maas_name`)).status).toBe(401);
+  });
+
+  it('drops its cached settings when another region (here: the table itself) changes them', async () => {
+    expect((await get('upstream_dns')).json()).toBeNull();
+    // A write that does not go through this region: only the Postgres notification tells it.
+    await h.ds.query(`INSERT INTO config (name, value) VALUES ('upstream_dns', '"9.9.9.9"') ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`);
+    await pollUntil(async () => (await get('upstream_dns')).json(), (v) => v === '9.9.9.9', { timeoutMs: 5000 });
+  });
+
+  it('lists MaasHandler in describe/ with :param docs naming what Kiln acts on', async () => {
+    const doc = (await h.call(null, 'GET', `${API}/describe/`)).json();
+    const maas = doc.resources.find((r: { name: string }) => r.name === 'MaasHandler').auth;
+    expect(maas.path).toBe('/MAAS/api/2.0/maas/');
+    const ops = Object.fromEntries(maas.actions.map((a: { name: string; doc: string; method: string }) => [a.name, a]));
+    expect(ops.get_config.method).toBe('GET');
+    expect(ops.set_config.method).toBe('POST');
+    expect(ops.set_config.doc).toMatch(/:param name:/);
+    expect(ops.set_config.doc).toMatch(/:param value:/);
+    expect(ops.get_config.doc).toMatch(/not acted on yet/);
+  });
+});
