@@ -18,6 +18,9 @@ import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
 import { ScriptsModule } from './scripts/scripts.module';
 import { SettingsModule } from './settings/settings.module';
+import { SslKeysModule } from './sslkeys/sslkeys.module';
+import { LicenseKeysModule } from './license-keys/license-keys.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';
 
@@ -45,6 +48,9 @@ export class AppModule {
         // The REST entry point, then one module per folder.
         ApiModule,
         SettingsModule,
+        SslKeysModule,
+        LicenseKeysModule,
+        NotificationsModule,
         MetaModule,
         UsersModule,
         EventsModule,

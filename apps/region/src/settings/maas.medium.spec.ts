@@ -42,7 +42,7 @@ describe('maas/: get_config and set_config', () => {
   it('refuses unknown names, bad values and non-administrators', async () => {
     const unknown = await get('no_such_setting');
     expect(unknown.status).toBe(400);
-    expect(unknown.json().name[0]).toMatch(/no_such_setting is not a valid config setting/);
+    expect((unknown.json() as { name: string[] }).name[0]).toMatch(/no_such_setting is not a valid config setting/);
     expect((await h.call(user, 'GET', `${API}/maas/?op=get_config`)).status).toBe(400);
     const bad = await set('dnssec_validation', 'sometimes');
     expect(bad.status).toBe(400);
@@ -63,10 +63,10 @@ describe('maas/: get_config and set_config', () => {
   });
 
   it('lists MaasHandler in describe/ with :param docs naming what Kiln acts on', async () => {
-    const doc = (await h.call(null, 'GET', `${API}/describe/`)).json();
-    const maas = doc.resources.find((r: { name: string }) => r.name === 'MaasHandler').auth;
+    const doc = (await h.call(null, 'GET', `${API}/describe/`)).json() as { resources: { name: string; auth: { path: string; actions: { name: string; doc: string; method: string }[] } }[] };
+    const maas = doc.resources.find((r) => r.name === 'MaasHandler')!.auth;
     expect(maas.path).toBe('/MAAS/api/2.0/maas/');
-    const ops = Object.fromEntries(maas.actions.map((a: { name: string; doc: string; method: string }) => [a.name, a]));
+    const ops = Object.fromEntries(maas.actions.map((a) => [a.name, a]));
     expect(ops.get_config.method).toBe('GET');
     expect(ops.set_config.method).toBe('POST');
     expect(ops.set_config.doc).toMatch(/:param name:/);
