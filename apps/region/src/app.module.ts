@@ -21,6 +21,7 @@ import { SettingsModule } from './settings/settings.module';
 import { SslKeysModule } from './sslkeys/sslkeys.module';
 import { LicenseKeysModule } from './license-keys/license-keys.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { FilesModule } from './files/files.module';
 import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';
 
@@ -51,6 +52,7 @@ export class AppModule {
         SslKeysModule,
         LicenseKeysModule,
         NotificationsModule,
+        FilesModule,
         MetaModule,
         UsersModule,
         EventsModule,

@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * MAAS's configuration (`maas/` get_config/set_config) and the small per-user and global stores:
- * SSL keys, license keys, notifications and files.
+ * SSL keys, license keys, notifications, files, package repositories and DHCP snippets.
  *
  * `config` holds only what was set (a missing name reads its MAAS default). Every change notifies
  * the channel `kiln_config` with the setting's name, so every region drops its cached copy, however
@@ -30,9 +30,19 @@ export class AddSettingsAndSmallHandlers1795700000004 implements MigrationInterf
 
     await q.query(`CREATE TABLE "files" ("id" SERIAL NOT NULL, "filename" character varying(255) NOT NULL, "owner_id" integer, "key" character varying(36) NOT NULL, "content" bytea NOT NULL, "created" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_files" PRIMARY KEY ("id"), CONSTRAINT "UQ_files_key" UNIQUE ("key"), CONSTRAINT "FK_files_owner" FOREIGN KEY ("owner_id") REFERENCES "users"("id") ON DELETE CASCADE)`);
     await q.query(`CREATE UNIQUE INDEX "UQ_files_owner_filename" ON "files" (COALESCE("owner_id", 0), "filename")`);
+
+    await q.query(`CREATE TABLE "package_repositories" ("id" SERIAL NOT NULL, "name" character varying(41) NOT NULL, "url" character varying(200) NOT NULL, "distributions" text[] NOT NULL DEFAULT '{}', "disabled_pockets" text[] NOT NULL DEFAULT '{}', "disabled_components" text[] NOT NULL DEFAULT '{}', "disable_sources" boolean NOT NULL DEFAULT true, "components" text[] NOT NULL DEFAULT '{}', "arches" text[] NOT NULL DEFAULT '{}', "key" text NOT NULL DEFAULT '', "default" boolean NOT NULL DEFAULT false, "enabled" boolean NOT NULL DEFAULT true, "created" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_package_repositories" PRIMARY KEY ("id"), CONSTRAINT "UQ_package_repositories_name" UNIQUE ("name"))`);
+    // MAAS's two default archives, which can be changed or disabled but not deleted.
+    await q.query(`INSERT INTO package_repositories (name, url, arches, "default") VALUES
+      ('main_archive', 'http://archive.ubuntu.com/ubuntu', '{amd64,i386}', true),
+      ('ports_archive', 'http://ports.ubuntu.com/ubuntu-ports', '{armhf,arm64,ppc64el,s390x}', true)`);
+
+    await q.query(`CREATE TABLE "dhcp_snippets" ("id" SERIAL NOT NULL, "name" character varying(255) NOT NULL, "description" text NOT NULL DEFAULT '', "value" text NOT NULL, "enabled" boolean NOT NULL DEFAULT true, "node_id" integer, "subnet_id" integer, "created" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_dhcp_snippets" PRIMARY KEY ("id"), CONSTRAINT "CHK_dhcp_snippets_scope" CHECK (node_id IS NULL OR subnet_id IS NULL), CONSTRAINT "FK_dhcp_snippets_node" FOREIGN KEY ("node_id") REFERENCES "machines"("id") ON DELETE CASCADE, CONSTRAINT "FK_dhcp_snippets_subnet" FOREIGN KEY ("subnet_id") REFERENCES "subnets"("id") ON DELETE CASCADE)`);
   }
 
   public async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE "dhcp_snippets"`);
+    await q.query(`DROP TABLE "package_repositories"`);
     await q.query(`DROP TABLE "files"`);
     await q.query(`DROP TABLE "notification_dismissals"`);
     await q.query(`DROP TABLE "notifications"`);
