@@ -22,6 +22,7 @@ import { SslKeysModule } from './sslkeys/sslkeys.module';
 import { LicenseKeysModule } from './license-keys/license-keys.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { FilesModule } from './files/files.module';
+import { PackageRepositoriesModule } from './package-repositories/package-repositories.module';
 import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';
 
@@ -53,6 +54,7 @@ export class AppModule {
         LicenseKeysModule,
         NotificationsModule,
         FilesModule,
+        PackageRepositoriesModule,
         MetaModule,
         UsersModule,
         EventsModule,
