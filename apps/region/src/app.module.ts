@@ -23,6 +23,7 @@ import { LicenseKeysModule } from './license-keys/license-keys.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { FilesModule } from './files/files.module';
 import { PackageRepositoriesModule } from './package-repositories/package-repositories.module';
+import { DhcpSnippetsModule } from './dhcp-snippets/dhcp-snippets.module';
 import { UsersModule } from './users/users.module';
 import { Global } from '@nestjs/common';
 
@@ -55,6 +56,7 @@ export class AppModule {
         NotificationsModule,
         FilesModule,
         PackageRepositoriesModule,
+        DhcpSnippetsModule,
         MetaModule,
         UsersModule,
         EventsModule,
