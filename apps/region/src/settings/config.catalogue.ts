@@ -95,7 +95,7 @@ export const CONFIG_SETTINGS: readonly ConfigSetting[] = [
   S('default_dns_ttl', 30, int(1)),
   S('default_min_hwe_kernel', '', str()),
   S('default_storage_layout', 'flat', choice(STORAGE_LAYOUT_CHOICES)),
-  S('kernel_opts', null, str({ nullable: true })),
+  S('kernel_opts', null, str({ nullable: true }), 'appended to the kernel command line of every netboot (enlistment, commissioning, testing, rescue, deployment)'),
   S('maas_url', 'http://localhost:5240/MAAS', url),
   S('maas_name', hostname(), str({ max: 255 })),
   S('theme', '', str()),

@@ -1,4 +1,6 @@
+import { GetBootConfig, RegisterRack } from '@kiln/contracts';
 import { pollUntil } from '@kiln/testing';
+import { registerBootImage } from '../testing/boot-images.fixture';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
 const API = '/MAAS/api/2.0';
@@ -60,6 +62,18 @@ describe('maas/: get_config and set_config', () => {
     // A write that does not go through this region: only the Postgres notification tells it.
     await h.ds.query(`INSERT INTO config (name, value) VALUES ('upstream_dns', '"9.9.9.9"') ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`);
     await pollUntil(async () => (await get('upstream_dns')).json(), (v) => v === '9.9.9.9', { timeoutMs: 5000 });
+  });
+
+  it('puts kernel_opts on the command line the racks boot machines with', async () => {
+    await h.bus.request(RegisterRack, ['cfg-rack'], { rackId: 'cfg-rack', hostname: 'cfg-rack', interfaces: [{ name: 'eth1', mac: '52:54:00:cf:00:01', addresses: ['10.77.0.2/24'] }] });
+    await registerBootImage(h, { version: 'v1', files: { 'boot-kernel': Buffer.from('k'), 'boot-initrd': Buffer.from('i'), squashfs: Buffer.from('s') } });
+    const ask = async () => {
+      const c = await h.bus.request(GetBootConfig, ['cfg-rack'], { rackId: 'cfg-rack', mac: '52:54:00:cf:00:99', serverAddress: '10.77.0.2', clientArch: 7 });
+      return 'cmdline' in c ? c.cmdline : '';
+    };
+    expect(await ask()).toMatch(/get_enlist_preseed$/);
+    expect((await set('kernel_opts', 'console=ttyS1,115200 nomodeset')).status).toBe(200);
+    expect(await ask()).toMatch(/get_enlist_preseed console=ttyS1,115200 nomodeset$/);
   });
 
   it('lists MaasHandler in describe/ with :param docs naming what Kiln acts on', async () => {
