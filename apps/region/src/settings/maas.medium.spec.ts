@@ -76,6 +76,17 @@ describe('maas/: get_config and set_config', () => {
     expect(await ask()).toMatch(/get_enlist_preseed console=ttyS1,115200 nomodeset$/);
   });
 
+  it('deploys with default_osystem/default_distro_series when no series is given', async () => {
+    const created = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64', mac_addresses: '52:54:00:cf:10:01', power_type: 'manual', deployed: 'true' });
+    const sid = (created.json() as { system_id: string }).system_id;
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
+    expect((await h.call(admin, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    expect((await set('default_distro_series', 'noble')).status).toBe(200);
+    const d = await h.call(admin, 'POST', `${API}/machines/${sid}/?op=deploy`);
+    expect(d.status).toBe(200);
+    expect(d.json()).toMatchObject({ osystem: 'ubuntu', distro_series: 'noble' });
+  });
+
   it('lists MaasHandler in describe/ with :param docs naming what Kiln acts on', async () => {
     const doc = (await h.call(null, 'GET', `${API}/describe/`)).json() as { resources: { name: string; auth: { path: string; actions: { name: string; doc: string; method: string }[] } }[] };
     const maas = doc.resources.find((r) => r.name === 'MaasHandler')!.auth;
