@@ -17,6 +17,8 @@ export interface ConfigSetting {
   parse(raw: string): { ok: true; value: ConfigValue } | { ok: false; error: string };
   /** What Kiln does with it, or undefined when it is only stored. */
   acted?: string;
+  /** A credential (MAAS keeps these in its secrets store): sealed at rest, read by administrators only. */
+  secret?: boolean;
 }
 
 type Parse = ConfigSetting['parse'];
@@ -154,6 +156,10 @@ export const CONFIG_SETTINGS: readonly ConfigSetting[] = [
   S('windows_kms_host', null, str({ nullable: true })),
   S('session_length', 1209600, int(60, 2592000)),
 ];
+
+/** MAAS's CONFIG_SECRETS that the API reads and writes. */
+const SECRETS = new Set(['maas_auto_ipmi_k_g_bmc_key', 'vcenter_password']);
+for (const s of CONFIG_SETTINGS) if (SECRETS.has(s.name)) s.secret = true;
 
 const BY_NAME = new Map(CONFIG_SETTINGS.map((s) => [s.name, s]));
 

@@ -1,6 +1,7 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { invalid } from '../common/domain.error';
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { forbidden, invalid } from '../common/domain.error';
 import { log } from '../logging/logger';
+import { SECRET_BOX, SecretBox } from '../power/secret-box';
 import { CONFIG_SETTINGS, ConfigValue, configSetting } from './config.catalogue';
 import { ConfigRepository } from './config.repository';
 
@@ -21,7 +22,10 @@ export class ConfigService implements OnModuleInit, OnModuleDestroy {
   private closed = false;
   private retry: NodeJS.Timeout | null = null;
 
-  constructor(private readonly repo: ConfigRepository) {}
+  constructor(
+    private readonly repo: ConfigRepository,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     await this.startListening();
@@ -72,7 +76,14 @@ export class ConfigService implements OnModuleInit, OnModuleDestroy {
     const s = configSetting(name);
     if (!s) throw invalid({ name: [`${name} is not a valid config setting (valid settings are: ${CONFIG_SETTINGS.map((c) => c.name).join(', ')}).`] });
     const rows = await this.stored();
-    return rows.has(s.name) ? rows.get(s.name)! : s.default;
+    const v = rows.has(s.name) ? rows.get(s.name)! : s.default;
+    return s.secret && typeof v === 'string' ? this.box.open(v) : v;
+  }
+
+  /** `get` for an API caller: credentials only for administrators. */
+  async read(name: string, caller: { isAdmin: boolean }): Promise<ConfigValue> {
+    if (configSetting(name)?.secret && !caller.isAdmin) throw forbidden(`${name} is a credential: only administrators may read it.`);
+    return this.get(name);
   }
 
   async getString(name: string): Promise<string> {
@@ -91,7 +102,7 @@ export class ConfigService implements OnModuleInit, OnModuleDestroy {
     if (!s) throw invalid({ name: [`${name} is not a valid config setting (valid settings are: ${CONFIG_SETTINGS.map((c) => c.name).join(', ')}).`] });
     const parsed = s.parse(raw ?? '');
     if (!parsed.ok) throw invalid({ [name]: [parsed.error] });
-    await this.repo.set(s.name, parsed.value);
+    await this.repo.set(s.name, s.secret && typeof parsed.value === 'string' && parsed.value ? this.box.seal(parsed.value) : parsed.value);
     this.invalidate();
   }
 }

@@ -29,7 +29,7 @@ export class MaasApi implements OnModuleInit {
             run: async (r: ApiRequest) => {
               const name = r.params.get('name');
               if (!name) return ApiResponse.text(400, 'No provided name!');
-              return new ApiResponse(200, await this.config.get(name), 'application/json');
+              return new ApiResponse(200, await this.config.read(name, r.user!), 'application/json');
             },
           },
           {

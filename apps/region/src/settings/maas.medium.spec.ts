@@ -57,6 +57,14 @@ describe('maas/: get_config and set_config', () => {
     expect((await h.call(null, 'GET', `${API}/maas/?op=get_config&name=maas_name`)).status).toBe(401);
   });
 
+  it('seals credentials at rest and shows them to administrators only', async () => {
+    expect((await set('vcenter_password', 'hunter2')).status).toBe(200);
+    expect((await get('vcenter_password', admin)).json()).toBe('hunter2');
+    expect((await get('vcenter_password', user)).status).toBe(403);
+    const [row] = await h.ds.query(`SELECT value FROM config WHERE name = 'vcenter_password'`);
+    expect(row.value).toMatch(/^kiln-enc:v1:/);
+  });
+
   it('drops its cached settings when another region (here: the table itself) changes them', async () => {
     expect((await get('upstream_dns')).json()).toBeNull();
     // A write that does not go through this region: only the Postgres notification tells it.
