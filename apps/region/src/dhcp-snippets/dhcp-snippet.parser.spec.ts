@@ -1,4 +1,4 @@
-import { parseDhcpSnippet } from './dhcp-snippet.parser';
+import { mergeSnippetOptions, parseDhcpSnippet } from './dhcp-snippet.parser';
 
 describe('parseDhcpSnippet', () => {
   it('turns the supported dhcpd options into the DHCP options Kiln sends', () => {
@@ -32,5 +32,15 @@ option routers 10.0.0.1; option interface-mtu 9000;`),
     expect(parseDhcpSnippet('# only a comment\n')).toMatchObject({ ok: false });
     // A ';' inside quotes does not end the statement.
     expect(parseDhcpSnippet('option domain-name "a;b";')).toMatchObject({ ok: false, error: expect.stringContaining('Invalid value') });
+  });
+
+  it('merges global then subnet snippets, the later value winning', () => {
+    expect(mergeSnippetOptions(['option ntp-servers 10.0.0.1; option domain-name "a.example";', 'option ntp-servers 10.0.0.2;', 'bad'])).toEqual({
+      ntpServers: ['10.0.0.2'],
+      domainName: 'a.example',
+    });
+    expect(parseDhcpSnippet('option interface-mtu 500;')).toMatchObject({ ok: false });
+    const long = Array.from({ length: 30 }, (_, i) => `"name${i}.example.com"`).join(', ');
+    expect(parseDhcpSnippet(`option domain-search ${long};`)).toMatchObject({ ok: false });
   });
 });

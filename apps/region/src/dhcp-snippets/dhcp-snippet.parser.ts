@@ -26,7 +26,7 @@ const ipList = (args: string) => {
 };
 const unquote = (s: string) => (/^"[^"]*"$/.test(s) ? s.slice(1, -1) : null);
 
-/** The options Kiln's DHCP server applies, by their dhcpd name. */
+/** The options Kiln's DHCP server applies, by their dhcpd name (MTU as the racks take it: 552 and up). */
 export const SUPPORTED_OPTIONS: Record<string, Kind> = {
   'domain-name-servers': { field: 'dnsServers', parse: ipList },
   routers: { field: 'routers', parse: ipList },
@@ -42,12 +42,15 @@ export const SUPPORTED_OPTIONS: Record<string, Kind> = {
     field: 'domainSearch',
     parse: (a) => {
       const ds = a.split(',').map((s) => unquote(s.trim()));
-      return ds.length && ds.every((d) => d !== null && DOMAIN.test(d)) ? (ds as string[]) : null;
+      if (!ds.length || !ds.every((d) => d !== null && DOMAIN.test(d))) return null;
+      // One option 119 in DNS wire format: each label's length byte and bytes, a zero per name.
+      const wire = (ds as string[]).reduce((n, d) => n + d.replace(/\.$/, '').length + 2, 0);
+      return wire <= 255 ? (ds as string[]) : null;
     },
   },
   'interface-mtu': {
     field: 'interfaceMtu',
-    parse: (a) => (/^\d+$/.test(a.trim()) && Number(a) >= 68 && Number(a) <= 65535 ? Number(a) : null),
+    parse: (a) => (/^\d+$/.test(a.trim()) && Number(a) >= 552 && Number(a) <= 65535 ? Number(a) : null),
   },
 };
 
@@ -73,6 +76,20 @@ function statements(text: string): { stmts: string[]; trailing: string } {
     cur += c;
   }
   return { stmts: stmts.filter((s) => s !== ''), trailing: cur.trim() };
+}
+
+/**
+ * The options the snippets give a subnet: global snippets first, then the subnet's own, each in
+ * the order they were created, a later value replacing an earlier one. Snippets that no longer
+ * parse are skipped (they were checked when stored).
+ */
+export function mergeSnippetOptions(values: readonly string[]): SnippetOptions {
+  const out: SnippetOptions = {};
+  for (const v of values) {
+    const p = parseDhcpSnippet(v);
+    if (p.ok) Object.assign(out, p.options);
+  }
+  return out;
 }
 
 export function parseDhcpSnippet(text: string): SnippetParse {

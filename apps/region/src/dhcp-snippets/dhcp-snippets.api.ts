@@ -64,7 +64,7 @@ export class DhcpSnippetsApi implements OnModuleInit {
               op: null,
               method: 'POST',
               title: 'Create a DHCP snippet',
-              description: 'Creates a DHCP snippet, global or for one subnet or node. Stored and validated; not yet pushed to the racks.',
+              description: 'Creates a DHCP snippet, global or for one subnet or node. Enabled global and subnet snippets go to the racks with the DHCP configuration; node snippets are stored but not applied yet.',
               permission: 'admin',
               params: FIELDS,
               run: async (r: ApiRequest) => json(await this.snippets.create(input(r))),

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 export interface DhcpSnippetRow {
   id: number;
@@ -39,23 +39,28 @@ export class DhcpSnippetsRepository {
     return rows[0] ?? null;
   }
 
-  async insert(f: DhcpSnippetFields): Promise<number> {
-    const rows: { id: number }[] = await this.ds.query(
+  async insert(em: EntityManager, f: DhcpSnippetFields): Promise<number> {
+    const rows: { id: number }[] = await em.query(
       `INSERT INTO dhcp_snippets (name, description, value, enabled, node_id, subnet_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
       [f.name, f.description, f.value, f.enabled, f.nodeId, f.subnetId],
     );
     return rows[0].id;
   }
 
-  async update(id: number, f: DhcpSnippetFields): Promise<void> {
-    await this.ds.query(
+  async update(em: EntityManager, id: number, f: DhcpSnippetFields): Promise<void> {
+    await em.query(
       `UPDATE dhcp_snippets SET name = $2, description = $3, value = $4, enabled = $5, node_id = $6, subnet_id = $7, updated = now() WHERE id = $1`,
       [id, f.name, f.description, f.value, f.enabled, f.nodeId, f.subnetId],
     );
   }
 
-  async delete(id: number): Promise<void> {
-    await this.ds.query(`DELETE FROM dhcp_snippets WHERE id = $1`, [id]);
+  async delete(em: EntityManager, id: number): Promise<void> {
+    await em.query(`DELETE FROM dhcp_snippets WHERE id = $1`, [id]);
+  }
+
+  /** Runs `fn` in one transaction. */
+  transaction<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.ds.transaction(fn);
   }
 
   /** A machine by system_id or hostname. */

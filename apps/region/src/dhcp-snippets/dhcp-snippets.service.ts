@@ -1,7 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { invalid, notFound } from '../common/domain.error';
 import { parseBool } from '../common/values';
+import { DhcpConfigBuilder } from '../networking/dhcp-config.builder';
+import { DhcpConfigPublisher } from '../networking/dhcp-config.publisher';
 import { parseDhcpSnippet } from './dhcp-snippet.parser';
+import type { EntityManager } from 'typeorm';
 import { DhcpSnippetFields, DhcpSnippetRow, DhcpSnippetsRepository } from './dhcp-snippets.repository';
 
 /** What an administrator sent: only the fields present. */
@@ -18,12 +21,27 @@ export interface DhcpSnippetInput {
 
 /**
  * DHCP snippets, global or for one subnet or one node. Only snippets made of options Kiln's DHCP
- * server can send are accepted (see `dhcp-snippet.parser.ts`); they are stored and served here but
- * not pushed to the racks yet.
+ * server can send are accepted (see `dhcp-snippet.parser.ts`). Enabled global and subnet snippets
+ * go into the DHCP configuration the racks serve (`networking/dhcp-config.builder.ts`); node
+ * snippets are stored but not applied yet (the racks take no per-host options).
  */
 @Injectable()
 export class DhcpSnippetsService {
-  constructor(private readonly repo: DhcpSnippetsRepository) {}
+  constructor(
+    private readonly repo: DhcpSnippetsRepository,
+    private readonly dhcp: DhcpConfigBuilder,
+    private readonly publisher: DhcpConfigPublisher,
+  ) {}
+
+  /**
+   * A change to the snippets, tracked as a networking change is: the DHCP configuration of every
+   * VLAN served before and after, the difference pushed to the racks once committed.
+   */
+  private async change<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    const out = await this.repo.transaction(async (em) => this.dhcp.track(em, await this.dhcp.servedVlans(em), () => fn(em)));
+    this.publisher.push(out.updates);
+    return out.result;
+  }
 
   list(): Promise<DhcpSnippetRow[]> {
     return this.repo.list();
@@ -37,17 +55,19 @@ export class DhcpSnippetsService {
 
   async create(input: DhcpSnippetInput): Promise<DhcpSnippetRow> {
     const f = await this.validate(input, { name: '', description: '', value: '', enabled: true, nodeId: null, subnetId: null });
-    return this.get(await this.repo.insert(f));
+    return this.get(await this.change((em) => this.repo.insert(em, f)));
   }
 
   async update(id: number, input: DhcpSnippetInput): Promise<DhcpSnippetRow> {
     const current = await this.get(id);
-    await this.repo.update(id, await this.validate(input, current));
+    const f = await this.validate(input, current);
+    await this.change((em) => this.repo.update(em, id, f));
     return this.get(id);
   }
 
   async delete(id: number): Promise<void> {
-    await this.repo.delete((await this.get(id)).id);
+    const s = await this.get(id);
+    await this.change((em) => this.repo.delete(em, s.id));
   }
 
   private async validate(input: DhcpSnippetInput, base: DhcpSnippetFields): Promise<DhcpSnippetFields> {

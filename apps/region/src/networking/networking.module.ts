@@ -9,6 +9,6 @@ import { NetworkingService } from './networking.service';
 /** Fabrics, VLANs, subnets, IP ranges and reserved IPs, and the DHCP configuration racks serve from them. */
 @Module({
   providers: [NetworkingRepository, DhcpConfigRepository, DhcpConfigBuilder, DhcpConfigPublisher, NetworkingService, NetworkingApi],
-  exports: [NetworkingRepository, DhcpConfigBuilder],
+  exports: [NetworkingRepository, DhcpConfigBuilder, DhcpConfigPublisher],
 })
 export class NetworkingModule {}
