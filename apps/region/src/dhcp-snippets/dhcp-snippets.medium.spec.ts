@@ -35,13 +35,15 @@ describe('dhcp-snippets/ and dhcp-snippets/{id}/', () => {
     });
     const s = (await create({ name: 'search', value: 'option domain-search "lab.example";', subnet: '10.44.0.0/24' })).json() as Snippet;
     expect(s).toMatchObject({ global_snippet: false, node: null, subnet: { id: subnetId, cidr: '10.44.0.0/24' } });
-    const n = (await create({ name: 'mtu', value: 'option interface-mtu 9000;', node: 'snip', enabled: 'false' })).json() as Snippet;
-    expect(n).toMatchObject({ global_snippet: false, node: systemId, subnet: null, enabled: false });
+    const n = (await create({ name: 'mtu', value: 'option interface-mtu 9000;', enabled: 'false' })).json() as Snippet;
+    expect(n).toMatchObject({ global_snippet: true, node: null, subnet: null, enabled: false });
 
     expect(((await h.call(user, 'GET', `${API}/dhcp-snippets/`)).json() as Snippet[]).map((x) => x.id)).toEqual([global.id, s.id, n.id]);
     expect((await h.call(user, 'GET', `${API}/dhcp-snippets/${s.id}/`)).json()).toEqual(s);
-    const u = (await h.call(admin, 'PUT', `${API}/dhcp-snippets/${n.id}/`, { enabled: 'true', global_snippet: 'true' })).json();
-    expect(u).toMatchObject({ enabled: true, global_snippet: true, node: null });
+    const u = (await h.call(admin, 'PUT', `${API}/dhcp-snippets/${n.id}/`, { enabled: 'true', subnet: '10.44.0.0/24' })).json();
+    expect(u).toMatchObject({ enabled: true, global_snippet: false, subnet: { id: subnetId } });
+    const back = (await h.call(admin, 'PUT', `${API}/dhcp-snippets/${n.id}/`, { global_snippet: 'true' })).json();
+    expect(back).toMatchObject({ global_snippet: true, subnet: null });
     expect((await h.call(admin, 'DELETE', `${API}/dhcp-snippets/${n.id}/`)).status).toBe(204);
     expect((await h.call(admin, 'GET', `${API}/dhcp-snippets/${n.id}/`)).status).toBe(404);
   });
@@ -50,10 +52,11 @@ describe('dhcp-snippets/ and dhcp-snippets/{id}/', () => {
     const unsupported = await create({ name: 'pxe', value: 'option ntp-servers 10.0.0.1;\nfilename "pxelinux.0";' });
     expect(unsupported.status).toBe(400);
     expect((unsupported.json() as { value: string[] }).value[0]).toMatch(/cannot apply 'filename "pxelinux.0"'/);
-    const both = await create({ name: 'x', value: 'option routers 10.44.0.1;', node: systemId, subnet: String(subnetId) });
-    expect(both.json()).toEqual({ __all__: ['A DHCP snippet cannot be for both a subnet and a node.'] });
     expect((await create({ name: 'x', value: 'option routers 10.44.0.1;', subnet: '10.99.0.0/24' })).json()).toHaveProperty('subnet');
     expect((await create({ name: 'x', value: 'option routers 10.44.0.1;', node: 'nope' })).json()).toHaveProperty('node');
+    const perNode = await create({ name: 'x', value: 'option routers 10.44.0.1;', node: systemId });
+    expect(perNode.status).toBe(400);
+    expect(perNode.json()).toEqual({ node: [expect.stringContaining('does not apply per-node options yet')] });
     expect((await create({ name: 'x', value: 'option routers 10.44.0.1;', iprange: '1' })).json()).toHaveProperty('iprange');
     expect(Object.keys((await create({})).json() as object).sort()).toEqual(['name', 'value']);
     expect((await create({ name: 'x', value: 'option routers 10.44.0.1;' }, user)).status).toBe(403);

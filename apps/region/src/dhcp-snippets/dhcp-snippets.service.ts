@@ -22,8 +22,8 @@ export interface DhcpSnippetInput {
 /**
  * DHCP snippets, global or for one subnet or one node. Only snippets made of options Kiln's DHCP
  * server can send are accepted (see `dhcp-snippet.parser.ts`). Enabled global and subnet snippets
- * go into the DHCP configuration the racks serve (`networking/dhcp-config.builder.ts`); node
- * snippets are stored but not applied yet (the racks take no per-host options).
+ * go into the DHCP configuration the racks serve (`networking/dhcp-config.builder.ts`); snippets
+ * for one node are refused (the racks take no per-host options yet).
  */
 @Injectable()
 export class DhcpSnippetsService {
@@ -97,7 +97,8 @@ export class DhcpSnippetsService {
     if (input.node !== undefined && input.node !== '') {
       const id = await this.repo.findNode(input.node);
       if (id === null) errors.node = [`Select a valid choice. ${input.node} is not one of the available choices.`];
-      else f.nodeId = id;
+      // Refused rather than stored unapplied: the racks take no per-host options yet.
+      else errors.node = ["Kiln's DHCP server does not apply per-node options yet: scope the snippet to the node's subnet, or make it global."];
     }
     if (input.subnet !== undefined && input.subnet !== '') {
       const id = await this.repo.findSubnet(input.subnet);
