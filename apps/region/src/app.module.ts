@@ -18,6 +18,13 @@ import { PowerModule } from './power/power.module';
 import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
 import { ScriptsModule } from './scripts/scripts.module';
+import { SettingsModule } from './settings/settings.module';
+import { SslKeysModule } from './sslkeys/sslkeys.module';
+import { LicenseKeysModule } from './license-keys/license-keys.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { FilesModule } from './files/files.module';
+import { PackageRepositoriesModule } from './package-repositories/package-repositories.module';
+import { DhcpSnippetsModule } from './dhcp-snippets/dhcp-snippets.module';
 import { UsersModule } from './users/users.module';
 import { SpacesModule } from './spaces/spaces.module';
 import { DomainsModule } from './domains/domains.module';
@@ -50,6 +57,13 @@ export class AppModule {
         ApiCoreModule,
         // The REST entry point, then one module per folder.
         ApiModule,
+        SettingsModule,
+        SslKeysModule,
+        LicenseKeysModule,
+        NotificationsModule,
+        FilesModule,
+        PackageRepositoriesModule,
+        DhcpSnippetsModule,
         MetaModule,
         UsersModule,
         EventsModule,

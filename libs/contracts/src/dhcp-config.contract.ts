@@ -42,6 +42,10 @@ export const dhcpSubnet = z.object({
   /** Boot methods (MAAS names, see boot-architectures.ts) the rack must not answer on this subnet. */
   disabledBootArchitectures: z.array(z.string().max(64)).max(32).default([]),
   leaseTimeS: z.number().int().positive().default(600),
+  /** NTP servers handed to clients (option 42), from DHCP snippets. Absent: none. */
+  ntpServers: z.array(ipv4).max(16).optional(),
+  /** Domain search list (option 119), from DHCP snippets. Absent: none. */
+  domainSearch: z.array(z.string().min(1).max(253)).max(16).optional(),
 });
 export type DhcpSubnet = z.output<typeof dhcpSubnet>;
 

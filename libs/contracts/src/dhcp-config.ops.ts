@@ -19,6 +19,8 @@ const SUBNET_KEYS: readonly (keyof DhcpSubnet)[] = [
   'peerRackId',
   'disabledBootArchitectures',
   'leaseTimeS',
+  'ntpServers',
+  'domainSearch',
 ];
 
 export function subnetHeader(s: DhcpSubnetConfig): DhcpSubnet {

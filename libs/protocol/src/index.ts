@@ -2,6 +2,7 @@
 // the rack's servers own the sockets and call these (STYLE habits 1, 9, 10).
 export * from './errors';
 export * from './codec';
+export { decodeDomainSearch, DOMAIN_SEARCH_MAX_BYTES, encodeDomainSearch } from './dhcp4/domain-search';
 
 export {
   ClientArch,

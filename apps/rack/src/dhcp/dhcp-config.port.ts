@@ -59,6 +59,8 @@ export interface DhcpSubnetConfig {
   dnsServers?: string[];
   domainName?: string;
   ntpServers?: string[];
+  /** Option 119, from DHCP snippets. */
+  domainSearch?: string[];
   mtu?: number;
   leaseSeconds?: number;
   boot?: DhcpBootConfig;

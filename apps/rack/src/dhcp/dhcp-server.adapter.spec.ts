@@ -26,6 +26,8 @@ const snapshot: DhcpSnapshot = {
       disabledBootArchitectures: ['pxe', 'ipxe'],
       ranges: [{ id: 1, start: '10.1.0.100', end: '10.1.0.200' }],
       reservations: [{ id: 4, mac: '52:54:00:00:00:04', ip: '10.1.0.50', hostname: 'node4', systemId: 'abc' }],
+      ntpServers: ['10.1.0.1'],
+      domainSearch: ['lab.example'],
     },
     { ...base, id: 2, cidr: '10.2.0.0/24', gateway: null, relayed: true, disabledBootArchitectures: [], ranges: [], reservations: [] },
   ],
@@ -45,8 +47,12 @@ describe('rack core to server adapters', () => {
       routers: ['10.1.0.1'],
       reservations: [{ mac: '52:54:00:00:00:04', ip: '10.1.0.50', hostname: 'node4' }],
       boot: { enabled: true, disabledArchitectures: [0] },
+      ntpServers: ['10.1.0.1'],
+      domainSearch: ['lab.example'],
     });
     expect(config.subnets[1].interface).toBeUndefined();
+    expect(config.subnets[1]).not.toHaveProperty('ntpServers');
+    expect(config.subnets[1]).not.toHaveProperty('domainSearch');
     expect(() => new InMemoryDhcpConfigSource(config)).not.toThrow();
   });
 

@@ -66,6 +66,8 @@ export function toDhcpServerConfig(snapshot: DhcpSnapshot, interfaces: RackInter
       routers: s.gateway ? [s.gateway] : [],
       dnsServers: s.dnsServers,
       ...(s.domain ? { domainName: s.domain } : {}),
+      ...(s.ntpServers?.length ? { ntpServers: s.ntpServers } : {}),
+      ...(s.domainSearch?.length ? { domainSearch: s.domainSearch } : {}),
       mtu: s.mtu,
       leaseSeconds: s.leaseTimeS,
       boot: {

@@ -75,6 +75,9 @@ describe('DHCP server with real clients (e2e, network namespaces)', () => {
     expect(eth0.ip).toMatch(inRange(1));
     expect(eth1.ip).toMatch(inRange(2));
     expect(eth1.bound).toMatchObject({ new_dhcp_server_identifier: '10.77.2.1', new_routers: '10.77.2.1' });
+    // The options DHCP snippets add (42 and 119), as dhclient decoded them.
+    expect(eth1.bound).toMatchObject({ new_ntp_servers: '10.77.2.1', new_domain_search: 'lab.example. example.com.' });
+    expect(eth0.bound).not.toHaveProperty('new_ntp_servers');
     expect(events.ofType('ack', '52:54:00:0d:00:01').at(-1)).toMatchObject({ interface: 's0', subnetId: 'A' });
     expect(events.ofType('ack', '52:54:00:0d:00:02').at(-1)).toMatchObject({ interface: 's1', subnetId: 'B' });
   }, 60_000);

@@ -16,9 +16,11 @@ import {
   buildOffer,
   clientArchName,
   Dhcp4Options,
+  DhcpOption,
   Dhcp4Packet,
   Dhcp4Reply,
   DhcpMessageType,
+  encodeDomainSearch,
   encodeIpxeOptions,
   formatClientId,
   isHttpBootArch,
@@ -598,6 +600,7 @@ function compileSubnet(config: DhcpConfig, s: DhcpSubnetConfig, ifaceAddress: Ma
   if (s.mtu !== undefined) base.interfaceMtu = s.mtu;
   // Canonical dotted quads: the config reader accepts leading zeros, the codec does not.
   if (s.ntpServers?.length) base.ntpServers = s.ntpServers.map((ip) => intToIp(parseIp(ip, 'ntp')));
+  if (s.domainSearch?.length) base.raw = [{ code: DhcpOption.DOMAIN_SEARCH, data: encodeDomainSearch(s.domainSearch) }];
   return {
     id: s.id,
     cidr,

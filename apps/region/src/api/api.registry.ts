@@ -59,6 +59,13 @@ export class ApiRegistry {
     return found;
   }
 
+  /** Whether a handler of that class name is registered (with that op, when given). */
+  has(handlerName: string, op?: string): boolean {
+    return this.resources.some((r) =>
+      [r.auth, r.anon].some((h) => h?.name === handlerName && (op === undefined || h.actions.some((a) => a.op === op))),
+    );
+  }
+
   /** Finds the action for (method, op); op=null means CRUD. */
   static findAction(h: HandlerDef | undefined, method: string, op: string | null): ActionDef | undefined {
     if (!h) return undefined;

@@ -12,6 +12,7 @@ import { boolField, refuseRemovedOptions, type RemovedOptionsInput } from './mac
 import { MachineLifecycleService, type Mutation } from './machine-lifecycle.service';
 import type { RunRequest } from '../scripts/script-runs.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
+import { ConfigService } from '../settings/config.service';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
 
 /** What a deployment asks for (values as sent). */
@@ -55,6 +56,7 @@ export class MachineAllocationService {
     private readonly repo: MachinesRepository,
     private readonly access: MachineAccess,
     private readonly lifecycle: MachineLifecycleService,
+    private readonly config: ConfigService,
   ) {}
 
   /** One lifecycle action on a machine the caller may see; the lifecycle's rules decide the rest. */
@@ -71,7 +73,8 @@ export class MachineAllocationService {
 
   async deploy(systemId: string, input: DeployInput, actor: Actor): Promise<MachineRecord> {
     refuseRemovedOptions(input);
-    const series = (input.distroSeries ?? 'jammy').trim();
+    // Without a series, the configured default_osystem/default_distro_series (MAAS's behaviour).
+    const series = (input.distroSeries ?? (await this.defaultSeries())).trim();
     const parsed = parseSeries(series);
     if (!parsed) throw invalid({ distro_series: [`'${series}' is not a valid distro_series.`] });
     const userData = input.userData;
@@ -83,6 +86,11 @@ export class MachineAllocationService {
       m.ephemeralDeploy = boolField('ephemeral_deploy', input.ephemeralDeploy, false);
       if (userData) m.userData = decodeMaybeBase64(userData);
     });
+  }
+
+  private async defaultSeries(): Promise<string> {
+    const [os, series] = [await this.config.getString('default_osystem'), await this.config.getString('default_distro_series')];
+    return os && os !== 'ubuntu' ? `${os}/${series}` : series;
   }
 
   /**

@@ -3,17 +3,25 @@ import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { ApiRegistry } from '../api/api.registry';
 import { ApiResponse } from '../api/api.types';
 
-export const CAPABILITIES = [
-  'networks-management',
-  'static-ipaddresses',
-  'ipv6-deployment-ubuntu',
-  'devices-management',
-  'storage-deployment-ubuntu',
-  'network-deployment-ubuntu',
-  'bridging-interface-ubuntu',
-  'bridging-automatic-ubuntu',
-  'authenticate-api',
-];
+/**
+ * MAAS's API capabilities, each claimed only while Kiln does what it promises (clients switch
+ * features on by them: Juju manages devices and bridges by them). Those that depend on a handler
+ * follow the handlers registered; `ipv6-deployment-ubuntu` is not claimed (deployments configure
+ * IPv4 only) and `bridging-automatic-ubuntu` not (allocate's `bridge_all` is not carried out).
+ */
+export function capabilities(registry: Pick<ApiRegistry, 'has'>): string[] {
+  const caps: [string, boolean][] = [
+    ['networks-management', registry.has('SubnetsHandler')],
+    ['static-ipaddresses', registry.has('IPAddressesHandler', 'reserve')],
+    ['devices-management', registry.has('DevicesHandler')],
+    // The curtin configuration Kiln renders carries the machine's storage and network layout.
+    ['storage-deployment-ubuntu', true],
+    ['network-deployment-ubuntu', true],
+    ['bridging-interface-ubuntu', registry.has('InterfacesHandler', 'create_bridge')],
+    ['authenticate-api', true],
+  ];
+  return caps.filter(([, on]) => on).map(([name]) => name);
+}
 
 /** version/ and describe/: anonymous, and what every client reads first. */
 @Injectable()
@@ -37,7 +45,7 @@ export class MetaApi implements OnModuleInit {
               method: 'GET',
               title: 'MAAS version information',
               permission: 'anonymous',
-              run: () => ({ capabilities: CAPABILITIES, version: this.config.version, subversion: 'kiln' }),
+              run: () => ({ capabilities: capabilities(this.registry), version: this.config.version, subversion: 'kiln' }),
             },
           ],
         },

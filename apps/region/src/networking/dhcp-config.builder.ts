@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { diffDhcpSubnets, DhcpSnapshot, DhcpSubnetConfig, DhcpUpdate, IPV4_PATTERN, sortSubnets } from '@kiln/contracts';
+import { mergeSnippetOptions } from '../dhcp-snippets/dhcp-snippet.parser';
 import { DhcpConfigRepository } from './dhcp-config.repository';
 
 /** DHCP configuration of the racks serving some VLANs: rack db id -> (subnet id -> subnet config). */
@@ -24,6 +25,11 @@ export class DhcpConfigBuilder {
     return [...new Set([...vlanIds, ...relaying])].sort((a, b) => a - b);
   }
 
+  /** Every VLAN a rack serves DHCP on: the scope of a change that applies everywhere (a global DHCP snippet). */
+  servedVlans(em: EntityManager): Promise<number[]> {
+    return this.repo.servedVlanIds(em);
+  }
+
   /** Locks the VLAN rows so that changes to the same VLANs are tracked one after the other. */
   async lockVlans(em: EntityManager, vlanIds: number[]): Promise<void> {
     if (vlanIds.length) await this.repo.lockVlans(em, vlanIds);
@@ -43,9 +49,13 @@ export class DhcpConfigBuilder {
     const ranges = subnetIds.length ? await this.repo.dynamicRanges(em, subnetIds) : [];
     const reservations = subnetIds.length ? await this.repo.reservations(em, subnetIds) : [];
     const domain = await this.repo.defaultDomainName(em);
+    const snippets = subnetIds.length ? await this.repo.snippets(em, subnetIds) : [];
+    const globalSnippets = snippets.filter((x) => x.subnet_id === null).map((x) => x.value);
     const vlanById = new Map(served.map((v) => [v.id, v]));
     for (const s of subnets) {
       const v = vlanById.get(s.vlan_id)!;
+      // DHCP snippets (global, then the subnet's own) override what the model gives.
+      const o = mergeSnippetOptions([...globalSnippets, ...snippets.filter((x) => x.subnet_id === s.id).map((x) => x.value)]);
       const servers = [v.primary_id, v.secondary_id].filter((x): x is number => x !== null);
       for (const rackDbId of servers) {
         const systemId = rackSid.get(rackDbId);
@@ -55,16 +65,18 @@ export class DhcpConfigBuilder {
         const config: DhcpSubnetConfig = {
           id: s.id,
           cidr: s.cidr,
-          gateway: s.gateway,
-          dnsServers: s.dns_servers.filter((d) => IPV4_PATTERN.test(d)),
-          domain,
-          mtu: v.mtu,
+          gateway: o.routers?.[0] ?? s.gateway,
+          dnsServers: o.dnsServers ?? s.dns_servers.filter((d) => IPV4_PATTERN.test(d)),
+          domain: o.domainName ?? domain,
+          mtu: o.interfaceMtu ?? v.mtu,
           vlan: { id: v.id, vid: v.vid, fabricId: v.fabric_id },
           relayed: v.relayed,
           primary: isPrimary,
           peerRackId: peer !== null ? (rackSid.get(peer) ?? null) : null,
           disabledBootArchitectures: s.disabled_boot_architectures,
           leaseTimeS: 600,
+          ...(o.ntpServers ? { ntpServers: o.ntpServers } : {}),
+          ...(o.domainSearch ? { domainSearch: o.domainSearch } : {}),
           ranges: ranges.filter((r) => r.subnet_id === s.id).map((r) => ({ id: r.id, start: r.start, end: r.end })),
           reservations: reservations
             .filter((r) => r.subnet_id === s.id)

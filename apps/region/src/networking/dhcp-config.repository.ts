@@ -82,6 +82,23 @@ export class DhcpConfigRepository {
     );
   }
 
+  /** Enabled DHCP snippets that apply to these subnets: global ones (subnet_id null) and their own, oldest first. */
+  snippets(em: EntityManager, subnetIds: number[]): Promise<{ subnet_id: number | null; value: string }[]> {
+    return em.query(
+      `SELECT subnet_id, value FROM dhcp_snippets
+        WHERE enabled AND node_id IS NULL AND (subnet_id IS NULL OR subnet_id = ANY($1)) ORDER BY id`,
+      [subnetIds],
+    );
+  }
+
+  /** VLANs a rack serves DHCP on (directly or relayed): what a global DHCP snippet changes. */
+  async servedVlanIds(em: EntityManager): Promise<number[]> {
+    const rows: { id: number }[] = await em.query(
+      `SELECT v.id FROM vlans v LEFT JOIN vlans rv ON rv.id = v.relay_vlan_id WHERE v.dhcp_on OR rv.dhcp_on ORDER BY v.id`,
+    );
+    return rows.map((r) => r.id);
+  }
+
   dynamicRanges(em: EntityManager, subnetIds: number[]): Promise<DynamicRangeRow[]> {
     return em.query(
       `SELECT id, subnet_id, host(start_ip) AS start, host(end_ip) AS "end" FROM ip_ranges

@@ -30,6 +30,13 @@ describe('decideBootConfig', () => {
     expect(c.initrd).toBe('debian/bookworm/arm64/generic/20260102/boot-initrd');
   });
 
+  it("ends the command line with MAAS's kernel_opts setting, when set", () => {
+    const c = netboot(decideBootConfig(machine(NodeStatus.DEPLOYING), req, images, { kernelOpts: ' console=ttyS1 quiet ' }));
+    expect(c.cmdline).toMatch(/get_preseed console=ttyS1 quiet$/);
+    expect(netboot(decideBootConfig(null, req, images, { kernelOpts: null })).cmdline).toMatch(/get_enlist_preseed$/);
+    expect(netboot(decideBootConfig(null, req, images, { kernelOpts: '' })).cmdline).toMatch(/get_enlist_preseed$/);
+  });
+
   it("names the region's image with the command line its live-boot initramfs and cloud-init understand", () => {
     const c = netboot(decideBootConfig(machine(NodeStatus.COMMISSIONING), req, images));
     expect(c.kernel).toBe('debian/bookworm/amd64/generic/20260101/boot-kernel');

@@ -67,7 +67,7 @@ export function pickImage(images: readonly BootImageRef[], arch: string): BootIm
  * enlistment preseed for an unknown machine, the machine's own otherwise), through the rack's
  * /MAAS/metadata/ proxy. The serial console comes last so that it is /dev/console.
  */
-export function ephemeralCmdline(base: string, squashfsPath: string, systemId: string | null): string {
+export function ephemeralCmdline(base: string, squashfsPath: string, systemId: string | null, kernelOpts: string | null = null): string {
   const preseed = systemId
     ? `${base}/MAAS/metadata/latest/by-id/${systemId}/?op=get_preseed`
     : `${base}/MAAS/metadata/latest/enlist-preseed/?op=get_enlist_preseed`;
@@ -81,6 +81,8 @@ export function ephemeralCmdline(base: string, squashfsPath: string, systemId: s
     `fetch=${base}/images/${squashfsPath}`,
     "cc:{'datasource_list': ['MAAS']}end_cc",
     `cloud-config-url=${preseed}`,
+    // MAAS's global kernel_opts setting, last so that it can override what comes before.
+    ...(kernelOpts?.trim() ? [kernelOpts.trim()] : []),
   ].join(' ');
 }
 
@@ -96,7 +98,12 @@ export function ephemeralCmdline(base: string, squashfsPath: string, systemId: s
  * the local disk. An ephemeral deployment boots the ephemeral environment while Deploying/Deployed.
  * A netboot with no image of the machine's architecture on the region is answered `no-image`.
  */
-export function decideBootConfig(m: BootMachine | null, req: RequestOf<typeof GetBootConfig>, images: readonly BootImageRef[]): BootConfig {
+export function decideBootConfig(
+  m: BootMachine | null,
+  req: RequestOf<typeof GetBootConfig>,
+  images: readonly BootImageRef[],
+  opts: { kernelOpts?: string | null } = {},
+): BootConfig {
   const rack = req.serverAddress;
   const arch = debianArch(m?.architecture || null, req.clientArch);
   const netboot = (kind: 'enlist' | 'ephemeral' | 'installer', purpose: Purpose): BootConfig => {
@@ -120,7 +127,7 @@ export function decideBootConfig(m: BootMachine | null, req: RequestOf<typeof Ge
       arch,
       kernel: bootImagePath(image, 'boot-kernel'),
       initrd: bootImagePath(image, 'boot-initrd'),
-      cmdline: ephemeralCmdline(base, bootImagePath(image, 'squashfs'), m?.systemId ?? null),
+      cmdline: ephemeralCmdline(base, bootImagePath(image, 'squashfs'), m?.systemId ?? null, opts.kernelOpts ?? null),
     };
   };
   if (!m) return netboot('enlist', 'enlistment');

@@ -12,6 +12,7 @@ import { CONTRACT_BUS } from '../nats/nats.module';
 import { REGION_QUEUE } from './rack-registration.handler';
 import { bootRequestEvent } from './rack-events.catalogue';
 import { senderRack } from './rack-sender';
+import { ConfigService } from '../settings/config.service';
 
 /**
  * Answers GetBootConfig ("what should this MAC boot?") from the machine's status (decideBootConfig), and
@@ -29,6 +30,7 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
     private readonly ds: DataSource,
     private readonly events: EventsRepository,
     private readonly images: BootResourcesService,
+    private readonly settings: ConfigService,
   ) {}
 
   onApplicationBootstrap() {
@@ -55,7 +57,7 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
       row && isNodeStatus(row.status)
         ? { systemId: row.system_id, hostname: row.hostname, status: row.status, architecture: row.architecture, ephemeralDeploy: row.ephemeral_deploy }
         : null;
-    const config = decideBootConfig(machine, req, await this.images.netbootImages());
+    const config = decideBootConfig(machine, req, await this.images.netbootImages(), { kernelOpts: (await this.settings.get('kernel_opts')) as string | null });
     if (config.kind === 'no-image') log().warn({ systemId: machine?.systemId, arch: config.arch, purpose: config.purpose }, config.message);
     else log().info({ systemId: machine?.systemId, kind: config.kind, purpose: config.purpose, iface: req.iface }, 'boot config answered');
     if (row) {

@@ -14,6 +14,7 @@ import { AddBootResources1795690000003 } from './1795690000003-AddBootResources'
 import { AddCommissioningInventory1795690000004 } from './1795690000004-AddCommissioningInventory';
 import { AddStorageModel1795700000002 } from './1795700000002-AddStorageModel';
 import { AddNetModel1795700000003 } from './1795700000003-AddNetModel';
+import { AddSettingsAndSmallHandlers1795700000004 } from './1795700000004-AddSettingsAndSmallHandlers';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: Function[] = [
   AddCommissioningInventory1795690000004,
   AddStorageModel1795700000002,
   AddNetModel1795700000003,
+  AddSettingsAndSmallHandlers1795700000004,
 ];

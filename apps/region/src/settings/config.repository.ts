@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { REGION_CONFIG, RegionConfig } from '../config/region.config';
+import type { ConfigValue } from './config.catalogue';
+
+/** The `config` table, and the channel every region hears its changes on. */
+@Injectable()
+export class ConfigRepository {
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(REGION_CONFIG) private readonly config: RegionConfig,
+  ) {}
+
+  async all(): Promise<Map<string, ConfigValue>> {
+    const rows: { name: string; value: ConfigValue }[] = await this.ds.query(`SELECT name, value FROM config`);
+    return new Map(rows.map((r) => [r.name, r.value]));
+  }
+
+  async set(name: string, value: ConfigValue): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO config (name, value, updated_at) VALUES ($1, $2::jsonb, now())
+       ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+      [name, JSON.stringify(value)],
+    );
+  }
+
+  /**
+   * Listens on `kiln_config` on a connection of its own (a pooled one would go back to the pool).
+   * `onChange` gets each changed name; `onLost` is called once if the connection fails. Returns
+   * a function that stops listening.
+   */
+  async listen(onChange: (name: string) => void, onLost: (err: Error) => void): Promise<() => Promise<void>> {
+    const client = new Client({ connectionString: this.config.db.url });
+    let lost = false;
+    const fail = (err: Error) => {
+      if (lost) return;
+      lost = true;
+      onLost(err);
+    };
+    client.on('error', fail);
+    client.on('end', () => fail(new Error('config listener connection ended')));
+    client.on('notification', (n) => {
+      if (n.channel === 'kiln_config') onChange(n.payload ?? '');
+    });
+    await client.connect();
+    await client.query('LISTEN kiln_config');
+    return async () => {
+      lost = true;
+      await client.end().catch(() => undefined);
+    };
+  }
+}
