@@ -5,11 +5,41 @@ import { ApiRegistry } from '../api/api.registry';
 import { ApiResponse } from '../api/api.types';
 import { BadRequestError } from '../api/http/http.errors';
 import { describePowerTypes } from '../power/power-types.catalogue';
-import { MAX_TOKEN_TTL_HOURS, RacksService } from './racks.service';
+import { subnetJson, vlanJson } from '../networking/networking.serializer';
+import { MAX_TOKEN_TTL_HOURS, RackNetworks, RacksService } from './racks.service';
 
 const API = '/MAAS/api/2.0';
 
-export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
+/** A rack interface as MAAS's interface JSON: its VLAN object (null when on none) and its links with their subnets. */
+function rackInterfaceJson(r: RackControllerEntity, i: RackControllerEntity['interfaces'][number], idx: number, nets: RackNetworks) {
+  const vlan = i.vlanId ? nets.vlans.get(i.vlanId) : undefined;
+  const parent = i.parent ? r.interfaces.findIndex((p) => p.name === i.parent) : -1;
+  return {
+    id: idx,
+    name: i.name,
+    type: i.vlan === null ? 'physical' : 'vlan',
+    mac_address: i.mac,
+    vlan: vlan ? vlanJson(vlan, nets.vlans) : null,
+    links: (i.links ?? []).map((l, n) => {
+      const subnet = nets.subnets.get(l.subnetId);
+      return { id: n, mode: 'static', ip_address: l.ip, ...(subnet ? { subnet: subnetJson(subnet, nets.vlans) } : {}) };
+    }),
+    discovered: (i.links ?? []).map((l) => {
+      const subnet = nets.subnets.get(l.subnetId);
+      return { ip_address: l.ip, ...(subnet ? { subnet: subnetJson(subnet, nets.vlans) } : {}) };
+    }),
+    enabled: true,
+    tags: [],
+    params: '',
+    parents: parent >= 0 ? [i.parent] : [],
+    children: r.interfaces.filter((c) => c.parent === i.name).map((c) => c.name),
+    effective_mtu: vlan?.mtu ?? 1500,
+    system_id: r.systemId,
+    resource_uri: `${API}/nodes/${r.systemId}/interfaces/${idx}/`,
+  };
+}
+
+export function rackJson(r: RackControllerEntity & { zone_name?: string }, nets: RackNetworks = { vlans: new Map(), subnets: new Map() }) {
   return {
     system_id: r.systemId,
     hostname: r.hostname,
@@ -27,20 +57,7 @@ export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
     power_type: '',
     power_state: 'unknown',
     ip_addresses: r.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
-    interface_set: r.interfaces.map((i, idx) => ({
-      id: idx,
-      name: i.name,
-      type: i.vlan === null ? 'physical' : 'vlan',
-      mac_address: i.mac,
-      vlan: i.vlan === null ? null : { vid: i.vlan },
-      links: i.addresses.map((a, n) => ({ id: n, mode: 'static', ip_address: a.split('/')[0] })),
-      enabled: true,
-      tags: [],
-      parents: [],
-      children: [],
-      effective_mtu: 1500,
-      resource_uri: `${API}/nodes/${r.systemId}/interfaces/${idx}/`,
-    })),
+    interface_set: r.interfaces.map((i, idx) => rackInterfaceJson(r, i, idx, nets)),
     zone: { name: r.zone_name ?? 'default', description: '', resource_uri: `${API}/zones/${r.zone_name ?? 'default'}/` },
     status_action: '',
     node_type: 2,
@@ -97,7 +114,10 @@ export class RacksApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'List Nodes visible to the user',
-              run: async () => (await this.racks.list()).map(rackJson),
+              run: async () => {
+                const [racks, nets] = await Promise.all([this.racks.list(), this.racks.networks()]);
+                return racks.map((r) => rackJson(r, nets));
+              },
             },
             {
               name: 'describe_power_types',
@@ -133,7 +153,7 @@ export class RacksApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'Read a node',
-              run: async (r) => rackJson(await this.racks.get(r.pathParams.system_id)),
+              run: async (r) => rackJson(await this.racks.get(r.pathParams.system_id), await this.racks.networks()),
             },
             {
               name: 'delete',
