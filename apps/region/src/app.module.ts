@@ -4,6 +4,7 @@ import { ApiModule } from './api/api.module';
 import { REGION_CONFIG, RegionConfig } from './config/region.config';
 import { BootResourcesModule } from './boot-resources/boot-resources.module';
 import { DatabaseModule } from './database/database.module';
+import { DiscoveriesModule } from './discoveries/discoveries.module';
 import { RedisModule } from './database/redis.module';
 import { EventsModule } from './events/events.module';
 import { InventoryModule } from './inventory/inventory.module';
@@ -51,6 +52,7 @@ export class AppModule {
         InventoryModule,
         RacksModule,
         NetworkingModule,
+        DiscoveriesModule,
         ScriptsModule,
         CommissioningModule,
         MetadataModule,

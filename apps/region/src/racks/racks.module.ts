@@ -9,6 +9,7 @@ import { RacksRepository } from './racks.repository';
 import { RackNetworksRepository } from './rack-networks.repository';
 import { RackNetworksService } from './rack-networks.service';
 import { NetworkingModule } from '../networking/networking.module';
+import { DiscoveriesModule } from '../discoveries/discoveries.module';
 import { NatsServerConfigWriter } from './nats-server-config.writer';
 import { RackEnrollmentController } from './rack-enrollment.controller';
 import { RackEnrollmentService } from './rack-enrollment.service';
@@ -23,7 +24,7 @@ import { RacksService } from './racks.service';
  * deleting (revoking) a rack.
  */
 @Module({
-  imports: [EventsModule, BootResourcesModule, NetworkingModule],
+  imports: [EventsModule, BootResourcesModule, NetworkingModule, DiscoveriesModule],
   controllers: [RackEnrollmentController],
   providers: [
     RacksRepository,

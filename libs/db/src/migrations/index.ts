@@ -12,6 +12,7 @@ import { AddMachineCommissioningOptions1795690000001 } from './1795690000001-Add
 import { AddMachineScriptStatuses1795690000002 } from './1795690000002-AddMachineScriptStatuses';
 import { AddBootResources1795690000003 } from './1795690000003-AddBootResources';
 import { AddCommissioningInventory1795690000004 } from './1795690000004-AddCommissioningInventory';
+import { AddNeighbours1795700000005 } from './1795700000005-AddNeighbours';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -28,4 +29,5 @@ export const MIGRATIONS: Function[] = [
   AddMachineScriptStatuses1795690000002,
   AddBootResources1795690000003,
   AddCommissioningInventory1795690000004,
+  AddNeighbours1795700000005,
 ];
