@@ -106,6 +106,7 @@ describe('networks discovered from rack interfaces', () => {
     const rack = (await get('rackcontrollers/rack-n1/')) as { ip_addresses: string[] };
     expect(rack.ip_addresses).toEqual(expect.arrayContaining(['10.30.0.2', '192.168.77.5']));
     expect(rack.ip_addresses).not.toContain('10.31.0.2');
+    expect(rack.ip_addresses.some((ip) => ip.startsWith('fe80:'))).toBe(false);
 
     await expect(report('rack-nobody', [eth0])).rejects.toMatchObject({ code: 'UNKNOWN_RACK' });
   });

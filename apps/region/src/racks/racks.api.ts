@@ -56,7 +56,8 @@ export function rackJson(r: RackControllerEntity & { zone_name?: string }, nets:
     distro_series: '',
     power_type: '',
     power_state: 'unknown',
-    ip_addresses: r.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
+    // As MAAS: the addresses linked to subnets (not loopback or link-local ones).
+    ip_addresses: r.interfaces.flatMap((i) => (i.links ?? []).map((l) => l.ip)),
     interface_set: r.interfaces.map((i, idx) => rackInterfaceJson(r, i, idx, nets)),
     zone: { name: r.zone_name ?? 'default', description: '', resource_uri: `${API}/zones/${r.zone_name ?? 'default'}/` },
     status_action: '',
