@@ -4,6 +4,7 @@ import { ApiModule } from './api/api.module';
 import { REGION_CONFIG, RegionConfig } from './config/region.config';
 import { BootResourcesModule } from './boot-resources/boot-resources.module';
 import { DatabaseModule } from './database/database.module';
+import { DiscoveriesModule } from './discoveries/discoveries.module';
 import { RedisModule } from './database/redis.module';
 import { EventsModule } from './events/events.module';
 import { InventoryModule } from './inventory/inventory.module';
@@ -73,6 +74,7 @@ export class AppModule {
         RacksModule,
         NetworkingModule,
         StorageModule,
+        DiscoveriesModule,
         ScriptsModule,
         CommissioningModule,
         MetadataModule,

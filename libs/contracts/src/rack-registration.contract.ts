@@ -81,3 +81,25 @@ export const RackHeartbeat = rpc({
   /** UNKNOWN_RACK: the region has no such rack (deleted, or a fresh database): register again. */
   errors: ['UNKNOWN_RACK'] as const,
 });
+
+/**
+ * region.rack.<rackId>.interfaces — a registered rack's interfaces changed (an address added or
+ * removed, a VLAN interface created...). Sent when the rack's periodic re-read differs from what it
+ * last reported. The region links them to fabrics, VLANs and subnets as MAAS does for controllers.
+ */
+export const ReportRackInterfaces = rpc({
+  name: 'ReportRackInterfaces',
+  answeredBy: 'region',
+  since: 1,
+  subject: (rackId: string) => `region.rack.${rackId}.interfaces`,
+  request: z.object({
+    rackId,
+    interfaces: z.array(rackInterface).max(1024),
+  }),
+  reply: z.object({
+    /** False when the region already had exactly these interfaces. */
+    changed: z.boolean(),
+  }),
+  /** UNKNOWN_RACK: the region has no such rack: register again. */
+  errors: ['UNKNOWN_RACK'] as const,
+});

@@ -27,6 +27,8 @@ export interface RackConfig {
   hostname: string;
   /** Interfaces to serve and report; null means every non-loopback interface. */
   interfaces: string[] | null;
+  /** KILN_RACK_INTERFACES_POLL_SECONDS: how often the rack re-reads its interfaces and reports a change (1 to 30). */
+  interfacesPollMs: number;
   ports: { dhcp: number; tftp: number; http: number };
   /** Addresses TFTP listens on; null: every IPv4 address of the served interfaces. */
   tftpAddresses: string[] | null;
@@ -174,6 +176,7 @@ const RACK_ENV = z
     KILN_DHCP_MAX_OFFERS: int(256, 1, 1_000_000),
     KILN_RACK_IMAGE_CACHE_BYTES: int(20 * 1024 ** 3, 1024 * 1024, Number.MAX_SAFE_INTEGER),
     KILN_RACK_IMAGE_SYNC_SECONDS: int(60, 1, 86_400),
+    KILN_RACK_INTERFACES_POLL_SECONDS: int(10, 1, 30),
     KILN_DHCP_OFFER_HOLD_SECONDS: int(10, 1, 300),
     KILN_LOG_LEVEL: text('info'),
   })
@@ -191,6 +194,7 @@ const RACK_ENV = z
       regionUrl: e.KILN_REGION_URL,
       hostname: e.KILN_RACK_HOSTNAME ?? hostname(),
       interfaces: e.KILN_RACK_INTERFACES.length ? e.KILN_RACK_INTERFACES : null,
+      interfacesPollMs: e.KILN_RACK_INTERFACES_POLL_SECONDS * 1000,
       ports: { dhcp: e.KILN_DHCP_PORT, tftp: e.KILN_TFTP_PORT, http: e.KILN_RACK_HTTP_PORT },
       services: e.KILN_RACK_SERVICES,
       tftpAddresses: e.KILN_RACK_TFTP_ADDRESSES.length ? e.KILN_RACK_TFTP_ADDRESSES : null,

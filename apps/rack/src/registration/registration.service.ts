@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { isContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack } from '@kiln/contracts';
+import { isContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack, ReportRackInterfaces, type RackInterface } from '@kiln/contracts';
 import { RACK_CONFIG, RackConfig } from '../config/rack.config';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';
@@ -22,6 +22,10 @@ export type RegistrationState = 'unregistered' | 'registering' | 'registered';
 export class RegistrationService implements OnApplicationBootstrap, OnModuleDestroy {
   state: RegistrationState = 'unregistered';
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private interfacesTimer: NodeJS.Timeout | null = null;
+  /** What the region was last told (at registration or by ReportRackInterfaces); a re-read that differs is reported. */
+  private reported: string | null = null;
+  private reporting = false;
   private retryTimer: NodeJS.Timeout | null = null;
   /** Ends the current backoff wait early (a reconnection is a reason to try at once). */
   private wake: (() => void) | null = null;
@@ -53,8 +57,9 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
 
   private clearTimers() {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.interfacesTimer) clearInterval(this.interfacesTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.heartbeatTimer = this.retryTimer = null;
+    this.heartbeatTimer = this.retryTimer = this.interfacesTimer = null;
   }
 
   /** Registers (single flight), retrying with backoff until it works or the rack stops. */
@@ -75,13 +80,14 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
       try {
         const powerUnavailable = probePowerTools();
         if (Object.keys(powerUnavailable).length) log().warn({ powerUnavailable }, 'this rack cannot drive some power types: install the missing tools');
+        const interfaces = discoverInterfaces(this.config.interfaces);
         const reply = await this.nats.bus().request(RegisterRack, [this.identity.rackId], {
           rackId: this.identity.rackId,
           hostname: this.identity.hostname,
           boxPublicKey: this.identity.box.publicKey,
           version: this.config.version,
           architecture: debianArch(process.arch),
-          interfaces: discoverInterfaces(this.config.interfaces),
+          interfaces,
           protocol: PROTOCOL_VERSION,
           // The power types this rack cannot drive (a driver's tool is missing): the region sends them elsewhere.
           powerUnavailable,
@@ -91,6 +97,8 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
         this.intervalMs = reply.heartbeatIntervalMs;
         log().info({ heartbeatIntervalMs: this.intervalMs, dhcpRevision: reply.dhcpRevision }, 'registered with the region');
         this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.intervalMs);
+        this.reported = JSON.stringify(interfaces);
+        this.interfacesTimer = setInterval(() => void this.reportInterfaces(), this.config.interfacesPollMs);
         await this.dhcp.refresh();
         return;
       } catch (e) {
@@ -107,6 +115,34 @@ export class RegistrationService implements OnApplicationBootstrap, OnModuleDest
         this.retryTimer = null;
         delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
+    }
+  }
+
+  /**
+   * Re-reads the rack's interfaces and, when they differ from what the region was last told (an
+   * address added or removed, a VLAN interface created...), reports them. A failed report is
+   * retried at the next re-read.
+   */
+  async reportInterfaces(read: () => RackInterface[] = () => discoverInterfaces(this.config.interfaces)): Promise<boolean> {
+    if (this.stopped || this.state !== 'registered' || this.reporting) return false;
+    const interfaces = read();
+    const now = JSON.stringify(interfaces);
+    if (now === this.reported) return false;
+    this.reporting = true;
+    try {
+      await this.nats.bus().request(ReportRackInterfaces, [this.identity.rackId], { rackId: this.identity.rackId, interfaces });
+      this.reported = now;
+      log().info({ interfaces: interfaces.map((i) => ({ name: i.name, addresses: i.addresses })) }, 'interfaces changed; reported to the region');
+      return true;
+    } catch (e) {
+      if (isContractError(e, 'UNKNOWN_RACK')) {
+        void this.register();
+        return false;
+      }
+      log().warn({ code: isContractError(e) ? e.code : 'INTERNAL' }, 'reporting changed interfaces failed; retrying at the next re-read');
+      return false;
+    } finally {
+      this.reporting = false;
     }
   }
 

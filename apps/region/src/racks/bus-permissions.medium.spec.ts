@@ -140,18 +140,19 @@ describe('NATS server permissions rendered by Kiln', () => {
     expect(errors.join()).toMatch(/permissions violation/i);
   });
 
-  it("keeps a rack from publishing under another rack's id (registration, heartbeat, lease and boot events)", async () => {
+  it("keeps a rack from publishing under another rack's id (registration, heartbeat, interfaces, lease and boot events)", async () => {
     const reg = await as(region);
     const seen = collect(reg, `${PREFIX}region.>`);
     await reg.flush();
     const b = await as(rackB);
-    for (const s of ['region.rack.rack-a.register', 'region.rack.rack-a.heartbeat', 'region.events.lease.rack-a', 'region.events.boot.rack-a', 'region.boot.config', 'region.rack.register']) {
+    for (const s of ['region.rack.rack-a.register', 'region.rack.rack-a.heartbeat', 'region.rack.rack-a.interfaces', 'region.events.lease.rack-a', 'region.events.boot.rack-a', 'region.boot.config', 'region.rack.register']) {
       b.publish(`${PREFIX}${s}`, sc.encode('forged'));
     }
     b.publish(`${PREFIX}region.events.lease.rack-b`, sc.encode('own'));
+    b.publish(`${PREFIX}region.rack.rack-b.interfaces`, sc.encode('own'));
     await b.flush();
     await quiet();
-    expect(seen.got).toEqual([`${PREFIX}region.events.lease.rack-b own`]);
+    expect(seen.got).toEqual([`${PREFIX}region.events.lease.rack-b own`, `${PREFIX}region.rack.rack-b.interfaces own`]);
   });
 
   it('keeps a rack from pushing to another rack (forged DHCP updates) and from answering region requests it did not receive', async () => {

@@ -6,6 +6,7 @@ import { EventsRepository } from '../events/events.repository';
 import { log, withLogContext } from '../logging/logger';
 import { CONTRACT_BUS } from '../nats/nats.module';
 import { bootStepRecord, CataloguedEvent, leaseEventRecord } from './rack-events.catalogue';
+import { DiscoveriesService } from '../discoveries/discoveries.service';
 
 /** Durable consumer names: shared by every region, so each event is applied by one of them. */
 export const LEASE_CONSUMER = 'region-lease-events';
@@ -26,6 +27,7 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
     @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
     private readonly ds: DataSource,
     private readonly events: EventsRepository,
+    private readonly discoveries: DiscoveriesService,
   ) {}
 
   async onApplicationBootstrap() {
@@ -74,6 +76,10 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
         // a lease for any other address is not this rack's to report.
         log().warn({ ip: e.ip, action: e.action }, 'lease event dropped: the address is on no subnet this rack serves DHCP for');
         return 'not-served';
+      }
+      if (e.action === 'commit' || e.action === 'renew') {
+        // A device asked this rack for a lease: a discovery (known machine or not).
+        await this.discoveries.observe(em, { rackSystemId: e.rackId, interfaceName: e.iface, ip: e.ip, mac: e.mac, hostname: e.hostname, source: 'dhcp' });
       }
       const m = await this.machineByMac(em, e.mac);
       if (!m) {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'nats';
-import { ContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack, RequestOf } from '@kiln/contracts';
+import { ContractError, PROTOCOL_VERSION, RackHeartbeat, RegisterRack, ReportRackInterfaces, RequestOf } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
 import { log, withLogContext } from '../logging/logger';
 import { CONTRACT_BUS } from '../nats/nats.module';
+import { RackNetworksService } from './rack-networks.service';
 import { RacksRepository } from './racks.repository';
 import { senderRack } from './rack-sender';
 
@@ -20,6 +21,7 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
     @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
     private readonly racks: RacksRepository,
+    private readonly networks: RackNetworksService,
   ) {}
 
   onApplicationBootstrap() {
@@ -34,6 +36,13 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
         RackHeartbeat,
         ['*'],
         (req, ctx) => withLogContext({ rackId: req.rackId }, () => this.heartbeat({ ...req, rackId: senderRack(this.bus, ctx, req.rackId) })),
+        { queue: REGION_QUEUE },
+      ),
+      this.bus.serve(
+        ReportRackInterfaces,
+        ['*'],
+        (req, ctx) =>
+          withLogContext({ rackId: req.rackId }, () => this.interfaces({ ...req, rackId: senderRack(this.bus, ctx, req.rackId) })),
         { queue: REGION_QUEUE },
       ),
     ];
@@ -60,6 +69,7 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
       boxPublicKey: req.boxPublicKey,
       powerUnavailable: req.powerUnavailable,
     });
+    await this.networks.sync(req.rackId, req.interfaces);
     if (req.powerUnavailable && Object.keys(req.powerUnavailable).length) {
       log().warn({ hostname: req.hostname, powerUnavailable: req.powerUnavailable }, 'rack cannot drive some power types; their commands go to other racks');
     }
@@ -68,6 +78,13 @@ export class RackRegistrationHandler implements OnApplicationBootstrap, OnModule
       r.created ? 'rack registered for the first time' : 'rack registered',
     );
     return { rackId: req.rackId, heartbeatIntervalMs: this.config.racks.heartbeatIntervalMs, dhcpRevision: r.dhcpRevision };
+  }
+
+  /** A registered rack's interfaces changed: link them to their networks again. */
+  async interfaces(req: RequestOf<typeof ReportRackInterfaces>) {
+    const r = await this.networks.sync(req.rackId, req.interfaces);
+    if (!r) throw new ContractError('UNKNOWN_RACK', 'no rack with this id is registered; register first');
+    return r;
   }
 
   async heartbeat(req: RequestOf<typeof RackHeartbeat>) {

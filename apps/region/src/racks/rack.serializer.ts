@@ -1,9 +1,40 @@
 import type { RackControllerEntity } from '@kiln/db';
+import { subnetJson, vlanJson } from '../networking/networking.serializer';
+import type { RackNetworks } from './racks.service';
 
 const API = '/MAAS/api/2.0';
 
-/** A rack as MAAS's RackControllerHandler shows it (reference 2.14). */
-export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
+/** A rack interface as MAAS's interface JSON: its VLAN object (null when on none) and its links with their subnets. */
+function rackInterfaceJson(r: RackControllerEntity, i: RackControllerEntity['interfaces'][number], idx: number, nets: RackNetworks) {
+  const vlan = i.vlanId ? nets.vlans.get(i.vlanId) : undefined;
+  const parent = i.parent ? r.interfaces.findIndex((p) => p.name === i.parent) : -1;
+  return {
+    id: idx,
+    name: i.name,
+    type: i.vlan === null ? 'physical' : 'vlan',
+    mac_address: i.mac,
+    vlan: vlan ? vlanJson(vlan, nets.vlans) : null,
+    links: (i.links ?? []).map((l, n) => {
+      const subnet = nets.subnets.get(l.subnetId);
+      return { id: n, mode: 'static', ip_address: l.ip, ...(subnet ? { subnet: subnetJson(subnet, nets.vlans) } : {}) };
+    }),
+    discovered: (i.links ?? []).map((l) => {
+      const subnet = nets.subnets.get(l.subnetId);
+      return { ip_address: l.ip, ...(subnet ? { subnet: subnetJson(subnet, nets.vlans) } : {}) };
+    }),
+    enabled: true,
+    tags: [],
+    params: '',
+    parents: parent >= 0 ? [i.parent] : [],
+    children: r.interfaces.filter((c) => c.parent === i.name).map((c) => c.name),
+    effective_mtu: vlan?.mtu ?? 1500,
+    system_id: r.systemId,
+    resource_uri: `${API}/nodes/${r.systemId}/interfaces/${idx}/`,
+  };
+}
+
+/** A rack as MAAS's RackControllerHandler shows it (reference 2.14), its interfaces with their VLANs and subnets. */
+export function rackJson(r: RackControllerEntity & { zone_name?: string }, nets: RackNetworks = { vlans: new Map(), subnets: new Map() }) {
   return {
     system_id: r.systemId,
     hostname: r.hostname,
@@ -20,21 +51,9 @@ export function rackJson(r: RackControllerEntity & { zone_name?: string }) {
     distro_series: '',
     power_type: '',
     power_state: 'unknown',
-    ip_addresses: r.interfaces.flatMap((i) => i.addresses.map((a) => a.split('/')[0])),
-    interface_set: r.interfaces.map((i, idx) => ({
-      id: idx,
-      name: i.name,
-      type: i.vlan === null ? 'physical' : 'vlan',
-      mac_address: i.mac,
-      vlan: i.vlan === null ? null : { vid: i.vlan },
-      links: i.addresses.map((a, n) => ({ id: n, mode: 'static', ip_address: a.split('/')[0] })),
-      enabled: true,
-      tags: [],
-      parents: [],
-      children: [],
-      effective_mtu: 1500,
-      resource_uri: `${API}/nodes/${r.systemId}/interfaces/${idx}/`,
-    })),
+    // As MAAS: the addresses linked to subnets (not loopback or link-local ones).
+    ip_addresses: r.interfaces.flatMap((i) => (i.links ?? []).map((l) => l.ip)),
+    interface_set: r.interfaces.map((i, idx) => rackInterfaceJson(r, i, idx, nets)),
     zone: { name: r.zone_name ?? 'default', description: '', resource_uri: `${API}/zones/${r.zone_name ?? 'default'}/` },
     status_action: '',
     node_type: 2,

@@ -47,7 +47,10 @@ export class RacksApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'List Nodes visible to the user',
-              run: async () => (await this.racks.list()).map(rackJson),
+              run: async () => {
+                const [racks, nets] = await Promise.all([this.racks.list(), this.racks.networks()]);
+                return racks.map((r) => rackJson(r, nets));
+              },
             },
             {
               name: 'describe_power_types',
@@ -83,7 +86,7 @@ export class RacksApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'Read a node',
-              run: async (r) => rackJson(await this.racks.get(r.pathParams.system_id)),
+              run: async (r) => rackJson(await this.racks.get(r.pathParams.system_id), await this.racks.networks()),
             },
             {
               name: 'delete',

@@ -180,7 +180,9 @@ describe('racks and the region over NATS', () => {
       `INSERT INTO vlans (fabric_id, vid, name, primary_rack_id) SELECT $1, 91, 'lease-test', id FROM rack_controllers WHERE system_id = 'good-rack' RETURNING id`,
       [fabric.id],
     );
-    await h.ds.query(`INSERT INTO subnets (name, vlan_id, cidr) VALUES ('10.9.0.0/24', $1, '10.9.0.0/24')`, [vlan.id]);
+    // good-rack's registration made 10.9.0.0/24 (its eth1's network); put it on the VLAN good-rack serves.
+    const [moved] = await h.ds.query(`UPDATE subnets SET vlan_id = $1 WHERE cidr = '10.9.0.0/24' RETURNING id`, [vlan.id]);
+    expect(moved).toHaveLength(1);
     const lease = { eventId: randomUUID(), rackId: 'good-rack', at: new Date().toISOString(), action: 'commit' as const, mac, ip: '10.9.0.50', iface: 'eth1' };
     // Published as another rack than the payload names: dropped (the server binds the subject to the sender).
     await h.bus.publishDurable(LeaseEvents, ['other-rack'], { ...lease, eventId: randomUUID(), ip: '10.9.0.66' });

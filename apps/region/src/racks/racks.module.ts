@@ -6,6 +6,10 @@ import { RackEventsConsumer } from './rack-events.consumer';
 import { RackLivenessWorker } from './rack-liveness.worker';
 import { RackRegistrationHandler } from './rack-registration.handler';
 import { RacksRepository } from './racks.repository';
+import { RackNetworksRepository } from './rack-networks.repository';
+import { RackNetworksService } from './rack-networks.service';
+import { NetworkingModule } from '../networking/networking.module';
+import { DiscoveriesModule } from '../discoveries/discoveries.module';
 import { NatsServerConfigWriter } from './nats-server-config.writer';
 import { RackEnrollmentController } from './rack-enrollment.controller';
 import { RackEnrollmentService } from './rack-enrollment.service';
@@ -20,10 +24,12 @@ import { RacksService } from './racks.service';
  * deleting (revoking) a rack.
  */
 @Module({
-  imports: [EventsModule, BootResourcesModule],
+  imports: [EventsModule, BootResourcesModule, NetworkingModule, DiscoveriesModule],
   controllers: [RackEnrollmentController],
   providers: [
     RacksRepository,
+    RackNetworksRepository,
+    RackNetworksService,
     RackRegistrationHandler,
     RackLivenessWorker,
     BootConfigHandler,

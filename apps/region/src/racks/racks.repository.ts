@@ -8,6 +8,7 @@ export interface RackRegistration {
   hostname: string;
   version: string;
   architecture: string;
+  /** Stored as reported when none are stored yet (a new or just enrolled rack); RackNetworksService then links them and owns them from then on. */
   interfaces: RackInterfaceRecord[];
   /** The rack's X25519 box public key; a rack without one is sent no secrets. */
   boxPublicKey?: string;
@@ -20,14 +21,15 @@ export interface RackRegistration {
 export class RacksRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** Inserts or refreshes a rack and marks it running. */
+  /** Inserts or refreshes a rack and marks it running (its interfaces are RackNetworksService's). */
   async upsert(r: RackRegistration): Promise<{ dhcpRevision: number; created: boolean }> {
     const [row] = await this.ds.query(
-      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, interfaces, power_unavailable, last_seen, status, box_public_key)
-       VALUES ($1, $2, $3, $4, $5::jsonb, COALESCE($6::jsonb, '{}'), now(), 'running', $7)
+      `INSERT INTO rack_controllers (system_id, hostname, version, architecture, power_unavailable, last_seen, status, box_public_key, interfaces)
+       VALUES ($1, $2, $3, $4, COALESCE($5::jsonb, '{}'), now(), 'running', $6, $7::jsonb)
        ON CONFLICT (system_id) DO UPDATE SET hostname = EXCLUDED.hostname, version = EXCLUDED.version,
-         architecture = EXCLUDED.architecture, interfaces = EXCLUDED.interfaces,
-         power_unavailable = COALESCE($6::jsonb, rack_controllers.power_unavailable), last_seen = now(), status = 'running',
+         architecture = EXCLUDED.architecture,
+         interfaces = CASE WHEN rack_controllers.interfaces = '[]'::jsonb THEN EXCLUDED.interfaces ELSE rack_controllers.interfaces END,
+         power_unavailable = COALESCE($5::jsonb, rack_controllers.power_unavailable), last_seen = now(), status = 'running',
          box_public_key = EXCLUDED.box_public_key
        RETURNING dhcp_revision, (xmax = 0) AS created`,
       [
@@ -35,9 +37,9 @@ export class RacksRepository {
         r.hostname,
         r.version,
         r.architecture,
-        JSON.stringify(r.interfaces),
         r.powerUnavailable ? JSON.stringify(r.powerUnavailable) : null,
         r.boxPublicKey ?? null,
+        JSON.stringify(r.interfaces),
       ],
     );
     return { dhcpRevision: row.dhcp_revision, created: row.created };

@@ -2,8 +2,14 @@ import { Injectable } from '@nestjs/common';
 import type { RackControllerEntity } from '@kiln/db';
 import { invalid, notFound } from '../common/domain.error';
 import { log } from '../logging/logger';
+import { NetworkingRepository, type SubnetRow, type VlanRow } from '../networking/networking.repository';
 import { RackEnrollmentService } from './rack-enrollment.service';
 import { RacksRepository } from './racks.repository';
+
+export interface RackNetworks {
+  vlans: ReadonlyMap<number, VlanRow>;
+  subnets: ReadonlyMap<number, SubnetRow>;
+}
 
 /** Longest an enrollment token may live (30 days); the default is 24 hours. */
 export const MAX_TOKEN_TTL_HOURS = 720;
@@ -17,7 +23,14 @@ export class RacksService {
   constructor(
     private readonly racks: RacksRepository,
     private readonly enrollment: RackEnrollmentService,
+    private readonly networking: NetworkingRepository,
   ) {}
+
+  /** The VLANs and subnets rack interfaces are shown with (the model is small). */
+  async networks(): Promise<RackNetworks> {
+    const [vlans, subnets] = await Promise.all([this.networking.vlanMap(), this.networking.subnets()]);
+    return { vlans, subnets: new Map(subnets.map((s) => [s.id, s])) };
+  }
 
   list(): Promise<RackControllerEntity[]> {
     return this.racks.list();

@@ -27,6 +27,13 @@ export type RackLogLine = Record<string, unknown> & { msg?: string };
  */
 export type VmFirmware = 'bios-ipxe' | 'uefi-pxe' | 'uefi-pxe-secure-boot';
 
+/** The parts of a rackcontrollers/ interface the lab reads. */
+interface RackInterfaceJson {
+  name: string;
+  vlan: { id: number } | null;
+  links: { subnet?: { id: number; cidr: string } }[];
+}
+
 export class VmLab {
   readonly prefix = `kv${randomBytes(3).toString('hex')}`;
   readonly dir = mkdtempSync(join(tmpdir(), `kiln-vm-lab-${this.prefix}-`));
@@ -82,8 +89,8 @@ export class VmLab {
   /**
    * Starts `rack` in the rack namespace as a rack of `region` (NATS and the region's HTTP port
    * through relays) and waits until it has registered (and, with `images`, fetched that many
-   * image files from the region); then, through the REST API as `admin`, puts the lab subnet
-   * (10.77.0.0/24 on the untagged VLAN of a new fabric, dynamic range .100-.199) under DHCP with
+   * image files from the region); then, through the REST API as `admin`, puts the lab subnet the
+   * rack found on rack0 (10.77.0.0/24 on the untagged VLAN of a new fabric, dynamic range .100-.199) under DHCP with
    * this rack as primary, and waits until the rack serves DHCP on rack0.
    */
   async startServingRack(
@@ -123,9 +130,19 @@ export class VmLab {
       if (r.status !== 200) throw new Error(`${method} ${path} -> ${r.status} ${r.text}`);
       return r.json() as Record<string, unknown>;
     };
-    const fabric = await ok('POST', 'fabrics/', { description: 'vm lab' });
-    const vlan = (fabric.vlans as Array<{ id: number }>)[0];
-    await ok('POST', 'subnets/', { cidr: '10.77.0.0/24', vlan: String(vlan.id), gateway_ip: '10.77.0.1', dns_servers: '10.77.0.1' });
+    // The network the rack found on rack0 (registration made 10.77.0.0/24 on a new fabric's untagged VLAN), as README's quick start uses it.
+    const found = await pollUntil(
+      async () => {
+        const r = await region.call(admin, 'GET', `/MAAS/api/2.0/rackcontrollers/${enrolled.rackId}/`);
+        const ifaces = r.status === 200 ? (r.json() as { interface_set: RackInterfaceJson[] }).interface_set : [];
+        return ifaces.find((i) => i.name === 'rack0' && i.vlan && i.links.some((l) => l.subnet?.cidr === '10.77.0.0/24'));
+      },
+      (i) => i !== undefined,
+      { timeoutMs: 15_000, what: 'the region to link rack0 to 10.77.0.0/24' },
+    );
+    const vlan = found!.vlan!;
+    const subnet = found!.links.find((l) => l.subnet?.cidr === '10.77.0.0/24')!.subnet!;
+    await ok('PUT', `subnets/${subnet.id}/`, { gateway_ip: '10.77.0.1', dns_servers: '10.77.0.1' });
     await ok('POST', 'ipranges/', { type: 'dynamic', start_ip: '10.77.0.100', end_ip: '10.77.0.199' });
     await ok('PUT', `vlans/${vlan.id}/`, { dhcp_on: 'true', primary_rack: opts.hostname });
     await pollUntil(

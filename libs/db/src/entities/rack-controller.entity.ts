@@ -6,6 +6,12 @@ export interface RackInterfaceRecord {
   mac: string;
   addresses: string[];
   vlan: number | null;
+  /** The interface a VLAN interface sits on. */
+  parent?: string;
+  /** The region's VLAN (vlans.id) this interface is on; null: not linked (no address, nothing known). */
+  vlanId?: number | null;
+  /** Its addresses that are on a subnet (loopback and link-local left out), with that subnet's id. */
+  links?: { ip: string; cidr: string; subnetId: number }[];
 }
 
 @Entity('rack_controllers')

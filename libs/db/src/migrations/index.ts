@@ -15,6 +15,7 @@ import { AddCommissioningInventory1795690000004 } from './1795690000004-AddCommi
 import { AddStorageModel1795700000002 } from './1795700000002-AddStorageModel';
 import { AddNetModel1795700000003 } from './1795700000003-AddNetModel';
 import { AddSettingsAndSmallHandlers1795700000004 } from './1795700000004-AddSettingsAndSmallHandlers';
+import { AddNeighbours1795700000005 } from './1795700000005-AddNeighbours';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -34,4 +35,5 @@ export const MIGRATIONS: Function[] = [
   AddStorageModel1795700000002,
   AddNetModel1795700000003,
   AddSettingsAndSmallHandlers1795700000004,
+  AddNeighbours1795700000005,
 ];

@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface DiscoveryRow {
+  ip: string;
+  mac_address: string;
+  hostname: string;
+  first_seen: Date;
+  last_seen: Date;
+  fabric_name: string | null;
+  vid: number | null;
+  rack_system_id: string;
+  rack_hostname: string;
+  interface_name: string;
+}
+
+export type DiscoveryFilter = 'all' | 'unknown_mac' | 'unknown_ip' | 'unknown_ip_and_mac';
+
+const KNOWN_MAC = `EXISTS (SELECT 1 FROM interfaces i WHERE i.mac_address = d.mac_address)`;
+const KNOWN_IP = `(EXISTS (SELECT 1 FROM interfaces i WHERE i.ip_address = d.ip) OR EXISTS (SELECT 1 FROM static_ip_addresses s WHERE s.ip = d.ip))`;
+const FILTERS: Record<DiscoveryFilter, string> = {
+  all: 'TRUE',
+  unknown_mac: `NOT ${KNOWN_MAC}`,
+  unknown_ip: `NOT ${KNOWN_IP}`,
+  unknown_ip_and_mac: `NOT ${KNOWN_MAC} AND NOT ${KNOWN_IP}`,
+};
+
+/** neighbours: what racks observed, and MAAS's discovery view over it (one row per IP and MAC, the latest observation). */
+@Injectable()
+export class DiscoveriesRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Records (or refreshes) one observation by a rack; false when the rack is unknown. */
+  async observe(
+    em: EntityManager | undefined,
+    o: { rackSystemId: string; interfaceName: string; ip: string; mac: string; hostname: string; source: string },
+  ): Promise<boolean> {
+    const rows = await (em ?? this.ds.manager).query(
+      `INSERT INTO neighbours (ip, mac_address, hostname, rack_id, interface_name, vlan_id, source)
+       SELECT $1::inet, $2, $3, r.id, $5,
+              (SELECT s.vlan_id FROM subnets s WHERE $1::inet << s.cidr ORDER BY masklen(s.cidr) DESC LIMIT 1), $6
+         FROM rack_controllers r WHERE r.system_id = $4
+       ON CONFLICT (rack_id, interface_name, ip, mac_address) DO UPDATE SET last_seen = now(), count = neighbours.count + 1,
+         hostname = CASE WHEN EXCLUDED.hostname <> '' THEN EXCLUDED.hostname ELSE neighbours.hostname END,
+         vlan_id = EXCLUDED.vlan_id, source = EXCLUDED.source
+       RETURNING id`,
+      [o.ip, o.mac, o.hostname, o.rackSystemId, o.interfaceName, o.source],
+    );
+    return rows.length > 0;
+  }
+
+  /** Discoveries, most recently seen first; `ip,mac` narrows to one. */
+  list(filter: DiscoveryFilter, one?: { ip: string; mac: string }): Promise<DiscoveryRow[]> {
+    const params: string[] = [];
+    let where = FILTERS[filter];
+    if (one) {
+      params.push(one.ip, one.mac);
+      where += ` AND d.ip = $1::inet AND d.mac_address = $2`;
+    }
+    return this.ds.query(
+      `SELECT * FROM (
+         SELECT DISTINCT ON (n.ip, n.mac_address) n.ip, host(n.ip) AS ip_text, n.mac_address, n.hostname,
+                min(n.first_seen) OVER (PARTITION BY n.ip, n.mac_address) AS first_seen, n.last_seen,
+                f.name AS fabric_name, v.vid, r.system_id AS rack_system_id, r.hostname AS rack_hostname, n.interface_name
+           FROM neighbours n JOIN rack_controllers r ON r.id = n.rack_id
+           LEFT JOIN vlans v ON v.id = n.vlan_id LEFT JOIN fabrics f ON f.id = v.fabric_id
+          ORDER BY n.ip, n.mac_address, n.last_seen DESC) d
+        WHERE ${where}
+        ORDER BY d.last_seen DESC, d.ip_text`,
+      params,
+    ).then((rows: (DiscoveryRow & { ip_text: string })[]) => rows.map((r) => ({ ...r, ip: r.ip_text })));
+  }
+
+  async clear(): Promise<number> {
+    const [, n] = await this.ds.query(`DELETE FROM neighbours`);
+    return Number(n ?? 0);
+  }
+}
