@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BootResourcesModule } from '../boot-resources/boot-resources.module';
 import { CommissioningModule } from '../commissioning/commissioning.module';
 import { EventsModule } from '../events/events.module';
 import { PowerModule } from '../power/power.module';
@@ -22,7 +23,7 @@ import { MachinesRepository } from './machines.repository';
 
 /** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
-  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule],
+  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule, BootResourcesModule],
   providers: [
     MachinesRepository,
     BmcRepository,
