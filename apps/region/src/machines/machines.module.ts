@@ -42,6 +42,6 @@ import { MachinesRepository } from './machines.repository';
     MachineJobsWorker,
     MachinesApi,
   ],
-  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker, BmcService, MachineEnlistmentService],
+  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker, BmcService, MachineEnlistmentService, MachineConfigService],
 })
 export class MachinesModule {}
