@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { BootResourcesModule } from '../boot-resources/boot-resources.module';
+import { BootResourcesRepository } from '../boot-resources/boot-resources.repository';
+import { BootResourcesService } from '../boot-resources/boot-resources.service';
 import { CommissioningModule } from '../commissioning/commissioning.module';
 import { EventsModule } from '../events/events.module';
 import { PowerModule } from '../power/power.module';
@@ -23,8 +24,12 @@ import { MachinesRepository } from './machines.repository';
 
 /** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
-  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule, BootResourcesModule],
+  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule],
   providers: [
+    // Deploy and the installer read which images the region holds (stateless; the module itself
+    // cannot be imported here: its upload controller depends on the API module, which needs this one).
+    BootResourcesRepository,
+    BootResourcesService,
     MachinesRepository,
     BmcRepository,
     EffectOutboxRepository,
