@@ -18,6 +18,8 @@
 # KILN_VM_MEMORY_MB (default 256), KILN_VM_CPUS (default 1) and KILN_VM_TB_MB (TCG's translation
 # buffer, default 64) size the VM: booting Kiln's ephemeral image needs about 1.5 GB (its root is
 # copied into RAM).
+# KILN_VM_DISK names a raw disk image to attach as a virtio disk (serial KILN_VM_DISK_SERIAL): the
+# VM then tries the network first and the disk after it (an iPXE script that exits boots the disk).
 # QEMU daemonizes; its pid is in DIR/qemu.pid and on stdout, its own messages in DIR/qemu.out (a
 # warning that fw_cfg names should start with "opt/" is expected with bios-ipxe). lab-down.sh
 # PREFIX ends it.
@@ -48,6 +50,12 @@ case "$FIRMWARE" in
     ;;
   *) lab_die "FIRMWARE must be bios-ipxe, uefi-pxe or uefi-pxe-secure-boot, got $FIRMWARE" ;;
 esac
+disk=()
+boot_order=n
+if [[ -n ${KILN_VM_DISK:-} ]]; then
+  disk=(-drive "file=$KILN_VM_DISK,if=none,id=d0,format=raw,cache=unsafe" -device "virtio-blk-pci,drive=d0,serial=${KILN_VM_DISK_SERIAL:-KILNDISK}")
+  boot_order=nc
+fi
 ns="$P-machines"
 tap="tap$IDX"
 ip -n "$ns" tuntap add "$tap" mode tap
@@ -58,7 +66,8 @@ ip netns exec "$ns" qemu-system-x86_64 -name "$NAME" \
   -nodefaults -no-user-config -display none -vga none \
   -serial "file:$DIR/serial.log" \
   "${fw[@]}" \
-  -boot order=n -no-reboot \
+  "${disk[@]}" \
+  -boot "order=$boot_order" -no-reboot \
   -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
   -device "$nic" \
   -pidfile "$DIR/qemu.pid" -daemonize </dev/null >"$DIR/qemu.out" 2>&1 \

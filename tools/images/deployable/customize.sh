@@ -27,7 +27,7 @@ done
 
 # Trimmed module trees (modules-exclude.txt): rebuild their index and the initramfs.
 for kdir in "$root"/lib/modules/*; do
-  depmod -b "$root" "$(basename "$kdir")"
+  chroot "$root" depmod "$(basename "$kdir")"
 done
 chroot "$root" update-initramfs -u -k all >/dev/null
 

@@ -166,7 +166,7 @@ export class VmLab {
     idx: number,
     mac: string,
     firmware: VmFirmware = 'bios-ipxe',
-    size: { memoryMb?: number; cpus?: number; tbMb?: number } = {},
+    size: { memoryMb?: number; cpus?: number; tbMb?: number; disk?: string; diskSerial?: string } = {},
   ): Promise<string> {
     const dir = join(this.dir, 'vms', name);
     const env = {
@@ -174,6 +174,7 @@ export class VmLab {
       ...(size.memoryMb ? { KILN_VM_MEMORY_MB: String(size.memoryMb) } : {}),
       ...(size.cpus ? { KILN_VM_CPUS: String(size.cpus) } : {}),
       ...(size.tbMb ? { KILN_VM_TB_MB: String(size.tbMb) } : {}),
+      ...(size.disk ? { KILN_VM_DISK: size.disk, KILN_VM_DISK_SERIAL: size.diskSerial ?? 'KILNDISK' } : {}),
     };
     await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000, env });
     return dir;
