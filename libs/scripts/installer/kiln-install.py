@@ -157,6 +157,21 @@ def find_disk(entry, disks):
     raise StepFailed("disk %s (serial %s, model %s) is not on this machine" % (entry.get("id"), serial, model))
 
 
+def ensure_node(path):
+    """Makes /dev/<name> from /sys/class/block/<name>/dev where no udev made it."""
+    name = os.path.basename(path)
+    try:
+        major, minor = open("/sys/class/block/%s/dev" % name).read().strip().split(":")
+        if not os.path.exists(path):
+            os.mknod(path, 0o660 | 0o060000, os.makedev(int(major), int(minor)))
+    except (OSError, ValueError):
+        pass
+
+
+def have(command):
+    return subprocess.run(["sh", "-c", "command -v " + command], stdout=subprocess.DEVNULL).returncode == 0
+
+
 def part_path(disk, number):
     return "%s%s%d" % (disk, "p" if disk[-1].isdigit() else "", number)
 
@@ -180,7 +195,7 @@ def partition(storage):
             run(["sgdisk", "--zap-all", dev])
             run(["sgdisk", "--clear", dev])
         elif ptable == "msdos":
-            run(["parted", "-s", dev, "mklabel", "msdos"])
+            run(["sfdisk", "--quiet", "--wipe", "always", dev], input=b"label: dos\n")
         elif ptable:
             raise StepFailed("disk %s: partition table %s is not supported" % (e["id"], ptable))
     nexts = {}
@@ -201,19 +216,21 @@ def partition(storage):
             code = "EF02" if e.get("flag") == "bios_grub" else "EF00" if fstype in ("fat32", "vfat", "fat16") else "8300"
             run(["sgdisk", "-n", "%d:%ds:%ds" % (number, start // 512, end // 512 - 1), "-t", "%d:%s" % (number, code), dev])
         else:
-            run(["parted", "-s", dev, "unit", "B", "mkpart", "primary", str(start), str(end - 1)])
-            if e.get("flag") == "boot":
-                run(["parted", "-s", dev, "set", str(number), "boot", "on"])
+            line = "start=%d, size=%d, type=%s%s\n" % (
+                start // 512, size // 512, "ef" if fstype in ("fat32", "vfat", "fat16") else "83", ", bootable" if e.get("flag") == "boot" else "")
+            run(["sfdisk", "--quiet", "--append", "--no-reread", dev], input=line.encode())
         devices[e["id"]] = part_path(dev, number)
         if e.get("wipe"):
             pass  # a fresh partition table: the filesystem step makes new superblocks
     for dev in set(v for k, v in devices.items() if any(d.get("id") == k and d.get("type") == "disk" for d in entries)):
-        subprocess.run(["partprobe", dev])
-    subprocess.run(["udevadm", "settle"])
+        subprocess.run(["partprobe", dev] if have("partprobe") else ["blockdev", "--rereadpt", dev])
+    if have("udevadm"):
+        subprocess.run(["udevadm", "settle"])
     for k, v in devices.items():
         for _ in range(20):
             if os.path.exists(v):
                 break
+            ensure_node(v)
             time.sleep(0.5)
         if not os.path.exists(v):
             raise StepFailed("%s did not appear as %s" % (k, v))
@@ -435,7 +452,7 @@ def main(argv):
     storage = cfg.get("storage") or {}
     source = next(iter((cfg.get("sources") or {}).values()), None)
     uefi = os.path.isdir("/sys/firmware/efi")
-    have_mkfs_vfat = subprocess.run(["sh", "-c", "command -v mkfs.vfat"], stdout=subprocess.DEVNULL).returncode == 0
+    have_mkfs_vfat = have("mkfs.vfat")
     step = "start"
     t0 = time.time()
     reporter.event("start", "cmd-install", "curtin command install")
