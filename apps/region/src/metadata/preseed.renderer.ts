@@ -68,7 +68,8 @@ export function renderNodePreseed(input: NodePreseedInput): string {
     reporting: { maas: { type: 'webhook', endpoint: `${url}status/${input.systemId}`, ...creds } },
     manage_etc_hosts: true,
   };
-  const power = powerStateFor(input.status, input.enableSsh);
+  // An ephemeral deployment is the running system: nothing powers it off or reboots it.
+  const power = input.status === NodeStatus.DEPLOYING && input.ephemeralDeploy ? null : powerStateFor(input.status, input.enableSsh);
   if (power) body.power_state = power;
   return document(body);
 }
