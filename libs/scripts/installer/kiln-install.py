@@ -470,7 +470,7 @@ def main(argv):
         step = "extract"
         reporter.event("start", "cmd-install/stage-extract", "writing the image %s" % source.get("uri"))
         got = stream_image(source, reporter)
-        if not have_mkfs_vfat:
+        if not have_mkfs_vfat and any(f in FAT for _, _, f, _ in mounts):
             # The ephemeral environment has no mkfs.vfat: the installed system's own makes the ESP.
             binds = bind_mounts()
             real_fat = [(p, d, f, o) for p, d, f, o in mounts if f in FAT]

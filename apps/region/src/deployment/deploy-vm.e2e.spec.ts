@@ -147,7 +147,9 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     const serial = lab.serial(install);
     const after = await machine();
     if (after.status_name !== 'Deploying') throw new Error(`deployment: ${after.status_name} ${after.error_description}\n${serial.slice(-8000)}`);
-    expect(serial).toContain('image sha256');
+    // The installer streamed the whole image and checked its digest.
+    expect(serial).toContain(`kiln-install: image: ${deployable.files['root.tgz'].size} bytes in`);
+    expect(serial).toContain(`sha256 ${deployable.files['root.tgz'].sha256}`);
     const [row] = await h!.ds.query('SELECT netboot FROM machines WHERE system_id = $1', [systemId]);
     expect(row.netboot).toBe(false);
     const version = deployable.inputsHash.slice(0, 16);
