@@ -21,6 +21,8 @@
 # with truncate) gives the VM those disks as virtio-blk drives; KILN_VM_MAC2 gives it a second
 # virtio-net NIC with that MAC on tapIDXb (also on br0, without a boot ROM: only the first NIC
 # network-boots).
+# KILN_VM_DISK names a raw disk image to attach as a virtio disk (serial KILN_VM_DISK_SERIAL): the
+# VM then tries the network first and the disk after it (an iPXE script that exits boots the disk).
 # QEMU daemonizes; its pid is in DIR/qemu.pid and on stdout, its own messages in DIR/qemu.out (a
 # warning that fw_cfg names should start with "opt/" is expected with bios-ipxe). lab-down.sh
 # PREFIX ends it.
@@ -51,6 +53,12 @@ case "$FIRMWARE" in
     ;;
   *) lab_die "FIRMWARE must be bios-ipxe, uefi-pxe or uefi-pxe-secure-boot, got $FIRMWARE" ;;
 esac
+disk=()
+boot_order=n
+if [[ -n ${KILN_VM_DISK:-} ]]; then
+  disk=(-drive "file=$KILN_VM_DISK,if=none,id=d0,format=raw,cache=unsafe" -device "virtio-blk-pci,drive=d0,serial=${KILN_VM_DISK_SERIAL:-KILNDISK}")
+  boot_order=nc
+fi
 ns="$P-machines"
 tap="tap$IDX"
 ip -n "$ns" tuntap add "$tap" mode tap
@@ -74,7 +82,8 @@ ip netns exec "$ns" qemu-system-x86_64 -name "$NAME" \
   -nodefaults -no-user-config -display none -vga none \
   -serial "file:$DIR/serial.log" \
   "${fw[@]}" \
-  -boot order=n -no-reboot \
+  "${disk[@]}" \
+  -boot "order=$boot_order" -no-reboot \
   -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
   -device "$nic" \
   "${extra[@]}" \

@@ -17,7 +17,8 @@ Commands (run on a region host; they use KILN_DATABASE_URL):
                                                   is set (the server reloads), otherwise within a region's sweep
   nats-nkey --out FILE                            create the region's NATS nkey seed if missing; print its public key
   boot-resource-import DIR [--url URL] --apikey KEY
-                                                  register an image tools/images/build-ephemeral.sh made (DIR: its
+                                                  register an image tools/images/build-ephemeral.sh or
+                                                  build-deployable.sh made (DIR: its
                                                   manifest.json and files) as a boot resource, through the region's
                                                   API at URL (default http://127.0.0.1:5240/MAAS)
   nats-config --out FILE                          write the NATS server config (region settings from the environment:

@@ -4,7 +4,11 @@ import { rackId } from './net.schema';
 
 /** The netboot files of an image, by name on the rack. */
 export const BOOT_IMAGE_FILES = ['boot-kernel', 'boot-initrd', 'squashfs'] as const;
-export type BootImageFile = (typeof BOOT_IMAGE_FILES)[number];
+/** The file of a deployable image: the root tarball the installer writes to the disk. */
+export const ROOT_IMAGE_FILE = 'root-tgz' as const;
+/** Every file a rack may be told to hold. */
+export const RACK_IMAGE_FILES = [...BOOT_IMAGE_FILES, ROOT_IMAGE_FILE] as const;
+export type BootImageFile = (typeof RACK_IMAGE_FILES)[number];
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256');
 
@@ -17,7 +21,7 @@ export const bootImage = z.object({
   /** The set's version. */
   version: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
   files: z
-    .array(z.object({ filename: z.enum(BOOT_IMAGE_FILES), sha256, size: z.number().int().nonnegative() }))
+    .array(z.object({ filename: z.enum(RACK_IMAGE_FILES), sha256, size: z.number().int().nonnegative() }))
     .max(16),
 });
 export type BootImage = z.output<typeof bootImage>;
@@ -27,10 +31,12 @@ export type BootImage = z.output<typeof bootImage>;
  * TFTP images/<path>): `<name>/<architecture>/<version>/<file>`, e.g.
  * debian/bookworm/amd64/generic/20260101/boot-kernel. The squashfs is served as
  * `filesystem.squashfs`: live-boot's `fetch=` only mounts a URL that ends in `.squashfs` (it
- * picks how to mount by the extension). The region's boot config names the same paths.
+ * picks how to mount by the extension). A deployable image's root tarball is `root.tgz`. The
+ * region's boot config and installer config name the same paths.
  */
 export function bootImagePath(image: Pick<BootImage, 'name' | 'architecture' | 'version'>, filename: BootImageFile): string {
-  return `${image.name}/${image.architecture}/${image.version}/${filename === 'squashfs' ? 'filesystem.squashfs' : filename}`;
+  const file = filename === 'squashfs' ? 'filesystem.squashfs' : filename === ROOT_IMAGE_FILE ? 'root.tgz' : filename;
+  return `${image.name}/${image.architecture}/${image.version}/${file}`;
 }
 
 /**

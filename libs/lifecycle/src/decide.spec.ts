@@ -604,6 +604,11 @@ describe('timeouts', () => {
     });
   });
 
+  it('names the last sign of progress when a deployment times out', () => {
+    const d = ok(decide(machine('DEPLOYING', { owner: 'alice' }), { type: 'timedOut', lastStep: 'curtin cmd-install/stage-extract: writing the image' }, null));
+    expect(d.event.description).toBe('Deploying timed out: deadline of 30 minutes passed (last step: curtin cmd-install/stage-extract: writing the image)');
+  });
+
   it('uses node_timeout', () => {
     const d = ok(decide(machine('COMMISSIONING'), { type: 'timedOut' }, null, { nodeTimeoutMinutes: 45 }));
     expect(d.event.description).toBe('Commissioning timed out: deadline of 45 minutes passed');

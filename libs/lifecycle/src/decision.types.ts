@@ -76,7 +76,8 @@ export type SignalEvent =
    * the reason, instead of at its deadline.
    */
   | { type: 'powerFailed'; reason: string }
-  | { type: 'timedOut' };
+  /** The deadline passed; `lastStep`: the machine's last sign of progress, named in the reason. */
+  | { type: 'timedOut'; lastStep?: string };
 
 export type LifecycleEvent = ActionEvent | SignalEvent;
 export type ActionName = ActionEvent['type'];

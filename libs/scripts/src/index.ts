@@ -13,3 +13,4 @@ export * from './tar.writer';
 export * from './maas-scripts.tarball';
 export * from './user-data.renderer';
 export * from './builtin.catalogue';
+export * from './installer.renderer';

@@ -8,6 +8,8 @@ import { randomBytes } from 'node:crypto';
 
 /** The manifest tools/images/build-ephemeral.sh writes beside the image. */
 export interface ImageManifest {
+  /** 'deployable' for build-deployable.sh's root tarball; absent for the ephemeral image. */
+  kind?: string;
   os: string;
   series: string;
   architecture: string;
@@ -22,6 +24,14 @@ export const IMAGE_FILES = [
   { file: 'initrd.img', filetype: 'boot-initrd' },
   { file: 'filesystem.squashfs', filetype: 'squashfs' },
 ] as const;
+
+/** A deployable image's file (tools/images/build-deployable.sh). */
+export const DEPLOYABLE_IMAGE_FILES = [{ file: 'root.tgz', filetype: 'root-tgz' }] as const;
+
+/** The files an image directory holds, by its manifest's kind. */
+export function imageFilesOf(manifest: ImageManifest): ReadonlyArray<{ file: string; filetype: string }> {
+  return manifest.kind === 'deployable' ? DEPLOYABLE_IMAGE_FILES : IMAGE_FILES;
+}
 
 export class ImportError extends Error {}
 
@@ -87,7 +97,7 @@ function request(method: string, url: URL, apiKey: string, body?: { form: Record
 
 /**
  * Registers the image tools/images/build-ephemeral.sh made (its directory: manifest.json and the
- * three files) as the boot resource `<os>/<series>` for `<arch>/generic`, through the region's
+ * three files), or build-deployable.sh's (manifest.json and root.tgz), as the boot resource `<os>/<series>` for `<arch>/generic`, through the region's
  * boot-resources/ API: one set named after the build's inputs hash, each file announced by its
  * sha256 and size, then streamed to its upload_uri. Files the region already stores (the same
  * bytes, from an earlier import) are not sent again. The local files are checked against the
@@ -102,7 +112,8 @@ export async function importBootResource(o: ImportOptions): Promise<ImportResult
   const name = `${manifest.os}/${manifest.series}`;
   const architecture = `${manifest.architecture}/generic`;
   const version = manifest.inputsHash.slice(0, 16);
-  for (const f of IMAGE_FILES) {
+  const files = imageFilesOf(manifest);
+  for (const f of files) {
     const m = manifest.files[f.file];
     if (!m) throw new ImportError(`manifest.json does not list ${f.file}`);
     const st = await stat(join(o.dir, f.file)).catch(() => null);
@@ -111,9 +122,9 @@ export async function importBootResource(o: ImportOptions): Promise<ImportResult
   }
   const base = o.url.replace(/\/+$/, '');
   const api = new URL(`${base}/api/2.0/boot-resources/`);
-  const title = `${manifest.os === 'debian' ? 'Debian' : manifest.os} ${manifest.series} ephemeral (${manifest.kernel ?? 'kernel'})`;
+  const title = `${manifest.os === 'debian' ? 'Debian' : manifest.os} ${manifest.series} ${manifest.kind === 'deployable' ? 'deployable' : 'ephemeral'} (${manifest.kernel ?? 'kernel'})`;
   const result: ImportResult = { resourceId: 0, name, architecture, version, uploaded: [], alreadyStored: [] };
-  for (const f of IMAGE_FILES) {
+  for (const f of files) {
     const m = manifest.files[f.file];
     const created = await request('POST', api, o.apiKey, {
       form: { name, architecture, title, filetype: f.filetype, filename: f.filetype, sha256: m.sha256, size: String(m.size), version },

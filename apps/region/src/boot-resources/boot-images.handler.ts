@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Subscription } from 'nats';
-import { BOOT_IMAGE_FILES, GetBootImages } from '@kiln/contracts';
+import { BOOT_IMAGE_FILES, GetBootImages, ROOT_IMAGE_FILE, type BootImage } from '@kiln/contracts';
 import { ContractBus } from '@kiln/contracts/nats';
 import { withLogContext } from '../logging/logger';
 import { CONTRACT_BUS } from '../nats/nats.module';
@@ -27,12 +27,16 @@ export class BootImagesHandler implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async answer() {
-    const images = (await this.resources.netbootImages()).map((i) => ({
+    const images: BootImage[] = (await this.resources.netbootImages()).map((i) => ({
       name: i.name,
       architecture: i.architecture,
       version: i.version,
       files: BOOT_IMAGE_FILES.map((filename) => ({ filename, ...i.files[filename] })),
     }));
+    // Deployable images: the root tarball the installer streams from its rack.
+    for (const d of await this.resources.deployableImages()) {
+      images.push({ name: d.name, architecture: d.architecture, version: d.version, files: [{ filename: ROOT_IMAGE_FILE, ...d.file }] });
+    }
     return { images, downloadPath: DOWNLOAD_PATH };
   }
 }

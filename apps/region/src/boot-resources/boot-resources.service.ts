@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { ROOT_IMAGE_FILE } from '@kiln/contracts';
 import { conflict, invalid, notFound } from '../common/domain.error';
 import { log } from '../logging/logger';
 import { BootResourceFileRow, BootResourceRow, BootResourcesRepository } from './boot-resources.repository';
@@ -47,6 +48,14 @@ export interface NetbootImage {
   architecture: string;
   version: string;
   files: Record<'boot-kernel' | 'boot-initrd' | 'squashfs', { sha256: string; size: number }>;
+}
+
+/** A deployable image: the newest complete root tarball of a resource, for the installer. */
+export interface DeployableImage {
+  name: string;
+  architecture: string;
+  version: string;
+  file: { sha256: string; size: number };
 }
 
 /** The rack-side path of a resource file (under the rack's images/): `<name>/<arch>/<version>/<filename>`. */
@@ -202,6 +211,46 @@ export class BootResourcesService {
     }
     return out;
   }
+
+  /** The deployable images racks should hold too: every resource's newest complete root tarball. */
+  async deployableImages(): Promise<DeployableImage[]> {
+    const out: DeployableImage[] = [];
+    for (const r of await this.repo.list()) {
+      const image = deployableImageOf(r);
+      if (image) out.push(image);
+    }
+    return out;
+  }
+
+  /**
+   * The image a machine of `architecture` (amd64/generic) deploys for `<osystem>/<series>`: the
+   * resource's newest set with a complete root tarball, of the machine's subarchitecture or
+   * generic. null: the region has none (never imported, or its upload is not complete).
+   */
+  async deployableImage(osystem: string, series: string, architecture: string): Promise<DeployableImage | null> {
+    const [base, sub] = architecture.split('/');
+    const candidates = (await this.repo.list()).filter((r) => r.name === `${osystem}/${series}` && r.architecture.split('/')[0] === base);
+    const ranked = candidates.sort((a, b) => rankArch(b.architecture, sub) - rankArch(a.architecture, sub));
+    for (const r of ranked) {
+      const image = deployableImageOf(r);
+      if (image) return image;
+    }
+    return null;
+  }
+}
+
+function rankArch(architecture: string, sub: string | undefined): number {
+  const s = architecture.split('/')[1];
+  return sub && s === sub ? 2 : s === 'generic' ? 1 : 0;
+}
+
+/** The newest set of `r` with a complete root tarball (root-tgz), as a DeployableImage; null if none. */
+export function deployableImageOf(r: BootResourceRow): DeployableImage | null {
+  for (const set of r.sets) {
+    const root = set.files.find((f) => f.complete && f.filetype === ROOT_IMAGE_FILE);
+    if (root) return { name: r.name, architecture: r.architecture, version: set.version, file: { sha256: root.sha256, size: root.size } };
+  }
+  return null;
 }
 
 /** The newest set of `r` whose three netboot files are all complete, as a NetbootImage; null if none. */

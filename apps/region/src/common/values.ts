@@ -31,10 +31,17 @@ const SERIES_BY_VERSION: Record<string, string> = {
   '24.04': 'noble',
 };
 
-/** 'jammy', '22.04', 'ubuntu/jammy' -> { osystem, series }; null when malformed. */
+/** Debian's releases by version and by code name (a bare code name is Debian's, not Ubuntu's). */
+const DEBIAN_SERIES: Record<string, string> = { '11': 'bullseye', '12': 'bookworm', '13': 'trixie', bullseye: 'bullseye', bookworm: 'bookworm', trixie: 'trixie' };
+
+/**
+ * 'jammy', '22.04', 'ubuntu/jammy', 'bookworm', 'debian/12' -> { osystem, series }; null when
+ * malformed.
+ */
 export function parseSeries(value: string): { osystem: string; series: string } | null {
-  const [os, rest] = value.includes('/') ? value.split('/', 2) : ['ubuntu', value];
+  const [os, rest] = value.includes('/') ? value.split('/', 2) : [DEBIAN_SERIES[value] && !/^\d+$/.test(value) ? 'debian' : 'ubuntu', value];
   if (!/^[a-z0-9-]+$/.test(os) || !rest || !/^[a-z0-9.-]+$/.test(rest)) return null;
+  if (os === 'debian') return { osystem: os, series: DEBIAN_SERIES[rest] ?? rest };
   return { osystem: os, series: SERIES_BY_VERSION[rest] ?? rest };
 }
 

@@ -277,8 +277,47 @@ export function renderCurtinConfig(m: CurtinMachine): Entry {
   };
 }
 
+/** The image the installer writes: its path under the rack's /images/, digest and size. */
+export interface InstallerImage {
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+/** Where and as whom the installer reports, and what the installed system's datasource uses. */
+export interface InstallerContext {
+  systemId: string;
+  /** The rack's base URL as the machine reached it (`http://10.0.0.2:5248`); null: not known (get_curtin_config). */
+  origin: string | null;
+  image: InstallerImage | null;
+  /** The node's token; null leaves the keys out (get_curtin_config shows no secrets). */
+  credentials: { consumerKey: string; tokenKey: string; tokenSecret: string } | null;
+}
+
+/** Shown instead of the rack's address when the configuration is rendered outside a boot. */
+export const RACK_PLACEHOLDER = 'http://<rack>:5248';
+
+/**
+ * What Kiln's installer reads: the curtin configuration plus curtin's `sources` (the root
+ * tarball on the rack, with its sha256 and size), `reporting` (the status webhook with the node's
+ * credentials) and `kiln` (the installed system's metadata URL and hostname).
+ */
+export function renderInstallerConfig(m: CurtinMachine, ctx: InstallerContext): Entry {
+  const base = (ctx.origin ?? RACK_PLACEHOLDER).replace(/\/+$/, '');
+  const metadataUrl = `${base}/MAAS/metadata/`;
+  const creds = ctx.credentials
+    ? { consumer_key: ctx.credentials.consumerKey, token_key: ctx.credentials.tokenKey, token_secret: ctx.credentials.tokenSecret }
+    : {};
+  return {
+    ...renderCurtinConfig(m),
+    sources: ctx.image ? { '00_kiln': { type: 'tgz', uri: `${base}/images/${ctx.image.path}`, sha256: ctx.image.sha256, size: ctx.image.size } } : undefined,
+    reporting: { maas: { type: 'webhook', endpoint: `${metadataUrl}status/${ctx.systemId}`, ...creds } },
+    kiln: { metadata_url: metadataUrl, hostname: m.hostname, system_id: ctx.systemId },
+  };
+}
+
 /** get_curtin_config's text: a comment naming the machine and its release, then the configuration. */
-export function curtinConfigYaml(m: CurtinMachine): string {
+export function curtinConfigYaml(m: CurtinMachine, ctx?: InstallerContext): string {
   const release = m.osystem && m.distroSeries ? `${m.osystem}/${m.distroSeries}` : 'no release chosen';
-  return `# curtin configuration of ${m.hostname}: ${release} on ${m.architecture || 'an unknown architecture'}\n${toYaml(renderCurtinConfig(m))}`;
+  return `# curtin configuration of ${m.hostname}: ${release} on ${m.architecture || 'an unknown architecture'}\n${toYaml(ctx ? renderInstallerConfig(m, ctx) : renderCurtinConfig(m))}`;
 }

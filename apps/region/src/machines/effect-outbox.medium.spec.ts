@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import { registerDeployableImage } from '../testing/boot-images.fixture';
 import { pollUntil } from '@kiln/testing';
 import { LIFECYCLE_QUEUE } from '../jobs/jobs.types';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
@@ -22,6 +23,9 @@ describe('lifecycle effects survive a stop between commit and queue', () => {
   beforeAll(async () => {
     h = await RegionHarness.start();
     admin = await h.createUser('admin', true);
+    // Deploy installs only releases the region holds an image of.
+    await registerDeployableImage(h, { version: 'test' });
+    await registerDeployableImage(h, { name: 'ubuntu/jammy', version: 'test' });
   });
   afterAll(() => h.stop());
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { LifecycleEvent, NodeStatus, statusName } from '@kiln/lifecycle';
 import type { Actor } from '../common/actor';
+import { BootResourcesService } from '../boot-resources/boot-resources.service';
 import { conflict, invalid } from '../common/domain.error';
 import type { ParamBag } from '../common/param-bag';
 import { decodeMaybeBase64, parseSeries } from '../common/values';
@@ -31,6 +32,9 @@ export interface Allocation {
   storage: Record<string, number[]> | null;
 }
 
+/** The largest user data deploy takes (decoded), as EC2's user-data limit. */
+export const USER_DATA_LIMIT = 16 * 1024;
+
 const RELEASABLE = new Set<number>([
   NodeStatus.ALLOCATED,
   NodeStatus.RESERVED,
@@ -57,6 +61,7 @@ export class MachineAllocationService {
     private readonly access: MachineAccess,
     private readonly lifecycle: MachineLifecycleService,
     private readonly config: ConfigService,
+    private readonly images: BootResourcesService,
   ) {}
 
   /** One lifecycle action on a machine the caller may see; the lifecycle's rules decide the rest. */
@@ -71,20 +76,41 @@ export class MachineAllocationService {
     return (await this.repo.findBySystemId(systemId))!;
   }
 
+  /**
+   * Deploys: the release must be one the region can install (a boot resource with a complete
+   * root tarball of the machine's architecture), the user data within its limit. Checked before
+   * anything changes: a refused deploy leaves the machine as it was.
+   */
   async deploy(systemId: string, input: DeployInput, actor: Actor): Promise<MachineRecord> {
     refuseRemovedOptions(input);
     // Without a series, the configured default_osystem/default_distro_series (MAAS's behaviour).
     const series = (input.distroSeries ?? (await this.defaultSeries())).trim();
     const parsed = parseSeries(series);
     if (!parsed) throw invalid({ distro_series: [`'${series}' is not a valid distro_series.`] });
-    const userData = input.userData;
+    const ephemeral = boolField('ephemeral_deploy', input.ephemeralDeploy, false);
+    const userData = input.userData ? decodeMaybeBase64(input.userData) : null;
+    if (userData && userData.length > USER_DATA_LIMIT) {
+      throw invalid({ user_data: [`User data is ${userData.length} bytes; the limit is ${USER_DATA_LIMIT} bytes.`] });
+    }
+    const rec = await this.repo.findBySystemId(systemId);
+    if (rec && !ephemeral) {
+      const arch = rec.row.architecture || 'amd64/generic';
+      const image = await this.images.deployableImage(parsed.osystem, parsed.series, arch);
+      if (!image) {
+        throw invalid({
+          distro_series: [`'${series}' is not available: the region has no ${parsed.osystem}/${parsed.series} image for ${arch} (import one with kiln boot-resource-import).`],
+        });
+      }
+    }
     return this.act(systemId, { type: 'deploy' }, actor, (m) => {
       m.osystem = parsed.osystem;
       m.distroSeries = parsed.series;
       m.hweKernel = input.hweKernel ?? m.hweKernel ?? null;
       if (input.agentName !== undefined) m.agentName = input.agentName;
-      m.ephemeralDeploy = boolField('ephemeral_deploy', input.ephemeralDeploy, false);
-      if (userData) m.userData = decodeMaybeBase64(userData);
+      m.ephemeralDeploy = ephemeral;
+      // The installer boots from the network; it turns netboot off once the disk can boot.
+      m.netboot = true;
+      if (userData) m.userData = userData;
     });
   }
 

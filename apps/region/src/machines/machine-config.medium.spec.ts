@@ -1,4 +1,5 @@
 import { ApiKey, RegionHarness } from '../testing/region.harness';
+import { registerDeployableImage } from '../testing/boot-images.fixture';
 
 type Machine = Record<string, unknown> & { system_id: string; hostname: string; status: number; status_name: string };
 type Special = { fstype: string; label: null; uuid: string; mount_point: string; mount_options: string };
@@ -17,6 +18,9 @@ describe('machine configuration against a real region', () => {
   beforeAll(async () => {
     h = await RegionHarness.start();
     admin = await h.createUser('admin', true);
+    // Deploy installs only releases the region holds an image of.
+    await registerDeployableImage(h, { version: 'test' });
+    await registerDeployableImage(h, { name: 'ubuntu/jammy', version: 'test' });
     alice = await h.createUser('alice', false);
     bob = await h.createUser('bob', false);
   });

@@ -9,7 +9,9 @@ import { conflict, invalid, notFound } from '../common/domain.error';
 import { MachineEvents, type MachineEventType } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { encodeBson } from './bson.encoder';
-import { type CurtinMachine, curtinConfigYaml } from './curtin-config.renderer';
+import { bootImagePath, ROOT_IMAGE_FILE } from '@kiln/contracts';
+import { BootResourcesService } from '../boot-resources/boot-resources.service';
+import { type CurtinMachine, curtinConfigYaml, type InstallerImage, renderInstallerConfig } from './curtin-config.renderer';
 import { ScriptRunsRepository } from '../scripts/script-runs.repository';
 import { StorageService } from '../storage/storage.service';
 import { machineStorageView } from './machine.serializer';
@@ -50,6 +52,7 @@ export class MachineConfigService {
     private readonly inventory: CommissioningInventoryService,
     private readonly runs: ScriptRunsRepository,
     private readonly storage: StorageService,
+    private readonly images: BootResourcesService,
   ) {}
 
   // ---- storage ------------------------------------------------------------------------------
@@ -160,7 +163,32 @@ export class MachineConfigService {
     if (!([NodeStatus.DEPLOYING, NodeStatus.DEPLOYED, NodeStatus.FAILED_DEPLOYMENT] as number[]).includes(r.status)) {
       throw invalid(`Machine ${r.hostname} is not in a deployment state.`);
     }
-    return curtinConfigYaml(curtinMachine(rec));
+    return curtinConfigYaml(curtinMachine(rec), { systemId: r.system_id, origin: null, image: await this.imageOf(rec), credentials: null });
+  }
+
+  /**
+   * What the installer of a Deploying machine reads (renderInstallerConfig): its storage and
+   * network, the image of its release on the rack it booted from (`origin`), and the node's
+   * credentials. null: the machine is not Deploying to disk. The release's image is missing:
+   * a 400 that names it (deploy checked it, but it may have been deleted since).
+   */
+  async installerConfig(
+    systemId: string,
+    origin: string,
+    credentials: { consumerKey: string; tokenKey: string; tokenSecret: string },
+  ): Promise<Record<string, unknown> | null> {
+    const rec = await this.repo.findBySystemId(systemId);
+    if (!rec || rec.row.status !== NodeStatus.DEPLOYING || rec.row.ephemeral_deploy) return null;
+    const image = await this.imageOf(rec);
+    if (!image) throw invalid(`The region has no ${rec.row.osystem}/${rec.row.distro_series} image for ${rec.row.architecture}.`);
+    return renderInstallerConfig(curtinMachine(rec), { systemId: rec.row.system_id, origin, image, credentials }) as Record<string, unknown>;
+  }
+
+  private async imageOf(rec: MachineRecord): Promise<InstallerImage | null> {
+    const r = rec.row;
+    if (!r.osystem || !r.distro_series) return null;
+    const image = await this.images.deployableImage(r.osystem, r.distro_series, r.architecture || 'amd64/generic');
+    return image ? { path: bootImagePath(image, ROOT_IMAGE_FILE), sha256: image.file.sha256, size: image.file.size } : null;
   }
 
   /** The lshw and LLDP XML commissioning last reported, as MAAS's BSON `{lshw, lldp}` (null for what is missing). */

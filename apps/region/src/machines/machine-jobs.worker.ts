@@ -140,7 +140,9 @@ export class MachineJobsWorker implements OnApplicationBootstrap, OnApplicationS
     let failed = 0;
     for (const { system_id } of rows) {
       try {
-        const r = await this.lifecycle.apply(system_id, { type: 'timedOut' }, null);
+        // The reason names the machine's last sign of progress (an installer step, a boot).
+        const [last] = await this.events.query({ systemIds: [system_id], minLevel: 0, limit: 1 });
+        const r = await this.lifecycle.apply(system_id, { type: 'timedOut', lastStep: last?.description }, null);
         if (r.decision) failed++;
       } catch (err) {
         log().warn({ systemId: system_id, err }, 'could not time out machine');

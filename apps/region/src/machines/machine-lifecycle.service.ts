@@ -189,6 +189,19 @@ export class MachineLifecycleService {
   }
 
   /**
+   * A sign of progress reported for a machine (the installer's status events): the deadline of
+   * its in-flight status runs again from now, if it is still in `status`.
+   */
+  async extendDeadlineOf(systemId: string, status: NodeStatus): Promise<void> {
+    await this.ds.transaction(async (em) => {
+      const m = await this.machines.lockBySystemId(em, systemId);
+      if (!m || m.status !== status) return;
+      this.extendDeadline(m);
+      await this.machines.save(em, m);
+    });
+  }
+
+  /**
    * Queues the effects of committed transitions. Their outbox rows stay: the worker removes a row
    * where it records the effect's result, so until then Postgres, not Redis, is the record.
    */

@@ -362,7 +362,7 @@ export class MachinesApi implements OnModuleInit {
               title: 'Deploy a machine',
               description: 'Deploys an operating system to a machine that was previously allocated (or allocates it first).',
               params: [
-                { name: 'distro_series', doc: 'If present, this parameter specifies the OS release the machine will use.' },
+                { name: 'distro_series', doc: 'If present, this parameter specifies the OS release the machine will use (bookworm, debian/12, jammy, ubuntu/22.04); the region must hold its image. Defaults to debian/bookworm.' },
                 { name: 'hwe_kernel', doc: 'If present, this parameter specified the kernel to be used on the machine.' },
                 { name: 'user_data', doc: 'If present, this blob of base64-encoded user-data to be made available to the machines through the metadata service.' },
                 { name: 'agent_name', doc: 'An optional agent name to attach to the acquired machine.' },

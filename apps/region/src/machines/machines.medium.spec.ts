@@ -1,4 +1,5 @@
 import { pollUntil } from '@kiln/testing';
+import { registerDeployableImage } from '../testing/boot-images.fixture';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 import { MachineJobsWorker } from './machine-jobs.worker';
 
@@ -17,6 +18,9 @@ describe('machines against a real region', () => {
   beforeAll(async () => {
     h = await RegionHarness.start();
     admin = await h.createUser('admin', true);
+    // Deploy installs only releases the region holds an image of.
+    await registerDeployableImage(h, { version: 'test' });
+    await registerDeployableImage(h, { name: 'ubuntu/jammy', version: 'test' });
     alice = await h.createUser('alice', false);
     bob = await h.createUser('bob', false);
   });

@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { StorageModule } from '../storage/storage.module';
+import { BootResourcesRepository } from '../boot-resources/boot-resources.repository';
+import { BootResourcesService } from '../boot-resources/boot-resources.service';
 import { CommissioningModule } from '../commissioning/commissioning.module';
 import { EventsModule } from '../events/events.module';
 import { PowerModule } from '../power/power.module';
@@ -25,6 +27,10 @@ import { MachinesRepository } from './machines.repository';
 @Module({
   imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule, StorageModule],
   providers: [
+    // Deploy and the installer read which images the region holds (stateless; the module itself
+    // cannot be imported here: its upload controller depends on the API module, which needs this one).
+    BootResourcesRepository,
+    BootResourcesService,
     MachinesRepository,
     BmcRepository,
     EffectOutboxRepository,
@@ -42,6 +48,6 @@ import { MachinesRepository } from './machines.repository';
     MachineJobsWorker,
     MachinesApi,
   ],
-  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker, BmcService, MachineEnlistmentService, MachineListingService, MachineEditingService],
+  exports: [MachinesRepository, MachineLifecycleService, MachineJobsWorker, BmcService, MachineEnlistmentService, MachineListingService, MachineEditingService, MachineConfigService],
 })
 export class MachinesModule {}

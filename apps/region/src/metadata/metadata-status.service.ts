@@ -22,7 +22,8 @@ const FAILURES = new Set(['FAIL', 'FAILURE']);
 
 /**
  * The status webhook: events into the machine's log; a top-level failure fails the status in
- * flight; cloud-init's final `modules-final` success completes a release.
+ * flight; cloud-init's final `modules-final` success completes a release; while Deploying, every
+ * event is a sign of progress that pushes the deadline back.
  */
 @Injectable()
 export class MetadataStatusService {
@@ -75,5 +76,6 @@ export class MetadataStatusService {
       signal = { type: 'releaseCompleted' };
     }
     if (signal) await this.lifecycle.apply(m.system_id, signal, null);
+    else if (m.status === NodeStatus.DEPLOYING) await this.lifecycle.extendDeadlineOf(m.system_id, NodeStatus.DEPLOYING);
   }
 }

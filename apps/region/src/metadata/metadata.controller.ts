@@ -39,6 +39,8 @@ interface MetadataRequest {
   /** Reads the body (once the caller is known, with the limit that applies to it). */
   body: () => Promise<Buffer>;
   contentType: string | undefined;
+  /** Asked through /MAAS/metadata/curtin/ (the installer's datasource), not the plain path. */
+  curtin?: boolean;
 }
 
 /**
@@ -118,7 +120,7 @@ export class MetadataController {
     }
     if (first === 'curtin') {
       if (!rest.length) return text(METADATA_VERSIONS.join('\n'));
-      return this.versioned({ ...r, segments: rest });
+      return this.versioned({ ...r, segments: rest, curtin: true });
     }
     return this.versioned(r);
   }
@@ -142,7 +144,7 @@ export class MetadataController {
         break;
       case 'user-data': {
         if (rest.length) break;
-        const c = await this.metadata.userData(r.node, r.origin);
+        const c = await this.metadata.userData(r.node, r.origin, r.curtin === true);
         return { status: 200, body: c.body ?? '', contentType: c.contentType };
       }
       case 'maas-scripts': {

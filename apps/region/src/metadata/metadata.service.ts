@@ -4,8 +4,10 @@ import {
   buildScriptsTarball,
   codeToName,
   HARDWARE_TYPE_CODES,
+  loadInstallerScript,
   loadRunnerScript,
   PARALLEL_CODES,
+  renderInstallerUserData,
   renderUserData,
   SCRIPT_TYPE_CODES,
   type ScriptParameterWithValue,
@@ -17,6 +19,8 @@ import { MachineEvents } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { RunResultRow, ScriptRunsRepository, UNFINISHED_STATUSES } from '../scripts/script-runs.repository';
 import { ScriptRunsService } from '../scripts/script-runs.service';
+import { MachineConfigService } from '../machines/machine-config.service';
+import { MachineLifecycleService } from '../machines/machine-lifecycle.service';
 import { MetadataMachine, MetadataRepository } from './metadata.repository';
 import type { NodeCaller } from './node-caller';
 import { metadataUrl, renderEnlistPreseed, renderNodePreseed, renderVendorData } from './preseed.renderer';
@@ -51,12 +55,15 @@ const PHASES: Partial<Record<number, UserDataPhase>> = {
 @Injectable()
 export class MetadataService {
   private runnerText: string | null = null;
+  private installerText: string | null = null;
 
   constructor(
     private readonly repo: MetadataRepository,
     private readonly runs: ScriptRunsRepository,
     private readonly runService: ScriptRunsService,
     private readonly events: EventsRepository,
+    private readonly config: MachineConfigService,
+    private readonly lifecycle: MachineLifecycleService,
   ) {}
 
   private async machine(node: NodeCaller): Promise<MetadataMachine> {
@@ -115,10 +122,33 @@ export class MetadataService {
    * user-data: the runner for a machine in the ephemeral environment (and for an unknown one,
    * in its enlistment phase). Fetching it while commissioning records "Gathering information".
    */
-  async userData(node: NodeCaller | null, origin: string): Promise<MetadataContent> {
+  async userData(node: NodeCaller | null, origin: string, curtin = false): Promise<MetadataContent> {
     const url = metadataUrl(origin);
     if (!node) return { body: renderUserData({ metadataUrl: url, phase: 'enlistment', runner: this.runner() }), contentType: BINARY };
     const m = await this.machine(node);
+    const credentials = { consumerKey: node.consumerKey, tokenKey: node.tokenKey, tokenSecret: node.tokenSecret };
+    if (m.status === NodeStatus.DEPLOYING && !m.ephemeral_deploy) {
+      if (curtin) {
+        // The ephemeral environment of a deployment: the installer, with what it installs.
+        const config = await this.config.installerConfig(m.system_id, origin.replace(/\/+$/, ''), credentials);
+        if (config) {
+          await this.events.append({
+            machineId: m.id,
+            systemId: m.system_id,
+            hostname: m.hostname,
+            ...MachineEvents.NODE_STATUS_EVENT,
+            description: 'The machine started the installer',
+          });
+          return { body: renderInstallerUserData(config, this.installer()), contentType: BINARY };
+        }
+      } else {
+        // The installed system's cloud-init asks for its user-data: the deployment is done
+        // (reference 4.4/4.13: this request, and not the curtin one, flips DEPLOYING -> DEPLOYED).
+        await this.lifecycle.apply(m.system_id, { type: 'deployed' }, null);
+        if (m.user_data) return { body: m.user_data, contentType: BINARY };
+        throw notFound('');
+      }
+    }
     const phase = PHASES[m.status];
     if (!phase) {
       // A machine outside the ephemeral environment gets its own user data, if it has any.
@@ -134,7 +164,6 @@ export class MetadataService {
         description: 'The machine started the commissioning environment',
       });
     }
-    const credentials = { consumerKey: node.consumerKey, tokenKey: node.tokenKey, tokenSecret: node.tokenSecret };
     return { body: renderUserData({ metadataUrl: url, credentials, phase, runner: this.runner() }), contentType: BINARY };
   }
 
@@ -207,6 +236,7 @@ export class MetadataService {
       status: machine.status,
       credentials: { consumerKey: token.consumer_key, tokenKey: token.token_key, tokenSecret: token.token_secret },
       enableSsh: machine.enable_ssh,
+      ephemeralDeploy: machine.ephemeral_deploy,
     });
   }
 
@@ -245,6 +275,10 @@ export class MetadataService {
 
   private runner(): string {
     return (this.runnerText ??= loadRunnerScript());
+  }
+
+  private installer(): string {
+    return (this.installerText ??= loadInstallerScript());
   }
 }
 

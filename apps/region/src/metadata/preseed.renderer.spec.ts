@@ -28,6 +28,17 @@ describe('preseeds', () => {
     expect(powerStateFor(NodeStatus.TESTING, false)).toMatchObject({ mode: 'poweroff', timeout: 3600 });
   });
 
+  it("points a deployment's ephemeral environment at the curtin metadata URL, an ephemeral deployment at the plain one", () => {
+    const input = { origin: 'http://10.0.0.2:5248', systemId: 'abc123', status: NodeStatus.DEPLOYING, credentials: creds, enableSsh: false };
+    const disk = parse(renderNodePreseed(input));
+    expect(disk.datasource.MAAS.metadata_url).toBe('http://10.0.0.2:5248/MAAS/metadata/curtin/');
+    expect(disk.reporting.maas.endpoint).toBe('http://10.0.0.2:5248/MAAS/metadata/status/abc123');
+    expect(disk.power_state).toMatchObject({ mode: 'reboot' });
+    const ram = parse(renderNodePreseed({ ...input, ephemeralDeploy: true }));
+    expect(ram.datasource.MAAS.metadata_url).toBe('http://10.0.0.2:5248/MAAS/metadata/');
+    expect(ram.power_state).toBeUndefined();
+  });
+
   it('gives an unknown machine the metadata URL only', () => {
     const doc = parse(renderEnlistPreseed('http://rack:5248/'));
     expect(doc.datasource).toEqual({ MAAS: { metadata_url: 'http://rack:5248/MAAS/metadata/' } });

@@ -39,6 +39,8 @@ export interface NodePreseedInput {
   credentials: PreseedCredentials;
   /** SSH was asked for: the environment stays up after the run. */
   enableSsh: boolean;
+  /** A deployment to RAM: the ephemeral environment is the deployed system (no installer). */
+  ephemeralDeploy?: boolean;
 }
 
 /** power_state after the run, or null when the machine must stay up (SSH, rescue mode). */
@@ -57,12 +59,17 @@ export function renderNodePreseed(input: NodePreseedInput): string {
     token_key: input.credentials.tokenKey,
     token_secret: input.credentials.tokenSecret,
   };
+  // Deploying to disk: the ephemeral environment reads the curtin metadata URL, whose user-data
+  // is the installer (and whose user-data fetch, unlike the installed system's, leaves the
+  // machine Deploying). The status webhook stays the plain one.
+  const installing = input.status === NodeStatus.DEPLOYING && !input.ephemeralDeploy;
   const body: Record<string, unknown> = {
-    datasource: { MAAS: { metadata_url: url, ...creds } },
+    datasource: { MAAS: { metadata_url: installing ? `${url}curtin/` : url, ...creds } },
     reporting: { maas: { type: 'webhook', endpoint: `${url}status/${input.systemId}`, ...creds } },
     manage_etc_hosts: true,
   };
-  const power = powerStateFor(input.status, input.enableSsh);
+  // An ephemeral deployment is the running system: nothing powers it off or reboots it.
+  const power = input.status === NodeStatus.DEPLOYING && input.ephemeralDeploy ? null : powerStateFor(input.status, input.enableSsh);
   if (power) body.power_state = power;
   return document(body);
 }

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { registerDeployableImage } from '../testing/boot-images.fixture';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +29,9 @@ describe('power control through a rack, against ipmi_sim', () => {
   beforeAll(async () => {
     h = await RegionHarness.start({ KILN_RACK_HEARTBEAT_MS: '600000', KILN_POWER_POLL_INTERVAL_MS: '3600000', KILN_POWER_POLL_SPREAD_MS: '0' });
     admin = await h.createUser('admin', true);
+    // Deploy installs only releases the region holds an image of.
+    await registerDeployableImage(h, { version: 'test' });
+    await registerDeployableImage(h, { name: 'ubuntu/jammy', version: 'test' });
     alice = await h.createUser('alice', false);
     sim = await IpmiSim.start();
     stateDir = mkdtempSync(join(tmpdir(), 'kiln-rack-power-'));

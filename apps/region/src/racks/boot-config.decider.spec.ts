@@ -102,6 +102,12 @@ describe('decideBootConfig', () => {
     expect(decideBootConfig(machine(NodeStatus.DEPLOYED, { ephemeralDeploy: true }), req, images)).toMatchObject({ kind: 'ephemeral', purpose: 'deploying' });
   });
 
+  it('boots a Deploying machine from its disk once the installer turned netboot off', () => {
+    expect(decideBootConfig(machine(NodeStatus.DEPLOYING, { netboot: true }), req, images)).toMatchObject({ kind: 'installer', purpose: 'deploying' });
+    expect(decideBootConfig(machine(NodeStatus.DEPLOYING, { netboot: false }), req, images)).toMatchObject({ kind: 'local', purpose: 'local' });
+    expect(decideBootConfig(machine(NodeStatus.DEPLOYED, { netboot: false }), req, images)).toMatchObject({ kind: 'local' });
+  });
+
   it('answers every status with a valid reply', () => {
     for (const s of ALL_STATUSES) {
       for (const known of [images, []]) {

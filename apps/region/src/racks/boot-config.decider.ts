@@ -8,6 +8,8 @@ export interface BootMachine {
   status: NodeStatus;
   architecture: string;
   ephemeralDeploy: boolean;
+  /** false once the installer said the disk can boot (netboot_off): Deploying then boots locally. */
+  netboot?: boolean;
 }
 
 /** An image the region holds complete (a boot resource's newest set with its netboot files). */
@@ -94,8 +96,8 @@ export function ephemeralCmdline(base: string, squashfsPath: string, systemId: s
  * script URL, next server) is the rack's, from the client's architecture alone.
  *
  * What a MAC boots: unknown -> enlist; New/Commissioning/Testing/Releasing/Disk erasing/Rescue ->
- * the ephemeral environment; Deploying -> the installer; everything else (Deployed included) ->
- * the local disk. An ephemeral deployment boots the ephemeral environment while Deploying/Deployed.
+ * the ephemeral environment; Deploying -> the installer until it turned netboot off; everything
+ * else (Deployed included) -> the local disk. An ephemeral deployment boots the ephemeral environment while Deploying/Deployed.
  * A netboot with no image of the machine's architecture on the region is answered `no-image`.
  */
 export function decideBootConfig(
@@ -136,6 +138,7 @@ export function decideBootConfig(
   if (m.ephemeralDeploy && (m.status === NodeStatus.DEPLOYING || m.status === NodeStatus.DEPLOYED)) {
     return netboot('ephemeral', 'deploying');
   }
-  if (m.status === NodeStatus.DEPLOYING) return netboot('installer', 'deploying');
+  // Deploying with netboot off: the installer is done and the machine boots its new system.
+  if (m.status === NodeStatus.DEPLOYING && m.netboot !== false) return netboot('installer', 'deploying');
   return { kind: 'local', purpose: 'local', systemId: m.systemId, hostname: m.hostname };
 }

@@ -6,8 +6,8 @@ describe('MAAS configuration catalogue', () => {
   it('has the settings python-libmaas and the CLI ask for, with MAAS defaults', () => {
     const defaults = Object.fromEntries(CONFIG_SETTINGS.map((s) => [s.name, s.default]));
     expect(defaults).toMatchObject({
-      default_osystem: 'ubuntu',
-      default_distro_series: 'jammy',
+      default_osystem: 'debian',
+      default_distro_series: 'bookworm',
       commissioning_distro_series: 'jammy',
       kernel_opts: null,
       enable_third_party_drivers: true,

@@ -1,3 +1,4 @@
+import { registerDeployableImage } from '../testing/boot-images.fixture';
 import { GetBootConfig, RegisterRack } from '@kiln/contracts';
 import { pollUntil } from '@kiln/testing';
 import { registerBootImage } from '../testing/boot-images.fixture';
@@ -24,7 +25,7 @@ describe('maas/: get_config and set_config', () => {
     const r = await get('default_distro_series');
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('application/json');
-    expect(r.json()).toBe('jammy');
+    expect(r.json()).toBe('bookworm');
     expect((await get('enable_third_party_drivers')).json()).toBe(true);
     expect((await get('kernel_opts')).json()).toBeNull();
     expect((await get('active_discovery_interval')).json()).toBe(10800);
@@ -89,6 +90,8 @@ describe('maas/: get_config and set_config', () => {
     const sid = (created.json() as { system_id: string }).system_id;
     expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
     expect((await h.call(admin, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    await registerDeployableImage(h, { name: 'ubuntu/noble', version: 'test' });
+    expect((await set('default_osystem', 'ubuntu')).status).toBe(200);
     expect((await set('default_distro_series', 'noble')).status).toBe(200);
     const d = await h.call(admin, 'POST', `${API}/machines/${sid}/?op=deploy`);
     expect(d.status).toBe(200);

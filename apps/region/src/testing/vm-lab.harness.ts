@@ -184,7 +184,7 @@ export class VmLab {
     idx: number,
     mac: string,
     firmware: VmFirmware = 'bios-ipxe',
-    size: { memoryMb?: number; cpus?: number; tbMb?: number; disks?: string[]; mac2?: string } = {},
+    size: { memoryMb?: number; cpus?: number; tbMb?: number; disks?: string[]; mac2?: string; disk?: string; diskSerial?: string } = {},
   ): Promise<string> {
     const dir = join(this.dir, 'vms', name);
     const env = {
@@ -194,6 +194,7 @@ export class VmLab {
       ...(size.tbMb ? { KILN_VM_TB_MB: String(size.tbMb) } : {}),
       ...(size.disks?.length ? { KILN_VM_DISKS: size.disks.join(',') } : {}),
       ...(size.mac2 ? { KILN_VM_MAC2: size.mac2 } : {}),
+      ...(size.disk ? { KILN_VM_DISK: size.disk, KILN_VM_DISK_SERIAL: size.diskSerial ?? 'KILNDISK' } : {}),
     };
     await run(join(LAB, 'vm-start.sh'), [this.prefix, name, String(idx), mac, dir, firmware], { timeout: 30_000, env });
     return dir;

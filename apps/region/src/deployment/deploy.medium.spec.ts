@@ -1,0 +1,179 @@
+import { parse } from 'yaml';
+import { decideBootConfig } from '../racks/boot-config.decider';
+import { nodeKey } from '../testing/metadata.testing';
+import { registerDeployableImage } from '../testing/boot-images.fixture';
+import { ApiKey, RegionHarness } from '../testing/region.harness';
+
+const API = '/MAAS/api/2.0';
+const MD = '/MAAS/metadata';
+let macCounter = 0;
+const nextMac = () => `52:54:00:de:${(++macCounter >> 8).toString(16).padStart(2, '0')}:${(macCounter & 255).toString(16).padStart(2, '0')}`;
+
+type Machine = { system_id: string; hostname: string; status: number; status_name: string; osystem: string; distro_series: string; error_description: string };
+
+/**
+ * Deployment through the region, the metadata API and the boot config, as the installer and the
+ * installed system's cloud-init drive it (reference maas-api.md 4.3, 4.4, 4.13), against the real
+ * Postgres/Redis/NATS. The installer itself runs in the VM test (deploy-vm.e2e.spec.ts).
+ */
+describe('deployment against a real region', () => {
+  let h: RegionHarness;
+  let admin: ApiKey;
+  let alice: ApiKey;
+  let image: { sha256: string; size: number };
+
+  beforeAll(async () => {
+    h = await RegionHarness.start();
+    admin = await h.createUser('admin', true);
+    alice = await h.createUser('alice', false);
+    await h.ds.query(`INSERT INTO ssh_keys (user_id, key) SELECT id, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKilnTestKeyOfAlice alice@kiln' FROM users WHERE username = 'alice'`);
+  });
+  afterAll(() => h.stop());
+
+  async function allocated(): Promise<Machine> {
+    const created = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: nextMac(), power_type: 'manual', deployed: 'true' });
+    expect(created.status).toBe(200);
+    const m = created.json() as Machine;
+    await h.ds.query(
+      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
+       SELECT id, 'sda', 10000000000, 'QEMU HARDDISK', 'KILN0001', true, '{}'::text[] FROM machines WHERE system_id = $1`,
+      [m.system_id],
+    );
+    expect((await h.call(admin, 'POST', `${API}/machines/${m.system_id}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    const a = await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: m.system_id });
+    expect(a.status).toBe(200);
+    return a.json() as Machine;
+  }
+
+  const get = async (sid: string) => (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as Machine;
+  const deploy = (sid: string, params: Record<string, string>) => h.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, params);
+
+  it('refuses a release the region has no image of, an unknown series and oversized user data, changing nothing', async () => {
+    const m = await allocated();
+    const before = await get(m.system_id);
+
+    const missing = await deploy(m.system_id, { distro_series: 'bookworm' });
+    expect(missing.status).toBe(400);
+    expect(missing.json()).toEqual({
+      distro_series: ["'bookworm' is not available: the region has no debian/bookworm image for amd64/generic (import one with kiln boot-resource-import)."],
+    });
+    const unknown = await deploy(m.system_id, { distro_series: 'ubuntu/warty' });
+    expect(unknown.status).toBe(400);
+    expect(JSON.stringify(unknown.json())).toContain("'ubuntu/warty' is not available");
+    const malformed = await deploy(m.system_id, { distro_series: 'x/y/z!' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json()).toHaveProperty('distro_series');
+
+    image = await registerDeployableImage(h, { version: '20261204' });
+    const big = await deploy(m.system_id, { distro_series: 'debian/12', user_data: Buffer.alloc(16 * 1024 + 1, 'a').toString('base64') });
+    expect(big.status).toBe(400);
+    expect(big.json()).toEqual({ user_data: ['User data is 16385 bytes; the limit is 16384 bytes.'] });
+
+    expect(await get(m.system_id)).toEqual(before);
+    const [row] = await h.ds.query('SELECT status, user_data FROM machines WHERE system_id = $1', [m.system_id]);
+    expect(row).toEqual({ status: 10, user_data: null });
+  });
+
+  it('deploys: the installer through the curtin metadata URL, netboot off boots the disk, the installed system makes it Deployed', async () => {
+    image ??= await registerDeployableImage(h, { version: '20261204' });
+    const m = await allocated();
+    const sid = m.system_id;
+    const userData = '#!/bin/sh\necho deployed > /root/kiln-marker\n';
+    const d = await deploy(sid, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') });
+    expect(d.status).toBe(200);
+    expect(d.json()).toMatchObject({ status_name: 'Deploying', osystem: 'debian', distro_series: 'bookworm' });
+
+    // The ephemeral environment's preseed points cloud-init at the curtin metadata URL.
+    const pre = await h.call(null, 'GET', `${MD}/latest/by-id/${sid}/?op=get_preseed`, undefined, { 'x-forwarded-host': '10.9.0.1:5248' });
+    expect(pre.status).toBe(200);
+    const preseed = parse(pre.text) as { datasource: { MAAS: { metadata_url: string } }; reporting: { maas: { endpoint: string } }; power_state: { mode: string } };
+    expect(preseed.datasource.MAAS.metadata_url).toBe('http://10.9.0.1:5248/MAAS/metadata/curtin/');
+    expect(preseed.reporting.maas.endpoint).toBe(`http://10.9.0.1:5248/MAAS/metadata/status/${sid}`);
+    expect(preseed.power_state.mode).toBe('reboot');
+    const node = await nodeKey(h, sid);
+
+    // Its user-data is the installer with the machine's configuration; the machine stays Deploying.
+    const ud = await h.call(node, 'GET', `${MD}/curtin/2012-03-01/user-data`, undefined, { 'x-forwarded-host': '10.9.0.1:5248' });
+    expect(ud.status).toBe(200);
+    expect(ud.text.startsWith('#!/bin/sh\n')).toBe(true);
+    expect(ud.text).toContain('exec python3 "$dir/kiln-install.py" "$dir/config.json"');
+    const json = ud.text.split("<<'KILN_CONFIG_EOF'\n")[1].split('\nKILN_CONFIG_EOF\n')[0];
+    const config = JSON.parse(json);
+    expect(config.sources['00_kiln']).toEqual({
+      type: 'tgz',
+      uri: 'http://10.9.0.1:5248/images/debian/bookworm/amd64/generic/20261204/root.tgz',
+      sha256: image.sha256,
+      size: image.size,
+    });
+    expect(config.reporting.maas).toEqual({
+      type: 'webhook',
+      endpoint: `http://10.9.0.1:5248/MAAS/metadata/status/${sid}`,
+      consumer_key: node.consumerKey,
+      token_key: node.tokenKey,
+      token_secret: node.tokenSecret,
+    });
+    expect(config.kiln).toEqual({ metadata_url: 'http://10.9.0.1:5248/MAAS/metadata/', hostname: m.hostname, system_id: sid });
+    expect(config.storage.config.map((e: { type: string }) => e.type)).toEqual(['disk', 'partition', 'format', 'mount']);
+    expect(config.storage.config[0]).toMatchObject({ type: 'disk', serial: 'KILN0001', ptable: 'msdos', grub_device: true });
+    expect((await get(sid)).status_name).toBe('Deploying');
+
+    // get_curtin_config shows the same configuration, without the rack's address or secrets.
+    const shown = await h.call(alice, 'GET', `${API}/machines/${sid}/?op=get_curtin_config`);
+    expect(shown.status).toBe(200);
+    const doc = parse(shown.text) as typeof config;
+    expect(doc.sources['00_kiln']).toEqual({ ...config.sources['00_kiln'], uri: 'http://<rack>:5248/images/debian/bookworm/amd64/generic/20261204/root.tgz' });
+    expect(doc.storage).toEqual(config.storage);
+    expect(doc.reporting.maas.token_secret).toBeUndefined();
+
+    // Each installer event pushes the deadline back.
+    await h.ds.query(`UPDATE machines SET status_expires = now() + interval '1 minute' WHERE system_id = $1`, [sid]);
+    const event = { event_type: 'progress', origin: 'curtin', name: 'cmd-install/stage-extract', description: '64 MiB of the image written' };
+    expect((await h.call(node, 'POST', `${MD}/status/${sid}`, { raw: JSON.stringify(event), contentType: 'application/json' })).status).toBe(204);
+    const [row] = await h.ds.query('SELECT status_expires FROM machines WHERE system_id = $1', [sid]);
+    expect((new Date(row.status_expires).getTime() - Date.now()) / 60_000).toBeGreaterThan(29);
+
+    // Until netboot_off the rack netboots the installer; afterwards the local disk.
+    const boot = async () => {
+      const [r] = await h.ds.query('SELECT status, netboot, ephemeral_deploy FROM machines WHERE system_id = $1', [sid]);
+      const req = { rackId: 'r', mac: '52:54:00:00:00:01', serverAddress: '10.9.0.1' } as Parameters<typeof decideBootConfig>[1];
+      return decideBootConfig({ systemId: sid, hostname: m.hostname, status: r.status, architecture: 'amd64/generic', ephemeralDeploy: r.ephemeral_deploy, netboot: r.netboot }, req, [
+        { name: 'debian/bookworm', architecture: 'amd64/generic', version: '1' },
+      ]).kind;
+    };
+    expect(await boot()).toBe('installer');
+    expect((await h.call(node, 'POST', `${MD}/2012-03-01/?op=netboot_off`, { op: 'netboot_off' })).text).toBe('OK');
+    expect(await boot()).toBe('local');
+    expect((await get(sid)).status_name).toBe('Deploying');
+
+    // The installed system's cloud-init: meta-data with the owner's key, then user-data -> Deployed.
+    const keys = await h.call(node, 'GET', `${MD}/2012-03-01/meta-data/public-keys`);
+    expect(keys.text).toBe('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKilnTestKeyOfAlice alice@kiln');
+    const installed = await h.call(node, 'GET', `${MD}/2012-03-01/user-data`);
+    expect(installed.status).toBe(200);
+    expect(installed.text).toBe(userData);
+    expect(await get(sid)).toMatchObject({ status_name: 'Deployed', osystem: 'debian', distro_series: 'bookworm' });
+    // Fetched again after a reboot: still the user's data, still Deployed.
+    expect((await h.call(node, 'GET', `${MD}/2012-03-01/user-data`)).text).toBe(userData);
+    expect((await get(sid)).status_name).toBe('Deployed');
+  });
+
+  it('fails the deployment with the step and reason the installer reports', async () => {
+    image ??= await registerDeployableImage(h, { version: '20261204' });
+    const m = await allocated();
+    const sid = m.system_id;
+    expect((await deploy(sid, { distro_series: 'bookworm' })).status).toBe(200);
+    await h.call(null, 'GET', `${MD}/latest/by-id/${sid}/?op=get_preseed`);
+    const node = await nodeKey(h, sid);
+    const failure = {
+      event_type: 'finish',
+      origin: 'curtin',
+      name: 'cmd-install',
+      description: 'extract: image sha256 mismatch: expected aa, got bb',
+      result: 'FAIL',
+    };
+    expect((await h.call(node, 'POST', `${MD}/status/${sid}`, { raw: JSON.stringify(failure), contentType: 'application/json' })).status).toBe(204);
+    const after = await get(sid);
+    expect(after.status_name).toBe('Failed deployment');
+    expect(after.error_description).toBe('Deploying failed: curtin reported cmd-install failed: extract: image sha256 mismatch: expected aa, got bb');
+  });
+});
