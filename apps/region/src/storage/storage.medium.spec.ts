@@ -1,3 +1,4 @@
+import { registerDeployableImage } from '../testing/boot-images.fixture';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
 const API = '/MAAS/api/2.0';
@@ -16,6 +17,8 @@ describe('machine storage against a real region', () => {
 
   beforeAll(async () => {
     h = await RegionHarness.start();
+    // Deploy checks that the region holds the release it is asked for.
+    await registerDeployableImage(h, { name: 'ubuntu/jammy', version: 'test' });
     admin = await h.createUser('admin', true);
     alice = await h.createUser('alice', false);
     bob = await h.createUser('bob', false);
