@@ -167,7 +167,7 @@ if ! as_root test -f /etc/kiln/admin-password; then
 fi
 key=$(node dist/apps/cli/main.js apikey --username admin | head -1)
 
-# --- Ephemeral environment image (tools/images/build-ephemeral.sh) --------------------------------
+# --- Images: the ephemeral environment (tools/images/build-ephemeral.sh) and the deployable one --
 # The Debian 12 image that machines boot for enlistment, commissioning and testing. Its first build
 # takes 5-10 minutes, so it runs in the background (log: /var/log/kiln/images-build.log); later runs
 # find it in the cache ($KILN_IMAGE_CACHE, default /var/cache/kiln/images) and build nothing.
@@ -179,18 +179,27 @@ key=$(node dist/apps/cli/main.js apikey --username admin | head -1)
 apt_ensure mmdebstrap squashfs-tools zstd python3
 image_cache="${KILN_IMAGE_CACHE:-/var/cache/kiln/images}"
 import_image() { node dist/apps/cli/main.js boot-resource-import "$1" --url http://127.0.0.1:5240/MAAS --apikey "$key"; }
-if image_dir=$(as_root env KILN_IMAGE_CACHE="$image_cache" tools/images/build-ephemeral.sh --print-dir); then
-  echo "ephemeral image: $image_dir"
-  import_image "$image_dir"
-else
+# The deployable image (tools/images/build-deployable.sh, ~3 minutes, root.tgz ~160 MB) is what
+# `deploy` installs; it is built and imported the same way, after the ephemeral one (the two builds
+# share the package cache, so they run one after the other).
+to_build=""
+for builder in build-ephemeral build-deployable; do
+  if image_dir=$(as_root env KILN_IMAGE_CACHE="$image_cache" tools/images/$builder.sh --print-dir); then
+    echo "image ($builder): $image_dir"
+    import_image "$image_dir"
+  else
+    to_build="$to_build $builder"
+  fi
+done
+if [ -n "$to_build" ]; then
   as_root mkdir -p /var/log/kiln
-  as_root env KILN_IMAGE_CACHE="$image_cache" KEY="$key" sh -c \
-    'nohup sh -c "dir=\$(tools/images/build-ephemeral.sh) &&
-       node dist/apps/cli/main.js boot-resource-import \"\$dir\" --url http://127.0.0.1:5240/MAAS --apikey \"\$KEY\"" \
+  as_root env KILN_IMAGE_CACHE="$image_cache" KEY="$key" BUILDERS="$to_build" sh -c \
+    'nohup sh -c "for b in \$BUILDERS; do dir=\$(tools/images/\$b.sh) &&
+       node dist/apps/cli/main.js boot-resource-import \"\$dir\" --url http://127.0.0.1:5240/MAAS --apikey \"\$KEY\"; done" \
        >>/var/log/kiln/images-build.log 2>&1 </dev/null &'
-  echo "ephemeral image: building in the background (5-10 minutes) into $image_cache, then importing it; see /var/log/kiln/images-build.log"
+  echo "images:$to_build building in the background (5-15 minutes) into $image_cache, then importing them; see /var/log/kiln/images-build.log"
 fi
-# --- end of the ephemeral environment image --------------------------------------------------------
+# --- end of the images ----------------------------------------------------------------------------
 
 cat <<MSG
 
