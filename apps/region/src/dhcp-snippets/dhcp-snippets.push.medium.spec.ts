@@ -13,7 +13,7 @@ describe('DHCP snippets reach the racks with the DHCP configuration', () => {
   beforeAll(async () => {
     h = await RegionHarness.start();
     admin = await h.createUser('admin', true);
-    await h.bus.request(RegisterRack, ['snip-rack'], { rackId: 'snip-rack', hostname: 'snip-rack', interfaces: [{ name: 'eth1', mac: '52:54:00:5e:00:01', addresses: ['10.55.0.2/24'] }] });
+    await h.bus.request(RegisterRack, ['snip-rack'], { rackId: 'snip-rack', hostname: 'snip-rack', interfaces: [{ name: 'eth1', mac: '52:54:00:5e:00:01', addresses: [] }] });
     h.bus.onPush(DhcpConfigUpdate, ['snip-rack'], (u) => void pushed.push(u));
     const fabric = (await h.call(admin, 'POST', `${API}/fabrics/`, {})).json() as { vlans: { id: number }[] };
     const vlan = fabric.vlans[0].id;
