@@ -25,6 +25,7 @@ import { LicenseKeysModule } from './license-keys/license-keys.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { FilesModule } from './files/files.module';
 import { PackageRepositoriesModule } from './package-repositories/package-repositories.module';
+import { BootSourcesModule } from './boot-sources/boot-sources.module';
 import { DhcpSnippetsModule } from './dhcp-snippets/dhcp-snippets.module';
 import { UsersModule } from './users/users.module';
 import { SpacesModule } from './spaces/spaces.module';
@@ -64,6 +65,7 @@ export class AppModule {
         NotificationsModule,
         FilesModule,
         PackageRepositoriesModule,
+        BootSourcesModule,
         DhcpSnippetsModule,
         MetaModule,
         UsersModule,
