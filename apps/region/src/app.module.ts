@@ -26,6 +26,7 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { FilesModule } from './files/files.module';
 import { PackageRepositoriesModule } from './package-repositories/package-repositories.module';
 import { BootSourcesModule } from './boot-sources/boot-sources.module';
+import { PodsModule } from './pods/pods.module';
 import { DhcpSnippetsModule } from './dhcp-snippets/dhcp-snippets.module';
 import { UsersModule } from './users/users.module';
 import { SpacesModule } from './spaces/spaces.module';
@@ -66,6 +67,7 @@ export class AppModule {
         FilesModule,
         PackageRepositoriesModule,
         BootSourcesModule,
+        PodsModule,
         DhcpSnippetsModule,
         MetaModule,
         UsersModule,
