@@ -47,7 +47,10 @@ type Applied<T> = { ok: true; fields: T } | { ok: false; errors: Errors };
 const URL_RE = /^(https?:\/\/[^\s/?#]+[^\s]*|file:\/\/\/?[^\s]+)$/i;
 const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
 const URL_MAX = 200;
+const FILENAME_MAX = 4096;
 const NAME_MAX = 20;
+const LIST_ITEM_MAX = 64;
+const CONTROL = /[\x00-\x1f\x7f]/;
 
 const list = (values: string[]): string[] => values.flatMap((v) => v.split(/[\s,]+/)).filter(Boolean);
 
@@ -70,6 +73,8 @@ export function applyBootSourceInput(base: BootSourceFields, input: BootSourceIn
   else if (f.url.length > URL_MAX) errors.url = [`Ensure this value has at most ${URL_MAX} characters (it has ${f.url.length}).`];
   else if (!URL_RE.test(f.url)) errors.url = ['Enter a valid URL.'];
   if (input.keyring_filename !== undefined) f.keyringFilename = input.keyring_filename.trim();
+  if (f.keyringFilename.length > FILENAME_MAX) errors.keyring_filename = [`Ensure this value has at most ${FILENAME_MAX} characters (it has ${f.keyringFilename.length}).`];
+  else if (CONTROL.test(f.keyringFilename)) errors.keyring_filename = ['Enter a valid file path.'];
   if (input.keyring_data !== undefined) f.keyringData = keyring(input.keyring_data, errors);
   if (!errors.keyring_data) {
     if (!f.keyringFilename && f.keyringData.length === 0) errors.__all__ = ['One of keyring_data or keyring_filename must be specified.'];
@@ -94,6 +99,8 @@ export function applyBootSourceSelectionInput(base: BootSourceSelectionFields, i
     if (v === undefined) continue;
     f[k] = list(v);
     if (!f[k].length) f[k] = ['*'];
+    const bad = f[k].find((x) => x.length > LIST_ITEM_MAX || CONTROL.test(x));
+    if (bad !== undefined) errors[k] = [`'${bad.slice(0, LIST_ITEM_MAX)}' is not a valid entry of ${k}.`];
   }
   return Object.keys(errors).length ? { ok: false, errors } : { ok: true, fields: f };
 }
