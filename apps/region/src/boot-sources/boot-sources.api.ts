@@ -80,7 +80,8 @@ function selectionInput(r: ApiRequest): BootSourceSelectionInput {
 
 /**
  * boot-sources/, boot-sources/{id}/, boot-sources/{boot_source_id}/selections/ and
- * .../selections/{id}/: MAAS's BootSource(s)Handler and BootSourceSelection(s)Handler.
+ * .../selections/{id}/: MAAS's BootSource(s)Handler and BootSourceSelection(s)Handler. As in MAAS
+ * (whose URLs wrap them in AdminRestrictedResource), every action is an administrator's, reads too.
  */
 @Injectable()
 export class BootSourcesApi implements OnModuleInit {
@@ -99,7 +100,7 @@ export class BootSourcesApi implements OnModuleInit {
           doc: `Manage the collection of boot sources. ${NOT_ACTED_ON}`,
           path: `${API}/boot-sources/`,
           actions: [
-            { name: 'read', op: null, method: 'GET', title: 'List boot sources', description: 'List all boot sources.', run: async () => (await this.sources.list()).map(sourceJson) },
+            { name: 'read', op: null, method: 'GET', title: 'List boot sources', description: 'List all boot sources.', permission: 'admin', run: async () => (await this.sources.list()).map(sourceJson) },
             {
               name: 'create',
               op: null,
@@ -120,7 +121,7 @@ export class BootSourcesApi implements OnModuleInit {
           path: `${API}/boot-sources/{id}/`,
           ensureExists: async (p) => void (await this.sources.get(Number(p.id))),
           actions: [
-            { name: 'read', op: null, method: 'GET', title: 'Read a boot source', params: [ID], run: async (r) => sourceJson(await this.sources.get(id(r))) },
+            { name: 'read', op: null, method: 'GET', title: 'Read a boot source', permission: 'admin', params: [ID], run: async (r) => sourceJson(await this.sources.get(id(r))) },
             {
               name: 'update',
               op: null,
@@ -158,6 +159,7 @@ export class BootSourcesApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'List boot-source selections',
+              permission: 'admin',
               params: [SOURCE_ID],
               run: async (r) => (await this.sources.listSelections(sourceId(r))).map(selectionJson),
             },
@@ -186,6 +188,7 @@ export class BootSourcesApi implements OnModuleInit {
               op: null,
               method: 'GET',
               title: 'Read a boot source selection',
+              permission: 'admin',
               params: [SOURCE_ID, SELECTION_ID],
               run: async (r) => selectionJson(await this.sources.getSelection(sourceId(r), id(r))),
             },

@@ -32,7 +32,7 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
   afterAll(() => h.stop());
 
   const create = async (body: Record<string, string | string[]>) => h.call(admin, 'POST', `${API}/boot-sources/`, body);
-  const count = async () => ((await h.call(user, 'GET', `${API}/boot-sources/`)).json() as Source[]).length;
+  const count = async () => ((await h.call(admin, 'GET', `${API}/boot-sources/`)).json() as Source[]).length;
 
   describe('BootSourcesHandler and BootSourceHandler', () => {
     it("creates a source with a keyring file name and serves it in MAAS's shape", async () => {
@@ -50,8 +50,8 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
         resource_uri: `${API}/boot-sources/${s.id}/`,
       });
       expect(Date.parse(`${s.created as string}Z`)).toBeGreaterThanOrEqual(before - 1000);
-      expect((await h.call(user, 'GET', `${API}/boot-sources/${s.id}/`)).json()).toEqual(s);
-      expect((await h.call(user, 'GET', `${API}/boot-sources/`)).json()).toContainEqual(s);
+      expect((await h.call(admin, 'GET', `${API}/boot-sources/${s.id}/`)).json()).toEqual(s);
+      expect((await h.call(admin, 'GET', `${API}/boot-sources/`)).json()).toContainEqual(s);
     });
 
     it('takes keyring_data as base64 or as an uploaded file, and gives it back base64-encoded', async () => {
@@ -80,9 +80,9 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
       expect(swapped.json()).toMatchObject({ keyring_filename: '', keyring_data: 'aw==' });
 
       expect((await h.call(admin, 'DELETE', `${API}/boot-sources/${s.id}/`)).status).toBe(204);
-      expect((await h.call(user, 'GET', `${API}/boot-sources/${s.id}/`)).status).toBe(404);
-      expect((await h.call(user, 'GET', `${API}/boot-sources/${s.id}/selections/`)).status).toBe(404);
-      expect((await h.call(user, 'GET', `${API}/boot-sources/${s.id}/selections/${sel.id}/`)).status).toBe(404);
+      expect((await h.call(admin, 'GET', `${API}/boot-sources/${s.id}/`)).status).toBe(404);
+      expect((await h.call(admin, 'GET', `${API}/boot-sources/${s.id}/selections/`)).status).toBe(404);
+      expect((await h.call(admin, 'GET', `${API}/boot-sources/${s.id}/selections/${sel.id}/`)).status).toBe(404);
       const rows: unknown[] = await h.ds.query(`SELECT 1 FROM boot_source_selections WHERE id = $1`, [sel.id]);
       expect(rows).toEqual([]);
     });
@@ -111,17 +111,20 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
       const other = (await create({ url: 'http://other.example/', keyring_filename: '/k.gpg' })).json() as Source;
       const moveToTaken = await h.call(admin, 'PUT', `${API}/boot-sources/${other.id}/`, { url: 'http://taken.example/' });
       expect(moveToTaken.status).toBe(400);
-      expect((await h.call(user, 'GET', `${API}/boot-sources/${other.id}/`)).json()).toEqual(other);
+      expect((await h.call(admin, 'GET', `${API}/boot-sources/${other.id}/`)).json()).toEqual(other);
       expect(await count()).toBe(before + 2);
       expect(first.url).toBe('http://taken.example/');
     });
 
-    it('refuses writes from non-administrators and unknown ids', async () => {
+    it('refuses non-administrators (reads too, as MAAS does) and unknown ids', async () => {
       const s = (await create({ url: 'http://perm.example/', keyring_filename: '/k.gpg' })).json() as Source;
       expect((await h.call(user, 'POST', `${API}/boot-sources/`, { url: 'http://u.example/', keyring_filename: '/k.gpg' })).status).toBe(403);
       expect((await h.call(user, 'PUT', `${API}/boot-sources/${s.id}/`, { url: 'http://u.example/' })).status).toBe(403);
       expect((await h.call(user, 'DELETE', `${API}/boot-sources/${s.id}/`)).status).toBe(403);
-      expect((await h.call(user, 'GET', `${API}/boot-sources/${s.id}/`)).json()).toEqual(s);
+      expect((await h.call(admin, 'GET', `${API}/boot-sources/${s.id}/`)).json()).toEqual(s);
+      // As in MAAS, boot sources are an administrator's to read as well.
+      expect((await h.call(user, 'GET', `${API}/boot-sources/`)).status).toBe(403);
+      expect((await h.call(user, 'GET', `${API}/boot-sources/${s.id}/`)).status).toBe(403);
       for (const method of ['GET', 'PUT', 'DELETE']) expect((await h.call(admin, method, `${API}/boot-sources/999999/`)).status).toBe(404);
       expect((await h.call(user, 'PUT', `${API}/boot-sources/999999/`, { url: 'http://u.example/' })).status).toBe(404);
       expect((await h.call(null, 'GET', `${API}/boot-sources/`)).status).toBe(401);
@@ -146,14 +149,14 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
       });
       const t = (await h.call(admin, 'POST', sel(), { os: 'ubuntu', release: 'noble', arches: ['amd64', 'arm64'], subarches: 'generic,hwe-24.04', labels: 'release' })).json() as Selection;
       expect(t).toMatchObject({ arches: ['amd64', 'arm64'], subarches: ['generic', 'hwe-24.04'], labels: ['release'] });
-      expect((await h.call(user, 'GET', sel())).json()).toEqual([s, t]);
-      expect((await h.call(user, 'GET', sel(`${s.id}/`))).json()).toEqual(s);
+      expect((await h.call(admin, 'GET', sel())).json()).toEqual([s, t]);
+      expect((await h.call(admin, 'GET', sel(`${s.id}/`))).json()).toEqual(s);
       const u = await h.call(admin, 'PUT', sel(`${s.id}/`), { release: 'focal', arches: 'amd64' });
       expect(u.status).toBe(200);
       expect(u.json()).toEqual({ ...s, release: 'focal', arches: ['amd64'] });
       expect((await h.call(admin, 'DELETE', sel(`${t.id}/`))).status).toBe(204);
-      expect((await h.call(user, 'GET', sel(`${t.id}/`))).status).toBe(404);
-      expect(((await h.call(user, 'GET', sel())).json() as Selection[]).map((x) => x.id)).toEqual([s.id]);
+      expect((await h.call(admin, 'GET', sel(`${t.id}/`))).status).toBe(404);
+      expect(((await h.call(admin, 'GET', sel())).json() as Selection[]).map((x) => x.id)).toEqual([s.id]);
     });
 
     it('refuses a duplicate (os, release) on the same source, but not on another source', async () => {
@@ -164,7 +167,7 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
       const other = (await h.call(admin, 'POST', sel(), { os: 'debian', release: 'trixie' })).json() as Selection;
       const rename = await h.call(admin, 'PUT', sel(`${other.id}/`), { release: 'bookworm' });
       expect(rename.status).toBe(400);
-      expect((await h.call(user, 'GET', sel(`${other.id}/`))).json()).toEqual(other);
+      expect((await h.call(admin, 'GET', sel(`${other.id}/`))).json()).toEqual(other);
       const another = (await create({ url: 'http://another.example/', keyring_filename: '/k.gpg' })).json() as Source;
       expect((await h.call(admin, 'POST', `${API}/boot-sources/${another.id}/selections/`, { os: 'debian', release: 'bookworm' })).status).toBe(200);
     });
@@ -177,7 +180,9 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
       expect((await h.call(user, 'POST', sel(), { os: 'centos', release: 'centos8' })).status).toBe(403);
       expect((await h.call(user, 'PUT', sel(`${s.id}/`), { arches: 'arm64' })).status).toBe(403);
       expect((await h.call(user, 'DELETE', sel(`${s.id}/`))).status).toBe(403);
-      expect((await h.call(user, 'GET', sel(`${s.id}/`))).json()).toEqual(s);
+      expect((await h.call(admin, 'GET', sel(`${s.id}/`))).json()).toEqual(s);
+      expect((await h.call(user, 'GET', sel())).status).toBe(403);
+      expect((await h.call(user, 'GET', sel(`${s.id}/`))).status).toBe(403);
       expect((await h.call(admin, 'GET', `${API}/boot-sources/999999/selections/`)).status).toBe(404);
       expect((await h.call(admin, 'POST', `${API}/boot-sources/999999/selections/`, { os: 'ubuntu', release: 'noble' })).status).toBe(404);
       expect((await h.call(admin, 'GET', sel('999999/'))).status).toBe(404);
@@ -185,7 +190,7 @@ describe('boot-sources/ and boot-sources/{id}/selections/', () => {
       const another = (await create({ url: 'http://elsewhere.example/', keyring_filename: '/k.gpg' })).json() as Source;
       expect((await h.call(admin, 'GET', `${API}/boot-sources/${another.id}/selections/${s.id}/`)).status).toBe(404);
       expect((await h.call(admin, 'DELETE', `${API}/boot-sources/${another.id}/selections/${s.id}/`)).status).toBe(404);
-      expect((await h.call(user, 'GET', sel(`${s.id}/`))).status).toBe(200);
+      expect((await h.call(admin, 'GET', sel(`${s.id}/`))).status).toBe(200);
     });
   });
 
