@@ -188,6 +188,7 @@ describe('machine interfaces against a real region', () => {
 
   it('links STATIC addresses: picks the first free outside dynamic and reserved ranges, checks a given one, frees it on unlink and delete', async () => {
     const { sid, eth0 } = await readyMachine();
+    expect((await h.call(admin, 'GET', `${API}/machines/`)).status).toBe(200); // renders (and caches) the machine without links
     const a = (await post(admin, item(sid, eth0), 'link_subnet', { mode: 'STATIC', subnet: String(net.subnet), default_gateway: 'true' })).json() as Iface;
     // .1 gateway, .2-.9 dynamic, .10-.11 reserved: the first free is .12.
     expect(a.links).toEqual([expect.objectContaining({ mode: 'static', ip_address: '10.91.0.12', subnet: expect.objectContaining({ id: net.subnet }) })]);
@@ -195,6 +196,10 @@ describe('machine interfaces against a real region', () => {
     expect(row).toEqual([{ alloc_type: 'sticky', interface_id: eth0 }]);
     const machine = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as Json;
     expect(machine.ip_addresses).toContain('10.91.0.12');
+    // The machines listing (rendered once per render revision) shows the new link too.
+    const listed = ((await h.call(admin, 'GET', `${API}/machines/`)).json() as (Json & { system_id: string; interface_set: Iface[] })[]).find((m) => m.system_id === sid)!;
+    expect(listed.interface_set).toEqual(machine.interface_set);
+    expect(listed.interface_set[0].links[0]).toMatchObject({ ip_address: '10.91.0.12' });
     expect(machine.default_gateways).toEqual({ ipv4: { gateway_ip: '10.91.0.1', link_id: a.links[0].id }, ipv6: { gateway_ip: null, link_id: null } });
 
     const other = await readyMachine();

@@ -30,9 +30,29 @@ export class AddInterfaceModel1795800000010 implements MigrationInterface {
         await queryRunner.query(`ALTER TABLE "interface_links" ADD CONSTRAINT "FK_076020624fd9a2031caf5612bfb" FOREIGN KEY ("static_ip_id") REFERENCES "static_ip_addresses"("id") ON DELETE SET NULL ON UPDATE NO ACTION`);
         await queryRunner.query(`ALTER TABLE "interface_relationships" ADD CONSTRAINT "FK_5057422865dcd33861265714d40" FOREIGN KEY ("parent_id") REFERENCES "interfaces"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
         await queryRunner.query(`ALTER TABLE "interface_relationships" ADD CONSTRAINT "FK_eae1d772b065d795e061beb83bf" FOREIGN KEY ("child_id") REFERENCES "interfaces"("id") ON DELETE CASCADE ON UPDATE NO ACTION`);
+        // Links and parents are part of the machine's API document: changing them moves its render_rev
+        // (the column naming the interface is the trigger's argument).
+        await queryRunner.query(`
+          CREATE FUNCTION kiln_interface_child_render_rev() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF TG_OP <> 'INSERT' THEN
+              UPDATE machines SET render_rev = nextval('machine_render_rev_seq')
+               WHERE id = (SELECT machine_id FROM interfaces WHERE id = (to_jsonb(OLD) ->> TG_ARGV[0])::int);
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+              UPDATE machines SET render_rev = nextval('machine_render_rev_seq')
+               WHERE id = (SELECT machine_id FROM interfaces WHERE id = (to_jsonb(NEW) ->> TG_ARGV[0])::int);
+            END IF;
+            RETURN NULL;
+          END $$`);
+        await queryRunner.query(`CREATE TRIGGER interface_links_render_rev AFTER INSERT OR UPDATE OR DELETE ON "interface_links" FOR EACH ROW EXECUTE FUNCTION kiln_interface_child_render_rev('interface_id')`);
+        await queryRunner.query(`CREATE TRIGGER interface_relationships_render_rev AFTER INSERT OR UPDATE OR DELETE ON "interface_relationships" FOR EACH ROW EXECUTE FUNCTION kiln_interface_child_render_rev('child_id')`);
     }
 
     public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`DROP TRIGGER interface_relationships_render_rev ON "interface_relationships"`);
+        await queryRunner.query(`DROP TRIGGER interface_links_render_rev ON "interface_links"`);
+        await queryRunner.query(`DROP FUNCTION kiln_interface_child_render_rev()`);
         await queryRunner.query(`ALTER TABLE "interface_relationships" DROP CONSTRAINT "FK_eae1d772b065d795e061beb83bf"`);
         await queryRunner.query(`ALTER TABLE "interface_relationships" DROP CONSTRAINT "FK_5057422865dcd33861265714d40"`);
         await queryRunner.query(`ALTER TABLE "interface_links" DROP CONSTRAINT "FK_076020624fd9a2031caf5612bfb"`);
