@@ -201,6 +201,12 @@ describe('machine interfaces against a real region', () => {
     expect(listed.interface_set).toEqual(machine.interface_set);
     expect(listed.interface_set[0].links[0]).toMatchObject({ ip_address: '10.91.0.12' });
     expect(machine.default_gateways).toEqual({ ipv4: { gateway_ip: '10.91.0.1', link_id: a.links[0].id }, ipv6: { gateway_ip: null, link_id: null } });
+    // The installer's network configuration carries the static address and the gateway.
+    await setStatus(sid, 6, 'alice');
+    const curtin = await h.call(admin, 'GET', `${API}/machines/${sid}/?op=get_curtin_config`);
+    expect(curtin.status).toBe(200);
+    expect(curtin.text).toMatch(/- address: "10\.91\.0\.12\/24"\n\s+gateway: "10\.91\.0\.1"\n\s+type: static\n/);
+    await setStatus(sid, 4);
 
     const other = await readyMachine();
     const bad: [Record<string, string>, string, string][] = [

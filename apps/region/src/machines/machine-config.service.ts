@@ -11,7 +11,7 @@ import { EventsRepository } from '../events/events.repository';
 import { encodeBson } from './bson.encoder';
 import { bootImagePath, ROOT_IMAGE_FILE } from '@kiln/contracts';
 import { BootResourcesService } from '../boot-resources/boot-resources.service';
-import { type CurtinMachine, curtinConfigYaml, type InstallerImage, renderInstallerConfig } from './curtin-config.renderer';
+import { type CurtinInterface, type CurtinMachine, curtinConfigYaml, type InstallerImage, renderInstallerConfig } from './curtin-config.renderer';
 import { ScriptRunsRepository } from '../scripts/script-runs.repository';
 import { StorageService } from '../storage/storage.service';
 import { machineStorageView } from './machine.serializer';
@@ -284,6 +284,47 @@ function describeLayout(l: MachineStorageLayout, devices: readonly LayoutDevice[
   return `'${l.layout}'${opts.length ? ` (${opts.join(', ')})` : ''}`;
 }
 
+/**
+ * The machine's interfaces for the installer, links resolved against their subnets. The gateway
+ * goes on the link chosen as default gateway for its family, else on the first AUTO or STATIC
+ * link whose subnet has one (as MAAS picks a default when none was set).
+ */
+function curtinInterfaces(rec: MachineRecord): CurtinInterface[] {
+  const subnets = rec.net?.subnets ?? new Map();
+  const links = rec.interfaces.flatMap((i) => i.links ?? []);
+  const gatewayLink = new Map<4 | 6, number>();
+  for (const chosenFirst of [true, false]) {
+    for (const l of links) {
+      const sn = l.subnet_id === null ? undefined : subnets.get(l.subnet_id);
+      if (!sn?.gateway_ip || (chosenFirst && !l.default_gateway) || (l.mode !== 'auto' && l.mode !== 'static')) continue;
+      const family = sn.cidr.includes(':') ? 6 : 4;
+      if (!gatewayLink.has(family)) gatewayLink.set(family, l.id);
+    }
+  }
+  return rec.interfaces.map((i) => ({
+    name: i.name,
+    type: i.type,
+    macAddress: i.mac_address,
+    mtu: i.mtu,
+    enabled: i.enabled,
+    isBoot: i.is_boot,
+    parents: i.parents ?? [],
+    params: i.params ?? {},
+    vid: i.vlan_id !== null && i.vlan_id !== undefined ? (rec.net?.vlans.get(i.vlan_id)?.vid ?? null) : null,
+    links: (i.links ?? []).map((l) => {
+      const sn = l.subnet_id === null ? undefined : subnets.get(l.subnet_id);
+      const family: 4 | 6 = sn?.cidr.includes(':') ? 6 : 4;
+      return {
+        mode: l.mode,
+        family,
+        address: l.ip_address && sn ? `${l.ip_address}/${sn.cidr.split('/')[1]}` : null,
+        gateway: gatewayLink.get(family) === l.id ? (sn?.gateway_ip ?? null) : null,
+        dnsServers: sn?.dns_servers ?? [],
+      };
+    }),
+  }));
+}
+
 function curtinMachine(rec: MachineRecord): CurtinMachine {
   const r = rec.row;
   return {
@@ -294,14 +335,7 @@ function curtinMachine(rec: MachineRecord): CurtinMachine {
     hweKernel: r.hwe_kernel,
     biosBootMethod: r.bios_boot_method,
     swapSize: r.swap_size === null ? null : Number(r.swap_size),
-    interfaces: rec.interfaces.map((i) => ({
-      name: i.name,
-      type: i.type,
-      macAddress: i.mac_address,
-      mtu: i.mtu,
-      enabled: i.enabled,
-      isBoot: i.is_boot,
-    })),
+    interfaces: curtinInterfaces(rec),
     disks: rec.blockDevices.map((b) => ({
       id: b.id,
       name: b.name,
