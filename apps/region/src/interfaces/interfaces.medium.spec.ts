@@ -258,6 +258,30 @@ describe('machine interfaces against a real region', () => {
     expect(await gw()).toEqual({ gateway_ip: null, link_id: null });
   });
 
+  it('clear_default_gateways forgets the chosen link; restore_networking_configuration drops bonds and links and frees addresses', async () => {
+    const { sid, eth0 } = await readyMachine();
+    const eth1 = (await post(admin, list(sid), 'create_physical', { mac_address: nextMac() })).json() as Iface;
+    const bond = (await post(admin, list(sid), 'create_bond', { name: 'bond0', parents: [String(eth0), String(eth1.id)] })).json() as Iface;
+    const linked = (await post(admin, item(sid, bond.id), 'link_subnet', { mode: 'STATIC', subnet: String(net.subnet), ip_address: '10.91.0.77', default_gateway: 'true' })).json() as Iface;
+    const machine = async () => (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { default_gateways: { ipv4: Json }; interface_set: Iface[] };
+    expect((await machine()).default_gateways.ipv4).toEqual({ gateway_ip: '10.91.0.1', link_id: linked.links[0].id });
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=clear_default_gateways`)).json()).toMatchObject({ default_gateways: { ipv4: { gateway_ip: null, link_id: null } } });
+    expect((await read(sid, bond.id)).links).toHaveLength(1);
+
+    expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=restore_networking_configuration`)).status).toBe(200);
+    const after = await machine();
+    expect(after.interface_set.map((i) => [i.name, i.type, i.links, i.children])).toEqual([
+      ['eth0', 'physical', [], []],
+      [eth1.name, 'physical', [], []],
+    ]);
+    expect(await h.ds.query(`SELECT 1 FROM static_ip_addresses WHERE ip = '10.91.0.77'`)).toEqual([]);
+    const [event] = await h.ds.query(
+      `SELECT description FROM events WHERE system_id = $1 AND type = 'Networking configuration restored'`,
+      [sid],
+    );
+    expect(event.description).toBe('Networking configuration restored to the interfaces commissioning discovered, dropping 1 bond, bridge or VLAN interface and 1 subnet link (by admin)');
+  });
+
   it('describe/ lists both handlers with their ops and params', async () => {
     const doc = (await h.call(admin, 'GET', `${API}/describe/`)).json() as { resources: { auth: { name: string; uri: string; actions: { name: string; op: string | null; doc: string }[] } | null }[] };
     const handler = (name: string) => doc.resources.map((r) => r.auth).find((a) => a?.name === name)!;

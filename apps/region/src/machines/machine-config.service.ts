@@ -133,25 +133,30 @@ export class MachineConfigService {
   }
 
   async restoreNetworking(systemId: string, user: Actor): Promise<MachineRecord> {
-    return this.change(systemId, user, 'admin', async (m) => {
+    return this.change(systemId, user, 'admin', async (m, _rec, em) => {
       this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore networking configuration');
-      return { type: MachineEvents.NETWORKING_CONFIGURATION_RESTORED.type, description: `${NETWORKING_RESTORED} (by ${user.username})` };
+      const restored = networkingRestored(await this.repo.resetNetworking(em, m.id));
+      return { type: MachineEvents.NETWORKING_CONFIGURATION_RESTORED.type, description: `${restored} (by ${user.username})` };
     });
   }
 
   async restoreDefault(systemId: string, user: Actor): Promise<MachineRecord> {
-    return this.change(systemId, user, 'admin', async (m) => {
+    return this.change(systemId, user, 'admin', async (m, _rec, em) => {
       this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore default networking and storage configuration.');
+      const restored = networkingRestored(await this.repo.resetNetworking(em, m.id));
       return {
         type: MachineEvents.DEFAULT_CONFIGURATION_RESTORED.type,
-        description: `${this.resetStorage(m)}; ${NETWORKING_RESTORED.charAt(0).toLowerCase()}${NETWORKING_RESTORED.slice(1)} (by ${user.username})`,
+        description: `${this.resetStorage(m)}; ${restored.charAt(0).toLowerCase()}${restored.slice(1)} (by ${user.username})`,
       };
     });
   }
 
-  /** MAAS forgets a chosen default gateway link; Kiln never records one, so there is nothing to clear. */
+  /** MAAS forgets the chosen default gateway links (set_default_gateway, link_subnet default_gateway). */
   async clearDefaultGateways(systemId: string, user: Actor): Promise<MachineRecord> {
-    return this.change(systemId, user, 'admin', async () => null);
+    return this.change(systemId, user, 'admin', async (m, _rec, em) => {
+      await this.repo.clearDefaultGateways(em, m.id);
+      return null;
+    });
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -260,8 +265,11 @@ export class MachineConfigService {
   }
 }
 
-const NETWORKING_RESTORED =
-  'Networking configuration left as discovered: Kiln keeps no interface configuration beyond discovery (interfaces, MACs, leased addresses), so there was nothing to restore';
+/** What restoring the networking configuration did, for the machine's event log. */
+function networkingRestored(n: { interfaces: number; links: number }): string {
+  const plural = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  return `Networking configuration restored to the interfaces commissioning discovered, dropping ${plural(n.interfaces, 'bond, bridge or VLAN interface')} and ${plural(n.links, 'subnet link')}`;
+}
 
 /** MAAS's AbsolutePathField: required, absolute, at most 4095 characters. */
 function absolutePath(raw: string | undefined, errors: Record<string, string[]>): string | null {

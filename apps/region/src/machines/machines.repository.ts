@@ -328,6 +328,34 @@ export class MachinesRepository {
     return out;
   }
 
+  /** Forgets the machine's chosen default gateway links (MAAS clear_default_gateways). */
+  async clearDefaultGateways(em: EntityManager, machineId: number): Promise<void> {
+    await em.query(
+      `UPDATE interface_links l SET default_gateway = false FROM interfaces i WHERE i.id = l.interface_id AND i.machine_id = $1 AND l.default_gateway`,
+      [machineId],
+    );
+  }
+
+  /**
+   * Back to the interfaces commissioning discovered: drops every subnet link (freeing static
+   * addresses) and every bond, bridge and VLAN interface. How many of each went.
+   */
+  async resetNetworking(em: EntityManager, machineId: number): Promise<{ interfaces: number; links: number }> {
+    const [links]: { n: number }[] = await em.query(
+      `SELECT count(*)::int AS n FROM interface_links l JOIN interfaces i ON i.id = l.interface_id WHERE i.machine_id = $1`,
+      [machineId],
+    );
+    await em.query(
+      `DELETE FROM static_ip_addresses WHERE id IN
+         (SELECT l.static_ip_id FROM interface_links l JOIN interfaces i ON i.id = l.interface_id WHERE i.machine_id = $1)`,
+      [machineId],
+    );
+    await em.query(`DELETE FROM interface_links l USING interfaces i WHERE i.id = l.interface_id AND i.machine_id = $1`, [machineId]);
+    const gone: { id: number }[] = await em.query(`SELECT id FROM interfaces WHERE machine_id = $1 AND type <> 'physical'`, [machineId]);
+    if (gone.length) await em.query(`DELETE FROM interfaces WHERE id = ANY($1)`, [gone.map((g) => g.id)]);
+    return { interfaces: gone.length, links: links.n };
+  }
+
   /** Locks one machine row for a lifecycle transition (callers hold a transaction). */
   lockBySystemId(em: EntityManager, systemId: string): Promise<MachineEntity | null> {
     return em
