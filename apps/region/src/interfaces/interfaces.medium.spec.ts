@@ -192,6 +192,12 @@ describe('machine interfaces against a real region', () => {
     const a = (await post(admin, item(sid, eth0), 'link_subnet', { mode: 'STATIC', subnet: String(net.subnet), default_gateway: 'true' })).json() as Iface;
     // .1 gateway, .2-.9 dynamic, .10-.11 reserved: the first free is .12.
     expect(a.links).toEqual([expect.objectContaining({ mode: 'static', ip_address: '10.91.0.12', subnet: expect.objectContaining({ id: net.subnet }) })]);
+    // Link and its subnet field by field (reference 2.8.1: link {id, mode, subnet, ip_address}; subnet object).
+    expect(Object.keys(a.links[0]).sort()).toEqual(['id', 'ip_address', 'mode', 'subnet']);
+    expect(Object.keys(a.links[0].subnet as Json).sort()).toEqual(
+      ['id', 'name', 'description', 'vlan', 'space', 'cidr', 'gateway_ip', 'dns_servers', 'rdns_mode', 'active_discovery', 'allow_dns', 'allow_proxy', 'managed', 'disabled_boot_architectures', 'resource_uri'].sort(),
+    );
+    expect(a.links[0].subnet).toMatchObject({ gateway_ip: '10.91.0.1', space: 'undefined', resource_uri: `${API}/subnets/${net.subnet}/`, vlan: { id: net.untagged } });
     const row = await h.ds.query(`SELECT alloc_type, interface_id FROM static_ip_addresses WHERE ip = '10.91.0.12'`);
     expect(row).toEqual([{ alloc_type: 'sticky', interface_id: eth0 }]);
     const machine = (await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as Json;
@@ -236,6 +242,15 @@ describe('machine interfaces against a real region', () => {
     // Deleting the interface frees its address too.
     expect((await h.call(admin, 'DELETE', item(other.sid, other.eth0))).status).toBe(204);
     expect(await h.ds.query(`SELECT 1 FROM static_ip_addresses WHERE ip = '10.91.0.40'`)).toEqual([]);
+  });
+
+  it('gives machines linking STATIC on one subnet at the same time different addresses', async () => {
+    const machines = await Promise.all([readyMachine(), readyMachine(), readyMachine(), readyMachine()]);
+    const replies = await Promise.all(machines.map((m) => post(admin, item(m.sid, m.eth0), 'link_subnet', { mode: 'STATIC', subnet: String(net.subnet) })));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const ips = replies.map((r) => (r.json() as Iface).links[0].ip_address);
+    expect(new Set(ips).size).toBe(4);
+    for (const m of machines) await post(admin, item(m.sid, m.eth0), 'disconnect');
   });
 
   it('sets the default gateway, and disconnect drops links and the VLAN', async () => {

@@ -123,6 +123,11 @@ export class InterfacesRepository {
     return row.id;
   }
 
+  /** Locks the subnet row, so two machines picking addresses on it at once queue instead of colliding. */
+  async lockSubnet(em: EntityManager, subnetId: number): Promise<void> {
+    await em.query(`SELECT id FROM subnets WHERE id = $1 FOR UPDATE`, [subnetId]);
+  }
+
   /** Addresses of the subnet already held: static addresses and addresses interfaces reported. */
   async takenIps(em: EntityManager, subnetId: number, cidr: string): Promise<string[]> {
     const rows: { ip: string }[] = await em.query(

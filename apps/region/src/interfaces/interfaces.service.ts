@@ -464,6 +464,7 @@ export class InterfacesService {
       if (mode && mode !== 'link_up' && subnet && i.links?.some((l) => l.subnet_id === subnet!.id)) errors.subnet = [`${i.name} is already linked to subnet ${subnet.cidr}.`];
       let ip: string | undefined;
       if (mode === 'static' && subnet && !Object.keys(errors).length) {
+        await this.repo.lockSubnet(em, subnet.id);
         if (f.ip_address !== undefined && f.ip_address.trim() !== '') ip = await this.checkStaticIp(errors, em, subnet, f.ip_address.trim());
         else {
           ip = (await this.firstFree(em, subnet)) ?? undefined;
