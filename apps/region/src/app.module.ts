@@ -15,6 +15,7 @@ import { MetadataModule } from './metadata/metadata.module';
 import { CommissioningModule } from './commissioning/commissioning.module';
 import { NetworkingModule } from './networking/networking.module';
 import { StorageModule } from './storage/storage.module';
+import { InterfacesModule } from './interfaces/interfaces.module';
 import { PowerModule } from './power/power.module';
 import { NatsModule } from './nats/nats.module';
 import { RacksModule } from './racks/racks.module';
@@ -78,6 +79,7 @@ export class AppModule {
         RacksModule,
         NetworkingModule,
         StorageModule,
+        InterfacesModule,
         DiscoveriesModule,
         ScriptsModule,
         CommissioningModule,

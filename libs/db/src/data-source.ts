@@ -16,6 +16,7 @@ import { EventEntity } from './entities/event.entity';
 import { FabricEntity } from './entities/fabric.entity';
 import { IpRangeEntity } from './entities/ip-range.entity';
 import { InterfaceEntity } from './entities/interface.entity';
+import { InterfaceLinkEntity, InterfaceRelationshipEntity } from './entities/interface-link.entity';
 import { MachineTagEntity } from './entities/machine-tag.entity';
 import { MachineEntity } from './entities/machine.entity';
 import { MachineProbedDetailEntity } from './entities/machine-probed-detail.entity';
@@ -49,6 +50,8 @@ export const ENTITIES = [
   MachineEntity,
   MachineTagEntity,
   InterfaceEntity,
+  InterfaceLinkEntity,
+  InterfaceRelationshipEntity,
   BlockDeviceEntity,
   EventEntity,
   RackControllerEntity,

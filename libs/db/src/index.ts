@@ -8,6 +8,7 @@ export * from './entities/effect-outbox.entity';
 export * from './entities/event.entity';
 export * from './entities/fabric.entity';
 export * from './entities/interface.entity';
+export * from './entities/interface-link.entity';
 export * from './entities/ip-range.entity';
 export * from './entities/machine-tag.entity';
 export * from './entities/machine.entity';

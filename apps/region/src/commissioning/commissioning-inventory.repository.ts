@@ -220,7 +220,7 @@ export class CommissioningInventoryRepository {
     const rows: InterfaceRow[] = await em.query(
       `SELECT id, machine_id, name, mac_address, vendor, product, firmware_version, link_speed, interface_speed, link_connected, mtu,
               numa_node, sriov_max_vf, tags
-         FROM interfaces WHERE machine_id = $1 OR mac_address = ANY($2::varchar[]) ORDER BY id`,
+         FROM interfaces WHERE (machine_id = $1 OR mac_address = ANY($2::varchar[])) AND type = 'physical' ORDER BY id`,
       [machineId, macs],
     );
     const moved = rows.filter((r) => r.machine_id !== machineId);

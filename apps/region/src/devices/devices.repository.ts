@@ -87,7 +87,7 @@ export class DevicesRepository {
   /** Names of the node already using each MAC (machines' and devices' interfaces). */
   async macOwners(macs: string[], exceptDeviceId: number | null): Promise<{ mac: string; hostname: string }[]> {
     return this.ds.query(
-      `SELECT i.mac_address AS mac, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = ANY($1)
+      `SELECT i.mac_address AS mac, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = ANY($1) AND i.type = 'physical'
        UNION ALL
        SELECT i.mac_address, v.hostname FROM device_interfaces i JOIN devices v ON v.id = i.device_id
         WHERE i.mac_address = ANY($1) AND v.id IS DISTINCT FROM $2`,

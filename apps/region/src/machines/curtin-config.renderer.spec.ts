@@ -1,4 +1,4 @@
-import { curtinConfigYaml, CurtinMachine, kernelPackage, renderCurtinConfig, renderStorage } from './curtin-config.renderer';
+import { curtinConfigYaml, CurtinMachine, kernelPackage, renderCurtinConfig, renderNetwork, renderStorage } from './curtin-config.renderer';
 
 const GB = 1e9;
 const MIB = 1024 ** 2;
@@ -132,5 +132,47 @@ describe('renderCurtinConfig', () => {
     expect(text.split('\n')[0]).toBe('# curtin configuration of node1: ubuntu/jammy on amd64/generic');
     expect(text).toContain('\nstorage:\n  config:\n  - grub_device: true\n    id: sda\n');
     expect(text).toContain('mac_address: "52:54:00:00:00:01"');
+  });
+});
+
+describe('renderNetwork', () => {
+  const link = (mode: string, address: string | null, gateway: string | null = null, family: 4 | 6 = 4) => ({ mode, family, address, gateway, dnsServers: gateway ? ['10.5.0.1'] : [] });
+
+  it('without links: the boot interface asks DHCP, the other enabled physical interfaces stay manual', () => {
+    expect(renderNetwork(machine).config.map((e) => [e.name, e.subnets])).toEqual([
+      ['eth0', [{ type: 'dhcp' }]],
+      ['eth1', [{ type: 'manual' }]],
+    ]);
+  });
+
+  it('with links: bonds, VLANs and bridges after their parents, static addresses with the gateway, DHCP per family', () => {
+    const m: CurtinMachine = {
+      ...machine,
+      interfaces: [
+        { name: 'br0', type: 'bridge', macAddress: '52:54:00:00:00:01', mtu: 1500, enabled: true, isBoot: false, parents: ['bond0.40'], params: { bridge_stp: true, bridge_fd: 4 }, links: [link('static', '10.40.0.5/24', '10.40.0.1')] },
+        { name: 'bond0.40', type: 'vlan', macAddress: '52:54:00:00:00:01', mtu: 1500, enabled: true, isBoot: false, parents: ['bond0'], vid: 40, links: [] },
+        { name: 'bond0', type: 'bond', macAddress: '52:54:00:00:00:01', mtu: 9000, enabled: true, isBoot: false, parents: ['eth0', 'eth1'], params: { bond_mode: '802.3ad', bond_miimon: 100, bond_xmit_hash_policy: 'layer3+4' }, links: [link('dhcp', null), link('dhcp', null, null, 6)] },
+        { name: 'eth0', type: 'physical', macAddress: '52:54:00:00:00:01', mtu: 9000, enabled: true, isBoot: true, links: [] },
+        { name: 'eth1', type: 'physical', macAddress: '52:54:00:00:00:02', mtu: 9000, enabled: true, isBoot: false, links: [] },
+        { name: 'eth2', type: 'physical', macAddress: '52:54:00:00:00:03', mtu: 1500, enabled: true, isBoot: false, links: [link('link_up', null)] },
+      ],
+    };
+    expect(renderNetwork(m)).toEqual({
+      version: 1,
+      config: [
+        { id: 'eth0', name: 'eth0', type: 'physical', mac_address: '52:54:00:00:00:01', mtu: 9000, subnets: [{ type: 'manual' }] },
+        { id: 'eth1', name: 'eth1', type: 'physical', mac_address: '52:54:00:00:00:02', mtu: 9000, subnets: [{ type: 'manual' }] },
+        {
+          id: 'bond0', name: 'bond0', type: 'bond', mac_address: '52:54:00:00:00:01', mtu: 9000, bond_interfaces: ['eth0', 'eth1'],
+          params: { 'bond-mode': '802.3ad', 'bond-miimon': 100, 'bond-xmit-hash-policy': 'layer3+4' }, subnets: [{ type: 'dhcp' }, { type: 'dhcp6' }],
+        },
+        { id: 'bond0.40', name: 'bond0.40', type: 'vlan', vlan_link: 'bond0', vlan_id: 40, mtu: 1500, subnets: [{ type: 'manual' }] },
+        {
+          id: 'br0', name: 'br0', type: 'bridge', mac_address: '52:54:00:00:00:01', mtu: 1500, bridge_interfaces: ['bond0.40'], params: { bridge_stp: true, bridge_fd: 4 },
+          subnets: [{ type: 'static', address: '10.40.0.5/24', gateway: '10.40.0.1', dns_nameservers: ['10.5.0.1'] }],
+        },
+        { id: 'eth2', name: 'eth2', type: 'physical', mac_address: '52:54:00:00:00:03', mtu: 1500, subnets: [{ type: 'manual' }] },
+      ],
+    });
   });
 });

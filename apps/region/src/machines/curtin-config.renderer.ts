@@ -6,8 +6,8 @@ import { toYaml, type YamlValue } from './yaml.writer';
 
 /**
  * The curtin configuration of a machine, rendered from what Kiln knows: the stored storage layout
- * laid out on its disks (curtin storage config version 1), its physical interfaces (network
- * config version 1; the boot interface asks DHCP, the others stay unconfigured), the kernel of
+ * laid out on its disks (curtin storage config version 1), its interfaces and their subnet links
+ * (network config version 1; with no link, the boot interface asks DHCP), the kernel of
  * its release, its swap size and its special filesystems. A pure function of its input, so that
  * get_curtin_config and deployment render the same document.
  */
@@ -32,6 +32,25 @@ export interface CurtinInterface {
   mtu: number;
   enabled: boolean;
   isBoot: boolean;
+  /** Bond members, a bridge's or a VLAN interface's parent (names). */
+  parents?: readonly string[];
+  /** bond_* / bridge_* settings as the interfaces API stores them. */
+  params?: Readonly<Record<string, string | number | boolean>>;
+  /** A VLAN interface's VLAN id. */
+  vid?: number | null;
+  /** How the interface is configured on its subnets (interfaces API link_subnet). */
+  links?: readonly CurtinLink[];
+}
+
+/** One subnet link, resolved: a static address with its prefix, the gateway when it routes the machine. */
+export interface CurtinLink {
+  mode: string;
+  family: 4 | 6;
+  /** ip/prefix, for static links */
+  address: string | null;
+  /** Set on the link that is the machine's default gateway for its family. */
+  gateway: string | null;
+  dnsServers: readonly string[];
 }
 
 export interface CurtinMachine {
@@ -236,21 +255,74 @@ export function renderStorage(m: CurtinMachine): { version: 1; config: Entry[] }
   return { version: 1, config };
 }
 
-/** network: physical interfaces that are enabled; the boot interface takes DHCP, the others stay manual. */
+/** The curtin names of the bond settings Kiln stores. */
+const BOND_PARAMS: Record<string, string> = {
+  bond_mode: 'bond-mode',
+  bond_miimon: 'bond-miimon',
+  bond_downdelay: 'bond-downdelay',
+  bond_updelay: 'bond-updelay',
+  bond_lacp_rate: 'bond-lacp-rate',
+  bond_xmit_hash_policy: 'bond-xmit-hash-policy',
+  bond_num_grat_arp: 'bond-num-grat-arp',
+};
+
+/**
+ * A link as a curtin subnet: static with its address (and gateway, DNS), DHCP per family, and
+ * LINK_UP as manual. AUTO renders as DHCP: Kiln does not yet pick AUTO addresses at deployment.
+ */
+function curtinSubnet(l: CurtinLink): Entry {
+  if (l.mode === 'static' && l.address) {
+    return { type: 'static', address: l.address, gateway: l.gateway ?? undefined, dns_nameservers: l.dnsServers.length ? [...l.dnsServers] : undefined };
+  }
+  if (l.mode === 'dhcp' || l.mode === 'auto') return { type: l.family === 6 ? 'dhcp6' : 'dhcp' };
+  return { type: 'manual' };
+}
+
+/**
+ * network: without any subnet link, the enabled physical interfaces, the boot interface asking
+ * DHCP and the others manual. Once interfaces are linked (interfaces API), every enabled interface
+ * (physical, bond, VLAN, bridge, each after its parents) with its links as subnets.
+ */
 export function renderNetwork(m: CurtinMachine): { version: 1; config: Entry[] } {
-  const ifaces = m.interfaces.filter((i) => i.enabled && i.type === 'physical');
-  const boot = ifaces.find((i) => i.isBoot) ?? ifaces[0];
-  return {
-    version: 1,
-    config: ifaces.map((i) => ({
-      id: i.name,
-      name: i.name,
-      type: 'physical',
-      mac_address: i.macAddress,
-      mtu: i.mtu,
-      subnets: [{ type: i === boot ? 'dhcp' : 'manual' }],
-    })),
-  };
+  if (!m.interfaces.some((i) => i.links?.length)) {
+    const ifaces = m.interfaces.filter((i) => i.enabled && i.type === 'physical');
+    const boot = ifaces.find((i) => i.isBoot) ?? ifaces[0];
+    return {
+      version: 1,
+      config: ifaces.map((i) => ({
+        id: i.name,
+        name: i.name,
+        type: 'physical',
+        mac_address: i.macAddress,
+        mtu: i.mtu,
+        subnets: [{ type: i === boot ? 'dhcp' : 'manual' }],
+      })),
+    };
+  }
+  const pending = m.interfaces.filter((i) => i.enabled);
+  const done = new Set<string>();
+  const config: Entry[] = [];
+  while (pending.length) {
+    const next = pending.findIndex((i) => (i.parents ?? []).every((p) => done.has(p) || !pending.some((x) => x.name === p)));
+    const [i] = pending.splice(next < 0 ? 0 : next, 1);
+    done.add(i.name);
+    const subnets = i.links?.length ? i.links.map(curtinSubnet) : [{ type: 'manual' }];
+    const parents = [...(i.parents ?? [])];
+    if (i.type === 'bond') {
+      const params: Entry = {};
+      for (const [k, v] of Object.entries(i.params ?? {})) if (BOND_PARAMS[k]) params[BOND_PARAMS[k]] = v;
+      config.push({ id: i.name, name: i.name, type: 'bond', mac_address: i.macAddress, mtu: i.mtu, bond_interfaces: parents, params, subnets });
+    } else if (i.type === 'bridge') {
+      const p = i.params ?? {};
+      const params: Entry = { bridge_stp: p.bridge_stp === true, bridge_fd: typeof p.bridge_fd === 'number' ? p.bridge_fd : 15 };
+      config.push({ id: i.name, name: i.name, type: 'bridge', mac_address: i.macAddress, mtu: i.mtu, bridge_interfaces: parents, params, subnets });
+    } else if (i.type === 'vlan') {
+      config.push({ id: i.name, name: i.name, type: 'vlan', vlan_link: parents[0], vlan_id: i.vid ?? undefined, mtu: i.mtu, subnets });
+    } else {
+      config.push({ id: i.name, name: i.name, type: 'physical', mac_address: i.macAddress, mtu: i.mtu, subnets });
+    }
+  }
+  return { version: 1, config };
 }
 
 /** The kernel package of an Ubuntu release's kernel choice: ga-22.04 -> linux-generic, hwe-22.04 -> linux-generic-hwe-22.04. */

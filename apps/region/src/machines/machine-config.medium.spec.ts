@@ -186,7 +186,9 @@ describe('machine configuration against a real region', () => {
     const networking = await op(admin, sid, 'restore_networking_configuration');
     expect(networking.status).toBe(200);
     ev = await events(sid);
-    expect(ev.find((e) => e.type === 'Networking configuration restored')!.description).toContain('nothing to restore');
+    expect(ev.find((e) => e.type === 'Networking configuration restored')!.description).toBe(
+      'Networking configuration restored to the interfaces commissioning discovered, dropping 0 bond, bridge or VLAN interfaces and 0 subnet links (by admin)',
+    );
 
     await setStatus(sid, 22); // Failed testing
     const dflt = await op(admin, sid, 'restore_default_configuration');

@@ -11,7 +11,7 @@ import { EventsRepository } from '../events/events.repository';
 import { encodeBson } from './bson.encoder';
 import { bootImagePath, ROOT_IMAGE_FILE } from '@kiln/contracts';
 import { BootResourcesService } from '../boot-resources/boot-resources.service';
-import { type CurtinMachine, curtinConfigYaml, type InstallerImage, renderInstallerConfig } from './curtin-config.renderer';
+import { type CurtinInterface, type CurtinMachine, curtinConfigYaml, type InstallerImage, renderInstallerConfig } from './curtin-config.renderer';
 import { ScriptRunsRepository } from '../scripts/script-runs.repository';
 import { StorageService } from '../storage/storage.service';
 import { machineStorageView } from './machine.serializer';
@@ -133,25 +133,30 @@ export class MachineConfigService {
   }
 
   async restoreNetworking(systemId: string, user: Actor): Promise<MachineRecord> {
-    return this.change(systemId, user, 'admin', async (m) => {
+    return this.change(systemId, user, 'admin', async (m, _rec, em) => {
       this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore networking configuration');
-      return { type: MachineEvents.NETWORKING_CONFIGURATION_RESTORED.type, description: `${NETWORKING_RESTORED} (by ${user.username})` };
+      const restored = networkingRestored(await this.repo.resetNetworking(em, m.id));
+      return { type: MachineEvents.NETWORKING_CONFIGURATION_RESTORED.type, description: `${restored} (by ${user.username})` };
     });
   }
 
   async restoreDefault(systemId: string, user: Actor): Promise<MachineRecord> {
-    return this.change(systemId, user, 'admin', async (m) => {
+    return this.change(systemId, user, 'admin', async (m, _rec, em) => {
       this.requireRestorable(m, 'Machine must be in a ready or failed testing state to restore default networking and storage configuration.');
+      const restored = networkingRestored(await this.repo.resetNetworking(em, m.id));
       return {
         type: MachineEvents.DEFAULT_CONFIGURATION_RESTORED.type,
-        description: `${this.resetStorage(m)}; ${NETWORKING_RESTORED.charAt(0).toLowerCase()}${NETWORKING_RESTORED.slice(1)} (by ${user.username})`,
+        description: `${this.resetStorage(m)}; ${restored.charAt(0).toLowerCase()}${restored.slice(1)} (by ${user.username})`,
       };
     });
   }
 
-  /** MAAS forgets a chosen default gateway link; Kiln never records one, so there is nothing to clear. */
+  /** MAAS forgets the chosen default gateway links (set_default_gateway, link_subnet default_gateway). */
   async clearDefaultGateways(systemId: string, user: Actor): Promise<MachineRecord> {
-    return this.change(systemId, user, 'admin', async () => null);
+    return this.change(systemId, user, 'admin', async (m, _rec, em) => {
+      await this.repo.clearDefaultGateways(em, m.id);
+      return null;
+    });
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -260,8 +265,11 @@ export class MachineConfigService {
   }
 }
 
-const NETWORKING_RESTORED =
-  'Networking configuration left as discovered: Kiln keeps no interface configuration beyond discovery (interfaces, MACs, leased addresses), so there was nothing to restore';
+/** What restoring the networking configuration did, for the machine's event log. */
+function networkingRestored(n: { interfaces: number; links: number }): string {
+  const plural = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 's'}`;
+  return `Networking configuration restored to the interfaces commissioning discovered, dropping ${plural(n.interfaces, 'bond, bridge or VLAN interface')} and ${plural(n.links, 'subnet link')}`;
+}
 
 /** MAAS's AbsolutePathField: required, absolute, at most 4095 characters. */
 function absolutePath(raw: string | undefined, errors: Record<string, string[]>): string | null {
@@ -284,6 +292,47 @@ function describeLayout(l: MachineStorageLayout, devices: readonly LayoutDevice[
   return `'${l.layout}'${opts.length ? ` (${opts.join(', ')})` : ''}`;
 }
 
+/**
+ * The machine's interfaces for the installer, links resolved against their subnets. The gateway
+ * goes on the link chosen as default gateway for its family, else on the first AUTO or STATIC
+ * link whose subnet has one (as MAAS picks a default when none was set).
+ */
+function curtinInterfaces(rec: MachineRecord): CurtinInterface[] {
+  const subnets = rec.net?.subnets ?? new Map();
+  const links = rec.interfaces.flatMap((i) => i.links ?? []);
+  const gatewayLink = new Map<4 | 6, number>();
+  for (const chosenFirst of [true, false]) {
+    for (const l of links) {
+      const sn = l.subnet_id === null ? undefined : subnets.get(l.subnet_id);
+      if (!sn?.gateway_ip || (chosenFirst && !l.default_gateway) || (l.mode !== 'auto' && l.mode !== 'static')) continue;
+      const family = sn.cidr.includes(':') ? 6 : 4;
+      if (!gatewayLink.has(family)) gatewayLink.set(family, l.id);
+    }
+  }
+  return rec.interfaces.map((i) => ({
+    name: i.name,
+    type: i.type,
+    macAddress: i.mac_address,
+    mtu: i.mtu,
+    enabled: i.enabled,
+    isBoot: i.is_boot,
+    parents: i.parents ?? [],
+    params: i.params ?? {},
+    vid: i.vlan_id !== null && i.vlan_id !== undefined ? (rec.net?.vlans.get(i.vlan_id)?.vid ?? null) : null,
+    links: (i.links ?? []).map((l) => {
+      const sn = l.subnet_id === null ? undefined : subnets.get(l.subnet_id);
+      const family: 4 | 6 = sn?.cidr.includes(':') ? 6 : 4;
+      return {
+        mode: l.mode,
+        family,
+        address: l.ip_address && sn ? `${l.ip_address}/${sn.cidr.split('/')[1]}` : null,
+        gateway: gatewayLink.get(family) === l.id ? (sn?.gateway_ip ?? null) : null,
+        dnsServers: sn?.dns_servers ?? [],
+      };
+    }),
+  }));
+}
+
 function curtinMachine(rec: MachineRecord): CurtinMachine {
   const r = rec.row;
   return {
@@ -294,14 +343,7 @@ function curtinMachine(rec: MachineRecord): CurtinMachine {
     hweKernel: r.hwe_kernel,
     biosBootMethod: r.bios_boot_method,
     swapSize: r.swap_size === null ? null : Number(r.swap_size),
-    interfaces: rec.interfaces.map((i) => ({
-      name: i.name,
-      type: i.type,
-      macAddress: i.mac_address,
-      mtu: i.mtu,
-      enabled: i.enabled,
-      isBoot: i.is_boot,
-    })),
+    interfaces: curtinInterfaces(rec),
     disks: rec.blockDevices.map((b) => ({
       id: b.id,
       name: b.name,

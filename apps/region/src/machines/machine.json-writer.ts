@@ -1,6 +1,6 @@
 import { NodeStatus, statusName } from '@kiln/lifecycle';
 import { storageStubs } from '../storage/storage.view';
-import { hardwareInfoJson, machineStorageView, numaNodesJson, scriptStatuses, specialFilesystemsJson } from './machine.serializer';
+import { defaultGatewaysJson, hardwareInfoJson, interfaceHasModel, interfaceJson, machineIpAddresses, machineStorageView, numaNodesJson, scriptStatuses, specialFilesystemsJson } from './machine.serializer';
 import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
 
 /**
@@ -34,7 +34,8 @@ function tests(r: MachineRow): string {
 }
 const STATUS_NAMES = new Map<number, string>();
 
-function iface(sid: string, i: InterfaceRow): string {
+function iface(rec: MachineRecord, sid: string, i: InterfaceRow): string {
+  if (interfaceHasModel(i)) return JSON.stringify(interfaceJson(sid, i, rec.net));
   return (
     `{"system_id":${s(sid)},"id":${i.id},"name":${s(i.name)},"type":${s(i.type)},"vlan":null,` +
     `"mac_address":${s(i.mac_address)},"parents":[],"children":[],"tags":${strList(i.tags)},"enabled":${i.enabled},` +
@@ -60,7 +61,7 @@ function disk(sid: string, b: BlockDeviceRow): string {
 export function writeMachineJson(rec: MachineRecord): string {
   const r = rec.row;
   const sid = r.system_id;
-  const ifaces = rec.interfaces.map((i) => iface(sid, i));
+  const ifaces = rec.interfaces.map((i) => iface(rec, sid, i));
   const bootIfaceIdx = Math.max(0, rec.interfaces.findIndex((i) => i.is_boot));
   const disks: string[] = [];
   const physical: string[] = [];
@@ -93,7 +94,7 @@ export function writeMachineJson(rec: MachineRecord): string {
   }
   const ownerData = JSON.stringify(r.owner_data ?? {});
   const specials = r.special_filesystems?.length ? JSON.stringify(specialFilesystemsJson(r)) : '[]';
-  const ips = rec.interfaces.filter((i) => i.ip_address).map((i) => i.ip_address as string);
+  const ips = machineIpAddresses(rec);
   let numaNodes: string;
   if (rec.numaNodes.length) numaNodes = JSON.stringify(numaNodesJson(rec));
   else {
@@ -127,7 +128,7 @@ export function writeMachineJson(rec: MachineRecord): string {
     `"disable_ipv4":false,"constraints_by_type":null,"boot_disk":${bootDisk},"blockdevice_set":[${disks.join(',')}],` +
     `"physicalblockdevice_set":[${physical.join(',')}],"virtualblockdevice_set":[${virtual.join(',')}],` +
     `"special_filesystems":${specials},"node_type":0,"node_type_name":"Machine","parent":null,` +
-    `"default_gateways":{"ipv4":{"gateway_ip":null,"link_id":null},"ipv6":{"gateway_ip":null,"link_id":null}},` +
+    `"default_gateways":${JSON.stringify(defaultGatewaysJson(rec))},` +
     `${tests(r)},"hardware_info":${hardwareInfo},` +
     `"numanode_set":${numaNodes},` +
     `"last_sync":null,"sync_interval":null,"next_sync":null,"enable_hw_sync":false,"enable_kernel_crash_dump":false,` +

@@ -2,7 +2,8 @@ import { HARDWARE_INFO_KEYS } from '../commissioning/commissioning-resources.map
 import { NodeStatus, statusName } from '@kiln/lifecycle';
 import { scriptStatusName } from '../scripts/script.names';
 import { StorageView, storageStubs, type ViewMachine } from '../storage/storage.view';
-import { BlockDeviceRow, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
+import { subnetJson, vlanJson } from '../networking/networking.serializer';
+import { BlockDeviceRow, InterfaceLinkRow, InterfaceNetRows, InterfaceRow, MachineRecord, MachineRow } from './machines.repository';
 
 const API = '/MAAS/api/2.0';
 
@@ -43,20 +44,32 @@ export function numaNodesJson(rec: MachineRecord) {
   return rec.numaNodes.map((n) => ({ index: n.index, cores: n.cores, memory: Number(n.memory), hugepages_set: [] }));
 }
 
-export function interfaceJson(systemId: string, i: InterfaceRow) {
+/** A link as MAAS shows it: subnet only when it has one, ip_address only when assigned. */
+export function linkJson(l: InterfaceLinkRow, net: InterfaceNetRows | undefined) {
+  const subnet = l.subnet_id !== null && net ? net.subnets.get(l.subnet_id) : undefined;
+  return {
+    id: l.id,
+    mode: l.mode,
+    ...(subnet && net ? { subnet: subnetJson(subnet, net.vlans) } : {}),
+    ...(l.ip_address ? { ip_address: l.ip_address } : {}),
+  };
+}
+
+export function interfaceJson(systemId: string, i: InterfaceRow, net?: InterfaceNetRows) {
+  const vlan = i.vlan_id !== null && i.vlan_id !== undefined && net ? net.vlans.get(i.vlan_id) : undefined;
   return {
     system_id: systemId,
     id: i.id,
     name: i.name,
     type: i.type,
-    vlan: null,
+    vlan: vlan && net ? vlanJson(vlan, net.vlans) : null,
     mac_address: i.mac_address,
-    parents: [],
-    children: [],
+    parents: i.parents ?? [],
+    children: i.children ?? [],
     tags: i.tags,
     enabled: i.enabled,
-    links: [],
-    params: '',
+    links: (i.links ?? []).map((l) => linkJson(l, net)),
+    params: i.params && Object.keys(i.params).length ? i.params : '',
     discovered: null,
     effective_mtu: i.mtu,
     vendor: i.vendor,
@@ -69,6 +82,32 @@ export function interfaceJson(systemId: string, i: InterfaceRow) {
     sriov_max_vf: i.sriov_max_vf,
     resource_uri: `${API}/nodes/${systemId}/interfaces/${i.id}/`,
   };
+}
+
+/** Whether an interface has more than the physical defaults (VLAN, links, relations, params) to show. */
+export function interfaceHasModel(i: InterfaceRow): boolean {
+  return (i.vlan_id !== null && i.vlan_id !== undefined) || !!i.links?.length || !!i.parents?.length || !!i.children?.length || !!(i.params && Object.keys(i.params).length);
+}
+
+/** The machine's addresses: those its interfaces reported, then its static links' addresses. */
+export function machineIpAddresses(rec: MachineRecord): string[] {
+  const out: string[] = [];
+  for (const i of rec.interfaces) if (i.ip_address && !out.includes(i.ip_address)) out.push(i.ip_address);
+  for (const i of rec.interfaces) for (const l of i.links ?? []) if (l.ip_address && !out.includes(l.ip_address)) out.push(l.ip_address);
+  return out;
+}
+
+/** MAAS default_gateways: per family, the link chosen with set_default_gateway (or default_gateway on link_subnet). */
+export function defaultGatewaysJson(rec: MachineRecord) {
+  const out = { ipv4: { gateway_ip: null as string | null, link_id: null as number | null }, ipv6: { gateway_ip: null as string | null, link_id: null as number | null } };
+  for (const i of rec.interfaces) {
+    for (const l of i.links ?? []) {
+      const subnet = l.default_gateway && l.subnet_id !== null ? rec.net?.subnets.get(l.subnet_id) : undefined;
+      if (!subnet) continue;
+      out[subnet.cidr.includes(':') ? 'ipv6' : 'ipv4'] = { gateway_ip: subnet.gateway_ip, link_id: l.id };
+    }
+  }
+  return out;
 }
 
 export function blockDeviceJson(systemId: string, b: BlockDeviceRow) {
@@ -145,7 +184,7 @@ export function machineStorageView(rec: MachineRecord): StorageView<ViewMachine>
 export function machineJson(rec: MachineRecord, extra: Record<string, unknown> = {}) {
   const r = rec.row;
   const sid = r.system_id;
-  const interfaces = rec.interfaces.map((i) => interfaceJson(sid, i));
+  const interfaces = rec.interfaces.map((i) => interfaceJson(sid, i, rec.net));
   const view = machineStorageView(rec);
   const disks = rec.blockDevices.map((b) => (view ? view.deviceJson(view.device(b.id)!) : blockDeviceJson(sid, b)));
   const stubs = view ? storageStubs(view) : { cache_sets: [], bcaches: [], raids: [], volume_groups: [] };
@@ -154,7 +193,7 @@ export function machineJson(rec: MachineRecord, extra: Record<string, unknown> =
   const bootDisk = rec.blockDevices.find((b) => b.is_boot) ?? rec.blockDevices.find((b) => b.type === 'physical');
   const storageMb = physical.reduce((sum, d) => sum + d.size, 0) / 1e6;
   const status = r.status as NodeStatus;
-  const ipAddresses = rec.interfaces.map((i) => i.ip_address).filter((ip): ip is string => !!ip);
+  const ipAddresses = machineIpAddresses(rec);
   return {
     system_id: sid,
     hostname: r.hostname,
@@ -208,10 +247,7 @@ export function machineJson(rec: MachineRecord, extra: Record<string, unknown> =
     node_type: 0,
     node_type_name: 'Machine',
     parent: null,
-    default_gateways: {
-      ipv4: { gateway_ip: null, link_id: null },
-      ipv6: { gateway_ip: null, link_id: null },
-    },
+    default_gateways: defaultGatewaysJson(rec),
     current_commissioning_result_id: r.current_commissioning_script_set_id,
     current_testing_result_id: r.current_testing_script_set_id,
     current_installation_result_id: r.current_installation_script_set_id,

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { BlockDeviceEntity, InterfaceEntity, MachineEntity, type MachineStorageLayout, type SpecialFilesystem } from '@kiln/db';
 import { NodeStatus } from '@kiln/lifecycle';
 import type { PowerTargetRow } from '../power/power.client';
+import { SUBNET_SELECT, VLAN_SELECT, type SubnetRow, type VlanRow } from '../networking/networking.repository';
 import type { MachineStorageRows } from '../storage/storage.repository';
 import { SqlWhere } from './machine.filters';
 
@@ -89,6 +90,76 @@ export interface InterfaceRow {
   tags: string[];
   ip_address: string | null;
   is_boot: boolean;
+  vlan_id?: number | null;
+  /** Per-type settings (bond_mode, bridge_stp, ...); empty for a physical interface. */
+  params?: Record<string, string | number | boolean>;
+  /** Names of the interfaces this one is built on (bond members, a bridge's or a VLAN's parent). */
+  parents?: string[];
+  /** Names of the interfaces built on this one. */
+  children?: string[];
+  links?: InterfaceLinkRow[];
+}
+
+/** One link of an interface to a subnet (MAAS link_subnet); ip_address: a static link's address. */
+export interface InterfaceLinkRow {
+  id: number;
+  interface_id: number;
+  mode: string;
+  subnet_id: number | null;
+  static_ip_id: number | null;
+  ip_address: string | null;
+  default_gateway: boolean;
+}
+
+/** The VLANs and subnets a set of interfaces refers to, for rendering them. */
+export interface InterfaceNetRows {
+  vlans: Map<number, VlanRow>;
+  subnets: Map<number, SubnetRow>;
+}
+
+const SELECT_INTERFACES = `SELECT id, machine_id, name, type, mac_address, enabled, vendor, product, firmware_version, numa_node, sriov_max_vf,
+       link_speed, interface_speed, link_connected, mtu, tags, host(ip_address) AS ip_address, is_boot, vlan_id, params
+  FROM interfaces`;
+
+/**
+ * The interfaces of machines with their parents, children and links, and the VLANs and subnets
+ * they refer to (loaded only when some interface has a VLAN or a link).
+ */
+export async function loadInterfaces(q: EntityManager, machineIds: number[]): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
+  const rows: Omit<InterfaceRow, 'parents' | 'children' | 'links'>[] = await q.query(`${SELECT_INTERFACES} WHERE machine_id = ANY($1) ORDER BY machine_id, id`, [machineIds]);
+  const interfaces = rows.map((r) => ({ ...r, parents: [] as string[], children: [] as string[], links: [] as InterfaceLinkRow[] }));
+  const net: InterfaceNetRows = { vlans: new Map(), subnets: new Map() };
+  if (!interfaces.length) return { interfaces, net };
+  const ids = interfaces.map((i) => i.id);
+  const [rels, links]: [{ parent_id: number; child_id: number }[], InterfaceLinkRow[]] = await Promise.all([
+    q.query(`SELECT parent_id, child_id FROM interface_relationships WHERE child_id = ANY($1) ORDER BY id`, [ids]),
+    q.query(
+      `SELECT l.id, l.interface_id, l.mode, l.subnet_id, l.static_ip_id, host(s.ip) AS ip_address, l.default_gateway
+         FROM interface_links l LEFT JOIN static_ip_addresses s ON s.id = l.static_ip_id
+        WHERE l.interface_id = ANY($1) ORDER BY l.id`,
+      [ids],
+    ),
+  ]);
+  const byId = new Map(interfaces.map((i) => [i.id, i]));
+  for (const r of rels) {
+    const parent = byId.get(r.parent_id);
+    const child = byId.get(r.child_id);
+    if (parent && child) {
+      child.parents.push(parent.name);
+      parent.children.push(child.name);
+    }
+  }
+  for (const l of links) byId.get(l.interface_id)?.links.push(l);
+  const subnetIds = [...new Set(links.map((l) => l.subnet_id).filter((id): id is number => id !== null))];
+  if (subnetIds.length || interfaces.some((i) => i.vlan_id !== null && i.vlan_id !== undefined)) {
+    const [vlans, subnets]: [VlanRow[], SubnetRow[]] = await Promise.all([
+      q.query(`${VLAN_SELECT} ORDER BY v.id`),
+      subnetIds.length ? q.query(`${SUBNET_SELECT} WHERE id = ANY($1)`, [subnetIds]) : Promise.resolve([]),
+    ]);
+    for (const v of vlans) net.vlans.set(v.id, v);
+    for (const sn of subnets) net.subnets.set(sn.id, sn);
+  }
+  return { interfaces, net };
 }
 
 export interface BlockDeviceRow {
@@ -133,6 +204,8 @@ export interface EffectSubjectRow {
 export interface MachineRecord {
   row: MachineRow;
   interfaces: InterfaceRow[];
+  /** The VLANs and subnets the interfaces refer to. */
+  net?: InterfaceNetRows;
   blockDevices: BlockDeviceRow[];
   /** Empty until commissioning has run. */
   numaNodes: NumaNodeRow[];
@@ -211,13 +284,8 @@ export class MachinesRepository {
   private async hydrate(rows: MachineRow[], q: EntityManager): Promise<MachineRecord[]> {
     if (!rows.length) return [];
     const ids = rows.map((r) => r.id);
-    const [ifaces, disks, numaNodes]: [InterfaceRow[], BlockDeviceRow[], NumaNodeRow[]] = await Promise.all([
-      q.query(
-        `SELECT id, machine_id, name, type, mac_address, enabled, vendor, product, firmware_version, numa_node, sriov_max_vf,
-                link_speed, interface_speed, link_connected, mtu, tags, host(ip_address) AS ip_address, is_boot
-           FROM interfaces WHERE machine_id = ANY($1) ORDER BY machine_id, id`,
-        [ids],
-      ),
+    const [{ interfaces: ifaces, net }, disks, numaNodes]: [Awaited<ReturnType<typeof loadInterfaces>>, BlockDeviceRow[], NumaNodeRow[]] = await Promise.all([
+      loadInterfaces(q, ids),
       q.query(
         `SELECT id, machine_id, name, type, uuid, model, serial, id_path, size, block_size, tags,
                 firmware_version, is_boot, numa_node, filesystem_group_id
@@ -242,7 +310,7 @@ export class MachinesRepository {
     ]);
     const byMachine = new Map<number, MachineRecord>();
     const out = rows.map((row) => {
-      const rec: MachineRecord = { row, interfaces: [], blockDevices: [], numaNodes: [] };
+      const rec: MachineRecord = { row, interfaces: [], net, blockDevices: [], numaNodes: [] };
       byMachine.set(row.id, rec);
       return rec;
     });
@@ -258,6 +326,34 @@ export class MachinesRepository {
       for (const row of list) if (byMachine.has(row.machine_id)) (storageOf(row.machine_id)[key] as unknown[]).push(row);
     }
     return out;
+  }
+
+  /** Forgets the machine's chosen default gateway links (MAAS clear_default_gateways). */
+  async clearDefaultGateways(em: EntityManager, machineId: number): Promise<void> {
+    await em.query(
+      `UPDATE interface_links l SET default_gateway = false FROM interfaces i WHERE i.id = l.interface_id AND i.machine_id = $1 AND l.default_gateway`,
+      [machineId],
+    );
+  }
+
+  /**
+   * Back to the interfaces commissioning discovered: drops every subnet link (freeing static
+   * addresses) and every bond, bridge and VLAN interface. How many of each went.
+   */
+  async resetNetworking(em: EntityManager, machineId: number): Promise<{ interfaces: number; links: number }> {
+    const [links]: { n: number }[] = await em.query(
+      `SELECT count(*)::int AS n FROM interface_links l JOIN interfaces i ON i.id = l.interface_id WHERE i.machine_id = $1`,
+      [machineId],
+    );
+    await em.query(
+      `DELETE FROM static_ip_addresses WHERE id IN
+         (SELECT l.static_ip_id FROM interface_links l JOIN interfaces i ON i.id = l.interface_id WHERE i.machine_id = $1)`,
+      [machineId],
+    );
+    await em.query(`DELETE FROM interface_links l USING interfaces i WHERE i.id = l.interface_id AND i.machine_id = $1`, [machineId]);
+    const gone: { id: number }[] = await em.query(`SELECT id FROM interfaces WHERE machine_id = $1 AND type <> 'physical'`, [machineId]);
+    if (gone.length) await em.query(`DELETE FROM interfaces WHERE id = ANY($1)`, [gone.map((g) => g.id)]);
+    return { interfaces: gone.length, links: links.n };
   }
 
   /** Locks one machine row for a lifecycle transition (callers hold a transaction). */
@@ -286,7 +382,7 @@ export class MachinesRepository {
     if (!macs.length) return [];
     return (em ?? this.ds.manager).query(
       `SELECT i.mac_address, i.machine_id, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id
-        WHERE i.mac_address = ANY($1)
+        WHERE i.mac_address = ANY($1) AND i.type = 'physical'
        UNION ALL
        SELECT i.mac_address, NULL::int, v.hostname FROM device_interfaces i JOIN devices v ON v.id = i.device_id
         WHERE i.mac_address = ANY($1)`,
@@ -298,7 +394,7 @@ export class MachinesRepository {
   machinesWithMacs(macs: string[], statuses: number[]): Promise<{ system_id: string; mac_address: string }[]> {
     return this.ds.query(
       `SELECT m.system_id, i.mac_address FROM machines m JOIN interfaces i ON i.machine_id = m.id
-        WHERE i.mac_address = ANY($1) AND m.status = ANY($2)`,
+        WHERE i.mac_address = ANY($1) AND i.type = 'physical' AND m.status = ANY($2)`,
       [macs, statuses],
     );
   }

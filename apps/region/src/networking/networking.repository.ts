@@ -66,11 +66,11 @@ export interface StaticIpRow {
   hostname: string | null;
 }
 
-const VLAN_SELECT = `SELECT v.id, v.fabric_id, f.name AS fabric_name, v.vid, v.name, v.description, v.mtu, v.dhcp_on,
+export const VLAN_SELECT = `SELECT v.id, v.fabric_id, f.name AS fabric_name, v.vid, v.name, v.description, v.mtu, v.dhcp_on,
        v.primary_rack_id, v.secondary_rack_id, p.system_id AS primary_rack, s.system_id AS secondary_rack, v.relay_vlan_id, v.space_id, sp.name AS space
   FROM vlans v JOIN fabrics f ON f.id = v.fabric_id LEFT JOIN spaces sp ON sp.id = v.space_id
   LEFT JOIN rack_controllers p ON p.id = v.primary_rack_id LEFT JOIN rack_controllers s ON s.id = v.secondary_rack_id`;
-const SUBNET_SELECT = `SELECT id, name, description, vlan_id, cidr::text AS cidr, host(gateway_ip) AS gateway_ip, dns_servers, rdns_mode,
+export const SUBNET_SELECT = `SELECT id, name, description, vlan_id, cidr::text AS cidr, host(gateway_ip) AS gateway_ip, dns_servers, rdns_mode,
        allow_dns, allow_proxy, active_discovery, managed, disabled_boot_architectures FROM subnets`;
 const RANGE_SELECT = `SELECT r.id, r.subnet_id, r.type, host(r.start_ip) AS start_ip, host(r.end_ip) AS end_ip, r.comment, r.user_id,
        u.username FROM ip_ranges r LEFT JOIN users u ON u.id = r.user_id`;
@@ -353,7 +353,7 @@ export class NetworkingRepository {
   async insertReservedIp(em: EntityManager, x: { ip: string; subnetId: number; mac: string | null; comment: string }): Promise<number> {
     const [row] = await em.query(
       `INSERT INTO static_ip_addresses (ip, subnet_id, mac_address, interface_id, alloc_type, comment)
-       VALUES ($1, $2, $3::varchar, (SELECT id FROM interfaces WHERE mac_address = $3::varchar), 'reserved', $4) RETURNING id`,
+       VALUES ($1, $2, $3::varchar, (SELECT id FROM interfaces WHERE mac_address = $3::varchar AND type = 'physical'), 'reserved', $4) RETURNING id`,
       [x.ip, x.subnetId, x.mac, x.comment],
     );
     return row.id as number;
@@ -361,7 +361,7 @@ export class NetworkingRepository {
 
   async updateReservedIp(em: EntityManager, id: number, x: { ip: string; mac: string | null; comment: string }): Promise<void> {
     await em.query(
-      `UPDATE static_ip_addresses SET ip = $2, mac_address = $3::varchar, interface_id = (SELECT id FROM interfaces WHERE mac_address = $3::varchar),
+      `UPDATE static_ip_addresses SET ip = $2, mac_address = $3::varchar, interface_id = (SELECT id FROM interfaces WHERE mac_address = $3::varchar AND type = 'physical'),
               comment = $4, updated = now() WHERE id = $1`,
       [id, x.ip, x.mac, x.comment],
     );

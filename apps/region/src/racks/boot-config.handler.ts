@@ -50,7 +50,7 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
   async answer(req: RequestOf<typeof GetBootConfig>): Promise<BootConfig> {
     const [row] = await this.ds.query(
       `SELECT m.id, m.system_id, m.hostname, m.status, m.architecture, m.ephemeral_deploy, m.netboot
-         FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1`,
+         FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1 AND i.type = 'physical'`,
       [req.mac],
     );
     const machine: BootMachine | null =

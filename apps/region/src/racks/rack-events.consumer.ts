@@ -137,7 +137,7 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
 
   private async machineByMac(em: EntityManager, mac: string) {
     const [row] = await em.query(
-      `SELECT m.id, m.system_id, m.hostname, i.id AS iface_id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1`,
+      `SELECT m.id, m.system_id, m.hostname, i.id AS iface_id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1 AND i.type = 'physical'`,
       [mac],
     );
     return row ? { id: row.id as number, systemId: row.system_id as string, hostname: row.hostname as string, ifaceId: row.iface_id as number } : null;

@@ -1,16 +1,24 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { MachineEntity } from './machine.entity';
+import { VlanEntity } from './vlan.entity';
 
 @Entity('interfaces')
 @Index(['machineId'])
+@Index(['macAddress'], { unique: true, where: `"type" = 'physical'` })
 export class InterfaceEntity {
   @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
   @Column({ name: 'machine_id', type: 'int' }) machineId!: number;
   @ManyToOne(() => MachineEntity, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'machine_id' }) machine?: MachineEntity;
   @Column({ type: 'varchar', length: 255 }) name!: string;
+  /** 'physical', 'bond', 'bridge' or 'vlan'. */
   @Column({ type: 'varchar', length: 20, default: 'physical' }) type!: string;
-  /** Lower-case colon form; unique among physical interfaces. */
-  @Index({ unique: true }) @Column({ name: 'mac_address', type: 'varchar', length: 17 }) macAddress!: string;
+  /** Lower-case colon form; unique among physical interfaces (bonds, bridges and VLANs share a parent's). */
+  @Index() @Column({ name: 'mac_address', type: 'varchar', length: 17 }) macAddress!: string;
+  /** The VLAN the interface is connected to; null: disconnected. */
+  @Index() @Column({ name: 'vlan_id', type: 'int', nullable: true }) vlanId!: number | null;
+  @ManyToOne(() => VlanEntity, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'vlan_id' }) vlan?: VlanEntity;
+  /** Per-type settings as MAAS keeps them: bond_mode, bond_miimon, bond_xmit_hash_policy, bridge_stp, bridge_fd, ... */
+  @Column({ type: 'jsonb', default: () => "'{}'" }) params!: Record<string, string | number | boolean>;
   @Column({ type: 'boolean', default: true }) enabled!: boolean;
   @Column({ type: 'varchar', length: 255, nullable: true }) vendor!: string | null;
   @Column({ type: 'varchar', length: 255, nullable: true }) product!: string | null;

@@ -17,6 +17,7 @@ import { AddNetModel1795700000003 } from './1795700000003-AddNetModel';
 import { AddSettingsAndSmallHandlers1795700000004 } from './1795700000004-AddSettingsAndSmallHandlers';
 import { AddNeighbours1795700000005 } from './1795700000005-AddNeighbours';
 import { AddBootSources1795800000070 } from './1795800000070-AddBootSources';
+import { AddInterfaceModel1795800000010 } from './1795800000010-AddInterfaceModel';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -38,4 +39,5 @@ export const MIGRATIONS: Function[] = [
   AddSettingsAndSmallHandlers1795700000004,
   AddNeighbours1795700000005,
   AddBootSources1795800000070,
+  AddInterfaceModel1795800000010,
 ];
