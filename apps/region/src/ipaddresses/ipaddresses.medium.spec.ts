@@ -1,3 +1,4 @@
+import { GetDhcpConfig, RegisterRack } from '@kiln/contracts';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
 const API = '/MAAS/api/2.0';
@@ -20,6 +21,10 @@ describe('ipaddresses/: reserve, list and release', () => {
     expect(s.status).toBe(200);
     expect((await call(admin, 'POST', 'ipranges/', { type: 'dynamic', start_ip: '10.77.0.2', end_ip: '10.77.0.9' })).status).toBe(200);
     expect((await call(admin, 'POST', 'ipranges/', { type: 'reserved', start_ip: '10.77.0.10', end_ip: '10.77.0.11' })).status).toBe(200);
+    // rack-ip serves DHCP on the subnet's VLAN (no addresses of its own: the test builds the network).
+    await h.bus.request(RegisterRack, ['rack-ip'], { rackId: 'rack-ip', hostname: 'rack-ip', interfaces: [{ name: 'eth1', mac: '52:54:00:ee:77:01', addresses: [] }] });
+    const vlanId = ((s.json() as Json).vlan as Json).id;
+    expect((await call(admin, 'PUT', `vlans/${vlanId}/`, { dhcp_on: 'true', primary_rack: 'rack-ip' })).status).toBe(200);
     // A tiny subnet for exhaustion: /30 has two usable addresses.
     expect((await call(admin, 'POST', 'subnets/', { cidr: '10.78.0.0/30' })).status).toBe(200);
   });
@@ -64,6 +69,14 @@ describe('ipaddresses/: reserve, list and release', () => {
     // address shows among the subnet's addresses.
     const used = (await call(admin, 'GET', 'subnets/10.77.0.0%2F24/?op=ip_addresses')).json() as Json[];
     expect(used.map((x) => x.ip)).toEqual(expect.arrayContaining(['10.77.0.200', '10.77.0.10']));
+  });
+
+  it("makes a reservation with a MAC a DHCP host entry of the rack serving the subnet, and none of the rack's pool", async () => {
+    const snap = await h.bus.request(GetDhcpConfig, ['rack-ip'], { rackId: 'rack-ip' });
+    const subnet = snap.subnets.find((x) => x.cidr === '10.77.0.0/24')!;
+    expect(subnet.reservations).toEqual([expect.objectContaining({ mac: '52:54:00:aa:bb:cc', ip: '10.77.0.200' })]);
+    // The pool is the dynamic range alone: no user reservation (with or without a MAC) is in it.
+    expect(subnet.ranges.map((r) => [r.start, r.end])).toEqual([['10.77.0.2', '10.77.0.9']]);
   });
 
   it('refuses bad input with 400 naming the field, and changes nothing', async () => {
