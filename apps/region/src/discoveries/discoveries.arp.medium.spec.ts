@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NeighbourEvents, NeighbourSighting, RegisterRack } from '@kiln/contracts';
+import { LeaseEvents, NeighbourEvents, NeighbourSighting, RegisterRack } from '@kiln/contracts';
 import { pollUntil } from '@kiln/testing';
 import { RackEventsConsumer } from '../racks/rack-events.consumer';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
@@ -85,6 +85,29 @@ describe('discoveries/ from the ARP sightings racks report', () => {
     await send([sighting({ ip: '10.41.0.62' })], 'rack-ghost');
     await pollUntil(async () => consumer.neighbourDrops.unknownRack, (n) => n === before.unknownRack + 1, { what: 'the unknown rack batch to be dropped' });
     expect((await rows()).some((r) => r.ip === '10.41.0.62')).toBe(false);
+  });
+
+  it('keeps the host name a DHCP lease gave when ARP sees the host later', async () => {
+    const vlanId = ((await h.call(admin, 'GET', `${API}/rackcontrollers/rack-arp/`)).json() as { interface_set: { vlan: { id: number } }[] }).interface_set[0].vlan.id;
+    expect((await h.call(admin, 'POST', `${API}/ipranges/`, { type: 'dynamic', start_ip: '10.41.0.100', end_ip: '10.41.0.199' })).status).toBe(200);
+    expect((await h.call(admin, 'PUT', `${API}/vlans/${vlanId}/`, { dhcp_on: 'true', primary_rack: 'rack-arp' })).status).toBe(200);
+    const mac = '52:54:00:a7:00:09';
+    await h.bus.publishDurable(LeaseEvents, ['rack-arp'], {
+      eventId: randomUUID(),
+      rackId: 'rack-arp',
+      at: new Date().toISOString(),
+      action: 'commit',
+      mac,
+      ip: '10.41.0.150',
+      // No interface named: a separate observation from the ARP one, which must not hide its host name.
+      hostname: 'leased-host',
+    });
+    await pollUntil(discoveries, (d) => d.some((x) => x.mac_address === mac), { what: 'the leased host' });
+    const now = new Date(Date.now() + 1000).toISOString();
+    await send([sighting({ ip: '10.41.0.150', mac, count: 1, firstSeen: now, lastSeen: now })]);
+    await pollUntil(rows, (r) => r.some((x) => x.ip === '10.41.0.150' && x.source === 'arp'), { what: 'the ARP sighting' });
+    const d = (await discoveries()).find((x) => x.mac_address === mac) as Discovery & { hostname: string | null };
+    expect(d).toMatchObject({ ip: '10.41.0.150', hostname: 'leased-host', last_seen: now });
   });
 
   it('refuses malformed batches at the contract', async () => {

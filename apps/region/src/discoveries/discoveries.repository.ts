@@ -103,7 +103,9 @@ export class DiscoveriesRepository {
     }
     return this.ds.query(
       `SELECT * FROM (
-         SELECT DISTINCT ON (n.ip, n.mac_address) n.ip, host(n.ip) AS ip_text, n.mac_address, n.hostname,
+         SELECT DISTINCT ON (n.ip, n.mac_address) n.ip, host(n.ip) AS ip_text, n.mac_address,
+                -- The latest host name any observation carried (an ARP sighting carries none).
+                first_value(n.hostname) OVER (PARTITION BY n.ip, n.mac_address ORDER BY n.hostname = '', n.last_seen DESC) AS hostname,
                 min(n.first_seen) OVER (PARTITION BY n.ip, n.mac_address) AS first_seen, n.last_seen,
                 f.name AS fabric_name, v.vid, r.system_id AS rack_system_id, r.hostname AS rack_hostname, n.interface_name
            FROM neighbours n JOIN rack_controllers r ON r.id = n.rack_id
