@@ -3,6 +3,7 @@ import type { RackService } from './config/rack.config';
 import { HttpBootModule, TftpModule } from './boot/boot-servers.module';
 import { DhcpModule } from './dhcp/dhcp.module';
 import { ImagesModule } from './images/image-sync.service';
+import { NeighboursModule } from './neighbours/neighbours.watcher';
 import { PowerModule } from './power/power.module';
 
 /**
@@ -15,7 +16,8 @@ import { PowerModule } from './power/power.module';
  * PowerModule here.
  */
 export const RACK_FEATURES: Record<RackService, Array<Type<unknown> | DynamicModule>> = {
-  dhcp: [DhcpModule],
+  // Hosts seen by ARP are reported where the rack serves DHCP: the networks it manages.
+  dhcp: [DhcpModule, NeighboursModule],
   tftp: [TftpModule, ImagesModule],
   http: [HttpBootModule, ImagesModule],
   power: [PowerModule],

@@ -5,6 +5,7 @@ import { REGION_CONFIG, RegionConfig } from './config/region.config';
 import { BootResourcesModule } from './boot-resources/boot-resources.module';
 import { DatabaseModule } from './database/database.module';
 import { DiscoveriesModule } from './discoveries/discoveries.module';
+import { IpAddressesModule } from './ipaddresses/ipaddresses.module';
 import { RedisModule } from './database/redis.module';
 import { EventsModule } from './events/events.module';
 import { InventoryModule } from './inventory/inventory.module';
@@ -81,6 +82,7 @@ export class AppModule {
         StorageModule,
         InterfacesModule,
         DiscoveriesModule,
+        IpAddressesModule,
         ScriptsModule,
         CommissioningModule,
         MetadataModule,

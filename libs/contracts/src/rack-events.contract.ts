@@ -87,3 +87,44 @@ export const BootEvents = stream({
   message: bootEvent,
   id: (m) => m.eventId,
 });
+
+/** One host a rack saw on a served interface, aggregated over a report period. */
+export const neighbourSighting = z.object({
+  /** The rack's interface the host was seen on. */
+  iface: z.string().min(1).max(15),
+  ip: ipv4,
+  mac: macAddress,
+  /** How many distinct times it was seen during the period (at least once). */
+  count: z.number().int().min(1).max(1_000_000),
+  firstSeen: timestamp,
+  lastSeen: timestamp,
+});
+export type NeighbourSighting = z.output<typeof neighbourSighting>;
+
+export const MAX_NEIGHBOURS_PER_EVENT = 500;
+
+export const neighbourEvent = z.object({
+  eventId,
+  rackId,
+  at: timestamp,
+  /** Where the sightings come from: the rack's kernel neighbour (ARP) table. */
+  source: z.enum(['arp']),
+  neighbours: z.array(neighbourSighting).min(1).max(MAX_NEIGHBOURS_PER_EVENT),
+});
+export type NeighbourEvent = z.output<typeof neighbourEvent>;
+
+/**
+ * region.events.neighbours.<rackId> — hosts a rack saw by ARP on the interfaces it serves
+ * (MAAS's neighbours), de-duplicated per (interface, IP, MAC) over a report period. The region
+ * records them as discoveries with source 'arp'.
+ */
+export const NeighbourEvents = stream({
+  name: 'NeighbourEvents',
+  answeredBy: 'region',
+  since: 1,
+  subject: (id: string) => `region.events.neighbours.${id}`,
+  stream: RACK_EVENTS_STREAM,
+  streamSubjects: STREAM_SUBJECTS,
+  message: neighbourEvent,
+  id: (m) => m.eventId,
+});

@@ -29,6 +29,13 @@ export interface RackConfig {
   interfaces: string[] | null;
   /** KILN_RACK_INTERFACES_POLL_SECONDS: how often the rack re-reads its interfaces and reports a change (1 to 30). */
   interfacesPollMs: number;
+  /** Hosts seen by ARP on the served interfaces (apps/rack/src/neighbours), reported to the region as discoveries. */
+  neighbours: {
+    /** KILN_RACK_NEIGHBOURS_POLL_SECONDS: how often the rack reads the kernel's neighbour table; 0 turns reporting off. */
+    pollMs: number;
+    /** KILN_RACK_NEIGHBOURS_REPORT_SECONDS: how often the sightings gathered since the last report are sent, in one event. */
+    reportMs: number;
+  };
   ports: { dhcp: number; tftp: number; http: number };
   /** Addresses TFTP listens on; null: every IPv4 address of the served interfaces. */
   tftpAddresses: string[] | null;
@@ -178,6 +185,8 @@ const RACK_ENV = z
     KILN_RACK_IMAGE_SYNC_SECONDS: int(60, 1, 86_400),
     KILN_RACK_INTERFACES_POLL_SECONDS: int(10, 1, 30),
     KILN_DHCP_OFFER_HOLD_SECONDS: int(10, 1, 300),
+    KILN_RACK_NEIGHBOURS_POLL_SECONDS: int(5, 0, 3600),
+    KILN_RACK_NEIGHBOURS_REPORT_SECONDS: int(30, 1, 3600),
     KILN_LOG_LEVEL: text('info'),
   })
   .transform(
@@ -195,6 +204,7 @@ const RACK_ENV = z
       hostname: e.KILN_RACK_HOSTNAME ?? hostname(),
       interfaces: e.KILN_RACK_INTERFACES.length ? e.KILN_RACK_INTERFACES : null,
       interfacesPollMs: e.KILN_RACK_INTERFACES_POLL_SECONDS * 1000,
+      neighbours: { pollMs: e.KILN_RACK_NEIGHBOURS_POLL_SECONDS * 1000, reportMs: e.KILN_RACK_NEIGHBOURS_REPORT_SECONDS * 1000 },
       ports: { dhcp: e.KILN_DHCP_PORT, tftp: e.KILN_TFTP_PORT, http: e.KILN_RACK_HTTP_PORT },
       services: e.KILN_RACK_SERVICES,
       tftpAddresses: e.KILN_RACK_TFTP_ADDRESSES.length ? e.KILN_RACK_TFTP_ADDRESSES : null,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { BootEvents, isContractError, LeaseEvents, MessageIn, RACK_EVENTS_STREAM } from '@kiln/contracts';
+import { BootEvents, isContractError, LeaseEvents, MessageIn, NeighbourEvents, NeighbourSighting, RACK_EVENTS_STREAM } from '@kiln/contracts';
 import { log } from '../logging/logger';
 import { RackNatsConnection } from '../nats/rack-nats.connection';
 import { RACK_IDENTITY, RackIdentity } from '../registration/rack.identity';
@@ -10,13 +10,15 @@ type Boot = MessageIn<typeof BootEvents>;
 export type LeaseFact = Omit<Lease, 'eventId' | 'rackId' | 'at'> & { at?: string };
 export type BootFact = Omit<Boot, 'eventId' | 'rackId' | 'at'> & { at?: string };
 
-type Queued = { kind: 'lease'; message: Lease } | { kind: 'boot'; message: Boot };
+type Neighbours = MessageIn<typeof NeighbourEvents>;
+
+type Queued = { kind: 'lease'; message: Lease } | { kind: 'boot'; message: Boot } | { kind: 'neighbours'; message: Neighbours };
 
 const MAX_QUEUED = 100_000;
 const RETRY_MAX_MS = 10_000;
 
 /**
- * Sends lease and boot events to the region through JetStream, at least once: each event gets an
+ * Sends lease, boot and neighbour events to the region through JetStream, at least once: each event gets an
  * id (the JetStream message id, and the region's idempotency key), waits in a queue while NATS or
  * the stream is unavailable, and is retried until JetStream acks it. Callers never wait.
  * (The queue is in memory: events of a rack that dies before NATS is back are lost; leases
@@ -50,6 +52,13 @@ export class RackEventsPublisher implements OnModuleDestroy {
     return eventId;
   }
 
+  /** One batch of hosts seen by ARP (at most MAX_NEIGHBOURS_PER_EVENT sightings). */
+  neighbours(sightings: NeighbourSighting[]): string {
+    const eventId = randomUUID();
+    this.enqueue({ kind: 'neighbours', message: { eventId, rackId: this.identity.rackId, at: new Date().toISOString(), source: 'arp', neighbours: sightings } });
+    return eventId;
+  }
+
   /** Events not yet acked by JetStream. */
   get backlog(): number {
     return this.queue.length;
@@ -75,7 +84,8 @@ export class RackEventsPublisher implements OnModuleDestroy {
       try {
         const bus = this.nats.bus();
         if (next.kind === 'lease') await bus.publishDurable(LeaseEvents, [this.identity.rackId], next.message);
-        else await bus.publishDurable(BootEvents, [this.identity.rackId], next.message);
+        else if (next.kind === 'boot') await bus.publishDurable(BootEvents, [this.identity.rackId], next.message);
+        else await bus.publishDurable(NeighbourEvents, [this.identity.rackId], next.message);
         this.queue.shift();
         this.retryMs = 100;
       } catch (e) {

@@ -49,6 +49,50 @@ export class DiscoveriesRepository {
     return rows.length > 0;
   }
 
+  /** Names of a rack's interfaces as it last reported them; null when the rack is unknown. */
+  async rackInterfaceNames(em: EntityManager | undefined, rackSystemId: string): Promise<Set<string> | null> {
+    const rows: { interfaces: unknown }[] = await (em ?? this.ds.manager).query(`SELECT interfaces FROM rack_controllers WHERE system_id = $1`, [rackSystemId]);
+    if (!rows.length) return null;
+    const list = Array.isArray(rows[0].interfaces) ? (rows[0].interfaces as { name?: unknown }[]) : [];
+    return new Set(list.map((i) => i?.name).filter((n): n is string => typeof n === 'string'));
+  }
+
+  /**
+   * Records sightings aggregated by a rack (count, first and last seen over its report period):
+   * adds the count, keeps the earliest first_seen and the latest last_seen. False when the rack is unknown.
+   */
+  async observeMany(
+    em: EntityManager | undefined,
+    rackSystemId: string,
+    source: string,
+    sightings: readonly { interfaceName: string; ip: string; mac: string; count: number; firstSeen: string; lastSeen: string }[],
+  ): Promise<boolean> {
+    if (!sightings.length) return true;
+    const rows = await (em ?? this.ds.manager).query(
+      `INSERT INTO neighbours (ip, mac_address, hostname, rack_id, interface_name, vlan_id, source, count, first_seen, last_seen)
+       SELECT x.ip, x.mac, '', r.id, x.iface,
+              (SELECT s.vlan_id FROM subnets s WHERE x.ip << s.cidr ORDER BY masklen(s.cidr) DESC LIMIT 1), $2, x.count, x.first_seen, x.last_seen
+         FROM rack_controllers r,
+              unnest($3::inet[], $4::varchar[], $5::varchar[], $6::int[], $7::timestamptz[], $8::timestamptz[]) AS x(ip, mac, iface, count, first_seen, last_seen)
+        WHERE r.system_id = $1
+       ON CONFLICT (rack_id, interface_name, ip, mac_address) DO UPDATE SET count = neighbours.count + EXCLUDED.count,
+         first_seen = LEAST(neighbours.first_seen, EXCLUDED.first_seen), last_seen = GREATEST(neighbours.last_seen, EXCLUDED.last_seen),
+         vlan_id = EXCLUDED.vlan_id, source = EXCLUDED.source
+       RETURNING id`,
+      [
+        rackSystemId,
+        source,
+        sightings.map((x) => x.ip),
+        sightings.map((x) => x.mac),
+        sightings.map((x) => x.interfaceName),
+        sightings.map((x) => x.count),
+        sightings.map((x) => x.firstSeen),
+        sightings.map((x) => x.lastSeen),
+      ],
+    );
+    return rows.length > 0;
+  }
+
   /** Discoveries, most recently seen first; `ip,mac` narrows to one. */
   list(filter: DiscoveryFilter, one?: { ip: string; mac: string }): Promise<DiscoveryRow[]> {
     const params: string[] = [];
@@ -59,7 +103,9 @@ export class DiscoveriesRepository {
     }
     return this.ds.query(
       `SELECT * FROM (
-         SELECT DISTINCT ON (n.ip, n.mac_address) n.ip, host(n.ip) AS ip_text, n.mac_address, n.hostname,
+         SELECT DISTINCT ON (n.ip, n.mac_address) n.ip, host(n.ip) AS ip_text, n.mac_address,
+                -- The latest host name any observation carried (an ARP sighting carries none).
+                first_value(n.hostname) OVER (PARTITION BY n.ip, n.mac_address ORDER BY n.hostname = '', n.last_seen DESC) AS hostname,
                 min(n.first_seen) OVER (PARTITION BY n.ip, n.mac_address) AS first_seen, n.last_seen,
                 f.name AS fabric_name, v.vid, r.system_id AS rack_system_id, r.hostname AS rack_hostname, n.interface_name
            FROM neighbours n JOIN rack_controllers r ON r.id = n.rack_id

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { BootEvent, BootEvents, LeaseEvent, LeaseEvents, rackIdOfSubject } from '@kiln/contracts';
+import { BootEvent, BootEvents, LeaseEvent, LeaseEvents, NeighbourEvent, NeighbourEvents, rackIdOfSubject } from '@kiln/contracts';
 import { Consumption, ContractBus, DurableMeta } from '@kiln/contracts/nats';
 import { EventsRepository } from '../events/events.repository';
 import { log, withLogContext } from '../logging/logger';
@@ -11,6 +11,7 @@ import { DiscoveriesService } from '../discoveries/discoveries.service';
 /** Durable consumer names: shared by every region, so each event is applied by one of them. */
 export const LEASE_CONSUMER = 'region-lease-events';
 export const BOOT_CONSUMER = 'region-boot-events';
+export const NEIGHBOUR_CONSUMER = 'region-neighbour-events';
 
 export type Applied = 'applied' | 'duplicate' | 'unknown-mac' | 'not-served';
 
@@ -22,6 +23,8 @@ export type Applied = 'applied' | 'duplicate' | 'unknown-mac' | 'not-served';
 @Injectable()
 export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestroy {
   private consumptions: Consumption[] = [];
+  /** Neighbour sightings dropped since start, by reason (logged with each drop). */
+  readonly neighbourDrops = { wrongSender: 0, unknownRack: 0, unknownInterface: 0 };
 
   constructor(
     @Inject(CONTRACT_BUS) private readonly bus: ContractBus,
@@ -49,6 +52,16 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
           withLogContext({ rackId: e.rackId, mac: e.mac, eventId: e.eventId }, () =>
             this.fromSender(e, meta) ? this.applyBoot(e).then(() => undefined) : Promise.resolve(),
           ),
+      ),
+      await this.bus.consumeDurable(
+        NeighbourEvents,
+        { durable: NEIGHBOUR_CONSUMER, filterSubject: NeighbourEvents.subject('*'), ackWaitMs: 30_000 },
+        (e, meta) =>
+          withLogContext({ rackId: e.rackId, eventId: e.eventId }, () => {
+            if (this.fromSender(e, meta)) return this.applyNeighbours(e).then(() => undefined);
+            this.neighbourDrops.wrongSender += e.neighbours.length;
+            return Promise.resolve();
+          }),
       ),
     ];
   }
@@ -103,6 +116,20 @@ export class RackEventsConsumer implements OnApplicationBootstrap, OnModuleDestr
       if (!m) return 'unknown-mac';
       await this.record(em, m, bootStepRecord(e));
       return 'applied';
+    });
+  }
+
+  /** Hosts a rack saw by ARP: discoveries with source 'arp'; sightings from unknown racks or interfaces are counted and dropped. */
+  async applyNeighbours(e: NeighbourEvent): Promise<Applied> {
+    return this.once(e.eventId, e.rackId, async (em) => {
+      const r = await this.discoveries.observeSightings(em, e.rackId, e.neighbours);
+      this.neighbourDrops.unknownRack += r.dropped.unknownRack;
+      this.neighbourDrops.unknownInterface += r.dropped.unknownInterface;
+      if (r.dropped.unknownRack || r.dropped.unknownInterface) {
+        log().warn({ ...r.dropped, totals: this.neighbourDrops }, 'neighbour sightings dropped: unknown rack or interface');
+      }
+      log().debug({ stored: r.stored }, 'neighbour sightings recorded');
+      return r.stored ? 'applied' : 'not-served';
     });
   }
 

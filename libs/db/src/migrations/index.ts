@@ -18,6 +18,7 @@ import { AddSettingsAndSmallHandlers1795700000004 } from './1795700000004-AddSet
 import { AddNeighbours1795700000005 } from './1795700000005-AddNeighbours';
 import { AddBootSources1795800000070 } from './1795800000070-AddBootSources';
 import { AddInterfaceModel1795800000010 } from './1795800000010-AddInterfaceModel';
+import { AddUserReservedIps1795800000020 } from './1795800000020-AddUserReservedIps';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -40,4 +41,5 @@ export const MIGRATIONS: Function[] = [
   AddNeighbours1795700000005,
   AddBootSources1795800000070,
   AddInterfaceModel1795800000010,
+  AddUserReservedIps1795800000020,
 ];
