@@ -1,4 +1,6 @@
 import IORedis from 'ioredis';
+import type { Subscription } from 'nats';
+import { generateBoxKeyPair, PowerOff, PowerOn, PowerOutcome, PowerQueryBatch, PowerSetBootDevice } from '@kiln/contracts';
 import { pollUntil, testServices } from '@kiln/testing';
 import { nodeKey } from '../testing/metadata.testing';
 import { registerDeployableImage } from '../testing/boot-images.fixture';
@@ -61,7 +63,7 @@ describe('deployment progress, stalls and restarts', () => {
   let alice: ApiKey;
 
   beforeAll(async () => {
-    h = await RegionHarness.start({ KILN_SWEEP_INTERVAL_MS: '300' });
+    h = await RegionHarness.start({ KILN_SWEEP_INTERVAL_MS: '300', KILN_RACK_HEARTBEAT_MS: '600000', KILN_POWER_POLL_INTERVAL_MS: '3600000' });
     admin = await h.createUser('admin', true);
     alice = await h.createUser('alice', false);
     await registerDeployableImage(h, { version: '20261204' });
@@ -79,8 +81,8 @@ describe('deployment progress, stalls and restarts', () => {
     h.ds.query(`UPDATE machines SET status_expires = now() + make_interval(secs => $2::float8 / 1000) WHERE system_id = $1`, [sid, ms]);
 
   /** A machine deploying, its installer booted (preseed fetched), its deploy's effects carried out. */
-  async function deploying(): Promise<{ sid: string; node: ApiKey }> {
-    const created = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: nextMac(), power_type: 'manual', deployed: 'true' });
+  async function deploying(power: Record<string, string> = { power_type: 'manual' }): Promise<{ sid: string; node: ApiKey }> {
+    const created = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: nextMac(), deployed: 'true', ...power });
     expect(created.status).toBe(200);
     const sid = (created.json() as Machine).system_id;
     await h.ds.query(
@@ -89,6 +91,8 @@ describe('deployment progress, stalls and restarts', () => {
       [sid],
     );
     expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
+    // With a BMC, the release ends once the rack powered the machine off.
+    await pollUntil(() => get(sid), (m) => m.status_name === 'Ready', { timeoutMs: 20_000, what: 'the release' });
     expect((await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
     expect((await h.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12' })).status).toBe(200);
     expect((await h.call(null, 'GET', `${MD}/latest/by-id/${sid}/?op=get_preseed`, undefined, RACK)).status).toBe(200);
@@ -96,7 +100,7 @@ describe('deployment progress, stalls and restarts', () => {
     await pollUntil(
       async () => Number((await h.ds.query('SELECT count(*) AS n FROM effect_outbox WHERE system_id = $1', [sid]))[0].n),
       (n) => n === 0,
-      { timeoutMs: 10_000, what: 'the deploy effects to be carried out' },
+      { timeoutMs: 20_000, what: 'the deploy effects to be carried out' },
     );
     return { sid, node: await nodeKey(h, sid) };
   }
@@ -192,5 +196,70 @@ describe('deployment progress, stalls and restarts', () => {
     expect((await get(going.sid)).status_name).toBe('Deploying');
     await finish(going.node, going.sid);
     expect((await get(going.sid)).status_name).toBe('Deployed');
+  });
+
+  it('survives a rack restarted while the power-on of a deploy is in flight: the BMC is driven once, the deploy goes on', async () => {
+    // A rack that holds the BMC's credentials (sealed to its key) and remembers the commands it
+    // carried out across its restart, as the real rack does with its command ids.
+    const RACK = 'rkrestart';
+    const box = generateBoxKeyPair();
+    await h.ds.query(
+      `INSERT INTO rack_controllers (system_id, hostname, status, last_seen, box_public_key) VALUES ($1, 'rack-restart', 'running', now() + interval '1 hour', $2)`,
+      [RACK, box.publicKey],
+    );
+    const carriedOut: string[] = [];
+    const remembered = new Map<string, PowerOutcome>();
+    let subs: Subscription[] = [];
+    let releaseDying: () => void = () => undefined;
+    const dying = new Promise<void>((r) => (releaseDying = r));
+    const start = (dieOnFirstPowerOn: boolean) => {
+      const done: PowerOutcome = { outcome: 'done', state: 'on', verified: true, calls: 1, elapsedMs: 1 };
+      subs = [
+        h.bus.serve(PowerSetBootDevice, [RACK], () => done),
+        h.bus.serve(PowerQueryBatch, [RACK], () => ({ results: [], elapsedMs: 0 })),
+        // The release that makes the machine Ready before its allocation powers it off.
+        h.bus.serve(PowerOff, [RACK], () => ({ ...done, state: 'off' as const })),
+        h.bus.serve(PowerOn, [RACK], async (req) => {
+          const key = req.commandId ?? '';
+          if (remembered.has(key)) return remembered.get(key)!;
+          carriedOut.push(key);
+          remembered.set(key, done);
+          if (dieOnFirstPowerOn) {
+            // The BMC was told; the rack process dies before it answers.
+            for (const s of subs) s.unsubscribe();
+            await dying;
+            throw new Error('rack process gone');
+          }
+          return done;
+        }),
+      ];
+    };
+    start(true);
+    const created = deploying({
+      power_type: 'ipmi',
+      power_parameters_power_address: '10.9.7.1',
+      power_parameters_power_user: 'admin',
+      power_parameters_power_pass: 'secret',
+    });
+    // The rack comes back after the region noticed it went away (its liveness check unanswered).
+    await pollUntil(() => carriedOut.length, (n) => n === 1, { timeoutMs: 20_000, what: 'the power-on to reach the rack' });
+    await pollUntil(
+      () => h.ds.query(`SELECT 1 FROM events WHERE type = 'Power retry'`),
+      (rows) => rows.length > 0,
+      { timeoutMs: 20_000, what: 'the region to notice the rack went away' },
+    );
+    start(false);
+    const { sid, node } = await created;
+    releaseDying();
+
+    expect(carriedOut).toHaveLength(1);
+    const log = (await events(sid)).map((e) => `${e.type}: ${e.description}`);
+    expect(log.some((l) => /^Power retry: Power on attempt 1 of \d+ failed \(UNAVAILABLE\)/.test(l))).toBe(true);
+    expect(log.filter((l) => l.startsWith('Powered on: Power on via ipmi on rack rkrestart'))).toHaveLength(1);
+    expect((await get(sid)).status_name).toBe('Deploying');
+    for (const s of [...INSTALLER, ...INSTALLER_REST]) await report(node, sid, s);
+    await finish(node, sid);
+    expect((await get(sid)).status_name).toBe('Deployed');
+    for (const s of subs) s.unsubscribe();
   });
 });
