@@ -83,20 +83,18 @@ export class MetadataStatusService {
       // Every step of the installer and of the installed system's first boot is an event an
       // operator reads (and the machine's status message), and pushes the deadline back, in one
       // transaction: the deadline sweep names the last of them when progress stops.
-      const recorded = await this.lifecycle.extendDeadlineOf(m.system_id, NodeStatus.DEPLOYING, (em) =>
-        this.events.append(
-          {
-            machineId: m.id,
-            systemId: m.system_id,
-            hostname: m.hostname,
-            type: MachineEvents.NODE_STATUS_EVENT.type,
-            level: 'INFO',
-            description: deployStep(e),
-            whileStatus: NodeStatus.DEPLOYING,
-          },
+      // The machine's row is locked meanwhile: a step sent again (the installer retries a POST
+      // whose answer it lost) is the machine's newest event already and is not written twice.
+      const description = deployStep(e);
+      const type = MachineEvents.NODE_STATUS_EVENT.type;
+      const recorded = await this.lifecycle.extendDeadlineOf(m.system_id, NodeStatus.DEPLOYING, async (em) => {
+        const latest = await this.events.latestOf(m.id, em);
+        if (latest?.type === type && latest.description === description) return;
+        await this.events.append(
+          { machineId: m.id, systemId: m.system_id, hostname: m.hostname, type, level: 'INFO', description, whileStatus: NodeStatus.DEPLOYING },
           em,
-        ),
-      );
+        );
+      });
       if (recorded) log().debug({ systemId: m.system_id, step: e.name, eventType: e.event_type }, 'deployment progress');
     }
   }
