@@ -605,8 +605,8 @@ describe('timeouts', () => {
   });
 
   it('names the last sign of progress when a deployment times out', () => {
-    const d = ok(decide(machine('DEPLOYING', { owner: 'alice' }), { type: 'timedOut', lastStep: 'curtin cmd-install/stage-extract: writing the image' }, null));
-    expect(d.event.description).toBe('Deploying timed out: deadline of 30 minutes passed (last step: curtin cmd-install/stage-extract: writing the image)');
+    const d = ok(decide(machine('DEPLOYING', { owner: 'alice' }), { type: 'timedOut', lastStep: 'Installing: writing the image' }, null));
+    expect(d.event.description).toBe('Deploying timed out: deadline of 30 minutes passed; stalled after: Installing: writing the image');
   });
 
   it('uses node_timeout', () => {

@@ -466,7 +466,7 @@ function decideSignal(m: MachineView, event: SignalEvent, opts: DecideOptions): 
         return refuse('NOOP', `Ignoring timedOut: machine ${idOf(m)} is ${statusName(from)}, which has no deadline.`);
       }
       const minutes = deadlineMinutes(from, opts);
-      const last = event.lastStep ? ` (last step: ${event.lastStep})` : '';
+      const last = event.lastStep ? `; stalled after: ${event.lastStep}` : '';
       const text = `${statusName(from)} timed out: deadline of ${minutes} minutes passed${last}`;
       // Kiln: a machine that missed its deadline is powered off (it may be stuck in a boot loop
       // or half-installed); signalled failures leave power alone so the runner's own power-off

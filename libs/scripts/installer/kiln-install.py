@@ -176,7 +176,7 @@ def part_path(disk, number):
     return "%s%s%d" % (disk, "p" if disk[-1].isdigit() else "", number)
 
 
-def partition(storage):
+def partition(storage, reporter=None):
     entries = storage.get("config") or []
     unsupported = sorted({e.get("type") for e in entries} - {"disk", "partition", "format", "mount"})
     if unsupported:
@@ -189,6 +189,8 @@ def partition(storage):
             continue
         dev = find_disk(e, disks)
         devices[e["id"]] = dev
+        if reporter:
+            reporter.event("progress", "cmd-install/stage-partitioning", "partitioning %s" % os.path.basename(dev))
         run(["wipefs", "-a", "-f", dev])
         ptable = e.get("ptable")
         if ptable == "gpt":
@@ -340,8 +342,9 @@ def stream_image(source, reporter):
         raise StepFailed("image sha256 mismatch: expected %s, got %s (%s)" % (want_sha, digest, uri))
     if rc != 0:
         raise StepFailed("tar could not unpack the image (exit %d)" % rc)
-    log("image: %d bytes in %.1f s, sha256 %s" % (got, time.time() - started, digest))
-    return got
+    seconds = time.time() - started
+    log("image: %d bytes in %.1f s, sha256 %s" % (got, seconds, digest))
+    return got, seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -461,7 +464,7 @@ def main(argv):
             raise StepFailed("the configuration names no image to install")
         step = "partitioning"
         reporter.event("start", "cmd-install/stage-partitioning", "partitioning the disks")
-        devices = partition(storage)
+        devices = partition(storage, reporter)
         make_filesystems(storage, devices, have_mkfs_vfat)
         mounts = mounts_of(storage, devices)
         mount_all(mounts, have_mkfs_vfat)
@@ -469,7 +472,7 @@ def main(argv):
 
         step = "extract"
         reporter.event("start", "cmd-install/stage-extract", "writing the image %s" % source.get("uri"))
-        got = stream_image(source, reporter)
+        got, seconds = stream_image(source, reporter)
         if not have_mkfs_vfat and any(f in FAT for _, _, f, _ in mounts):
             # The ephemeral environment has no mkfs.vfat: the installed system's own makes the ESP.
             binds = bind_mounts()
@@ -483,7 +486,7 @@ def main(argv):
             for path, dev, _, _ in real_fat:
                 os.makedirs(TARGET + path, exist_ok=True)
                 run(["mount", dev, TARGET + path])
-        reporter.event("finish", "cmd-install/stage-extract", "image written (%d bytes, sha256 verified)" % got, "SUCCESS")
+        reporter.event("finish", "cmd-install/stage-extract", "image written (%d MB in %.0f s, sha256 verified)" % (got // 1000000, seconds), "SUCCESS")
 
         step = "configuring"
         reporter.event("start", "cmd-install/stage-curthooks", "configuring the installed system")

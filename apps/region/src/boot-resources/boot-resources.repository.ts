@@ -252,6 +252,12 @@ export class BootResourcesRepository {
     await this.ds.query(`DELETE FROM boot_resource_contents WHERE id = $1`, [contentId]);
   }
 
+  /** How many bytes of a content its chunks hold (0 when it has none). */
+  async storedBytes(contentId: number): Promise<number> {
+    const [row] = await this.ds.query(`SELECT coalesce(sum(octet_length(data)), 0)::bigint AS n FROM boot_resource_chunks WHERE content_id = $1`, [contentId]);
+    return Number(row.n);
+  }
+
   /** The chunk holding byte `offset`, or null past the end. */
   async chunkAt(contentId: number, offset: number): Promise<ChunkRow | null> {
     const [row] = await this.ds.query(

@@ -70,6 +70,9 @@ export function rackImagePath(r: { name: string; architecture: string }, version
  */
 @Injectable()
 export class BootResourcesService {
+  /** Contents whose stored bytes this process hashed and found matching (content id -> sha256). */
+  private readonly verified = new Map<number, string>();
+
   constructor(private readonly repo: BootResourcesRepository) {}
 
   list(): Promise<BootResourceRow[]> {
@@ -197,6 +200,32 @@ export class BootResourcesService {
     const hash = createHash('sha256');
     if (c && c.size > 0) for await (const piece of this.read(contentId, 0, c.size - 1)) hash.update(piece);
     return hash.digest('hex');
+  }
+
+  /**
+   * What is wrong with the stored root tarball of a deployable image, or null when it is whole:
+   * its bytes missing or cut short (checked on every call), or not matching its sha256 (hashed
+   * again once per content and region process: a deploy does not re-read gigabytes each time).
+   */
+  async deployableImageProblem(image: DeployableImage): Promise<string | null> {
+    const what = `its stored ${ROOT_IMAGE_FILE}`;
+    const c = await this.repo.contentBySha256(image.file.sha256);
+    if (!c) return `${what} is missing`;
+    const stored = await this.repo.storedBytes(c.id);
+    if (stored !== image.file.size) return stored === 0 ? `${what} is missing` : `${what} holds ${stored} of its ${image.file.size} bytes`;
+    if (this.verified.get(c.id) === image.file.sha256) return null;
+    let digest: string;
+    try {
+      digest = await this.digestOf(c.id);
+    } catch (err) {
+      return `${what} cannot be read back (${(err as Error).message})`;
+    }
+    if (digest !== image.file.sha256) {
+      log().warn({ contentId: c.id, expected: image.file.sha256, got: digest }, 'stored deployable image does not match its sha256');
+      return `${what} does not match its sha256 (expected ${image.file.sha256}, got ${digest})`;
+    }
+    this.verified.set(c.id, digest);
+    return null;
   }
 
   /**

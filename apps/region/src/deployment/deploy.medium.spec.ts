@@ -30,16 +30,17 @@ describe('deployment against a real region', () => {
   });
   afterAll(() => h.stop());
 
-  async function allocated(): Promise<Machine> {
+  async function allocated(opts: { diskSize?: number; beforeAllocate?: (sid: string) => Promise<void> } = {}): Promise<Machine> {
     const created = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: nextMac(), power_type: 'manual', deployed: 'true' });
     expect(created.status).toBe(200);
     const m = created.json() as Machine;
     await h.ds.query(
       `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
-       SELECT id, 'sda', 10000000000, 'QEMU HARDDISK', 'KILN0001', true, '{}'::text[] FROM machines WHERE system_id = $1`,
-      [m.system_id],
+       SELECT id, 'sda', $2::bigint, 'QEMU HARDDISK', 'KILN0001', true, '{}'::text[] FROM machines WHERE system_id = $1`,
+      [m.system_id, opts.diskSize ?? 10_000_000_000],
     );
     expect((await h.call(admin, 'POST', `${API}/machines/${m.system_id}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    await opts.beforeAllocate?.(m.system_id);
     const a = await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: m.system_id });
     expect(a.status).toBe(200);
     return a.json() as Machine;
@@ -72,6 +73,80 @@ describe('deployment against a real region', () => {
     expect(await get(m.system_id)).toEqual(before);
     const [row] = await h.ds.query('SELECT status, user_data FROM machines WHERE system_id = $1', [m.system_id]);
     expect(row).toEqual({ status: 10, user_data: null });
+  });
+
+  /** What a refused deploy must leave as it was: the machine as the API shows it and its row. */
+  const snapshot = async (sid: string) => ({
+    api: await get(sid),
+    row: (await h.ds.query('SELECT status, owner_id, user_data, osystem, distro_series, status_expires, netboot FROM machines WHERE system_id = $1', [sid]))[0],
+  });
+  const contentOf = async (sha256: string) => Number((await h.ds.query('SELECT id FROM boot_resource_contents WHERE sha256 = $1', [sha256]))[0].id);
+  const userData = { user_data: Buffer.from('#!/bin/sh\necho hi\n').toString('base64') };
+
+  it('refuses an image whose stored file is corrupt, cut short or missing, naming the image, changing nothing', async () => {
+    const m = await allocated();
+    const before = await snapshot(m.system_id);
+    const cases: Array<{ release: string; version: string; spoil: (contentId: number) => Promise<unknown>; problem: (sha: string, size: number) => RegExp }> = [
+      {
+        release: 'ubuntu/noble',
+        version: '20261201',
+        spoil: (id) => h.ds.query(`UPDATE boot_resource_chunks SET data = overlay(data placing '\\x00'::bytea from 1 for 1) WHERE content_id = $1`, [id]),
+        problem: (sha) => new RegExp(`its stored root-tgz does not match its sha256 \\(expected ${sha}, got [0-9a-f]{64}\\)`),
+      },
+      {
+        release: 'ubuntu/jammy',
+        version: '20261202',
+        spoil: (id) => h.ds.query(`UPDATE boot_resource_chunks SET data = substring(data from 1 for 5) WHERE content_id = $1`, [id]),
+        problem: (_, size) => new RegExp(`its stored root-tgz holds 5 of its ${size} bytes`),
+      },
+      {
+        release: 'ubuntu/focal',
+        version: '20261203',
+        spoil: (id) => h.ds.query('DELETE FROM boot_resource_chunks WHERE content_id = $1', [id]),
+        problem: () => /its stored root-tgz is missing/,
+      },
+    ];
+    for (const c of cases) {
+      const img = await registerDeployableImage(h, { name: c.release, version: c.version, root: Buffer.from(`root of ${c.release}, a few bytes\n`) });
+      await c.spoil(await contentOf(img.sha256));
+      const r = await deploy(m.system_id, { distro_series: c.release, ...userData });
+      expect(r.status).toBe(400);
+      const body = r.json() as { distro_series: string[] };
+      expect(Object.keys(body)).toEqual(['distro_series']);
+      expect(body.distro_series[0]).toMatch(new RegExp(`^The ${c.release} image for amd64/generic \\(version ${c.version}\\) is corrupt: `));
+      expect(body.distro_series[0]).toMatch(c.problem(img.sha256, img.size));
+      expect(body.distro_series[0]).toMatch(/; import it again with kiln boot-resource-import\.$/);
+      expect(await snapshot(m.system_id)).toEqual(before);
+    }
+    // A whole image of the same release deploys.
+    await registerDeployableImage(h, { name: 'ubuntu/noble', version: '20261205', root: Buffer.from('root of ubuntu/noble, imported again\n') });
+    expect((await deploy(m.system_id, { distro_series: 'ubuntu/noble' })).status).toBe(200);
+  });
+
+  it('refuses a storage layout that does not fit the disks, naming the disk, changing nothing', async () => {
+    image ??= await registerDeployableImage(h, { version: '20261204' });
+    // The default (flat) layout on a disk too small for the EFI and root partitions.
+    const small = await allocated({ diskSize: 3_000_000_000 });
+    const smallBefore = await snapshot(small.system_id);
+    const r1 = await deploy(small.system_id, { distro_series: 'debian/12', ...userData });
+    expect(r1.status).toBe(400);
+    expect(r1.json()).toEqual({ storage_layout: ['The flat storage layout does not fit disk sda: it needs 3.8 GB, the disk holds 3.0 GB.'] });
+    expect(await snapshot(small.system_id)).toEqual(smallBefore);
+
+    // A layout set when the disk was larger; the disk was replaced by a smaller one since.
+    const m = await allocated({
+      beforeAllocate: async (sid) =>
+        expect((await h.call(admin, 'POST', `${API}/machines/${sid}/?op=set_storage_layout`, { storage_layout: 'flat', root_size: '8G' })).status).toBe(200),
+    });
+    await h.ds.query(`UPDATE block_devices SET size = 6000000000 WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [m.system_id]);
+    const before = await snapshot(m.system_id);
+    const r2 = await deploy(m.system_id, { distro_series: 'debian/12', ...userData });
+    expect(r2.status).toBe(400);
+    expect(r2.json()).toEqual({ storage_layout: ['The flat storage layout does not fit disk sda: it needs 8.5 GB, the disk holds 6.0 GB.'] });
+    expect(await snapshot(m.system_id)).toEqual(before);
+    // Back to a disk it fits: it deploys.
+    await h.ds.query(`UPDATE block_devices SET size = 10000000000 WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [m.system_id]);
+    expect((await deploy(m.system_id, { distro_series: 'debian/12' })).status).toBe(200);
   });
 
   it('deploys: the installer through the curtin metadata URL, netboot off boots the disk, the installed system makes it Deployed', async () => {

@@ -71,6 +71,12 @@ export class EventsRepository {
     }
   }
 
+  /** The machine's newest event (type and description), or null; read in `em` when given. */
+  async latestOf(machineId: number, em?: EntityManager): Promise<{ type: string; description: string } | null> {
+    const [row] = await (em ?? this.ds.manager).query(`SELECT type, description FROM events WHERE machine_id = $1 ORDER BY id DESC LIMIT 1`, [machineId]);
+    return row ?? null;
+  }
+
   async query(f: EventQuery): Promise<EventRow[]> {
     const where: string[] = ['e.level >= $1'];
     const values: unknown[] = [f.minLevel];

@@ -15,6 +15,7 @@ import type { RunRequest } from '../scripts/script-runs.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { ConfigService } from '../settings/config.service';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
+import { type LayoutDevice, layoutFitProblem } from './storage-layout.validator';
 
 /** What a deployment asks for (values as sent). */
 export interface DeployInput extends RemovedOptionsInput {
@@ -99,6 +100,17 @@ export class MachineAllocationService {
       if (!image) {
         throw invalid({
           distro_series: [`'${series}' is not available: the region has no ${parsed.osystem}/${parsed.series} image for ${arch} (import one with kiln boot-resource-import).`],
+        });
+      }
+      const physical = rec.blockDevices.filter((b) => b.type === 'physical');
+      const devices: LayoutDevice[] = physical.map((b) => ({ id: b.id, name: b.name, size: Number(b.size), tags: b.tags ?? [] }));
+      const bootRow = physical.find((b) => b.is_boot) ?? physical[0];
+      const misfit = layoutFitProblem(rec.row.storage_layout, devices, bootRow ? devices.find((d) => d.id === bootRow.id)! : null);
+      if (misfit) throw invalid({ storage_layout: [misfit] });
+      const problem = await this.images.deployableImageProblem(image);
+      if (problem) {
+        throw invalid({
+          distro_series: [`The ${image.name} image for ${image.architecture} (version ${image.version}) is corrupt: ${problem}; import it again with kiln boot-resource-import.`],
         });
       }
     }

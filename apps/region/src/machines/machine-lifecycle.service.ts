@@ -190,14 +190,18 @@ export class MachineLifecycleService {
 
   /**
    * A sign of progress reported for a machine (the installer's status events): the deadline of
-   * its in-flight status runs again from now, if it is still in `status`.
+   * its in-flight status runs again from now, if it is still in `status`. `record` writes what
+   * the progress was (its machine event) in the same transaction, so a step is either both
+   * recorded and counted or neither. False: the machine is gone or moved on; nothing written.
    */
-  async extendDeadlineOf(systemId: string, status: NodeStatus): Promise<void> {
-    await this.ds.transaction(async (em) => {
+  async extendDeadlineOf(systemId: string, status: NodeStatus, record?: (em: EntityManager) => Promise<void>): Promise<boolean> {
+    return this.ds.transaction(async (em) => {
       const m = await this.machines.lockBySystemId(em, systemId);
-      if (!m || m.status !== status) return;
+      if (!m || m.status !== status) return false;
       this.extendDeadline(m);
       await this.machines.save(em, m);
+      if (record) await record(em);
+      return true;
     });
   }
 

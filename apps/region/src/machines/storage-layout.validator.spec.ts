@@ -1,5 +1,5 @@
 import { DomainError } from '../common/domain.error';
-import { LayoutDevice, validateStorageLayout } from './storage-layout.validator';
+import { LayoutDevice, layoutFitProblem, validateStorageLayout } from './storage-layout.validator';
 
 const GB = 1e9;
 const GIB = 1024 ** 3;
@@ -109,5 +109,42 @@ describe('validateStorageLayout', () => {
       detail: { boot_size: ['Boot disk must be at least 32Gb.'] },
     });
     expect(run({ storage_layout: 'vmfs6' })).toEqual({ layout: 'vmfs6', boot_size: null, root_device: null, root_size: null });
+  });
+});
+
+describe('layoutFitProblem (deploy checks the kept layout against the disks as they are now)', () => {
+  const GB = 1e9;
+  const sda: LayoutDevice = { id: 1, name: 'sda', size: 10 * GB, tags: [] };
+  const sdb: LayoutDevice = { id: 2, name: 'sdb', size: 2 * GB, tags: [] };
+  const flat = { layout: 'flat' as const, boot_size: null, root_device: null, root_size: null };
+
+  it('fits the default flat layout on a 10 GB disk, not on a 3 GB one', () => {
+    expect(layoutFitProblem(null, [sda], sda)).toBeNull();
+    const tiny = { ...sda, size: 3 * GB };
+    expect(layoutFitProblem(null, [tiny], tiny)).toBe('The flat storage layout does not fit disk sda: it needs 3.8 GB, the disk holds 3.0 GB.');
+  });
+
+  it('names the root disk when root_device is the one too small, and falls back to the boot disk when it is gone', () => {
+    expect(layoutFitProblem({ ...flat, root_device: 2, root_size: 4 * GB }, [sda, sdb], sda)).toBe(
+      'The flat storage layout does not fit disk sdb: it needs 4.0 GB, the disk holds 2.0 GB.',
+    );
+    expect(layoutFitProblem({ ...flat, root_device: 9, root_size: 4 * GB }, [sda, sdb], sda)).toBeNull();
+  });
+
+  it('counts /boot with the EFI partition on the boot disk, and an LVM volume on the root disk', () => {
+    expect(layoutFitProblem({ ...flat, boot_size: 1 * GB, root_size: 9 * GB }, [sda], sda)).toMatch(/needs 10\.5 GB, the disk holds 10\.0 GB/);
+    expect(layoutFitProblem({ layout: 'lvm', boot_size: null, root_device: null, root_size: null, lv_size: 12 * GB }, [sda], sda)).toMatch(/^The lvm storage layout does not fit disk sda/);
+  });
+
+  it("refuses a bcache layout whose cache disk is gone or too small", () => {
+    const bcache = { layout: 'bcache' as const, boot_size: null, root_device: null, root_size: null, cache_device: 2, cache_size: 3 * GB };
+    expect(layoutFitProblem(bcache, [sda, sdb], sda)).toBe('The bcache storage layout does not fit disk sdb: it needs 3.0 GB, the disk holds 2.0 GB.');
+    expect(layoutFitProblem(bcache, [sda], sda)).toBe("The bcache storage layout's cache disk (block device 2) is no longer present.");
+  });
+
+  it('does not check blank or VMware layouts, nor a machine with no disks known', () => {
+    const tiny = { ...sda, size: 1 * GB };
+    for (const layout of ['blank', 'vmfs6', 'vmfs7'] as const) expect(layoutFitProblem({ ...flat, layout }, [tiny], tiny)).toBeNull();
+    expect(layoutFitProblem(null, [], null)).toBeNull();
   });
 });

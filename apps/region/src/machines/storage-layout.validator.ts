@@ -196,3 +196,35 @@ export function validateStorageLayout(
   }
   return { layout, ...out };
 }
+
+const gb = (n: number) => `${(n / 1e9).toFixed(1)} GB`;
+
+/**
+ * Whether a machine's storage layout (as set_storage_layout kept it; flat when none was set)
+ * fits its physical disks as they are now (disks re-discovered or replaced since the layout was
+ * set, a machine whose disk is too small for any install). null: it fits; otherwise the reason,
+ * naming the disk. Checks what deployment renders: the boot disk holds the EFI and /boot
+ * partitions, the root disk (the boot disk when root_device is gone) the root filesystem, the
+ * cache disk bcache's cache. blank and the VMware layouts, and machines with no disks
+ * known, are not checked here.
+ */
+export function layoutFitProblem(layout: MachineStorageLayout | null, devices: readonly LayoutDevice[], bootDisk: LayoutDevice | null): string | null {
+  const l: MachineStorageLayout = layout ?? { layout: 'flat', boot_size: null, root_device: null, root_size: null };
+  if (l.layout !== 'flat' && l.layout !== 'lvm' && l.layout !== 'bcache') return null;
+  // No disks known (never commissioned, a machine added by hand): nothing to check them against.
+  if (!bootDisk) return null;
+  const rootDisk = devices.find((d) => d.id === l.root_device) ?? bootDisk;
+  const needs = new Map<LayoutDevice, number>();
+  const need = (d: LayoutDevice, n: number) => needs.set(d, (needs.get(d) ?? 0) + n);
+  need(bootDisk, EFI_PARTITION_SIZE + (l.boot_size ?? (l.layout === 'bcache' ? BCACHE_DEFAULT_BOOT_SIZE : 0)));
+  need(rootDisk, Math.max(l.root_size ?? 0, l.layout === 'lvm' ? (l.lv_size ?? 0) : 0, MIN_ROOT_PARTITION_SIZE));
+  if (l.layout === 'bcache' && l.cache_device != null) {
+    const cache = devices.find((d) => d.id === l.cache_device);
+    if (!cache) return `The bcache storage layout's cache disk (block device ${l.cache_device}) is no longer present.`;
+    need(cache, l.cache_size ?? MIN_BLOCK_DEVICE_SIZE);
+  }
+  for (const [d, n] of needs) {
+    if (n > d.size) return `The ${l.layout} storage layout does not fit disk ${d.name}: it needs ${gb(n)}, the disk holds ${gb(d.size)}.`;
+  }
+  return null;
+}

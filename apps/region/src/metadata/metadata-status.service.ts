@@ -3,6 +3,7 @@ import { type LifecycleEvent, NodeStatus } from '@kiln/lifecycle';
 import { forbidden, invalid } from '../common/domain.error';
 import { MachineEvents } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
+import { log } from '../logging/logger';
 import { MachineLifecycleService } from '../machines/machine-lifecycle.service';
 import { MetadataRepository } from './metadata.repository';
 import type { NodeCaller } from './node-caller';
@@ -55,7 +56,9 @@ export class MetadataStatusService {
     const m = await this.repo.machine(node.machineId);
     if (!m) return;
     const failed = e.event_type === 'finish' && FAILURES.has(String(e.result ?? '').toUpperCase());
-    if (e.event_type === 'start' || failed) {
+    const deploying = m.status === NodeStatus.DEPLOYING;
+    // While Deploying, a step is written with the deadline it pushes back (below).
+    if ((e.event_type === 'start' && !deploying) || failed) {
       await this.events.append({
         machineId: m.id,
         systemId: m.system_id,
@@ -76,6 +79,34 @@ export class MetadataStatusService {
       signal = { type: 'releaseCompleted' };
     }
     if (signal) await this.lifecycle.apply(m.system_id, signal, null);
-    else if (m.status === NodeStatus.DEPLOYING) await this.lifecycle.extendDeadlineOf(m.system_id, NodeStatus.DEPLOYING);
+    else if (deploying) {
+      // Every step of the installer and of the installed system's first boot is an event an
+      // operator reads (and the machine's status message), and pushes the deadline back, in one
+      // transaction: the deadline sweep names the last of them when progress stops.
+      // The machine's row is locked meanwhile: a step sent again (the installer retries a POST
+      // whose answer it lost) is the machine's newest event already and is not written twice.
+      const description = deployStep(e);
+      const type = MachineEvents.NODE_STATUS_EVENT.type;
+      const recorded = await this.lifecycle.extendDeadlineOf(m.system_id, NodeStatus.DEPLOYING, async (em) => {
+        const latest = await this.events.latestOf(m.id, em);
+        if (latest?.type === type && latest.description === description) return;
+        await this.events.append(
+          { machineId: m.id, systemId: m.system_id, hostname: m.hostname, type, level: 'INFO', description, whileStatus: NodeStatus.DEPLOYING },
+          em,
+        );
+      });
+      if (recorded) log().debug({ systemId: m.system_id, step: e.name, eventType: e.event_type }, 'deployment progress');
+    }
   }
+}
+
+/**
+ * What an operator reads of one step of a deployment: the installer's steps ("Installing:
+ * partitioning vda", "Installing: image written (…)"), then the installed system's first boot
+ * (cloud-init's modules, "Installed system: …").
+ */
+export function deployStep(e: StatusEvent): string {
+  const what = e.description.trim() || e.name;
+  if (e.origin === 'curtin') return `${e.event_type === 'finish' && !e.name.includes('/') ? 'Installed' : 'Installing'}: ${what}`;
+  return `Installed system: ${e.name}${e.event_type === 'finish' ? ' done' : ''}${what !== e.name ? ` (${what})` : ''}`;
 }
