@@ -196,6 +196,19 @@ export class UsersApi implements OnModuleInit {
               params: [{ name: 'key', required: true, doc: 'A public SSH key should be provided in the request payload as form data with the name "key".' }],
               run: async (r: ApiRequest) => sshKeyJson(await this.users.addSshKey(r.user!, r.params.get('key'))),
             },
+            {
+              name: 'import',
+              op: 'import',
+              method: 'POST',
+              title: 'Import SSH keys',
+              params: [{ name: 'keysource', required: true, doc: 'The source of the keys: lp:<user> (Launchpad) or gh:<user> (GitHub).' }],
+              run: async (r: ApiRequest) => {
+                const result = await this.users.importSshKeys(r.user!, r.params.get('keysource'));
+                // The body is MAAS's: the keys imported. What was skipped (and why) rides in a header.
+                const headers: Record<string, string> = result.skipped.length ? { 'X-Kiln-Skipped-Keys': JSON.stringify(result.skipped) } : {};
+                return new ApiResponse(200, result.imported.map(sshKeyJson), 'application/json; charset=utf-8', headers);
+              },
+            },
           ],
         },
       },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ApiTokenEntity, hashPassword, SshKeyEntity, UserEntity, verifyPassword } from '@kiln/db';
 import { forbidden, invalid, notFound } from '../common/domain.error';
+import { keySourceString, parseKeySource, SshKeyImporter } from './ssh-key.importer';
 import { UsersRepository } from './users.repository';
 
 const USERNAME = /^[\w.@+-]{1,150}$/;
@@ -13,10 +14,24 @@ export interface UserActor {
   isAdmin: boolean;
 }
 
+export interface SkippedKey {
+  /** The start of the line (keys are long). */
+  key: string;
+  reason: string;
+}
+
+export interface SshKeyImport {
+  imported: SshKeyEntity[];
+  skipped: SkippedKey[];
+}
+
 /** User accounts, their API tokens and SSH keys, and password checks. */
 @Injectable()
 export class UsersService {
-  constructor(private readonly repo: UsersRepository) {
+  constructor(
+    private readonly repo: UsersRepository,
+    private readonly importer: SshKeyImporter,
+  ) {
     // Ready before the first login of a user that does not exist, which then costs no extra hash.
     void dummyPasswordHash();
   }
@@ -97,6 +112,32 @@ export class UsersService {
     if (!SSH_KEY.test(key)) throw invalid({ key: ['Invalid SSH public key.'] });
     if (await this.repo.sshKeyExists(caller.id, key)) throw invalid({ __all__: ['This key has already been added for this user.'] });
     return this.repo.addSshKey(caller.id, key, null);
+  }
+
+  /**
+   * `op=import`: fetches the keys of `lp:<user>` / `gh:<user>` and stores the new ones with that
+   * keysource. Keys the caller already has are skipped; lines that are not SSH public keys are
+   * skipped and reported.
+   */
+  async importSshKeys(caller: UserActor, rawSource: string | undefined): Promise<SshKeyImport> {
+    const source = parseKeySource(rawSource);
+    const fetched = await this.importer.fetchKeys(source);
+    const skipped: SkippedKey[] = [];
+    const valid: string[] = [];
+    for (const line of fetched) {
+      const key = line.trim();
+      if (!SSH_KEY.test(key)) skipped.push({ key: key.slice(0, 80), reason: 'Invalid SSH public key.' });
+      else if (valid.includes(key)) skipped.push({ key: key.slice(0, 80), reason: 'Duplicate key in the answer.' });
+      else valid.push(key);
+    }
+    const have = new Set((await this.repo.listSshKeys(caller.id)).map((k) => k.key));
+    const fresh = valid.filter((k) => {
+      if (!have.has(k)) return true;
+      skipped.push({ key: k.slice(0, 80), reason: 'This key has already been added for this user.' });
+      return false;
+    });
+    const imported = await this.repo.addSshKeysIfAbsent(caller.id, fresh, keySourceString(source));
+    return { imported, skipped };
   }
 
   /** A key the caller owns (or any key, for an administrator). */
