@@ -92,24 +92,50 @@ describe('SSH key import (sshkeys op=import)', () => {
     expect(r.status).toBe(200);
     expect((r.json() as KeyJson[]).map((k) => [k.key, k.keysource])).toEqual(ghKeys.map((k) => [k, 'gh:bob']));
     expect(requests).toContain('/gh/users/bob/keys');
-    // Keys added by hand keep a null keysource, imported ones keep theirs.
+    // Keys added by hand show keysource "" (MAAS), imported ones keep theirs.
     const own = fakeKey('bob@laptop');
-    expect((await h.call(bob, 'POST', API, { key: own })).json()).toMatchObject({ key: own, keysource: null });
-    expect((await list(bob)).map((k) => k.keysource)).toEqual(['gh:bob', 'gh:bob', null]);
+    const added = await h.call(bob, 'POST', API, { key: own });
+    expect(added.status).toBe(201);
+    expect(added.json()).toMatchObject({ key: own, keysource: '' });
+    expect((await list(bob)).map((k) => k.keysource)).toEqual(['gh:bob', 'gh:bob', '']);
+  });
+
+  it('takes a bare keysource as a Launchpad user, as MAAS does', async () => {
+    const carol = await h.createUser('carol', false);
+    const r = await h.call(carol, 'POST', `${API}?op=import`, { keysource: 'alice' });
+    expect(r.status).toBe(200);
+    expect((r.json() as KeyJson[]).map((k) => k.keysource)).toEqual(['lp:alice', 'lp:alice']);
+  });
+
+  it('reads, lists and deletes keys field by field as MAAS does; only the owner deletes', async () => {
+    const keys = await list(alice);
+    const one = await h.call(alice, 'GET', `${API}${keys[0].id}/`);
+    expect(one.json()).toEqual(keys[0]);
+    expect(Object.keys(keys[0]).sort()).toEqual(['id', 'key', 'keysource', 'resource_uri']);
+    const admin = await h.createUser('root', true);
+    expect((await h.call(admin, 'GET', `${API}${keys[0].id}/`)).status).toBe(200);
+    const refused = await h.call(admin, 'DELETE', `${API}${keys[0].id}/`);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain("Can't delete a key you don't own.");
+    expect((await h.call(alice, 'DELETE', `${API}${keys[0].id}/`)).status).toBe(204);
+    expect((await h.call(alice, 'GET', `${API}${keys[0].id}/`)).status).toBe(404);
+    // An import brings the deleted key back, and only it.
+    const again = await h.call(alice, 'POST', `${API}?op=import`, { keysource: 'lp:alice' });
+    expect((again.json() as KeyJson[]).map((k) => k.key)).toEqual([keys[0].key]);
   });
 
   it('refuses a malformed keysource naming the field', async () => {
-    for (const keysource of ['', 'xx:alice', 'lp:', 'alice', 'gh:a/../b']) {
+    for (const keysource of ['', 'xx:alice', 'lp:', 'gh:a/../b', 'lp:a b']) {
       const r = await h.call(alice, 'POST', `${API}?op=import`, { keysource });
       expect(r.status).toBe(400);
       expect(r.json()).toHaveProperty('keysource');
     }
   });
 
-  it('answers 404 naming the source for an unknown user, and 503 when the source fails, times out or answers too much', async () => {
+  it('answers 400 naming the source for an unknown user (as MAAS), and 503 when the source fails, times out or answers too much', async () => {
     const before = await list(alice);
     const missing = await h.call(alice, 'POST', `${API}?op=import`, { keysource: 'lp:nobody' });
-    expect(missing.status).toBe(404);
+    expect(missing.status).toBe(400);
     expect(missing.text).toContain('Launchpad');
     expect(missing.text).toContain('nobody');
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REGION_CONFIG, RegionConfig } from '../config/region.config';
-import { invalid, notFound, unavailable } from '../common/domain.error';
+import { invalid, unavailable } from '../common/domain.error';
 
 /** A `keysource` of `sshkeys op=import`: `lp:<user>` (Launchpad) or `gh:<user>` (GitHub). */
 export interface KeySource {
@@ -11,11 +11,11 @@ export interface KeySource {
 const SOURCE_NAMES: Record<KeySource['protocol'], string> = { lp: 'Launchpad', gh: 'GitHub' };
 const AUTH_ID = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$/;
 
-/** `lp:alice` → {lp, alice}; anything else is refused naming the field (MAAS: "Invalid keysource."). */
+/** `lp:alice` → {lp, alice}; a bare `alice` is Launchpad's, as in MAAS; anything else is refused naming the field. */
 export function parseKeySource(raw: string | undefined): KeySource {
   const v = (raw ?? '').trim();
   if (!v) throw invalid({ keysource: ['This field is required.'] });
-  const m = /^(lp|gh):(.*)$/.exec(v);
+  const m = /^(lp|gh):(.*)$/.exec(v.includes(':') ? v : `lp:${v}`);
   if (!m || !AUTH_ID.test(m[2])) throw invalid({ keysource: [`Invalid keysource "${v}": expected lp:<user> or gh:<user>.`] });
   return { protocol: m[1] as KeySource['protocol'], authId: m[2] };
 }
@@ -62,7 +62,8 @@ export class SshKeyImporter {
       }
       if (res.status === 404) {
         await res.body?.cancel();
-        throw notFound(`Unable to import SSH keys: ${name} has no user "${source.authId}".`);
+        // MAAS answers 400 here (the keysource is wrong, not the URL the client called).
+        throw invalid({ keysource: [`Unable to import SSH keys: ${name} has no user "${source.authId}".`] });
       }
       if (!res.ok) {
         await res.body?.cancel();

@@ -140,7 +140,7 @@ export class UsersService {
     return { imported, skipped };
   }
 
-  /** A key the caller owns (or any key, for an administrator). */
+  /** A key the caller owns (or any key, for an administrator, who may read it). */
   async sshKey(caller: UserActor, id: number): Promise<SshKeyEntity> {
     const k = Number.isInteger(id) ? await this.repo.findSshKey(id) : null;
     if (!k) throw notFound('No SSHKey matches the given query.');
@@ -148,8 +148,11 @@ export class UsersService {
     return k;
   }
 
+  /** Only the key's owner may delete it, administrators included (MAAS: 403 "Can't delete a key you don't own."). */
   async deleteSshKey(caller: UserActor, id: number): Promise<void> {
-    await this.repo.deleteSshKey((await this.sshKey(caller, id)).id);
+    const k = await this.sshKey(caller, id);
+    if (k.userId !== caller.id) throw forbidden("Can't delete a key you don't own.");
+    await this.repo.deleteSshKey(k.id);
   }
 
   /** username + password -> the user, or null (python-libmaas login, `kiln` CLI). */
