@@ -15,8 +15,8 @@ import { StorageRepository, StorageRows } from '../storage/storage.repository';
 import { CloneDisk, mapDisks } from './clone.disks';
 import { CloneInterfaceRow, CloneMachineRow, CloneRepository } from './clone.repository';
 
-/** What a destination must be in to take a clone (MAAS's clone form): not in use, not the source. */
-export const CLONE_DESTINATION_STATUSES: readonly number[] = [NodeStatus.READY, NodeStatus.FAILED_COMMISSIONING, NodeStatus.FAILED_TESTING];
+/** What a destination must be in to take a clone (MAAS's clone form): Ready or Failed testing, so never in use. */
+export const CLONE_DESTINATION_STATUSES: readonly number[] = [NodeStatus.READY, NodeStatus.FAILED_TESTING];
 
 export interface CloneInput {
   source: string | undefined;
@@ -25,12 +25,18 @@ export interface CloneInput {
   storage: boolean;
 }
 
-/** Why one destination was not cloned. `state`: its status or lock refused it; `invalid`: it does not fit the source. */
+/**
+ * One reason a destination was not cloned, coded as MAAS's clone form codes them: `is-source`,
+ * `storage` (its disks cannot take the source's storage), `networking` (its interfaces cannot take
+ * the source's); and `state`: its status or lock refuses a clone. A destination may have several.
+ */
 export interface CloneFailure {
   systemId: string;
-  kind: 'state' | 'invalid';
-  reasons: string[];
+  code: 'state' | 'is-source' | 'storage' | 'networking';
+  message: string;
 }
+
+type Problem = Omit<CloneFailure, 'systemId'>;
 
 export interface CloneResult {
   /** Destinations cloned (in the order asked). */
@@ -40,11 +46,8 @@ export interface CloneResult {
 
 /** A refusal of one destination inside its transaction: rolls the transaction back. */
 class DestinationRefused extends Error {
-  constructor(
-    readonly kind: CloneFailure['kind'],
-    readonly reasons: string[],
-  ) {
-    super(reasons.join(' '));
+  constructor(readonly problems: Problem[]) {
+    super(problems.map((p) => p.message).join(' '));
   }
 }
 
@@ -69,7 +72,7 @@ export class CloneService {
     const destinations = [...new Set(input.destinations.map((d) => d.trim()).filter((d) => d !== ''))];
     if (!sourceId) errors.source = ['This field is required.'];
     if (destinations.length === 0) errors.destinations = ['This field is required.'];
-    if (!input.interfaces && !input.storage) errors.__all__ = ['Either interfaces or storage must be true.'];
+    if (!input.interfaces && !input.storage) errors.__all__ = ['Either storage or interfaces must be true.'];
     if (Object.keys(errors).length) throw invalid(errors);
 
     const known = await this.repo.machines([sourceId, ...destinations]);
@@ -83,7 +86,7 @@ export class CloneService {
     const result: CloneResult = { cloned: [], failures: [] };
     for (const dest of destinations) {
       if (dest === sourceId) {
-        result.failures.push({ systemId: dest, kind: 'invalid', reasons: ['Source machine cannot be a destination machine.'] });
+        result.failures.push({ systemId: dest, code: 'is-source', message: `Source machine ${source.hostname} cannot be a destination machine.` });
         continue;
       }
       try {
@@ -91,8 +94,8 @@ export class CloneService {
         result.cloned.push(dest);
         log().info({ systemId: dest, source: sourceId, storage: input.storage, interfaces: input.interfaces }, 'machine configuration cloned');
       } catch (e) {
-        if (e instanceof DestinationRefused) result.failures.push({ systemId: dest, kind: e.kind, reasons: e.reasons });
-        else if (isDomainError(e)) result.failures.push({ systemId: dest, kind: 'invalid', reasons: [e.message] });
+        if (e instanceof DestinationRefused) result.failures.push(...e.problems.map((p) => ({ systemId: dest, ...p })));
+        else if (isDomainError(e)) result.failures.push({ systemId: dest, code: e.code === 'CONFLICT' ? 'state' : 'storage', message: e.message });
         else throw e;
         log().info({ systemId: dest, source: sourceId }, 'machine configuration clone refused');
       }
@@ -102,26 +105,26 @@ export class CloneService {
 
   private async cloneOne(em: EntityManager, source: CloneMachineRow, destId: string, input: CloneInput, actor: Actor): Promise<void> {
     const dest = (await this.repo.lockMachine(em, destId))!;
-    if (dest.locked) throw new DestinationRefused('state', [`Machine ${dest.hostname} is locked.`]);
+    if (dest.locked) throw new DestinationRefused([{ code: 'state', message: `Machine ${dest.hostname} is locked.` }]);
     if (!CLONE_DESTINATION_STATUSES.includes(dest.status)) {
-      throw new DestinationRefused('state', [
-        `Machine ${dest.hostname} is ${statusName(dest.status as NodeStatus)}; a clone destination must be Ready, Failed commissioning or Failed testing.`,
+      throw new DestinationRefused([
+        { code: 'state', message: `Machine ${dest.hostname} is ${statusName(dest.status as NodeStatus)}; a clone destination must be Ready or Failed testing.` },
       ]);
     }
-    const problems: string[] = [];
+    const problems: Problem[] = [];
     let storagePlan: (() => Promise<void>) | undefined;
     let interfacePlan: (() => Promise<void>) | undefined;
     if (input.storage) {
       const plan = await this.planStorage(em, source, dest);
-      if (Array.isArray(plan)) problems.push(...plan);
+      if (Array.isArray(plan)) problems.push(...plan.map((message) => ({ code: 'storage' as const, message })));
       else storagePlan = plan.apply;
     }
     if (input.interfaces) {
       const plan = await this.planInterfaces(em, source, dest);
-      if (Array.isArray(plan)) problems.push(...plan);
+      if (Array.isArray(plan)) problems.push(...plan.map((message) => ({ code: 'networking' as const, message })));
       else interfacePlan = plan.apply;
     }
-    if (problems.length) throw new DestinationRefused('invalid', problems);
+    if (problems.length) throw new DestinationRefused(problems);
     await storagePlan?.();
     await interfacePlan?.();
     const what = [input.storage && 'storage', input.interfaces && 'interfaces'].filter(Boolean).join(' and ');
@@ -253,7 +256,7 @@ export class CloneService {
     for (const subnetId of staticSubnets) {
       await this.repo.lockSubnet(em, subnetId);
       const ip = await this.freeAddress(em, subnetId);
-      if (ip === null) throw new DestinationRefused('invalid', [`No free address left on subnet ${subnetId} for interface ${to.name}.`]);
+      if (ip === null) throw new DestinationRefused([{ code: 'networking', message: `No free address left on subnet ${subnetId} for interface ${to.name}.` }]);
       await this.repo.insertStickyIp(em, ip, subnetId, to.id);
     }
   }

@@ -223,7 +223,7 @@ export class MachinesApi implements OnModuleInit {
               permission: 'admin',
               params: [
                 { name: 'source', required: true, doc: 'The system_id of the machine to clone from.' },
-                { name: 'destinations', required: true, doc: 'system_ids of the machines to clone onto (Ready, Failed commissioning or Failed testing).' },
+                { name: 'destinations', required: true, doc: 'system_ids of the machines to clone onto (Ready or Failed testing).' },
                 { name: 'interfaces', doc: 'Whether to clone the interface configuration. Defaults to False.' },
                 { name: 'storage', doc: 'Whether to clone the storage configuration. Defaults to False.' },
               ],
@@ -241,9 +241,9 @@ export class MachinesApi implements OnModuleInit {
                 );
                 if (!result.failures.length) return ApiResponse.noContent();
                 // Refused only for the destinations' states: 409; any destination that does not fit the source: 400.
-                const status = result.failures.every((f) => f.kind === 'state') ? 409 : 400;
+                const status = result.failures.every((f) => f.code === 'state') ? 409 : 400;
                 return new ApiResponse(status, {
-                  destinations: result.failures.map((f) => ({ system_id: f.systemId, code: f.kind, message: f.reasons.join(' '), reasons: f.reasons })),
+                  destinations: result.failures.map((f) => ({ system_id: f.systemId, code: f.code, message: f.message })),
                   cloned: result.cloned,
                 });
               },
