@@ -27,11 +27,14 @@ describe('SSH key import (sshkeys op=import)', () => {
       requests.push(req.url ?? '');
       switch (req.url) {
         case '/lp/~alice/+sshkeys':
-          res.end(`${lpKeys[0]}\nthis is not a key\n\n${lpKeys[1]}\n${lpKeys[0]}\n`);
+          res.end(`${lpKeys[0]}\nthis is not a key\n\n${lpKeys[1]}\n${lpKeys[0]}\nclé ✓\n`);
           return;
         case '/gh/users/bob/keys':
           res.setHeader('content-type', 'application/json');
           res.end(JSON.stringify(ghKeys.map((key, i) => ({ id: i + 1, key }))));
+          return;
+        case '/lp/~junk/+sshkeys':
+          res.end(Array.from({ length: 200 }, (_, i) => `junk line ${i}`).join('\n'));
           return;
         case '/gh/users/slow/keys':
           return; // never answers
@@ -74,8 +77,9 @@ describe('SSH key import (sshkeys op=import)', () => {
       expect(k).toEqual({ id: expect.any(Number), key: k.key, keysource: 'lp:alice', resource_uri: `${API}${k.id}/` });
     }
     const skipped = JSON.parse(r.headers.get('x-kiln-skipped-keys') ?? '[]') as { key: string; reason: string }[];
-    expect(skipped.map((s) => s.reason).sort()).toEqual(['Duplicate key in the answer.', 'Invalid SSH public key.']);
-    expect(skipped.find((s) => s.reason === 'Invalid SSH public key.')?.key).toBe('this is not a key');
+    expect(skipped.map((s) => s.reason).sort()).toEqual(['Duplicate key in the answer.', 'Invalid SSH public key.', 'Invalid SSH public key.']);
+    expect(skipped.filter((s) => s.reason === 'Invalid SSH public key.').map((s) => s.key)).toEqual(['this is not a key', 'cl? ?']);
+    expect(r.headers.get('x-kiln-skipped-count')).toBe('3');
     expect((await list(alice)).map((k) => [k.key, k.keysource])).toEqual(lpKeys.map((k) => [k, 'lp:alice']));
   });
 
@@ -122,6 +126,15 @@ describe('SSH key import (sshkeys op=import)', () => {
     // An import brings the deleted key back, and only it.
     const again = await h.call(alice, 'POST', `${API}?op=import`, { keysource: 'lp:alice' });
     expect((again.json() as KeyJson[]).map((k) => k.key)).toEqual([keys[0].key]);
+  });
+
+  it('reports a long list of skipped lines by count and the first few', async () => {
+    const dave = await h.createUser('dave', false);
+    const r = await h.call(dave, 'POST', `${API}?op=import`, { keysource: 'lp:junk' });
+    expect(r.status).toBe(200);
+    expect(r.json()).toEqual([]);
+    expect(r.headers.get('x-kiln-skipped-count')).toBe('200');
+    expect((JSON.parse(r.headers.get('x-kiln-skipped-keys')!) as unknown[]).length).toBe(20);
   });
 
   it('refuses a malformed keysource naming the field', async () => {

@@ -206,8 +206,11 @@ export class UsersApi implements OnModuleInit {
               params: [{ name: 'keysource', required: true, doc: 'The source of the keys: lp:<user> (Launchpad) or gh:<user> (GitHub); a bare <user> means Launchpad.' }],
               run: async (r: ApiRequest) => {
                 const result = await this.users.importSshKeys(r.user!, r.params.get('keysource'));
-                // The body is MAAS's: the keys imported. What was skipped (and why) rides in a header.
-                const headers: Record<string, string> = result.skipped.length ? { 'X-Kiln-Skipped-Keys': JSON.stringify(result.skipped) } : {};
+                // The body is MAAS's: the keys imported. What was skipped (and why) rides in headers:
+                // how many, and the first few.
+                const headers: Record<string, string> = result.skipped.length
+                  ? { 'X-Kiln-Skipped-Count': String(result.skipped.length), 'X-Kiln-Skipped-Keys': JSON.stringify(result.skipped.slice(0, 20)) }
+                  : {};
                 return new ApiResponse(200, result.imported.map(sshKeyJson), 'application/json; charset=utf-8', headers);
               },
             },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ApiTokenEntity, hashPassword, SshKeyEntity, UserEntity, verifyPassword } from '@kiln/db';
 import { forbidden, invalid, notFound } from '../common/domain.error';
+import { log } from '../logging/logger';
 import { keySourceString, parseKeySource, SshKeyImporter } from './ssh-key.importer';
 import { UsersRepository } from './users.repository';
 
@@ -123,20 +124,23 @@ export class UsersService {
     const source = parseKeySource(rawSource);
     const fetched = await this.importer.fetchKeys(source);
     const skipped: SkippedKey[] = [];
+    // The start of the line, printable ASCII only (it is reported in a header).
+    const excerpt = (k: string) => k.slice(0, 80).replace(/[^\x20-\x7e]/g, '?');
     const valid: string[] = [];
     for (const line of fetched) {
       const key = line.trim();
-      if (!SSH_KEY.test(key)) skipped.push({ key: key.slice(0, 80), reason: 'Invalid SSH public key.' });
-      else if (valid.includes(key)) skipped.push({ key: key.slice(0, 80), reason: 'Duplicate key in the answer.' });
+      if (!SSH_KEY.test(key)) skipped.push({ key: excerpt(key), reason: 'Invalid SSH public key.' });
+      else if (valid.includes(key)) skipped.push({ key: excerpt(key), reason: 'Duplicate key in the answer.' });
       else valid.push(key);
     }
     const have = new Set((await this.repo.listSshKeys(caller.id)).map((k) => k.key));
     const fresh = valid.filter((k) => {
       if (!have.has(k)) return true;
-      skipped.push({ key: k.slice(0, 80), reason: 'This key has already been added for this user.' });
+      skipped.push({ key: excerpt(k), reason: 'This key has already been added for this user.' });
       return false;
     });
     const imported = await this.repo.addSshKeysIfAbsent(caller.id, fresh, keySourceString(source));
+    log().info({ userId: caller.id, keysource: keySourceString(source), imported: imported.length, skipped: skipped.length }, 'SSH keys imported');
     return { imported, skipped };
   }
 
