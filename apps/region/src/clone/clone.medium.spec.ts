@@ -232,6 +232,16 @@ describe('machines op=clone', () => {
     expect((await clone({ destinations: dst.sid, storage: 'true' })).status).toBe(400);
   });
 
+  it('runs clones in opposite directions at the same time without deadlock', async () => {
+    const a = await storageSource();
+    const b = await readyMachine([100, 50]);
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => (i % 2 ? clone({ source: a.sid, destinations: b.sid, storage: 'true' }) : clone({ source: b.sid, destinations: a.sid, storage: 'true' }))),
+    );
+    expect(replies.map((r) => r.status)).toEqual(Array(6).fill(204));
+    expect(await shape(a.sid)).toEqual(await shape(b.sid));
+  });
+
   it('clones the good destinations of a mixed list and reports the bad ones, leaving them untouched', async () => {
     const src = await storageSource();
     await h.ds.query(`UPDATE interfaces SET mtu = 9000 WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [src.sid]);

@@ -43,9 +43,16 @@ export class CloneRepository {
     return this.q(em).query(`SELECT id, system_id, hostname, status, locked, storage_layout, special_filesystems FROM machines WHERE system_id = ANY($1)`, [systemIds]);
   }
 
-  /** One machine, locked FOR UPDATE (storage and interface edits on it queue behind the clone). */
-  async lockMachine(em: EntityManager, systemId: string): Promise<CloneMachineRow | undefined> {
-    const rows: CloneMachineRow[] = await em.query(`SELECT id, system_id, hostname, status, locked, storage_layout, special_filesystems FROM machines WHERE system_id = $1 FOR UPDATE`, [systemId]);
+  /**
+   * One machine, locked for the rest of the transaction: FOR UPDATE (a destination: storage and
+   * interface edits on it queue behind the clone) or FOR SHARE (the source: edits wait, other
+   * clones from it do not).
+   */
+  async lockMachine(em: EntityManager, systemId: string, mode: 'update' | 'share'): Promise<CloneMachineRow | undefined> {
+    const rows: CloneMachineRow[] = await em.query(
+      `SELECT id, system_id, hostname, status, locked, storage_layout, special_filesystems FROM machines WHERE system_id = $1 FOR ${mode === 'update' ? 'UPDATE' : 'SHARE'}`,
+      [systemId],
+    );
     return rows[0];
   }
 

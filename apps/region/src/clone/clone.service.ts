@@ -103,8 +103,21 @@ export class CloneService {
     return result;
   }
 
-  private async cloneOne(em: EntityManager, source: CloneMachineRow, destId: string, input: CloneInput, actor: Actor): Promise<void> {
-    const dest = (await this.repo.lockMachine(em, destId))!;
+  private async cloneOne(em: EntityManager, sourceRow: CloneMachineRow, destId: string, input: CloneInput, actor: Actor): Promise<void> {
+    // Both rows locked in id order (two clones in opposite directions must not deadlock), the
+    // source shared so that it does not change while it is copied.
+    const locked = new Map<string, CloneMachineRow>();
+    const order = [
+      { systemId: sourceRow.system_id, id: sourceRow.id, mode: 'share' as const },
+      { systemId: destId, id: (await this.repo.machines([destId], em))[0]?.id ?? 0, mode: 'update' as const },
+    ].sort((a, b) => a.id - b.id);
+    for (const m of order) {
+      const row = await this.repo.lockMachine(em, m.systemId, m.mode);
+      if (!row) throw new DestinationRefused([{ code: 'state', message: `Machine ${m.systemId} no longer exists.` }]);
+      locked.set(m.systemId, row);
+    }
+    const source = locked.get(sourceRow.system_id)!;
+    const dest = locked.get(destId)!;
     if (dest.locked) throw new DestinationRefused([{ code: 'state', message: `Machine ${dest.hostname} is locked.` }]);
     if (!CLONE_DESTINATION_STATUSES.includes(dest.status)) {
       throw new DestinationRefused([
