@@ -11,6 +11,7 @@ import { EventsModule } from './events/events.module';
 import { InventoryModule } from './inventory/inventory.module';
 import { JobsModule } from './jobs/jobs.module';
 import { MachinesModule } from './machines/machines.module';
+import { CloneModule } from './clone/clone.module';
 import { MetaModule } from './misc/meta.module';
 import { MetadataModule } from './metadata/metadata.module';
 import { CommissioningModule } from './commissioning/commissioning.module';
@@ -76,6 +77,7 @@ export class AppModule {
         EventsModule,
         PowerModule,
         MachinesModule,
+        CloneModule,
         InventoryModule,
         RacksModule,
         NetworkingModule,

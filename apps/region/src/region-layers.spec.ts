@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 const SRC = __dirname;
 
 /** Folders already in layers. Add a folder here once it is. */
-const LAYERED = ['machines', 'common', 'scripts', 'networking', 'inventory', 'users', 'events', 'misc', 'power', 'metadata', 'commissioning', 'boot-resources', 'storage', 'spaces', 'static-routes', 'domains', 'devices', 'nodes', 'region-controllers', 'settings', 'sslkeys', 'license-keys', 'notifications', 'files', 'package-repositories', 'dhcp-snippets', 'discoveries', 'boot-sources', 'pods', 'interfaces', 'ipaddresses'];
+const LAYERED = ['machines', 'common', 'scripts', 'networking', 'inventory', 'users', 'events', 'misc', 'power', 'metadata', 'commissioning', 'boot-resources', 'storage', 'spaces', 'static-routes', 'domains', 'devices', 'nodes', 'region-controllers', 'settings', 'sslkeys', 'license-keys', 'notifications', 'files', 'package-repositories', 'dhcp-snippets', 'discoveries', 'boot-sources', 'pods', 'interfaces', 'ipaddresses', 'clone'];
 /** Files of folders whose other parts (NATS handlers) are not in layers yet. */
 const LAYERED_FILES = ['racks/racks.api.ts', 'racks/racks.service.ts', 'racks/rack-enrollment.service.ts', 'racks/racks.repository.ts', 'racks/rack-networks.service.ts', 'racks/rack-networks.repository.ts', 'racks/rack-networks.plan.ts'];
 

@@ -161,7 +161,7 @@ describe('MAAS API 2.0 layer', () => {
     expect(tokens.map((t) => t.token)).toContain(`${user.consumerKey}:${user.tokenKey}:${user.tokenSecret}`);
     const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ2aWdodHdvcmRzdGhhdGFyZW5vdGFrZXk dave@laptop';
     const added = await h.call(user, 'POST', '/MAAS/api/2.0/account/prefs/sshkeys/', { key });
-    expect(added.status).toBe(200);
+    expect(added.status).toBe(201);
     expect((await h.call(user, 'POST', '/MAAS/api/2.0/account/prefs/sshkeys/', { key: 'not a key' })).status).toBe(400);
     expect(((await h.call(user, 'GET', '/MAAS/api/2.0/account/prefs/sshkeys/')).json() as unknown[]).length).toBe(1);
   });

@@ -22,6 +22,25 @@ describe('loadRegionConfig', () => {
     expect(() => loadRegionConfig({ KILN_SECRET_KEY: KEY, ...env })).toThrow(msg);
   });
 
+  it("reads where SSH keys are imported from, with MAAS's sources as defaults", () => {
+    expect(loadRegionConfig({ KILN_SECRET_KEY: KEY }).sshKeyImport).toEqual({
+      launchpadUrl: 'https://launchpad.net',
+      githubUrl: 'https://api.github.com',
+      timeoutMs: 10_000,
+      maxBytes: 1_048_576,
+    });
+    const c = loadRegionConfig({
+      KILN_SECRET_KEY: KEY,
+      KILN_SSH_IMPORT_LAUNCHPAD_URL: 'http://127.0.0.1:8080/lp/',
+      KILN_SSH_IMPORT_GITHUB_URL: 'https://ghe.example.com/api/v3',
+      KILN_SSH_IMPORT_TIMEOUT_MS: '500',
+      KILN_SSH_IMPORT_MAX_BYTES: '4096',
+    });
+    expect(c.sshKeyImport).toEqual({ launchpadUrl: 'http://127.0.0.1:8080/lp', githubUrl: 'https://ghe.example.com/api/v3', timeoutMs: 500, maxBytes: 4096 });
+    expect(() => loadRegionConfig({ KILN_SECRET_KEY: KEY, KILN_SSH_IMPORT_GITHUB_URL: 'ftp://x' })).toThrow(/KILN_SSH_IMPORT_GITHUB_URL must use https: or http:/);
+    expect(() => loadRegionConfig({ KILN_SECRET_KEY: KEY, KILN_SSH_IMPORT_TIMEOUT_MS: '10' })).toThrow(/KILN_SSH_IMPORT_TIMEOUT_MS must be between/);
+  });
+
   it('reads the rack settings: NATS prefix and heartbeat interval', () => {
     const c = loadRegionConfig({ KILN_SECRET_KEY: KEY, KILN_NATS_PREFIX: 'site1.', KILN_RACK_HEARTBEAT_MS: '500' });
     expect(c.nats.prefix).toBe('site1.');

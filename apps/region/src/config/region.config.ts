@@ -28,6 +28,11 @@ export interface RegionConfig {
   lifecycle: { nodeTimeoutMinutes: number; sweepIntervalMs: number };
   /** Power polling: how often every BMC is queried, and over how long each round's queries are spread. */
   power: { pollIntervalMs: number; pollSpreadMs: number };
+  /**
+   * Where `sshkeys op=import` fetches public keys: Launchpad (`<launchpad>/~<user>/+sshkeys`) and
+   * GitHub (`<github>/users/<user>/keys`), with a per-request timeout and a cap on the answer's size.
+   */
+  sshKeyImport: { launchpadUrl: string; githubUrl: string; timeoutMs: number; maxBytes: number };
   logLevel: string;
   maasName: string;
   version: string;
@@ -141,6 +146,10 @@ const REGION_ENV = z
     KILN_SWEEP_INTERVAL_MS: int(30_000, 100, 3_600_000),
     KILN_POWER_POLL_INTERVAL_MS: int(300_000, 1000, 86_400_000),
     KILN_POWER_POLL_SPREAD_MS: int(30_000, 0, 3_600_000),
+    KILN_SSH_IMPORT_LAUNCHPAD_URL: url('https://launchpad.net', ['https:', 'http:']),
+    KILN_SSH_IMPORT_GITHUB_URL: url('https://api.github.com', ['https:', 'http:']),
+    KILN_SSH_IMPORT_TIMEOUT_MS: int(10_000, 100, 120_000),
+    KILN_SSH_IMPORT_MAX_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
     KILN_LOG_LEVEL: text('info'),
     KILN_NAME: text('kiln'),
   })
@@ -188,6 +197,12 @@ const REGION_ENV = z
         .digest(),
       lifecycle: { nodeTimeoutMinutes: e.KILN_NODE_TIMEOUT_MINUTES, sweepIntervalMs: e.KILN_SWEEP_INTERVAL_MS },
       power: { pollIntervalMs: e.KILN_POWER_POLL_INTERVAL_MS, pollSpreadMs: e.KILN_POWER_POLL_SPREAD_MS },
+      sshKeyImport: {
+        launchpadUrl: e.KILN_SSH_IMPORT_LAUNCHPAD_URL.replace(/\/+$/, ''),
+        githubUrl: e.KILN_SSH_IMPORT_GITHUB_URL.replace(/\/+$/, ''),
+        timeoutMs: e.KILN_SSH_IMPORT_TIMEOUT_MS,
+        maxBytes: e.KILN_SSH_IMPORT_MAX_BYTES,
+      },
       logLevel: e.KILN_LOG_LEVEL,
       maasName: e.KILN_NAME,
     }),

@@ -56,6 +56,7 @@ export const MachineEvents = {
   STORAGE_CONFIGURATION_RESTORED: { type: 'Storage configuration restored', level: 'DEBUG' },
   NETWORKING_CONFIGURATION_RESTORED: { type: 'Networking configuration restored', level: 'DEBUG' },
   DEFAULT_CONFIGURATION_RESTORED: { type: 'Default configuration restored', level: 'DEBUG' },
+  CONFIGURATION_CLONED: { type: 'Configuration cloned', level: 'INFO' },
 
   // ---- effects the lifecycle worker carries out (machines/machine-jobs.worker.ts)
   POWER_ON: { type: 'Power on', level: 'INFO' },

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { LifecycleEvent } from '@kiln/lifecycle';
 import { ApiRegistry } from '../api/api.registry';
+import { CloneService } from '../clone/clone.service';
 import { ActionDef, ApiRequest, ApiResponse, ParamDoc } from '../api/api.types';
 import { BadRequestError, ForbiddenError, NotFoundError } from '../api/http/http.errors';
 import { parseBool, RequestParams } from '../api/http/params';
@@ -68,6 +69,7 @@ export class MachinesApi implements OnModuleInit {
     private readonly allocation: MachineAllocationService,
     private readonly power: MachinePowerService,
     private readonly config: MachineConfigService,
+    private readonly clone: CloneService,
   ) {}
 
   onModuleInit() {
@@ -208,6 +210,42 @@ export class MachinesApi implements OnModuleInit {
               run: async (r) => {
                 const ids = await this.listing.newMachineIds();
                 return (await this.enlistment.accept(ids, r.user!)).map((rec) => machineJson(rec));
+              },
+            },
+            {
+              name: 'clone',
+              op: 'clone',
+              method: 'POST',
+              title: 'Clone storage and/or interface configurations',
+              description:
+                'Clone storage and/or interface configurations from the source machine onto each destination. Each destination ' +
+                'is cloned completely or not at all; destinations that cannot be cloned are listed in the error with their system_id.',
+              permission: 'admin',
+              params: [
+                { name: 'source', required: true, doc: 'The system_id of the machine to clone from.' },
+                { name: 'destinations', required: true, doc: 'system_ids of the machines to clone onto (Ready or Failed testing).' },
+                { name: 'interfaces', doc: 'Whether to clone the interface configuration. Defaults to False.' },
+                { name: 'storage', doc: 'Whether to clone the storage configuration. Defaults to False.' },
+              ],
+              run: async (r) => {
+                const flag = (name: string): boolean => {
+                  const raw = r.params.get(name);
+                  if (raw === undefined || raw === '') return false;
+                  const v = parseBool(raw);
+                  if (v === undefined) throw new BadRequestError({ [name]: [`'${raw}' value must be either True or False.`] });
+                  return v;
+                };
+                const result = await this.clone.clone(
+                  { source: r.params.get('source'), destinations: r.params.getAll('destinations'), interfaces: flag('interfaces'), storage: flag('storage') },
+                  r.user!,
+                );
+                if (!result.failures.length) return ApiResponse.noContent();
+                // Refused only for the destinations' states: 409; any destination that does not fit the source: 400.
+                const status = result.failures.every((f) => f.code === 'state') ? 409 : 400;
+                return new ApiResponse(status, {
+                  destinations: result.failures.map((f) => ({ system_id: f.systemId, code: f.code, message: f.message })),
+                  cloned: result.cloned,
+                });
               },
             },
             {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { StorageModule } from '../storage/storage.module';
+import { CloneModule } from '../clone/clone.module';
 import { BootResourcesRepository } from '../boot-resources/boot-resources.repository';
 import { BootResourcesService } from '../boot-resources/boot-resources.service';
 import { CommissioningModule } from '../commissioning/commissioning.module';
@@ -25,7 +26,7 @@ import { MachinesRepository } from './machines.repository';
 
 /** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
-  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule, StorageModule],
+  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule, StorageModule, CloneModule],
   providers: [
     // Deploy and the installer read which images the region holds (stateless; the module itself
     // cannot be imported here: its upload controller depends on the API module, which needs this one).

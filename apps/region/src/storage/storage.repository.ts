@@ -138,22 +138,24 @@ export class StorageRepository {
   async load(machine: StorageMachineRow, em?: EntityManager): Promise<StorageRows> {
     const q = this.q(em);
     const id = [machine.id];
-    const [devices, tables, partitions, filesystems, groups, cacheSets] = await Promise.all([
-      q.query(
+    // Inside a transaction the queries share one connection, which runs one query at a time: send them in turn.
+    const calls = [
+      () => q.query(
         `SELECT id, name, type, uuid, model, serial, id_path, size, block_size, tags, firmware_version, is_boot, numa_node, filesystem_group_id
            FROM block_devices WHERE machine_id = $1 ORDER BY id`,
         id,
       ),
-      q.query(`SELECT id, block_device_id, table_type FROM partition_tables WHERE machine_id = $1 ORDER BY id`, id),
-      q.query(`SELECT id, partition_table_id, index, uuid, size, bootable, tags FROM partitions WHERE machine_id = $1 ORDER BY partition_table_id, index`, id),
-      q.query(
+      () => q.query(`SELECT id, block_device_id, table_type FROM partition_tables WHERE machine_id = $1 ORDER BY id`, id),
+      () => q.query(`SELECT id, partition_table_id, index, uuid, size, bootable, tags FROM partitions WHERE machine_id = $1 ORDER BY partition_table_id, index`, id),
+      () => q.query(
         `SELECT id, block_device_id, partition_id, fstype, uuid, label, mount_point, mount_options, filesystem_group_id, cache_set_id
            FROM filesystems WHERE machine_id = $1 ORDER BY id`,
         id,
       ),
-      q.query(`SELECT id, name, uuid, group_type, cache_mode, cache_set_id FROM filesystem_groups WHERE machine_id = $1 ORDER BY id`, id),
-      q.query(`SELECT id, name FROM bcache_cache_sets WHERE machine_id = $1 ORDER BY id`, id),
-    ]);
+      () => q.query(`SELECT id, name, uuid, group_type, cache_mode, cache_set_id FROM filesystem_groups WHERE machine_id = $1 ORDER BY id`, id),
+      () => q.query(`SELECT id, name FROM bcache_cache_sets WHERE machine_id = $1 ORDER BY id`, id),
+    ];
+    const [devices, tables, partitions, filesystems, groups, cacheSets] = em ? await serially(calls) : await Promise.all(calls.map((call) => call()));
     return { machine, devices, tables, partitions, filesystems, groups, cacheSets };
   }
 
@@ -286,4 +288,11 @@ export class StorageRepository {
     await em.query(`DELETE FROM filesystem_groups WHERE machine_id = $1`, [machineId]);
     await em.query(`DELETE FROM bcache_cache_sets WHERE machine_id = $1`, [machineId]);
   }
+}
+
+/** Runs the calls one after the other; the results in order. */
+async function serially<R>(calls: readonly (() => Promise<R>)[]): Promise<R[]> {
+  const out: R[] = [];
+  for (const call of calls) out.push(await call());
+  return out;
 }

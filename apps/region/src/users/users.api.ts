@@ -20,8 +20,9 @@ function tokenString(t: ApiTokenEntity): string {
   return `${t.consumerKey}:${t.tokenKey}:${t.tokenSecret}`;
 }
 
+/** MAAS's SSH key JSON: `keysource` is "lp:<user>" / "gh:<user>" for imported keys, "" for keys added by hand. */
 function sshKeyJson(k: SshKeyEntity) {
-  return { id: k.id, key: k.key, keysource: k.keysource, resource_uri: `/MAAS/api/2.0/account/prefs/sshkeys/${k.id}/` };
+  return { id: k.id, key: k.key, keysource: k.keysource ?? '', resource_uri: `/MAAS/api/2.0/account/prefs/sshkeys/${k.id}/` };
 }
 
 /** The path's SSH key id (not a number: no key has it). */
@@ -194,7 +195,24 @@ export class UsersApi implements OnModuleInit {
               method: 'POST',
               title: 'Add a new SSH key',
               params: [{ name: 'key', required: true, doc: 'A public SSH key should be provided in the request payload as form data with the name "key".' }],
-              run: async (r: ApiRequest) => sshKeyJson(await this.users.addSshKey(r.user!, r.params.get('key'))),
+              // MAAS answers 201 Created with the key.
+              run: async (r: ApiRequest) => new ApiResponse(201, sshKeyJson(await this.users.addSshKey(r.user!, r.params.get('key')))),
+            },
+            {
+              name: 'import',
+              op: 'import',
+              method: 'POST',
+              title: 'Import SSH keys',
+              params: [{ name: 'keysource', required: true, doc: 'The source of the keys: lp:<user> (Launchpad) or gh:<user> (GitHub); a bare <user> means Launchpad.' }],
+              run: async (r: ApiRequest) => {
+                const result = await this.users.importSshKeys(r.user!, r.params.get('keysource'));
+                // The body is MAAS's: the keys imported. What was skipped (and why) rides in headers:
+                // how many, and the first few.
+                const headers: Record<string, string> = result.skipped.length
+                  ? { 'X-Kiln-Skipped-Count': String(result.skipped.length), 'X-Kiln-Skipped-Keys': JSON.stringify(result.skipped.slice(0, 20)) }
+                  : {};
+                return new ApiResponse(200, result.imported.map(sshKeyJson), 'application/json; charset=utf-8', headers);
+              },
             },
           ],
         },

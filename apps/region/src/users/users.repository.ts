@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { ApiTokenEntity, SshKeyEntity, UserEntity } from '@kiln/db';
 import { newKeyPart as generateApiKeyPart } from '@kiln/db';
 
@@ -88,5 +88,21 @@ export class UsersRepository {
 
   async sshKeyExists(userId: number, key: string): Promise<boolean> {
     return this.ds.getRepository(SshKeyEntity).existsBy({ userId, key });
+  }
+
+  /** Adds the keys the user does not have yet (one statement; a key added meanwhile is skipped), in order. */
+  async addSshKeysIfAbsent(userId: number, keys: readonly string[], keysource: string): Promise<SshKeyEntity[]> {
+    if (keys.length === 0) return [];
+    const r = await this.ds
+      .createQueryBuilder()
+      .insert()
+      .into(SshKeyEntity)
+      .values(keys.map((key) => ({ userId, key, keysource })))
+      .orIgnore()
+      .returning(['id'])
+      .execute();
+    const ids = (r.raw as { id: number }[]).map((row) => row.id);
+    if (ids.length === 0) return [];
+    return this.ds.getRepository(SshKeyEntity).find({ where: { id: In(ids) }, order: { id: 'ASC' } });
   }
 }

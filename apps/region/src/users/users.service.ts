@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ApiTokenEntity, hashPassword, SshKeyEntity, UserEntity, verifyPassword } from '@kiln/db';
 import { forbidden, invalid, notFound } from '../common/domain.error';
+import { log } from '../logging/logger';
+import { keySourceString, parseKeySource, SshKeyImporter } from './ssh-key.importer';
 import { UsersRepository } from './users.repository';
 
 const USERNAME = /^[\w.@+-]{1,150}$/;
@@ -13,10 +15,24 @@ export interface UserActor {
   isAdmin: boolean;
 }
 
+export interface SkippedKey {
+  /** The start of the line (keys are long). */
+  key: string;
+  reason: string;
+}
+
+export interface SshKeyImport {
+  imported: SshKeyEntity[];
+  skipped: SkippedKey[];
+}
+
 /** User accounts, their API tokens and SSH keys, and password checks. */
 @Injectable()
 export class UsersService {
-  constructor(private readonly repo: UsersRepository) {
+  constructor(
+    private readonly repo: UsersRepository,
+    private readonly importer: SshKeyImporter,
+  ) {
     // Ready before the first login of a user that does not exist, which then costs no extra hash.
     void dummyPasswordHash();
   }
@@ -99,7 +115,36 @@ export class UsersService {
     return this.repo.addSshKey(caller.id, key, null);
   }
 
-  /** A key the caller owns (or any key, for an administrator). */
+  /**
+   * `op=import`: fetches the keys of `lp:<user>` / `gh:<user>` and stores the new ones with that
+   * keysource. Keys the caller already has are skipped; lines that are not SSH public keys are
+   * skipped and reported.
+   */
+  async importSshKeys(caller: UserActor, rawSource: string | undefined): Promise<SshKeyImport> {
+    const source = parseKeySource(rawSource);
+    const fetched = await this.importer.fetchKeys(source);
+    const skipped: SkippedKey[] = [];
+    // The start of the line, printable ASCII only (it is reported in a header).
+    const excerpt = (k: string) => k.slice(0, 80).replace(/[^\x20-\x7e]/g, '?');
+    const valid: string[] = [];
+    for (const line of fetched) {
+      const key = line.trim();
+      if (!SSH_KEY.test(key)) skipped.push({ key: excerpt(key), reason: 'Invalid SSH public key.' });
+      else if (valid.includes(key)) skipped.push({ key: excerpt(key), reason: 'Duplicate key in the answer.' });
+      else valid.push(key);
+    }
+    const have = new Set((await this.repo.listSshKeys(caller.id)).map((k) => k.key));
+    const fresh = valid.filter((k) => {
+      if (!have.has(k)) return true;
+      skipped.push({ key: excerpt(k), reason: 'This key has already been added for this user.' });
+      return false;
+    });
+    const imported = await this.repo.addSshKeysIfAbsent(caller.id, fresh, keySourceString(source));
+    log().info({ userId: caller.id, keysource: keySourceString(source), imported: imported.length, skipped: skipped.length }, 'SSH keys imported');
+    return { imported, skipped };
+  }
+
+  /** A key the caller owns (or any key, for an administrator, who may read it). */
   async sshKey(caller: UserActor, id: number): Promise<SshKeyEntity> {
     const k = Number.isInteger(id) ? await this.repo.findSshKey(id) : null;
     if (!k) throw notFound('No SSHKey matches the given query.');
@@ -107,8 +152,11 @@ export class UsersService {
     return k;
   }
 
+  /** Only the key's owner may delete it, administrators included (MAAS: 403 "Can't delete a key you don't own."). */
   async deleteSshKey(caller: UserActor, id: number): Promise<void> {
-    await this.repo.deleteSshKey((await this.sshKey(caller, id)).id);
+    const k = await this.sshKey(caller, id);
+    if (k.userId !== caller.id) throw forbidden("Can't delete a key you don't own.");
+    await this.repo.deleteSshKey(k.id);
   }
 
   /** username + password -> the user, or null (python-libmaas login, `kiln` CLI). */

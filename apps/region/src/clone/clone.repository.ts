@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import type { MachineStorageLayout, SpecialFilesystem } from '@kiln/db';
+import { DataSource, EntityManager } from 'typeorm';
+
+export interface CloneMachineRow {
+  id: number;
+  system_id: string;
+  hostname: string;
+  status: number;
+  locked: boolean;
+  storage_layout: MachineStorageLayout | null;
+  special_filesystems: SpecialFilesystem[];
+}
+
+export interface CloneInterfaceRow {
+  id: number;
+  name: string;
+  type: string;
+  enabled: boolean;
+  mtu: number;
+  tags: string[];
+}
+
+export interface CloneStaticIpRow {
+  id: number;
+  interface_id: number;
+  subnet_id: number;
+  ip: string;
+}
+
+/** The SQL of machines op=clone beyond the storage model (storage/storage.repository.ts has that). */
+@Injectable()
+export class CloneRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  private q(em?: EntityManager): EntityManager {
+    return em ?? this.ds.manager;
+  }
+
+  /** The machines with these system_ids (in no particular order). */
+  async machines(systemIds: readonly string[], em?: EntityManager): Promise<CloneMachineRow[]> {
+    if (systemIds.length === 0) return [];
+    return this.q(em).query(`SELECT id, system_id, hostname, status, locked, storage_layout, special_filesystems FROM machines WHERE system_id = ANY($1)`, [systemIds]);
+  }
+
+  /**
+   * One machine, locked for the rest of the transaction: FOR UPDATE (a destination: storage and
+   * interface edits on it queue behind the clone) or FOR SHARE (the source: edits wait, other
+   * clones from it do not).
+   */
+  async lockMachine(em: EntityManager, systemId: string, mode: 'update' | 'share'): Promise<CloneMachineRow | undefined> {
+    const rows: CloneMachineRow[] = await em.query(
+      `SELECT id, system_id, hostname, status, locked, storage_layout, special_filesystems FROM machines WHERE system_id = $1 FOR ${mode === 'update' ? 'UPDATE' : 'SHARE'}`,
+      [systemId],
+    );
+    return rows[0];
+  }
+
+  /** The storage settings kept on the machine record: the chosen layout and the special (tmpfs/ramfs) mounts. */
+  async setStorageSettings(em: EntityManager, machineId: number, layout: MachineStorageLayout | null, specials: SpecialFilesystem[]): Promise<void> {
+    await em.query(`UPDATE machines SET storage_layout = $2, special_filesystems = $3 WHERE id = $1`, [machineId, layout === null ? null : JSON.stringify(layout), JSON.stringify(specials)]);
+  }
+
+  async interfaces(em: EntityManager, machineId: number): Promise<CloneInterfaceRow[]> {
+    return em.query(`SELECT id, name, type, enabled, mtu, tags FROM interfaces WHERE machine_id = $1 ORDER BY id`, [machineId]);
+  }
+
+  async updateInterface(em: EntityManager, id: number, fields: { enabled: boolean; mtu: number; tags: string[] }): Promise<void> {
+    await em.query(`UPDATE interfaces SET enabled = $2, mtu = $3, tags = $4 WHERE id = $1`, [id, fields.enabled, fields.mtu, fields.tags]);
+  }
+
+  /** The static (sticky) addresses of the machine's interfaces. */
+  async stickyIps(em: EntityManager, machineId: number): Promise<CloneStaticIpRow[]> {
+    return em.query(
+      `SELECT s.id, s.interface_id, s.subnet_id, host(s.ip) AS ip
+         FROM static_ip_addresses s JOIN interfaces i ON i.id = s.interface_id
+        WHERE i.machine_id = $1 AND s.alloc_type = 'sticky' ORDER BY s.id`,
+      [machineId],
+    );
+  }
+
+  async deleteStickyIps(em: EntityManager, interfaceId: number): Promise<void> {
+    await em.query(`DELETE FROM static_ip_addresses WHERE interface_id = $1 AND alloc_type = 'sticky'`, [interfaceId]);
+  }
+
+  /** Serialises address allocation on a subnet for the rest of the transaction. */
+  async lockSubnet(em: EntityManager, subnetId: number): Promise<void> {
+    await em.query(`SELECT id FROM subnets WHERE id = $1 FOR UPDATE`, [subnetId]);
+  }
+
+  async insertStickyIp(em: EntityManager, ip: string, subnetId: number, interfaceId: number): Promise<void> {
+    await em.query(`INSERT INTO static_ip_addresses (ip, subnet_id, interface_id, alloc_type) VALUES ($1, $2, $3, 'sticky')`, [ip, subnetId, interfaceId]);
+  }
+}
