@@ -113,21 +113,29 @@ describe('machines op=clone', () => {
     expect(await shape(dst.sid)).toEqual(await shape(src.sid));
   });
 
-  /** A subnet with a machine's eth0 holding a static (sticky) address on it. */
+  /** A subnet with a machine's eth0 linked STATIC to it, holding the given address (link_subnet, as a user does). */
   async function subnetWithStatic(sid: string, cidr: string, ip: string): Promise<number> {
     const s = await h.call(admin, 'POST', `${API}/subnets/`, { cidr, gateway_ip: cidr.replace(/0\/24$/, '1') });
     expect(s.status).toBe(200);
     const subnetId = (s.json() as { id: number }).id;
-    await h.ds.query(
-      `INSERT INTO static_ip_addresses (ip, subnet_id, interface_id, alloc_type)
-       SELECT $2, $3, i.id, 'sticky' FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1 AND i.name = 'eth0'`,
-      [sid, ip, subnetId],
-    );
+    const eth0 = (await ifaces(sid)).find((i) => i.name === 'eth0')!;
+    const l = await h.call(admin, 'POST', `${API}/nodes/${sid}/interfaces/${eth0.id}/?op=link_subnet`, { mode: 'STATIC', subnet: String(subnetId), ip_address: ip, default_gateway: 'true' });
+    expect(l.status).toBe(200);
     return subnetId;
   }
 
+  /** The machine's interface links: interface, mode, subnet, default gateway and the address. */
+  const links = (sid: string): Promise<{ name: string; mode: string; subnet_id: number; default_gateway: boolean; ip: string | null }[]> =>
+    h.ds.query(
+      `SELECT i.name, l.mode, l.subnet_id, l.default_gateway, host(s.ip) AS ip
+         FROM interface_links l JOIN interfaces i ON i.id = l.interface_id JOIN machines m ON m.id = i.machine_id
+         LEFT JOIN static_ip_addresses s ON s.id = l.static_ip_id
+        WHERE m.system_id = $1 ORDER BY l.id`,
+      [sid],
+    );
+
   const ifaces = async (sid: string) =>
-    ((await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { interface_set: { name: string; mac_address: string; effective_mtu: number; tags: string[]; enabled: boolean }[] }).interface_set;
+    ((await h.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { interface_set: { id: number; name: string; mac_address: string; effective_mtu: number; tags: string[]; enabled: boolean }[] }).interface_set;
   const staticIps = (sid: string): Promise<{ name: string; ip: string; subnet_id: number }[]> =>
     h.ds.query(
       `SELECT i.name, host(s.ip) AS ip, s.subnet_id FROM static_ip_addresses s JOIN interfaces i ON i.id = s.interface_id JOIN machines m ON m.id = i.machine_id
@@ -135,7 +143,7 @@ describe('machines op=clone', () => {
       [sid],
     );
 
-  it('clones interfaces: MTU, tags, enabled, and static addresses re-allocated on the same subnet', async () => {
+  it('clones interfaces: MTU, tags, enabled, VLAN, and subnet links with static addresses re-allocated on the same subnet', async () => {
     const src = await readyMachine([10]);
     const dst = await readyMachine([10]);
     await h.ds.query(`UPDATE interfaces SET mtu = 9000, tags = '{uplink,fast}' WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [src.sid]);
@@ -148,6 +156,11 @@ describe('machines op=clone', () => {
     // A new address on the same subnet: not the source's, not the gateway.
     expect(await staticIps(dst.sid)).toEqual([{ name: 'eth0', ip: '10.77.0.3', subnet_id: subnetId }]);
     expect(await staticIps(src.sid)).toEqual([{ name: 'eth0', ip: '10.77.0.2', subnet_id: subnetId }]);
+    // The link itself: same mode, subnet and default gateway, holding the new address; the VLAN follows the subnet's.
+    expect(await links(dst.sid)).toEqual([{ name: 'eth0', mode: 'static', subnet_id: subnetId, default_gateway: true, ip: '10.77.0.3' }]);
+    const vlanOf = async (sid: string) => ((await ifaces(sid))[0] as unknown as { vlan: { id: number } | null }).vlan?.id;
+    expect(await vlanOf(dst.sid)).toBe(await vlanOf(src.sid));
+    expect(await vlanOf(dst.sid)).toEqual(expect.any(Number));
     expect(await events(dst.sid)).toEqual(expect.arrayContaining([expect.objectContaining({ description: expect.stringContaining('Cloned interfaces from') })]));
     // Storage was not asked for: the destination has none.
     expect((await devices(dst.sid))[0]).toMatchObject({ partitions: [], filesystem: null });

@@ -19,13 +19,16 @@ export interface CloneInterfaceRow {
   enabled: boolean;
   mtu: number;
   tags: string[];
+  vlan_id: number | null;
+  params: Record<string, unknown>;
 }
 
-export interface CloneStaticIpRow {
-  id: number;
+/** One subnet link of a machine interface (interface_links); a STATIC link holds a sticky address. */
+export interface CloneLinkRow {
   interface_id: number;
-  subnet_id: number;
-  ip: string;
+  mode: string;
+  subnet_id: number | null;
+  default_gateway: boolean;
 }
 
 /** The SQL of machines op=clone beyond the storage model (storage/storage.repository.ts has that). */
@@ -62,25 +65,34 @@ export class CloneRepository {
   }
 
   async interfaces(em: EntityManager, machineId: number): Promise<CloneInterfaceRow[]> {
-    return em.query(`SELECT id, name, type, enabled, mtu, tags FROM interfaces WHERE machine_id = $1 ORDER BY id`, [machineId]);
+    return em.query(`SELECT id, name, type, enabled, mtu, tags, vlan_id, params FROM interfaces WHERE machine_id = $1 ORDER BY id`, [machineId]);
   }
 
-  async updateInterface(em: EntityManager, id: number, fields: { enabled: boolean; mtu: number; tags: string[] }): Promise<void> {
-    await em.query(`UPDATE interfaces SET enabled = $2, mtu = $3, tags = $4 WHERE id = $1`, [id, fields.enabled, fields.mtu, fields.tags]);
+  async updateInterface(em: EntityManager, id: number, fields: Pick<CloneInterfaceRow, 'enabled' | 'mtu' | 'tags' | 'vlan_id' | 'params'>): Promise<void> {
+    await em.query(`UPDATE interfaces SET enabled = $2, mtu = $3, tags = $4, vlan_id = $5, params = $6::jsonb WHERE id = $1`, [
+      id,
+      fields.enabled,
+      fields.mtu,
+      fields.tags,
+      fields.vlan_id,
+      JSON.stringify(fields.params ?? {}),
+    ]);
   }
 
-  /** The static (sticky) addresses of the machine's interfaces. */
-  async stickyIps(em: EntityManager, machineId: number): Promise<CloneStaticIpRow[]> {
+  /** The subnet links of the machine's interfaces, in the order they were made. */
+  async links(em: EntityManager, machineId: number): Promise<CloneLinkRow[]> {
     return em.query(
-      `SELECT s.id, s.interface_id, s.subnet_id, host(s.ip) AS ip
-         FROM static_ip_addresses s JOIN interfaces i ON i.id = s.interface_id
-        WHERE i.machine_id = $1 AND s.alloc_type = 'sticky' ORDER BY s.id`,
+      `SELECT l.interface_id, l.mode, l.subnet_id, l.default_gateway
+         FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+        WHERE i.machine_id = $1 ORDER BY l.id`,
       [machineId],
     );
   }
 
-  async deleteStickyIps(em: EntityManager, interfaceId: number): Promise<void> {
+  /** Drops an interface's links and frees the sticky addresses they held. */
+  async clearLinks(em: EntityManager, interfaceId: number): Promise<void> {
     await em.query(`DELETE FROM static_ip_addresses WHERE interface_id = $1 AND alloc_type = 'sticky'`, [interfaceId]);
+    await em.query(`DELETE FROM interface_links WHERE interface_id = $1`, [interfaceId]);
   }
 
   /** Serialises address allocation on a subnet for the rest of the transaction. */
@@ -88,7 +100,22 @@ export class CloneRepository {
     await em.query(`SELECT id FROM subnets WHERE id = $1 FOR UPDATE`, [subnetId]);
   }
 
-  async insertStickyIp(em: EntityManager, ip: string, subnetId: number, interfaceId: number): Promise<void> {
-    await em.query(`INSERT INTO static_ip_addresses (ip, subnet_id, interface_id, alloc_type) VALUES ($1, $2, $3, 'sticky')`, [ip, subnetId, interfaceId]);
+  async insertStickyIp(em: EntityManager, ip: string, subnetId: number, interfaceId: number): Promise<number> {
+    const [row] = (await em.query(`INSERT INTO static_ip_addresses (ip, subnet_id, interface_id, alloc_type) VALUES ($1, $2, $3, 'sticky') RETURNING id`, [
+      ip,
+      subnetId,
+      interfaceId,
+    ])) as { id: number }[];
+    return row.id;
+  }
+
+  async insertLink(em: EntityManager, link: CloneLinkRow & { static_ip_id: number | null }): Promise<void> {
+    await em.query(`INSERT INTO interface_links (interface_id, mode, subnet_id, static_ip_id, default_gateway) VALUES ($1, $2, $3, $4, $5)`, [
+      link.interface_id,
+      link.mode,
+      link.subnet_id,
+      link.static_ip_id,
+      link.default_gateway,
+    ]);
   }
 }

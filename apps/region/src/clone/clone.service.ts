@@ -13,7 +13,7 @@ import { NetworkingRepository } from '../networking/networking.repository';
 import { unreservedRanges } from '../networking/subnet.statistics';
 import { StorageRepository, StorageRows } from '../storage/storage.repository';
 import { CloneDisk, mapDisks } from './clone.disks';
-import { CloneInterfaceRow, CloneMachineRow, CloneRepository } from './clone.repository';
+import { CloneInterfaceRow, CloneLinkRow, CloneMachineRow, CloneRepository } from './clone.repository';
 
 /** What a destination must be in to take a clone (MAAS's clone form): Ready or Failed testing, so never in use. */
 export const CLONE_DESTINATION_STATUSES: readonly number[] = [NodeStatus.READY, NodeStatus.FAILED_TESTING];
@@ -250,27 +250,33 @@ export class CloneService {
     const byName = new Map(dst.map((i) => [i.name, i]));
     const missing = src.filter((i) => !byName.has(i.name)).map((i) => i.name);
     if (missing.length) return [`Destination has no interface named ${missing.join(', ')} (the interface names must be the same as the source's).`];
-    const ips = await this.repo.stickyIps(em, source.id);
+    const links = await this.repo.links(em, source.id);
     return {
       apply: async () => {
-        for (const s of src) await this.copyInterface(em, s, byName.get(s.name)!, ips.filter((x) => x.interface_id === s.id).map((x) => x.subnet_id));
+        for (const s of src) await this.copyInterface(em, s, byName.get(s.name)!, links.filter((l) => l.interface_id === s.id));
       },
     };
   }
 
   /**
    * Copies one interface's configuration onto the destination's interface of the same name:
-   * enabled, MTU, tags, and its static addresses, re-allocated on the same subnets (a fresh free
-   * address each). Links to VLANs and subnets are copied here too once the interface model has them.
+   * enabled, MTU, tags, VLAN, per-type parameters and its subnet links (mode, subnet, default
+   * gateway). A STATIC link gets a fresh free address on the same subnet (the seed: "a new IP will
+   * be allocated to the interface on the destination machine"); the destination's own links and
+   * their addresses are dropped first.
    */
-  private async copyInterface(em: EntityManager, from: CloneInterfaceRow, to: CloneInterfaceRow, staticSubnets: readonly number[]): Promise<void> {
-    await this.repo.updateInterface(em, to.id, { enabled: from.enabled, mtu: from.mtu, tags: from.tags });
-    await this.repo.deleteStickyIps(em, to.id);
-    for (const subnetId of staticSubnets) {
-      await this.repo.lockSubnet(em, subnetId);
-      const ip = await this.freeAddress(em, subnetId);
-      if (ip === null) throw new DestinationRefused([{ code: 'networking', message: `No free address left on subnet ${subnetId} for interface ${to.name}.` }]);
-      await this.repo.insertStickyIp(em, ip, subnetId, to.id);
+  private async copyInterface(em: EntityManager, from: CloneInterfaceRow, to: CloneInterfaceRow, links: readonly CloneLinkRow[]): Promise<void> {
+    await this.repo.updateInterface(em, to.id, { enabled: from.enabled, mtu: from.mtu, tags: from.tags, vlan_id: from.vlan_id, params: from.params });
+    await this.repo.clearLinks(em, to.id);
+    for (const link of links) {
+      let staticIpId: number | null = null;
+      if (link.mode === 'static' && link.subnet_id !== null) {
+        await this.repo.lockSubnet(em, link.subnet_id);
+        const ip = await this.freeAddress(em, link.subnet_id);
+        if (ip === null) throw new DestinationRefused([{ code: 'networking', message: `No free address left on subnet ${link.subnet_id} for interface ${to.name}.` }]);
+        staticIpId = await this.repo.insertStickyIp(em, ip, link.subnet_id, to.id);
+      }
+      await this.repo.insertLink(em, { ...link, interface_id: to.id, static_ip_id: staticIpId });
     }
   }
 
