@@ -26,6 +26,13 @@ export interface DeployInput extends RemovedOptionsInput {
   ephemeralDeploy?: string;
 }
 
+/** What a release asks for (values as sent). */
+export interface ReleaseInput {
+  erase?: string;
+  secureErase?: string;
+  quickErase?: string;
+}
+
 /** An allocated machine and, for a storage constraint, which disks met which label. */
 export interface Allocation {
   rec: MachineRecord;
@@ -67,6 +74,28 @@ export class MachineAllocationService {
   /** One lifecycle action on a machine the caller may see; the lifecycle's rules decide the rest. */
   async act(systemId: string, event: LifecycleEvent, actor: Actor, mutate?: Mutation): Promise<MachineRecord> {
     await this.lifecycle.apply(systemId, event, actor, { require: 'see', mutate });
+    return (await this.repo.findBySystemId(systemId))!;
+  }
+
+  /**
+   * Release (MAAS semantics): disks are erased when `erase` is asked or the setting
+   * enable_disk_erasing_on_release is on; secure/quick erase default to their settings. An
+   * erasing release is DISK_ERASING with a run of wipe-disks, started in the same transaction.
+   * Bad flags are refused before anything changes.
+   */
+  async release(systemId: string, input: ReleaseInput, actor: Actor): Promise<MachineRecord> {
+    const askedErase = boolField('erase', input.erase, false);
+    const secureAsked = input.secureErase === undefined || input.secureErase === '' ? undefined : boolField('secure_erase', input.secureErase, false);
+    const quickAsked = input.quickErase === undefined || input.quickErase === '' ? undefined : boolField('quick_erase', input.quickErase, false);
+    const erase = askedErase || (await this.config.getBool('enable_disk_erasing_on_release'));
+    if (!erase) return this.act(systemId, { type: 'release' }, actor);
+    const run: RunRequest = {
+      erase: {
+        secureErase: secureAsked ?? (await this.config.getBool('disk_erase_with_secure_erase')),
+        quickErase: quickAsked ?? (await this.config.getBool('disk_erase_with_quick_erase')),
+      },
+    };
+    await this.lifecycle.apply(systemId, { type: 'release', erase: true }, actor, { require: 'see', run });
     return (await this.repo.findBySystemId(systemId))!;
   }
 

@@ -180,6 +180,9 @@ export class MetadataService {
     if ((m.status === NodeStatus.COMMISSIONING || m.status === NodeStatus.TESTING) && m.current_testing_script_set_id !== null) {
       sets.push(m.current_testing_script_set_id);
     }
+    if ((m.status === NodeStatus.DISK_ERASING || m.status === NodeStatus.RELEASING) && m.current_release_script_set_id !== null) {
+      sets.push(m.current_release_script_set_id);
+    }
     if (!sets.length) return null;
     let rows = await this.runs.resultsOfSets(this.runs.manager(), sets);
     const commissioningLeft = rows.some((r) => r.result_type === 0 && UNFINISHED_STATUSES.includes(r.status));
