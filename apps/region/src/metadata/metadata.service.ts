@@ -164,7 +164,9 @@ export class MetadataService {
         description: 'The machine started the commissioning environment',
       });
     }
-    return { body: renderUserData({ metadataUrl: url, credentials, phase, runner: this.runner() }), contentType: BINARY };
+    // Rescue mode is for the owner to log in; commissioning and testing when enable_ssh was asked.
+    const startSsh = phase === 'rescue' || (m.enable_ssh && (phase === 'commissioning' || phase === 'testing'));
+    return { body: renderUserData({ metadataUrl: url, credentials, phase, runner: this.runner(), startSsh }), contentType: BINARY };
   }
 
   /**
