@@ -114,6 +114,12 @@ describe('release with disk erasing and rescue mode against a real region', () =
       expect((await op(sid, 'release')).json()).toMatchObject({ status_name: 'Disk erasing' });
       const scripts = await releaseScripts(await boot(sid));
       expect(scripts.map((s) => [s.parameters.secure_erase.value, s.parameters.quick_erase.value])).toEqual([['true', 'true']]);
+      // The collection's release follows the same setting.
+      const many = await deployed();
+      const res = await h.call(admin, 'POST', `${API}/machines/?op=release`, { machines: many });
+      expect(res.status).toBe(200);
+      expect((await get(many)).status_name).toBe('Disk erasing');
+      expect((await releaseScripts(await boot(many))).map((s) => s.name)).toEqual(['wipe-disks']);
     } finally {
       await setConfig('enable_disk_erasing_on_release', 'false');
       await setConfig('disk_erase_with_quick_erase', 'false');

@@ -84,19 +84,25 @@ export class MachineAllocationService {
    * Bad flags are refused before anything changes.
    */
   async release(systemId: string, input: ReleaseInput, actor: Actor): Promise<MachineRecord> {
-    const askedErase = boolField('erase', input.erase, false);
-    const secureAsked = input.secureErase === undefined || input.secureErase === '' ? undefined : boolField('secure_erase', input.secureErase, false);
-    const quickAsked = input.quickErase === undefined || input.quickErase === '' ? undefined : boolField('quick_erase', input.quickErase, false);
-    const erase = askedErase || (await this.config.getBool('enable_disk_erasing_on_release'));
-    if (!erase) return this.act(systemId, { type: 'release' }, actor);
-    const run: RunRequest = {
+    const run = await this.eraseRun(input);
+    if (!run) return this.act(systemId, { type: 'release' }, actor);
+    await this.lifecycle.apply(systemId, { type: 'release', erase: true }, actor, { require: 'see', run });
+    return (await this.repo.findBySystemId(systemId))!;
+  }
+
+  /** The wipe-disks run a release asks for (flags as sent, else the settings), or null for none. */
+  private async eraseRun(input: ReleaseInput): Promise<RunRequest | null> {
+    const flag = (name: string, raw: string | undefined) => (raw === undefined || raw === '' ? undefined : boolField(name, raw, false));
+    const askedErase = flag('erase', input.erase);
+    const secureAsked = flag('secure_erase', input.secureErase);
+    const quickAsked = flag('quick_erase', input.quickErase);
+    if (!askedErase && !(await this.config.getBool('enable_disk_erasing_on_release'))) return null;
+    return {
       erase: {
         secureErase: secureAsked ?? (await this.config.getBool('disk_erase_with_secure_erase')),
         quickErase: quickAsked ?? (await this.config.getBool('disk_erase_with_quick_erase')),
       },
     };
-    await this.lifecycle.apply(systemId, { type: 'release', erase: true }, actor, { require: 'see', run });
-    return (await this.repo.findBySystemId(systemId))!;
   }
 
   /** commission / test: the transition and the run of scripts it starts, as one change. */
@@ -218,10 +224,13 @@ export class MachineAllocationService {
         `Machine(s) cannot be released in their current state: ${bad.map((r) => `${r.row.system_id} ('${statusName(r.row.status as NodeStatus)}')`).join(', ')}.`,
       );
     }
+    // As one machine's release without flags: disk erasing when the settings ask for it.
+    const run = await this.eraseRun({});
     const released: string[] = [];
     for (const r of recs) {
       if (r.row.status === NodeStatus.READY) continue;
-      await this.lifecycle.apply(r.row.system_id, { type: 'release' }, actor);
+      if (run) await this.lifecycle.apply(r.row.system_id, { type: 'release', erase: true }, actor, { run });
+      else await this.lifecycle.apply(r.row.system_id, { type: 'release' }, actor);
       released.push(r.row.system_id);
     }
     return released;
