@@ -220,7 +220,11 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     expect(allZero(await readAt(0, MIB))).toBe(false);
     expect(await ext4Magic()).toBe(0xef53);
 
-    // (a) Rescue mode: the ephemeral environment, which signals and stays up.
+    // (a) Rescue mode: the ephemeral environment, which signals and stays up with SSH for the
+    // owner. A real key pair of alice's, so the test can log in as her.
+    const keyFile = join(lab.dir, 'alice-rescue-key');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice-rescue@kiln', '-f', keyFile]);
+    await h!.ds.query(`INSERT INTO ssh_keys (user_id, key) SELECT id, $1 FROM users WHERE username = 'alice'`, [readFileSync(`${keyFile}.pub`, 'utf8').trim()]);
     const r = await h!.call(admin, 'POST', `${API}/machines/${systemId}/?op=rescue_mode`);
     expect(r.status).toBe(200);
     expect((r.json() as { status_name: string }).status_name).toBe('Entering rescue mode');
@@ -234,6 +238,18 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     timings.rescueBootMs = Date.now() - t;
     expect({ status: (await machine()).status_name, tail: lab.serial(rescue).slice(-4000) }).toMatchObject({ status: 'Rescue mode' });
     expect(qemuAlive(rescue)).toBe(true);
+    // The owner logs in over SSH (from the rack's namespace, where the VM's network is), at the
+    // address the rack's DHCP gave the VM last.
+    const acks = rack.lines('dhcp reply sent').filter((l) => l.type === 'ack' && String(l.mac).toLowerCase() === MAC);
+    const ip = String(acks[acks.length - 1]?.yiaddr);
+    const sshArgs = ['netns', 'exec', lab.ns('rack'), 'ssh', '-i', keyFile, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
+    const login = await pollUntil(
+      () => run('ip', [...sshArgs, `debian@${ip}`, 'id -un'], { timeout: 30_000 }).then((x) => x.stdout, (e: Error) => `failed: ${e.message}`),
+      (out) => !out.startsWith('failed:'),
+      { timeoutMs: 120_000, intervalMs: 5000, what: `SSH to the rescue environment at ${ip}` },
+    );
+    timings.rescueSshMs = Date.now() - t;
+    expect(login.trim().split('\n').pop()).toBe('debian');
     const x = await h!.call(admin, 'POST', `${API}/machines/${systemId}/?op=exit_rescue_mode`);
     expect(x.status).toBe(200);
     // Manual power: nothing can confirm the power cycle, so the machine is Deployed at once.
