@@ -32,6 +32,11 @@ export interface UserDataInput {
   runner: string;
   /** Seconds between WORKING heartbeats; MAAS's runner uses 120. */
   heartbeatIntervalSeconds?: number;
+  /**
+   * Start the SSH server (rescue mode, enable_ssh): the image has it but leaves it off; cloud-init
+   * has put the owner's keys (meta-data public-keys) on the default user.
+   */
+  startSsh?: boolean;
 }
 
 const BOUNDARY = '===============kiln-user-data==';
@@ -69,6 +74,7 @@ export function renderUserDataScript(input: UserDataInput): string {
     "cat > \"$dir/kiln-run-scripts.py\" <<'KILN_RUNNER_EOF'",
     runner.endsWith('\n') ? runner.slice(0, -1) : runner,
     'KILN_RUNNER_EOF',
+    ...(input.startSsh ? ['systemctl start ssh.service || echo "kiln: could not start the SSH server" >&2'] : []),
     `exec python3 "$dir/kiln-run-scripts.py" --config="$dir/config.json" --phase=${phase} --heartbeat-interval=${interval} "$dir/work"`,
     '',
   ].join('\n');

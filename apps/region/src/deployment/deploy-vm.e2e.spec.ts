@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { pollUntil } from '@kiln/testing';
@@ -62,6 +63,12 @@ async function readFromDisk(disk: string, path: string): Promise<string> {
  * to the installer's reboot 201-378 s (ephemeral boot ~180 s; the 160 MB image streamed and
  * unpacked in ~120 s; GRUB ~40 s), power-on to Deployed 50-80 s (iPXE, "local boot", GRUB,
  * Debian, cloud-init's user-data fetch), to cloud-init's final message 71-144 s.
+ *
+ * Then two more boots of the ephemeral environment: rescue mode (owner logs in over SSH with a
+ * key added after deployment; exit_rescue_mode back to Deployed) and release with quick_erase
+ * (wipe-disks zeroes the first and last 2 MiB, Ready, the VM powers itself off). Passing runs
+ * took: power-on to Rescue mode 161-368 s, SSH login within 10 s of it; power-on to Ready
+ * 196-292 s, powered off 8-14 s later (the slower figures with the host's load average at 12).
  */
 describe('a VM is deployed with the Debian image and boots it from its own disk (e2e)', () => {
   const lab = new VmLab();
@@ -195,5 +202,95 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     const tail = lab.serial(installed).slice(-6000);
     expect({ marker: (await readFromDisk(disk, '/root/kiln-marker')).trim(), tail }).toEqual({ marker: MARKER, tail });
     expect({ keys: await readFromDisk(disk, '/home/debian/.ssh/authorized_keys'), tail }).toEqual({ keys: expect.stringContaining(OWNER_KEY), tail });
+  }, 3 * PHASE_TIMEOUT_MS);
+
+  it('rescue mode boots the ephemeral environment and exits back to Deployed; release with quick_erase wipes the disk and ends Ready', async () => {
+    expect((await machine()).status_name).toBe('Deployed');
+    const MIB = 1024 * 1024;
+    const readAt = async (offset: number, length: number): Promise<Buffer> => {
+      const fh = await open(disk, 'r');
+      try {
+        const buf = Buffer.alloc(length);
+        await fh.read(buf, 0, length, offset);
+        return buf;
+      } finally {
+        await fh.close();
+      }
+    };
+    const allZero = (b: Buffer) => b.every((x) => x === 0);
+    // The deployment left a partition table at the start of the disk and its root ext4 further on.
+    const { stdout: table } = await run('sfdisk', ['-J', disk]);
+    const parts = (JSON.parse(table).partitiontable.partitions ?? []) as { start: number; size: number }[];
+    const root = parts.sort((a, b) => b.size - a.size)[0];
+    const ext4Magic = async () => (await readAt(root.start * 512 + 1024 + 56, 2)).readUInt16LE(0);
+    expect(allZero(await readAt(0, MIB))).toBe(false);
+    expect(await ext4Magic()).toBe(0xef53);
+
+    // (a) Rescue mode: the ephemeral environment, which signals and stays up with SSH for the
+    // owner. A real key pair of alice's, so the test can log in as her.
+    const keyFile = join(lab.dir, 'alice-rescue-key');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice-rescue@kiln', '-f', keyFile]);
+    await h!.ds.query(`INSERT INTO ssh_keys (user_id, key) SELECT id, $1 FROM users WHERE username = 'alice'`, [readFileSync(`${keyFile}.pub`, 'utf8').trim()]);
+    const r = await h!.call(admin, 'POST', `${API}/machines/${systemId}/?op=rescue_mode`);
+    expect(r.status).toBe(200);
+    expect((r.json() as { status_name: string }).status_name).toBe('Entering rescue mode');
+    let t = Date.now();
+    const rescue = await lab.startVm('vm0-rescue', 2, MAC, 'bios-ipxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk, diskSerial: DISK_SERIAL });
+    await pollUntil(machine, (m) => m.status_name !== 'Entering rescue mode', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the rescue environment to signal' }).catch(
+      (e: Error) => {
+        throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(rescue).slice(-8000)}`);
+      },
+    );
+    timings.rescueBootMs = Date.now() - t;
+    expect({ status: (await machine()).status_name, tail: lab.serial(rescue).slice(-4000) }).toMatchObject({ status: 'Rescue mode' });
+    expect(qemuAlive(rescue)).toBe(true);
+    // The owner logs in over SSH (from the rack's namespace, where the VM's network is), at the
+    // address the rack's DHCP gave the VM last.
+    const acks = rack.lines('dhcp reply sent').filter((l) => l.type === 'ack' && String(l.mac).toLowerCase() === MAC);
+    const ip = String(acks[acks.length - 1]?.yiaddr);
+    const sshArgs = ['netns', 'exec', lab.ns('rack'), 'ssh', '-i', keyFile, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
+    const login = await pollUntil(
+      () => run('ip', [...sshArgs, `debian@${ip}`, 'id -un'], { timeout: 30_000 }).then((x) => x.stdout, (e: Error) => `failed: ${e.message}`),
+      (out) => !out.startsWith('failed:'),
+      { timeoutMs: 120_000, intervalMs: 5000, what: `SSH to the rescue environment at ${ip}` },
+    );
+    timings.rescueSshMs = Date.now() - t;
+    expect(login.trim().split('\n').pop()).toBe('debian');
+    const x = await h!.call(admin, 'POST', `${API}/machines/${systemId}/?op=exit_rescue_mode`);
+    expect(x.status).toBe(200);
+    // Manual power: nothing can confirm the power cycle, so the machine is Deployed at once.
+    expect((x.json() as { status_name: string }).status_name).toBe('Deployed');
+    process.kill(Number(readFileSync(join(rescue, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
+    await pollUntil(async () => qemuAlive(rescue), (alive) => !alive, { timeoutMs: 30_000, intervalMs: 500, what: 'QEMU to stop' });
+
+    // (b) Release with quick erase: the ephemeral environment runs wipe-disks, then powers off.
+    const rel = await h!.call(alice, 'POST', `${API}/machines/${systemId}/?op=release`, { erase: 'true', quick_erase: 'true' });
+    expect(rel.status).toBe(200);
+    expect((rel.json() as { status_name: string }).status_name).toBe('Disk erasing');
+    t = Date.now();
+    const erase = await lab.startVm('vm0-erase', 3, MAC, 'bios-ipxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk, diskSerial: DISK_SERIAL });
+    await pollUntil(machine, (m) => m.status_name !== 'Disk erasing', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the disks to be erased' }).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(erase).slice(-8000)}`);
+    });
+    timings.eraseMs = Date.now() - t;
+    const released = await machine();
+    expect({ status: released.status_name, error: released.error_description, tail: released.status_name === 'Ready' ? '' : lab.serial(erase).slice(-6000) }).toEqual({
+      status: 'Ready',
+      error: '',
+      tail: '',
+    });
+    const [out] = await h!.ds.query(
+      `SELECT convert_from(r.stdout, 'UTF8') AS stdout FROM script_results r JOIN machines m ON m.current_release_script_set_id = r.script_set_id WHERE m.system_id = $1`,
+      [systemId],
+    );
+    expect(out.stdout).toContain('vda: quick erase done');
+    // cloud-init's power_state switches the VM off.
+    await pollUntil(async () => qemuAlive(erase), (alive) => !alive, { timeoutMs: 5 * 60_000, intervalMs: 1000, what: 'the VM to power itself off' });
+    timings.erasePowerOffMs = Date.now() - t;
+
+    expect(allZero(await readAt(0, MIB))).toBe(true);
+    expect(allZero(await readAt(DISK_BYTES - 2 * MIB, 2 * MIB))).toBe(true);
+    // Quick: the middle of the disk (the root filesystem's superblock) is untouched.
+    expect(await ext4Magic()).toBe(0xef53);
   }, 3 * PHASE_TIMEOUT_MS);
 });

@@ -27,6 +27,13 @@ export interface DeployInput extends RemovedOptionsInput {
   ephemeralDeploy?: string;
 }
 
+/** What a release asks for (values as sent). */
+export interface ReleaseInput {
+  erase?: string;
+  secureErase?: string;
+  quickErase?: string;
+}
+
 /** An allocated machine and, for a storage constraint, which disks met which label. */
 export interface Allocation {
   rec: MachineRecord;
@@ -69,6 +76,34 @@ export class MachineAllocationService {
   async act(systemId: string, event: LifecycleEvent, actor: Actor, mutate?: Mutation): Promise<MachineRecord> {
     await this.lifecycle.apply(systemId, event, actor, { require: 'see', mutate });
     return (await this.repo.findBySystemId(systemId))!;
+  }
+
+  /**
+   * Release (MAAS semantics): disks are erased when `erase` is asked or the setting
+   * enable_disk_erasing_on_release is on; secure/quick erase default to their settings. An
+   * erasing release is DISK_ERASING with a run of wipe-disks, started in the same transaction.
+   * Bad flags are refused before anything changes.
+   */
+  async release(systemId: string, input: ReleaseInput, actor: Actor): Promise<MachineRecord> {
+    const run = await this.eraseRun(input);
+    if (!run) return this.act(systemId, { type: 'release' }, actor);
+    await this.lifecycle.apply(systemId, { type: 'release', erase: true }, actor, { require: 'see', run });
+    return (await this.repo.findBySystemId(systemId))!;
+  }
+
+  /** The wipe-disks run a release asks for (flags as sent, else the settings), or null for none. */
+  private async eraseRun(input: ReleaseInput): Promise<RunRequest | null> {
+    const flag = (name: string, raw: string | undefined) => (raw === undefined || raw === '' ? undefined : boolField(name, raw, false));
+    const askedErase = flag('erase', input.erase);
+    const secureAsked = flag('secure_erase', input.secureErase);
+    const quickAsked = flag('quick_erase', input.quickErase);
+    if (!askedErase && !(await this.config.getBool('enable_disk_erasing_on_release'))) return null;
+    return {
+      erase: {
+        secureErase: secureAsked ?? (await this.config.getBool('disk_erase_with_secure_erase')),
+        quickErase: quickAsked ?? (await this.config.getBool('disk_erase_with_quick_erase')),
+      },
+    };
   }
 
   /** commission / test: the transition and the run of scripts it starts, as one change. */
@@ -201,10 +236,13 @@ export class MachineAllocationService {
         `Machine(s) cannot be released in their current state: ${bad.map((r) => `${r.row.system_id} ('${statusName(r.row.status as NodeStatus)}')`).join(', ')}.`,
       );
     }
+    // As one machine's release without flags: disk erasing when the settings ask for it.
+    const run = await this.eraseRun({});
     const released: string[] = [];
     for (const r of recs) {
       if (r.row.status === NodeStatus.READY) continue;
-      await this.lifecycle.apply(r.row.system_id, { type: 'release' }, actor);
+      if (run) await this.lifecycle.apply(r.row.system_id, { type: 'release', erase: true }, actor, { run });
+      else await this.lifecycle.apply(r.row.system_id, { type: 'release' }, actor);
       released.push(r.row.system_id);
     }
     return released;

@@ -37,7 +37,7 @@ export interface ApplyOptions {
   mutate?: Mutation;
   /** The right the caller needs on the machine, checked on the locked row before deciding. */
   require?: MachineRight;
-  /** What a commission or test asked its run of scripts to be (scripts, parameters, options). */
+  /** What a commission, test or erasing release asked its run of scripts to be (scripts, parameters, options). */
   run?: RunRequest;
 }
 
@@ -138,6 +138,9 @@ export class MachineLifecycleService {
     if (d.effects.some((e) => e.kind === 'abortScripts')) await this.runs.abort(em, m);
     if (d.effects.some((e) => e.kind === 'startCommissioning')) await this.runs.startCommissioning(em, m, run);
     if (d.effects.some((e) => e.kind === 'startTesting')) await this.runs.startTesting(em, m, run, d.from === NodeStatus.DEPLOYED);
+    if (d.effects.some((e) => e.kind === 'startReleaseScripts') && d.to === NodeStatus.DISK_ERASING) {
+      await this.runs.startRelease(em, m, run?.erase ?? { secureErase: false, quickErase: false });
+    }
     if (d.to !== d.from) await this.runs.statusChanged(em, m, d.from, d.to);
     m.status = d.to;
     if (d.previousStatus !== undefined) m.previousStatus = d.previousStatus;

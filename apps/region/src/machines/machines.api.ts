@@ -409,13 +409,29 @@ export class MachinesApi implements OnModuleInit {
               ],
               run: async (r) => json(await this.allocation.deploy(sid(r), deployInput(r.params), r.user!)),
             },
-            lifecycleOp('release', 'Release a machine', () => ({ type: 'release' }), [
-              { name: 'comment', doc: 'Optional comment for the event log.' },
-              { name: 'erase', type: 'Boolean', doc: 'Erase the disk when releasing.' },
-              { name: 'secure_erase', type: 'Boolean', doc: "Use the drive's secure erase feature if available." },
-              { name: 'quick_erase', type: 'Boolean', doc: 'Wipe 2MiB at the start and at the end of the drive.' },
-              { name: 'force', type: 'Boolean', doc: 'Will force the release of a machine.' },
-            ]),
+            {
+              name: 'release',
+              op: 'release',
+              method: 'POST',
+              title: 'Release a machine',
+              description:
+                'Releases a machine. With disk erasing (erase, or the setting enable_disk_erasing_on_release) the machine boots the ephemeral environment, runs wipe-disks and becomes Ready when it is done; Failed disk erasing, with the reason, when the wipe fails.',
+              params: [
+                { name: 'comment', doc: 'Optional comment for the event log.' },
+                { name: 'erase', type: 'Boolean', doc: 'Erase the disk when releasing.' },
+                { name: 'secure_erase', type: 'Boolean', doc: "Use the drive's secure erase feature if available (falls back to quick_erase, then to zeroing the whole disk). Defaults to the setting disk_erase_with_secure_erase." },
+                { name: 'quick_erase', type: 'Boolean', doc: 'Wipe 2MiB at the start and at the end of the drive. Defaults to the setting disk_erase_with_quick_erase.' },
+                { name: 'force', type: 'Boolean', doc: 'Will force the release of a machine.' },
+              ],
+              run: async (r) =>
+                json(
+                  await this.allocation.release(
+                    sid(r),
+                    { erase: r.params.get('erase'), secureErase: r.params.get('secure_erase'), quickErase: r.params.get('quick_erase') },
+                    r.user!,
+                  ),
+                ),
+            },
             lifecycleOp('mark_broken', 'Mark a node as \'broken\'', (r) => ({
               type: 'markBroken',
               comment: r.params.get('comment') ?? r.params.get('error_description'),

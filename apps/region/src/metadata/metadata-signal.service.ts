@@ -46,6 +46,9 @@ export interface SignalInput {
   files: SignalFile[];
 }
 
+/** How much of a failed release script's output its machine's error description carries. */
+const RELEASE_OUTPUT_TAIL = 400;
+
 /** The most one uploaded output file may hold. */
 export const RESULT_FILE_LIMIT = 8 * 1024 * 1024;
 
@@ -111,7 +114,7 @@ export class MetadataSignalService {
   }
 
   private async apply(em: EntityManager, m: MachineEntity, input: SignalInput, s: ParsedSignal): Promise<EffectJob[]> {
-    const sets = [m.currentCommissioningScriptSetId, m.currentTestingScriptSetId].filter((x): x is number => x !== null);
+    const sets = [m.currentCommissioningScriptSetId, m.currentTestingScriptSetId, ...this.releaseSet(m)].filter((x): x is number => x !== null);
     await this.runs.pingSets(em, sets);
     if (m.status === NodeStatus.NEW) {
       // MAAS ignores everything but COMMISSIONING here.
@@ -124,7 +127,15 @@ export class MetadataSignalService {
     }
     if (s.power) await this.storeBmc(em, m, s.power);
 
-    const event = this.transitionFor(m, s.status, await this.failedScripts(em, m), input.error);
+    const failed = await this.failedScripts(em, m);
+    const event = this.transitionFor(m, s.status, failed, input.error);
+    if (!event && s.status === 'OK' && m.status === NodeStatus.DISK_ERASING) {
+      // Reference: OK while erasing is an event; Ready follows from cloud-init's final event.
+      await this.events.append(
+        { machineId: m.id, systemId: m.systemId, hostname: m.hostname, ...MachineEvents.DISK_ERASING, description: 'Disks erased' },
+        em,
+      );
+    }
     if (s.status === 'WORKING' || s.status === 'TESTING' || s.status === 'TIMEDOUT' || event) this.lifecycle.extendDeadline(m);
     if (event) {
       const t = await this.lifecycle.transition(em, m, event, null);
@@ -161,7 +172,17 @@ export class MetadataSignalService {
   private async failedScripts(em: EntityManager, m: MachineEntity): Promise<string[]> {
     if (m.status === NodeStatus.COMMISSIONING) return this.runs.failedResults(em, m.currentCommissioningScriptSetId);
     if (m.status === NodeStatus.TESTING) return this.runs.failedResults(em, m.currentTestingScriptSetId);
+    if (m.status === NodeStatus.DISK_ERASING || m.status === NodeStatus.RELEASING) {
+      // The reason names the script and ends with its output, so the operator sees why.
+      const rows = await this.runs.failedResultTails(em, m.currentReleaseScriptSetId, RELEASE_OUTPUT_TAIL);
+      return rows.map((r) => (r.tail.trim() ? `${r.script_name} (${r.tail.trim().split('\n').slice(-5).join(' | ')})` : r.script_name));
+    }
     return [];
+  }
+
+  /** The release run is the machine's only while it is being released. */
+  private releaseSet(m: MachineEntity): (number | null)[] {
+    return m.status === NodeStatus.DISK_ERASING || m.status === NodeStatus.RELEASING ? [m.currentReleaseScriptSetId] : [];
   }
 
   /** The lifecycle signal a run's end (or a phase change) means in the machine's status, if any. */
@@ -186,7 +207,8 @@ export class MetadataSignalService {
         return status === 'FAILED' ? { type: 'deploymentFailed', reason: error } : null;
       case NodeStatus.RELEASING:
       case NodeStatus.DISK_ERASING:
-        return status === 'FAILED' ? { type: 'releaseFailed', reason: error } : null;
+        if (status === 'FAILED' || (status === 'OK' && failed.length)) return { type: 'releaseFailed', reason: why('release scripts') };
+        return null;
       case NodeStatus.ENTERING_RESCUE_MODE:
         if (status === 'OK' || status === 'WORKING') return { type: 'rescueEntered' };
         return null;

@@ -15,6 +15,7 @@ export interface MetadataMachine {
   ephemeral_deploy: boolean;
   current_commissioning_script_set_id: number | null;
   current_testing_script_set_id: number | null;
+  current_release_script_set_id: number | null;
 }
 
 /** A script's current revision, for the anonymous enlistment tar. */
@@ -42,7 +43,7 @@ export class MetadataRepository {
   async machine(machineId: number, em?: EntityManager): Promise<MetadataMachine | null> {
     const rows: MetadataMachine[] = await (em ?? this.ds.manager).query(
       `SELECT m.id, m.system_id, m.hostname, d.name AS domain, m.status, m.owner_id, m.enable_ssh, m.enlisting, m.user_data, m.ephemeral_deploy,
-              m.current_commissioning_script_set_id, m.current_testing_script_set_id
+              m.current_commissioning_script_set_id, m.current_testing_script_set_id, m.current_release_script_set_id
          FROM machines m JOIN domains d ON d.id = m.domain_id WHERE m.id = $1`,
       [machineId],
     );

@@ -164,7 +164,9 @@ export class MetadataService {
         description: 'The machine started the commissioning environment',
       });
     }
-    return { body: renderUserData({ metadataUrl: url, credentials, phase, runner: this.runner() }), contentType: BINARY };
+    // Rescue mode is for the owner to log in; commissioning and testing when enable_ssh was asked.
+    const startSsh = phase === 'rescue' || (m.enable_ssh && (phase === 'commissioning' || phase === 'testing'));
+    return { body: renderUserData({ metadataUrl: url, credentials, phase, runner: this.runner(), startSsh }), contentType: BINARY };
   }
 
   /**
@@ -179,6 +181,9 @@ export class MetadataService {
     if (m.status === NodeStatus.COMMISSIONING && m.current_commissioning_script_set_id !== null) sets.push(m.current_commissioning_script_set_id);
     if ((m.status === NodeStatus.COMMISSIONING || m.status === NodeStatus.TESTING) && m.current_testing_script_set_id !== null) {
       sets.push(m.current_testing_script_set_id);
+    }
+    if ((m.status === NodeStatus.DISK_ERASING || m.status === NodeStatus.RELEASING) && m.current_release_script_set_id !== null) {
+      sets.push(m.current_release_script_set_id);
     }
     if (!sets.length) return null;
     let rows = await this.runs.resultsOfSets(this.runs.manager(), sets);

@@ -315,6 +315,18 @@ export class ScriptRunsRepository {
     return rows.map((r) => r.script_name);
   }
 
+  /** The failed results of a set with the last bytes of their combined output (stderr when there is none). */
+  async failedResultTails(em: EntityManager, setId: number | null, bytes: number): Promise<{ script_name: string; tail: string }[]> {
+    if (setId === null) return [];
+    const rows: { script_name: string; tail: Buffer | null }[] = await em.query(
+      `SELECT script_name,
+              substring(COALESCE(NULLIF(output, ''::bytea), stderr, ''::bytea) FROM greatest(1, length(COALESCE(NULLIF(output, ''::bytea), stderr, ''::bytea)) - $2 + 1)) AS tail
+         FROM script_results WHERE script_set_id = $1 AND status IN (3, 4, 8, 11) ORDER BY script_name, id`,
+      [setId, bytes],
+    );
+    return rows.map((r) => ({ script_name: r.script_name, tail: r.tail ? r.tail.toString('utf8') : '' }));
+  }
+
   async pingSets(em: EntityManager, setIds: number[]): Promise<void> {
     if (setIds.length) await em.query(`UPDATE script_sets SET last_ping = now() WHERE id = ANY($1)`, [setIds]);
   }

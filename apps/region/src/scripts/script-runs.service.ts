@@ -21,7 +21,18 @@ export interface RunRequest {
   testingScripts?: string;
   /** Script parameters: `<param>=value` or `<script>_<param>=value` (e.g. `storage=sda`). */
   parameters?: [string, string][];
+  /** Release with disk erasing: the wipe-disks options, already resolved against the settings. */
+  erase?: EraseOptions;
 }
+
+/** How wipe-disks erases (MAAS: secure erase when the drive has it, else quick or full zeroing). */
+export interface EraseOptions {
+  secureErase: boolean;
+  quickErase: boolean;
+}
+
+/** The built-in release script a release with disk erasing runs. */
+export const WIPE_DISKS = 'wipe-disks';
 
 /** result_type of script_sets. */
 export const RESULT_TYPE = { commissioning: 0, installation: 1, testing: 2, release: 3, deployment: 4 } as const;
@@ -30,6 +41,14 @@ export const RESULT_TYPE = { commissioning: 0, installation: 1, testing: 2, rele
 const RUN_PURPOSES = ['commissioning', 'testing', 'enlisting'];
 /** Statuses in which a machine runs the scripts of its runs and uses the run's token. */
 const RUNNING_STATUSES: readonly number[] = [NodeStatus.COMMISSIONING, NodeStatus.TESTING];
+/** Statuses of the ephemeral environment booted for a release or for rescue mode (token purposes in purposeOf). */
+const EPHEMERAL_STATUSES: readonly number[] = [
+  NodeStatus.RELEASING,
+  NodeStatus.DISK_ERASING,
+  NodeStatus.ENTERING_RESCUE_MODE,
+  NodeStatus.RESCUE_MODE,
+  NodeStatus.EXITING_RESCUE_MODE,
+];
 
 const BMC_CONFIG_TAG = 'bmc-config';
 
@@ -121,14 +140,34 @@ export class ScriptRunsService {
     await this.issueToken(em, m.id, 'testing');
   }
 
+  /**
+   * Release with disk erasing: a release run with the built-in wipe-disks script and its
+   * options, and a token for the ephemeral environment that runs it. Mutates the machine row.
+   */
+  async startRelease(em: EntityManager, m: MachineEntity, erase: EraseOptions): Promise<void> {
+    const wipe = (await this.runs.scriptsOfType(em, SCRIPT_TYPE_CODES.release)).find((s) => s.name === WIPE_DISKS);
+    if (!wipe) throw invalid(`The built-in release script ${WIPE_DISKS} is missing; disks cannot be erased.`);
+    const setId = await this.runs.createSet(em, m.id, RESULT_TYPE.release, [WIPE_DISKS]);
+    const params = { secure_erase: String(erase.secureErase), quick_erase: String(erase.quickErase) };
+    await this.addResults(em, setId, { script: wipe, params }, [], [], false);
+    m.currentReleaseScriptSetId = setId;
+    await this.issueToken(em, m.id, 'release');
+  }
+
   /** Pending and running results of the machine's current runs become Aborted. */
   async abort(em: EntityManager, m: MachineEntity): Promise<number> {
-    const sets = [m.currentCommissioningScriptSetId, m.currentTestingScriptSetId].filter((s): s is number => s !== null);
+    const sets = [m.currentCommissioningScriptSetId, m.currentTestingScriptSetId, m.currentReleaseScriptSetId].filter((s): s is number => s !== null);
     return this.runs.abortUnfinished(em, sets);
   }
 
   /** A status change ends the run's purpose when the machine stops running scripts: its tokens are revoked. */
   async statusChanged(em: EntityManager, m: MachineEntity, from: number, to: number): Promise<void> {
+    if (EPHEMERAL_STATUSES.includes(from) && !EPHEMERAL_STATUSES.includes(to)) {
+      // The release or rescue environment is done with: its token goes with it.
+      const n = await this.runs.revokeTokens(em, m.id);
+      if (n) log().info({ systemId: m.systemId, tokens: n }, 'node tokens revoked: the ephemeral environment is done with');
+      return;
+    }
     if (!RUNNING_STATUSES.includes(from) || RUNNING_STATUSES.includes(to)) return;
     const n = await this.runs.revokeTokens(em, m.id, RUN_PURPOSES);
     if (n) log().info({ systemId: m.systemId, tokens: n }, 'node tokens revoked: the run ended');

@@ -96,6 +96,8 @@ export class MachineEntity {
   @Column({ name: 'current_commissioning_script_set_id', type: 'int', nullable: true }) currentCommissioningScriptSetId!: number | null;
   @Column({ name: 'current_testing_script_set_id', type: 'int', nullable: true }) currentTestingScriptSetId!: number | null;
   @Column({ name: 'current_installation_script_set_id', type: 'int', nullable: true }) currentInstallationScriptSetId!: number | null;
+  /** The machine's latest release run (wipe-disks when released with disk erasing). */
+  @Column({ name: 'current_release_script_set_id', type: 'int', nullable: true }) currentReleaseScriptSetId!: number | null;
   /** The latest commission/test asked for SSH access: the ephemeral environment stays up afterwards. */
   @Column({ name: 'enable_ssh', type: 'boolean', default: false }) enableSsh!: boolean;
   /** The latest commissioning may not reconfigure the machine's networking / storage. */

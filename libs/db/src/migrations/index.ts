@@ -19,6 +19,7 @@ import { AddNeighbours1795700000005 } from './1795700000005-AddNeighbours';
 import { AddBootSources1795800000070 } from './1795800000070-AddBootSources';
 import { AddInterfaceModel1795800000010 } from './1795800000010-AddInterfaceModel';
 import { AddUserReservedIps1795800000020 } from './1795800000020-AddUserReservedIps';
+import { AddMachineReleaseScriptSet1795800000030 } from './1795800000030-AddMachineReleaseScriptSet';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -42,4 +43,5 @@ export const MIGRATIONS: Function[] = [
   AddBootSources1795800000070,
   AddInterfaceModel1795800000010,
   AddUserReservedIps1795800000020,
+  AddMachineReleaseScriptSet1795800000030,
 ];
