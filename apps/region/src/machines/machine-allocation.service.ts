@@ -15,6 +15,7 @@ import type { RunRequest } from '../scripts/script-runs.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { ConfigService } from '../settings/config.service';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
+import { assignInterfaces, parseInterfacesConstraint } from './network.constraints';
 import { type LayoutDevice, layoutFitProblem } from './storage-layout.validator';
 
 /** What a deployment asks for (values as sent). */
@@ -34,10 +35,11 @@ export interface ReleaseInput {
   quickErase?: string;
 }
 
-/** An allocated machine and, for a storage constraint, which disks met which label. */
+/** An allocated machine and, for storage and interfaces constraints, which disks and interfaces met which label. */
 export interface Allocation {
   rec: MachineRecord;
   storage: Record<string, number[]> | null;
+  interfaces: Record<string, number[]> | null;
 }
 
 /** The largest user data deploy takes (decoded), as EC2's user-data limit. */
@@ -178,13 +180,15 @@ export class MachineAllocationService {
     });
     const where = buildWhere(constraints, ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS);
     const storage = constraints.get('storage') ? parseStorageConstraint(constraints.get('storage')!) : null;
+    const interfaceLabels = constraints.get('interfaces') ? parseInterfacesConstraint(constraints.get('interfaces')!) : null;
     const dryRun = boolField('dry_run', constraints.get('dry_run'), false);
     // Concurrent allocations can deadlock in Postgres (rows locked in different orders by the
     // lifecycle's writes): the loser's transaction is simply run again.
     const result = await retryOnConflict(() =>
       this.ds.transaction(async (em) => {
         // SKIP LOCKED: concurrent allocations never wait on each other and never get the same machine.
-        const limit = storage ? 200 : 1;
+        // Storage and interface labels are fitted per machine: take a batch of candidates.
+        const limit = storage || interfaceLabels ? 200 : 1;
         let candidates = await this.repo.allocatable(em, where, limit, dryRun ? undefined : 'skip-locked');
         if (!candidates.length && !dryRun) {
           // Every match may be locked for a moment by an unrelated write (an event, a power state):
@@ -194,12 +198,14 @@ export class MachineAllocationService {
         for (const c of candidates) {
           const mapping = storage ? matchStorage(storage, c.blockDevices) : null;
           if (storage && !mapping) continue;
-          if (dryRun) return { systemId: c.row.system_id, storage: mapping, jobs: [] };
+          const ifaces = interfaceLabels ? assignInterfaces(await this.repo.interfacesByLabel(em, c.row.id, interfaceLabels)) : null;
+          if (interfaceLabels && !ifaces) continue;
+          if (dryRun) return { systemId: c.row.system_id, storage: mapping, interfaces: ifaces, jobs: [] };
           const m = (await this.repo.lockBySystemId(em, c.row.system_id))!;
           const t = await this.lifecycle.transition(em, m, { type: 'allocate' }, actor, (mm) => {
             if (constraints.has('agent_name')) mm.agentName = constraints.get('agent_name') ?? '';
           });
-          return { systemId: c.row.system_id, storage: mapping, jobs: t.jobs };
+          return { systemId: c.row.system_id, storage: mapping, interfaces: ifaces, jobs: t.jobs };
         }
         return null;
       }),
@@ -213,7 +219,7 @@ export class MachineAllocationService {
       throw conflict(`No available machine matches constraints: [${text}]`);
     }
     await this.lifecycle.enqueue(result.jobs);
-    return { rec: (await this.repo.findBySystemId(result.systemId))!, storage: result.storage };
+    return { rec: (await this.repo.findBySystemId(result.systemId))!, storage: result.storage, interfaces: result.interfaces };
   }
 
   /** Releases several machines at once: all of them, or none when one may not be. */

@@ -8,6 +8,7 @@ import {
 import { invalid } from '../common/domain.error';
 import { normalizeMac } from '../common/mac';
 import type { ParamBag } from '../common/param-bag';
+import { interfaceOnConstraint, interfacesConstraint, parseInterfacesConstraint, subnetsConstraint, type SqlPart } from './network.constraints';
 
 /** SQL conditions on `m` (machines) built from filters, with positional parameters. */
 export class SqlWhere {
@@ -59,8 +60,7 @@ function archValues(values: string[]): string[] {
   return values.flatMap((v) => (v.includes('/') ? [v] : [`${v}/generic`, v]));
 }
 
-/** Specifiers on networking objects Kiln does not model yet match no machine (never all of them). */
-const networkFilter: Apply = (w) => w.add(NO_MATCH);
+const addPart = (w: SqlWhere, p: SqlPart) => w.add(p.sql, ...p.values);
 
 const tagsMatch = (w: SqlWhere, names: string[], negate: boolean) => {
   const tags = names.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
@@ -98,15 +98,16 @@ const COMMON: Record<string, Apply> = {
   },
   link_speed: (w, v) =>
     w.add('EXISTS (SELECT 1 FROM interfaces i WHERE i.machine_id = m.id AND i.link_speed >= ?)', intValue(v, 'link_speed')),
-  fabrics: networkFilter,
-  not_fabrics: () => undefined,
-  fabric_classes: networkFilter,
-  not_fabric_classes: () => undefined,
-  vlans: networkFilter,
-  not_vlans: () => undefined,
-  subnets: networkFilter,
-  not_subnets: () => undefined,
-  devices: networkFilter,
+  fabrics: (w, v) => addPart(w, interfaceOnConstraint('fabrics', 'fabric', v, false)),
+  not_fabrics: (w, v) => addPart(w, interfaceOnConstraint('not_fabrics', 'fabric', v, true)),
+  fabric_classes: (w, v) => addPart(w, interfaceOnConstraint('fabric_classes', 'fabric_class', v, false)),
+  not_fabric_classes: (w, v) => addPart(w, interfaceOnConstraint('not_fabric_classes', 'fabric_class', v, true)),
+  vlans: (w, v) => addPart(w, interfaceOnConstraint('vlans', 'vlan', v, false)),
+  not_vlans: (w, v) => addPart(w, interfaceOnConstraint('not_vlans', 'vlan', v, true)),
+  subnets: (w, v) => addPart(w, subnetsConstraint('subnets', v, false)),
+  not_subnets: (w, v) => addPart(w, subnetsConstraint('not_subnets', v, true)),
+  // Kiln does not record PCI/USB devices per machine yet: a devices constraint matches no machine.
+  devices: (w) => w.add(NO_MATCH),
 };
 
 export const LIST_FILTERS: Record<string, Apply> = {
@@ -133,7 +134,7 @@ export const LIST_FILTERS: Record<string, Apply> = {
   simple_status: (w, v) => w.add('m.status = ANY(?)', simpleStatusValues(v, 'simple_status')),
   not_simple_status: (w, v) => w.add('NOT (m.status = ANY(?))', simpleStatusValues(v, 'not_simple_status')),
   storage: () => undefined,
-  interfaces: () => undefined,
+  interfaces: (w, v) => addPart(w, interfacesConstraint(parseInterfacesConstraint(v[v.length - 1]))),
 };
 
 /** Parameters accepted by allocate that are not constraints. */
@@ -164,7 +165,7 @@ export const ALLOCATE_CONSTRAINTS: Record<string, Apply> = {
   name: (w, v) => w.add('m.hostname = ?', v[0].split('.')[0]),
   system_id: (w, v) => w.add('m.system_id = ?', v[0]),
   storage: () => undefined, // checked per machine: see storage.constraint.ts
-  interfaces: () => undefined,
+  interfaces: (w, v) => addPart(w, interfacesConstraint(parseInterfacesConstraint(v[v.length - 1]))),
 };
 
 export function buildWhere(

@@ -6,6 +6,7 @@ import type { PowerTargetRow } from '../power/power.client';
 import { SUBNET_SELECT, VLAN_SELECT, type SubnetRow, type VlanRow } from '../networking/networking.repository';
 import type { MachineStorageRows } from '../storage/storage.repository';
 import { SqlWhere } from './machine.filters';
+import { INTERFACE_FROM, type InterfaceLabel } from './network.constraints';
 
 /** One machine as the API shows it: the row plus what it joins. */
 export interface MachineRow {
@@ -540,6 +541,18 @@ export class MachinesRepository {
     w.add('m.status = ?', status);
     if (opts.systemIds?.length) w.add('m.system_id = ANY(?)', opts.systemIds);
     return this.list(w);
+  }
+
+  /** The ids of a machine's interfaces that meet each label of an interfaces constraint. */
+  async interfacesByLabel(em: EntityManager, machineId: number, labels: readonly InterfaceLabel[]): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>();
+    for (const l of labels) {
+      let n = 0;
+      const sql = `SELECT i.id FROM ${INTERFACE_FROM} WHERE i.machine_id = ? AND ${l.where.sql} ORDER BY i.id`.replace(/\?/g, () => `$${++n}`);
+      const rows = (await em.query(sql, [machineId, ...l.where.values])) as { id: number }[];
+      out.set(l.label, rows.map((r) => r.id));
+    }
+    return out;
   }
 
   /**
