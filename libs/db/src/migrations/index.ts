@@ -16,6 +16,7 @@ import { AddStorageModel1795700000002 } from './1795700000002-AddStorageModel';
 import { AddNetModel1795700000003 } from './1795700000003-AddNetModel';
 import { AddSettingsAndSmallHandlers1795700000004 } from './1795700000004-AddSettingsAndSmallHandlers';
 import { AddNeighbours1795700000005 } from './1795700000005-AddNeighbours';
+import { AddAllocatableCostIndex1795800000050 } from './1795800000050-AddAllocatableCostIndex';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -36,4 +37,5 @@ export const MIGRATIONS: Function[] = [
   AddNetModel1795700000003,
   AddSettingsAndSmallHandlers1795700000004,
   AddNeighbours1795700000005,
+  AddAllocatableCostIndex1795800000050,
 ];
