@@ -1,5 +1,6 @@
 /** The operator's side of a simulation: the MAAS REST API with a user's API key. */
 import { MetadataClient, Transport } from './metadata.client';
+import { multipartBody } from './multipart.body';
 import { NodeCredentials } from './oauth.signer';
 
 export interface MachineSummary {
@@ -63,6 +64,45 @@ export class KilnApiClient {
 
   async commission(systemId: string, params: [string, string][] = []): Promise<MachineSummary> {
     return (await this.call('POST', `machines/${systemId}/`, [['op', 'commission'], ...params])) as MachineSummary;
+  }
+
+  /** op=allocate with constraints (e.g. system_id) as the API takes them. */
+  async allocate(constraints: [string, string][]): Promise<MachineSummary> {
+    return (await this.call('POST', 'machines/', [['op', 'allocate'], ...constraints])) as MachineSummary;
+  }
+
+  async deploy(systemId: string, params: [string, string][] = []): Promise<MachineSummary> {
+    return (await this.call('POST', `machines/${systemId}/`, [['op', 'deploy'], ...params])) as MachineSummary;
+  }
+
+  async release(systemId: string, params: [string, string][] = []): Promise<MachineSummary> {
+    return (await this.call('POST', `machines/${systemId}/`, [['op', 'release'], ...params])) as MachineSummary;
+  }
+
+  /** Whether the region holds a complete root tarball (a deployable image) of this release and architecture. */
+  async hasDeployableImage(name: string, architecture: string): Promise<boolean> {
+    const all = (await this.call('GET', 'boot-resources/')) as { id: number; name: string; architecture: string }[];
+    for (const r of all.filter((x) => x.name === name && x.architecture === architecture)) {
+      const one = (await this.call('GET', `boot-resources/${r.id}/`)) as { sets?: Record<string, { complete?: boolean; files?: Record<string, { filetype?: string }> }> };
+      if (Object.values(one.sets ?? {}).some((s) => s.complete && Object.values(s.files ?? {}).some((f) => f.filetype === 'root-tgz'))) return true;
+    }
+    return false;
+  }
+
+  /** Uploads a deployable image's root tarball (POST boot-resources/ with content), as an administrator. */
+  async uploadImage(name: string, architecture: string, version: string, content: Buffer): Promise<void> {
+    const { body, contentType } = multipartBody(
+      [
+        ['name', name],
+        ['architecture', architecture],
+        ['filetype', 'root-tgz'],
+        ['filename', 'root-tgz'],
+        ['version', version],
+      ],
+      [['content', content]],
+    );
+    const r = await this.client.request(`${this.base}boot-resources/`, { body, contentType, what: 'POST api boot-resources/' });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`POST boot-resources/: ${r.status} ${r.body.toString('utf8', 0, 300)}`);
   }
 
   async machines(): Promise<MachineSummary[]> {

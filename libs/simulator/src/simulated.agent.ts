@@ -56,12 +56,17 @@ export interface AgentOptions {
   bmc: () => { powerType: string; parameters: Record<string, string> } | null;
   /** Scripts that fail on this machine (exit 1). */
   failScripts?: ReadonlySet<string>;
+  /**
+   * How long the simulated installer takes to write the image, in ms (partitioning and configuring
+   * take a tenth of it each); 0 by default.
+   */
+  installMs?: () => number;
   onEvent?: (e: AgentEvent) => void;
 }
 
 export type AgentEvent =
   | { type: 'enlisted'; index: number; systemId: string }
-  | { type: 'done'; index: number; systemId: string | null; outcome: 'ok' | 'failed' | 'registered' }
+  | { type: 'done'; index: number; systemId: string | null; outcome: 'ok' | 'failed' | 'registered' | 'deployed' }
   | { type: 'error'; index: number; systemId: string | null; error: string }
   | { type: 'poweroff'; index: number };
 
@@ -119,26 +124,108 @@ export class SimulatedAgent {
     }
   }
 
-  /** cloud-init: the preseed of cloud-config-url=, then the datasource's required items and user-data. */
+  /**
+   * cloud-init: the preseed of cloud-config-url=, then the datasource's required items and
+   * user-data. A deploying machine's preseed names the installer's datasource (…/metadata/curtin/):
+   * the items come from there, and its user-data is the installer.
+   */
   private async cloudInit(client: MetadataClient, preseedPath: string) {
     const reply = await client.get(preseedPath, 'GET preseed');
     if (reply.status !== 200) throw new Error(`${preseedPath} answered ${reply.status}`);
     const preseed = readPreseed(reply.body.toString('utf8'));
     client.creds = preseed.credentials;
+    const installer = !!preseed.metadataUrl && /\/curtin\/?$/.test(new URL(preseed.metadataUrl).pathname);
+    const base = installer ? 'curtin/' : '';
     for (const item of ['meta-data/instance-id', 'meta-data/local-hostname']) {
-      const r = await client.get(`${API_VERSION}/${item}`, `GET ${item}`);
-      if (r.status !== 200) throw new Error(`cloud-init: ${item} answered ${r.status}`);
+      const r = await client.get(`${base}${API_VERSION}/${item}`, `GET ${base}${item}`);
+      if (r.status !== 200) throw new Error(`cloud-init: ${base}${item} answered ${r.status}`);
     }
-    const ud = await client.get(`${API_VERSION}/user-data`, 'GET user-data');
-    if (ud.status !== 200 && ud.status !== 404) throw new Error(`cloud-init: user-data answered ${ud.status}`);
-    return preseed;
+    const ud = await client.get(`${base}${API_VERSION}/user-data`, `GET ${base}user-data`);
+    if (ud.status !== 200 && ud.status !== 404) throw new Error(`cloud-init: ${base}user-data answered ${ud.status}`);
+    return { ...preseed, installer, userData: ud.status === 200 ? ud.body.toString('utf8') : '' };
   }
 
   private async bootKnown(client: MetadataClient, systemId: string, aborted: () => boolean) {
     const preseed = await this.cloudInit(client, `latest/by-id/${systemId}/?op=get_preseed`);
     if (!client.creds) throw new Error(`the preseed of ${systemId} holds no node credentials`);
+    if (preseed.installer) return { result: await this.install(client, systemId, preseed.userData, aborted), powerState: null };
     const result = await this.run(client, aborted);
     return { result, powerState: preseed.powerState };
+  }
+
+  /**
+   * Deployment as Kiln's installer (libs/scripts/installer/kiln-install.py) and then the installed
+   * system play it: status events for each stage to the reporting endpoint of the installer's
+   * configuration (progress while the image is written), netboot_off, the top-level finish; the
+   * reboot (power_state reboot, a simulated boot); the installed system's cloud-init reports its
+   * start and reads meta-data and its user-data, which makes the region mark the machine Deployed.
+   * The machine then stays on until the region powers it off (release).
+   */
+  private async install(client: MetadataClient, systemId: string, userData: string, aborted: () => boolean): Promise<'deployed' | 'failed'> {
+    const json = userData.split("<<'KILN_CONFIG_EOF'\n")[1]?.split('\nKILN_CONFIG_EOF\n')[0];
+    if (!json) throw new Error(`${systemId}: the installer's user-data holds no configuration`);
+    const cfg = JSON.parse(json) as { reporting?: { maas?: { endpoint?: string } }; kiln?: { metadata_url?: string }; sources?: Record<string, { uri?: string; size?: number }> };
+    // The configuration's URLs name the rack as the region saw it; the machine reaches it as it booted.
+    const here = new URL(this.opts.metadataUrl);
+    const local = (u: string | undefined, what: string) => {
+      if (!u) throw new Error(`${systemId}: the installer's configuration has no ${what}`);
+      const x = new URL(u);
+      return `${here.protocol}//${here.host}${x.pathname}${x.search}`;
+    };
+    const endpoint = local(cfg.reporting?.maas?.endpoint, 'reporting endpoint');
+    const metadataUrl = local(cfg.kiln?.metadata_url, 'metadata_url');
+    const source = Object.values(cfg.sources ?? {})[0];
+    const event = async (eventType: 'start' | 'finish' | 'progress', name: string, description: string, result?: string, origin = 'curtin') => {
+      const body = { event_type: eventType, origin, name, description, timestamp: Date.now() / 1000, ...(result ? { result } : {}) };
+      const r = await client.request(endpoint, { body: Buffer.from(JSON.stringify(body)), contentType: 'application/json', what: 'status' });
+      if (r.status !== 204 && r.status !== 200) throw new Error(`status event ${name}: ${r.status} ${r.body.toString('utf8', 0, 200)}`);
+    };
+    const pause = async (ms: number) => {
+      if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+      if (aborted()) throw new AbortedError();
+    };
+    const total = Math.max(0, this.opts.installMs?.() ?? 0);
+    const t0 = performance.now();
+    await event('start', 'cmd-install', 'curtin command install');
+    if (!source?.uri) {
+      await event('finish', 'cmd-install', 'start: the configuration names no image to install', 'FAIL');
+      return 'failed';
+    }
+    await event('start', 'cmd-install/stage-partitioning', 'partitioning the disks');
+    await pause(total / 10);
+    await event('finish', 'cmd-install/stage-partitioning', 'disks partitioned and formatted', 'SUCCESS');
+    await event('start', 'cmd-install/stage-extract', `writing the image ${source.uri}`);
+    // The real installer reports every 64 MiB; the simulated image "arrives" in four parts.
+    for (let i = 1; i <= 4; i++) {
+      await pause(total / 5);
+      await event('progress', 'cmd-install/stage-extract', `${i * 64} MiB of the image written`);
+    }
+    await event('finish', 'cmd-install/stage-extract', `image written (${source.size ?? 0} bytes, sha256 verified)`, 'SUCCESS');
+    await event('start', 'cmd-install/stage-curthooks', 'configuring the installed system');
+    await pause(total / 10);
+    await event('finish', 'cmd-install/stage-curthooks', 'GRUB installed (BIOS), system configured', 'SUCCESS');
+    const off = await client.request(`${metadataUrl.replace(/\/?$/, '/')}${API_VERSION}/?op=netboot_off`, {
+      body: Buffer.from('op=netboot_off'),
+      contentType: 'application/x-www-form-urlencoded',
+      what: 'netboot_off',
+    });
+    if (off.status !== 200) {
+      await event('finish', 'cmd-install', `netboot-off: the region did not take netboot_off (${off.status})`, 'FAIL');
+      return 'failed';
+    }
+    await event('finish', 'cmd-install', `installed in ${((performance.now() - t0) / 1000).toFixed(0)} s; rebooting`, 'SUCCESS');
+
+    // power_state: reboot. The disk boots (netboot is off) into the installed system.
+    await pause(this.opts.bootMs?.() ?? 0);
+    const installed = new MetadataClient(this.opts.transport, metadataUrl, client.creds, aborted);
+    await event('start', 'init-local', 'searching for local datasources', undefined, 'cloudinit');
+    for (const item of ['meta-data/instance-id', 'meta-data/local-hostname', 'meta-data/public-keys']) {
+      const r = await installed.get(`${API_VERSION}/${item}`, `installed ${item}`);
+      if (r.status !== 200 && !(item.endsWith('public-keys') && r.status === 404)) throw new Error(`installed system: ${item} answered ${r.status}`);
+    }
+    const ud = await installed.get(`${API_VERSION}/user-data`, 'installed user-data');
+    if (ud.status !== 200 && ud.status !== 404) throw new Error(`installed system: user-data answered ${ud.status}`);
+    return 'deployed';
   }
 
   private async downloadScripts(client: MetadataClient): Promise<ScriptsIndex | null> {

@@ -7,6 +7,9 @@
  *                commission (they end Ready);
  *   enlist-commission  both, one after the other, on the same machines (enlisted, then the
  *                operator sets each one's BMC and commissions it).
+ *   enlist-commission-deploy  then the operator allocates each Ready machine and deploys it (Kiln
+ *                powers it on, the agent plays the installer and the installed system: it ends
+ *                Deployed), then releases it (Kiln powers it off: it ends Ready).
  */
 import { randomBytes } from 'node:crypto';
 import { SimulatedBmcServer } from './bmc.server';
@@ -16,7 +19,8 @@ import { Transport, TrafficStats } from './metadata.client';
 import { NodeCredentials } from './oauth.signer';
 import { AgentEvent, SimulatedAgent } from './simulated.agent';
 
-export type SimulationMode = 'enlist' | 'commission' | 'enlist-commission';
+export type SimulationMode = 'enlist' | 'commission' | 'enlist-commission' | 'enlist-commission-deploy';
+export const SIMULATION_MODES: readonly SimulationMode[] = ['enlist', 'commission', 'enlist-commission', 'enlist-commission-deploy'];
 
 export interface SimulationOptions {
   machines: number;
@@ -50,10 +54,14 @@ export interface SimulationOptions {
   progress?: (line: string) => void;
   /** Passed to the API's commission op (e.g. testing_scripts=none). */
   commissionParams?: [string, string][];
+  /** The release deployed (deploy mode); a stand-in root tarball is uploaded when the region has none. */
+  deploySeries?: string;
+  /** Simulated time the installer takes to write the image: uniform in [min, max] ms. */
+  installMs?: [number, number];
 }
 
 export interface PhaseReport {
-  phase: 'enlist' | 'commission';
+  phase: 'enlist' | 'commission' | 'deploy' | 'release';
   target: string;
   /** Machines in this phase (in commission after enlistment: those that enlisted). */
   of: number;
@@ -156,6 +164,7 @@ export class Simulation {
     const slots = new Slots(opts.concurrency ?? opts.machines);
     const [lo, hi] = opts.scriptMs ?? [50, 250];
     const [bootLo, bootHi] = opts.bootMs ?? [1000, 3000];
+    const [installLo, installHi] = opts.installMs ?? [2000, 4000];
     this.machines = Array.from({ length: opts.machines }, (_, i) => simulatedMachine(this.seed, i, opts.hostnamePrefix ?? 'sim'));
     this.nodes = this.machines.map(
       (m) =>
@@ -171,6 +180,7 @@ export class Simulation {
             // who sets each machine's emulated BMC before commissioning it.
             bmc: () => null,
             failScripts: opts.failScripts?.get(m.index),
+            installMs: () => installLo + Math.random() * (installHi - installLo),
             onEvent: (e) => this.onEvent(e),
           }),
           slots,
@@ -193,9 +203,16 @@ export class Simulation {
     await this.bmc.start(this.nodes.length);
     const phases: PhaseReport[] = [];
     try {
-      if (this.opts.mode === 'enlist' || this.opts.mode === 'enlist-commission') phases.push(await this.enlistPhase());
-      if (this.opts.mode === 'commission') phases.push(await this.addAndCommissionPhase());
-      if (this.opts.mode === 'enlist-commission') phases.push(await this.commissionEnlistedPhase());
+      const mode = this.opts.mode;
+      const deploy = mode === 'enlist-commission-deploy';
+      if (mode === 'enlist' || mode === 'enlist-commission' || deploy) phases.push(await this.enlistPhase());
+      if (mode === 'commission') phases.push(await this.addAndCommissionPhase());
+      if (mode === 'enlist-commission' || deploy) phases.push(await this.commissionEnlistedPhase());
+      if (deploy) {
+        const deployed = await this.deployPhase();
+        phases.push(deployed.report);
+        phases.push(await this.releasePhase(deployed.ids));
+      }
     } finally {
       for (const n of this.nodes) n.powerOff();
       await Promise.all(this.nodes.map((n) => n.agent.settled()));
@@ -277,6 +294,51 @@ export class Simulation {
     const enlisted = ids.filter((x): x is string => !!x);
     const wait = await this.waitStatus('Ready', t0, enlisted);
     return { phase: 'commission', target: 'Ready', of: enlisted.length, ...wait };
+  }
+
+  /** The operator allocates every Ready machine of the fleet (by system_id) and deploys it. */
+  private async deployPhase(): Promise<{ report: PhaseReport; ids: string[] }> {
+    const api = this.requireApi();
+    const mine = new Set(this.nodes.map((n) => n.agent.systemId).filter((x): x is string => !!x));
+    const ready = (await api.machines()).filter((m) => mine.has(m.system_id) && m.status_name === 'Ready').map((m) => m.system_id);
+    const series = this.opts.deploySeries ?? 'debian/bookworm';
+    for (const arch of new Set(this.machines.map((m) => `${m.architecture}/generic`))) {
+      if (await api.hasDeployableImage(series, arch)) continue;
+      this.opts.progress?.(`uploading a stand-in root tarball for ${series} ${arch}`);
+      await api.uploadImage(series, arch, 'simulated', Buffer.from(`kiln simulate: stand-in root tarball of ${series}\n`));
+    }
+    this.opts.progress?.(`allocating and deploying ${ready.length} Ready machines (${series})`);
+    if (!ready.length) return { report: { phase: 'deploy', target: 'Deployed', of: 0, wallMs: 0, reached: 0, elsewhere: {} }, ids: [] };
+    const t0 = performance.now();
+    const taken: string[] = [];
+    await this.eachLimited(ready, 16, async (sid) => {
+      try {
+        await api.allocate([['system_id', sid]]);
+        taken.push(sid);
+        await api.deploy(sid, [['distro_series', series]]);
+      } catch (e) {
+        this.errors.push({ index: this.nodes.findIndex((n) => n.agent.systemId === sid), systemId: sid, error: (e as Error).message });
+      }
+    });
+    const wait = await this.waitStatus('Deployed', t0, ready);
+    return { report: { phase: 'deploy', target: 'Deployed', of: ready.length, ...wait }, ids: taken };
+  }
+
+  /** The operator releases every machine it took (plain release: Kiln powers it off). */
+  private async releasePhase(ids: string[]): Promise<PhaseReport> {
+    const api = this.requireApi();
+    this.opts.progress?.(`releasing ${ids.length} machines`);
+    if (!ids.length) return { phase: 'release', target: 'Ready', of: 0, wallMs: 0, reached: 0, elsewhere: {} };
+    const t0 = performance.now();
+    await this.eachLimited(ids, 16, async (sid) => {
+      try {
+        await api.release(sid);
+      } catch (e) {
+        this.errors.push({ index: this.nodes.findIndex((n) => n.agent.systemId === sid), systemId: sid, error: (e as Error).message });
+      }
+    });
+    const wait = await this.waitStatus('Ready', t0, ids);
+    return { phase: 'release', target: 'Ready', of: ids.length, ...wait };
   }
 
   private async eachLimited<T>(items: readonly T[], limit: number, fn: (x: T) => Promise<void>): Promise<void> {

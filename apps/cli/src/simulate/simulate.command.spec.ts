@@ -29,8 +29,16 @@ describe('kiln simulate options', () => {
     expect(o.commissionParams).toEqual([['testing_scripts', 'none']]);
   });
 
+  it('deploy mode: the release and the installer time', () => {
+    const o = simulateOptions({ 'api-key': key, mode: 'enlist-commission-deploy', 'deploy-series': 'debian/12', 'install-ms': '100-200' }, () => undefined);
+    expect(o).toMatchObject({ mode: 'enlist-commission-deploy', deploySeries: 'debian/12', installMs: [100, 200] });
+    expect(simulateOptions({ 'api-key': key }, () => undefined)).toMatchObject({ installMs: [2000, 4000] });
+    expect(simulateOptions({ 'api-key': key }, () => undefined).deploySeries).toBeUndefined();
+  });
+
   it.each([
     [{ mode: 'deploy' }, /--mode must be/],
+    [{ 'api-key': key, 'install-ms': 'x' }, /--install-ms must be MIN or MIN-MAX/],
     [{}, /needs --api-key/],
     [{ 'api-key': 'nope' }, /--api-key: an API key is consumer_key:token_key:token_secret/],
     [{ 'api-key': key, machines: '0' }, /--machines must be an integer from 1/],

@@ -2,13 +2,14 @@
  * `kiln simulate`: options parsed once, the simulation run, its report printed (a human summary on
  * stderr while it runs, the report as JSON on stdout with --json).
  */
-import { parseApiKey, Simulation, SimulationMode, SimulationOptions, SimulationReport } from '@kiln/simulator';
+import { parseApiKey, Simulation, SIMULATION_MODES, SimulationMode, SimulationOptions, SimulationReport } from '@kiln/simulator';
 
 export class SimulateUsageError extends Error {}
 
 export const SIMULATE_USAGE = `kiln simulate [options]      simulated machines (an emulated BMC + an agent each) against a region and a rack
   --machines N                   how many (default 10)
-  --mode M                       enlist | commission | enlist-commission (default commission)
+  --mode M                       enlist | commission | enlist-commission | enlist-commission-deploy
+                                 (default commission; the last one then allocates, deploys and releases)
   --region URL                   the region (default http://127.0.0.1:5240)
   --rack URL                     the rack whose proxy machines use for metadata (default: the region's host on :5248)
   --api-key KEY                  an administrator's API key (commission modes)
@@ -21,6 +22,8 @@ export const SIMULATE_USAGE = `kiln simulate [options]      simulated machines (
   --seed N                       fleet seed (MACs, serials, hostnames; default random)
   --bmc-host ADDR                address the emulated BMCs listen on (default 127.0.0.1)
   --testing-scripts LIST         passed to commission (e.g. none)
+  --deploy-series S              the release deployed (default debian/bookworm; a stand-in image is uploaded if missing)
+  --install-ms MIN[-MAX]         simulated time the installer takes to write the image (default 2000-4000)
   --json                         print the report as JSON on stdout
 `;
 
@@ -39,6 +42,8 @@ export interface SimulateArgs {
   seed?: string;
   'bmc-host'?: string;
   'testing-scripts'?: string;
+  'deploy-series'?: string;
+  'install-ms'?: string;
 }
 
 export const SIMULATE_OPTIONS = {
@@ -56,6 +61,8 @@ export const SIMULATE_OPTIONS = {
   seed: { type: 'string' },
   'bmc-host': { type: 'string' },
   'testing-scripts': { type: 'string' },
+  'deploy-series': { type: 'string' },
+  'install-ms': { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
@@ -79,10 +86,10 @@ function url(name: string, raw: string): string {
 /** The options of `kiln simulate`, checked; `progress` gets the lines printed while it runs. */
 export function simulateOptions(a: SimulateArgs, progress: (line: string) => void): SimulationOptions {
   const mode = (a.mode ?? 'commission') as SimulationMode;
-  if (!['enlist', 'commission', 'enlist-commission'].includes(mode)) throw new SimulateUsageError(`--mode must be enlist, commission or enlist-commission, got "${a.mode}"`);
+  if (!SIMULATION_MODES.includes(mode)) throw new SimulateUsageError(`--mode must be ${SIMULATION_MODES.join(', ')}, got "${a.mode}"`);
   const regionUrl = url('region', a.region ?? 'http://127.0.0.1:5240');
   const rackUrl = a.rack ? url('rack', a.rack) : `${new URL(regionUrl).protocol}//${new URL(regionUrl).hostname}:5248`;
-  const range = (name: 'script-ms' | 'boot-ms', dflt: string): [number, number] => {
+  const range = (name: 'script-ms' | 'boot-ms' | 'install-ms', dflt: string): [number, number] => {
     const m = /^(\d+)(?:-(\d+))?$/.exec(a[name] ?? dflt);
     if (!m || Number(m[2] ?? m[1]) < Number(m[1])) throw new SimulateUsageError(`--${name} must be MIN or MIN-MAX milliseconds, got "${a[name]}"`);
     return [Number(m[1]), Number(m[2] ?? m[1])];
@@ -108,6 +115,8 @@ export function simulateOptions(a: SimulateArgs, progress: (line: string) => voi
     heartbeatMs: int('heartbeat', a.heartbeat, 120, 1, 86_400) * 1000,
     scriptMs: range('script-ms', '50-250'),
     bootMs: range('boot-ms', '1000-3000'),
+    installMs: range('install-ms', '2000-4000'),
+    ...(a['deploy-series'] ? { deploySeries: a['deploy-series'] } : {}),
     concurrency: int('concurrency', a.concurrency, machines, 1, 100_000),
     maxSockets: int('max-sockets', a['max-sockets'], 256, 1, 10_000),
     timeoutMs: int('timeout', a.timeout, 900, 1, 86_400) * 1000,

@@ -42,6 +42,10 @@ export interface Allocation {
   interfaces: Record<string, number[]> | null;
 }
 
+/** Machines read at a time, and at most, when looking for one whose disks meet a storage constraint. */
+const STORAGE_PAGE = 20;
+const STORAGE_CANDIDATES = 200;
+
 /** The largest user data deploy takes (decoded), as EC2's user-data limit. */
 export const USER_DATA_LIMIT = 16 * 1024;
 
@@ -187,25 +191,31 @@ export class MachineAllocationService {
     const result = await retryOnConflict(() =>
       this.ds.transaction(async (em) => {
         // SKIP LOCKED: concurrent allocations never wait on each other and never get the same machine.
-        // Storage and interface labels are fitted per machine: take a batch of candidates.
-        const limit = storage || interfaceLabels ? 200 : 1;
-        let candidates = await this.repo.allocatable(em, where, limit, dryRun ? undefined : 'skip-locked');
-        if (!candidates.length && !dryRun) {
-          // Every match may be locked for a moment by an unrelated write (an event, a power state):
-          // wait for those rows, and let Postgres re-check them against the constraints once free.
-          candidates = await this.repo.allocatable(em, where, limit, 'wait');
-        }
-        for (const c of candidates) {
-          const mapping = storage ? matchStorage(storage, c.blockDevices) : null;
-          if (storage && !mapping) continue;
-          const ifaces = interfaceLabels ? assignInterfaces(await this.repo.interfacesByLabel(em, c.row.id, interfaceLabels)) : null;
-          if (interfaceLabels && !ifaces) continue;
-          if (dryRun) return { systemId: c.row.system_id, storage: mapping, interfaces: ifaces, jobs: [] };
-          const m = (await this.repo.lockBySystemId(em, c.row.system_id))!;
-          const t = await this.lifecycle.transition(em, m, { type: 'allocate' }, actor, (mm) => {
-            if (constraints.has('agent_name')) mm.agentName = constraints.get('agent_name') ?? '';
-          });
-          return { systemId: c.row.system_id, storage: mapping, interfaces: ifaces, jobs: t.jobs };
+        // Storage and interface labels are fitted per machine: candidates come (and are locked) a page
+        // at a time, cheapest first, up to STORAGE_CANDIDATES, so the usual first-page match reads little.
+        const perMachine = storage !== null || interfaceLabels !== null;
+        const page = perMachine ? STORAGE_PAGE : 1;
+        const most = perMachine ? STORAGE_CANDIDATES : 1;
+        for (let offset = 0; offset < most; offset += page) {
+          let candidates = await this.repo.allocatable(em, where, page, dryRun ? undefined : 'skip-locked', offset);
+          if (!candidates.length && !dryRun && offset === 0) {
+            // Every match may be locked for a moment by an unrelated write (an event, a power state):
+            // wait for those rows, and let Postgres re-check them against the constraints once free.
+            candidates = await this.repo.allocatable(em, where, page, 'wait');
+          }
+          for (const c of candidates) {
+            const mapping = storage ? matchStorage(storage, c.blockDevices) : null;
+            if (storage && !mapping) continue;
+            const ifaces = interfaceLabels ? assignInterfaces(await this.repo.interfacesByLabel(em, c.row.id, interfaceLabels)) : null;
+            if (interfaceLabels && !ifaces) continue;
+            if (dryRun) return { systemId: c.row.system_id, storage: mapping, interfaces: ifaces, jobs: [] };
+            const m = (await this.repo.lockBySystemId(em, c.row.system_id))!;
+            const t = await this.lifecycle.transition(em, m, { type: 'allocate' }, actor, (mm) => {
+              if (constraints.has('agent_name')) mm.agentName = constraints.get('agent_name') ?? '';
+            });
+            return { systemId: c.row.system_id, storage: mapping, interfaces: ifaces, jobs: t.jobs };
+          }
+          if (candidates.length < page) break;
         }
         return null;
       }),

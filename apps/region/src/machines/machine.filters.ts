@@ -65,9 +65,13 @@ const addPart = (w: SqlWhere, p: SqlPart) => w.add(p.sql, ...p.values);
 const tagsMatch = (w: SqlWhere, names: string[], negate: boolean) => {
   const tags = names.flatMap((t) => t.split(',')).map((t) => t.trim()).filter(Boolean);
   if (!tags.length) return;
-  const sub = `(SELECT count(*) FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name = ANY(?))`;
-  if (negate) w.add(`${sub} = 0`, tags);
-  else w.add(`${sub} = ?`, tags, new Set(tags).size);
+  // One EXISTS per tag (for not_tags, one for all of them): Postgres can then either probe the
+  // (machine_id, tag_id) key per machine while it walks the candidates cheapest first and stop at
+  // the first match, or, for a rare tag, start from the tag's machines (a semi-join); a count
+  // subquery per machine allows neither and costs a probe per tag for every machine of the fleet.
+  const exists = (op: string) => `EXISTS (SELECT 1 FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = m.id AND t.name ${op})`;
+  if (negate) w.add(`NOT ${exists('= ANY(?)')}`, tags);
+  else for (const t of new Set(tags)) w.add(exists('= ?'), t);
 };
 
 /** Filters shared by machine listing (GET machines/) and allocation constraints. */

@@ -260,10 +260,11 @@ const SELECT_RENDER_KEYS = `
 export class MachinesRepository {
   constructor(private readonly ds: DataSource) {}
 
-  async list(where: SqlWhere, opts: { limit?: number; forUpdate?: 'skip-locked' | 'wait'; orderBy?: string } = {}, em?: EntityManager) {
+  async list(where: SqlWhere, opts: { limit?: number; offset?: number; forUpdate?: 'skip-locked' | 'wait'; orderBy?: string } = {}, em?: EntityManager) {
     const q = em ?? this.ds.manager;
     let sql = `${SELECT_MACHINES} ${where.sql()} ORDER BY ${opts.orderBy ?? 'm.id'}`;
     if (opts.limit) sql += ` LIMIT ${Math.floor(opts.limit)}`;
+    if (opts.offset) sql += ` OFFSET ${Math.floor(opts.offset)}`;
     if (opts.forUpdate === 'skip-locked') sql += ' FOR UPDATE OF m SKIP LOCKED';
     else if (opts.forUpdate === 'wait') sql += ' FOR UPDATE OF m';
     const rows: MachineRow[] = await q.query(sql, where.values);
@@ -560,14 +561,16 @@ export class MachinesRepository {
    * memory/1024), locked for the caller's transaction: 'skip-locked' passes over rows another
    * allocation holds, 'wait' waits for them; none only reads (a dry run).
    */
-  allocatable(em: EntityManager, where: SqlWhere, limit: number, lock: 'skip-locked' | 'wait' | undefined): Promise<MachineRecord[]> {
+  allocatable(em: EntityManager, where: SqlWhere, limit: number, lock: 'skip-locked' | 'wait' | undefined, offset = 0): Promise<MachineRecord[]> {
     const w = new SqlWhere();
     w.clauses.push(...where.clauses);
     w.values.push(...where.values);
-    w.add('m.status = ?', NodeStatus.READY);
+    // Written out as IDX_machines_allocatable_cost's predicate, so that Postgres can use that index
+    // (free Ready machines, cheapest first) whatever plan it makes for the parameters.
+    w.add(`m.status = ${Number(NodeStatus.READY)}`);
     w.add('m.owner_id IS NULL');
     w.add('NOT m.locked');
-    return this.list(w, { limit, forUpdate: lock, orderBy: '(m.cpu_count + m.memory / 1024.0), m.id' }, em);
+    return this.list(w, { limit, offset, forUpdate: lock, orderBy: '(m.cpu_count + m.memory / 1024.0), m.id' }, em);
   }
 
   async hostnameTaken(hostname: string, exceptId?: number): Promise<boolean> {

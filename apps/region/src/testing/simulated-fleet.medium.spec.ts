@@ -4,7 +4,10 @@
  * and their webhook BMC), then the operator commissions them: the region powers each on through
  * the rack's webhook driver, the simulated BMC boots its agent, the agent runs the commissioning
  * conversation and the machine ends Ready with every script result and its inventory stored. A
- * machine added with its BMC whose commissioning script fails ends Failed commissioning.
+ * machine added with its BMC whose commissioning script fails ends Failed commissioning. In the
+ * deploy mode the operator then allocates and deploys them: the region powers each on, the agent
+ * plays the installer (curtin user-data, status events, netboot_off) and, after its reboot, the
+ * installed system whose user-data fetch makes it Deployed; a release powers it off and it ends Ready.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -123,6 +126,45 @@ describe('simulated machines against a region and a rack', () => {
     expect(report.signals.OK).toBe(6);
     expect(report.signal.count).toBeGreaterThan(6);
   }, 180_000);
+
+  it('enlist, commission, deploy and release: Deployed through the installer conversation, then Ready, powered off by the region', async () => {
+    const s = sim({ machines: 2, mode: 'enlist-commission-deploy', hostnamePrefix: 'simdeploy', installMs: [200, 400], bootMs: [300, 600], commissionParams: [['testing_scripts', 'none']] });
+    const report = await s.run();
+    expect(report.agentErrors).toEqual([]);
+    expect(report.phases.map((p) => [p.phase, p.target, p.of, p.reached])).toEqual([
+      ['enlist', 'New', 2, 2],
+      ['commission', 'Ready', 2, 2],
+      ['deploy', 'Deployed', 2, 2],
+      ['release', 'Ready', 2, 2],
+    ]);
+    // The conversation the region expects from a deploying machine, once per machine.
+    for (const what of ['GET GET curtin/user-data', 'POST netboot_off', 'GET installed user-data']) expect(report.requests[what]).toBe(2);
+    expect(report.requests['POST status']).toBeGreaterThanOrEqual(2 * 12);
+    for (const [i, sid] of (report.systemIds as string[]).entries()) {
+      const m = await machine(sid);
+      expect(m.status_name).toBe('Ready');
+      const [row] = (await h.ds.query('SELECT netboot, owner_id, osystem FROM machines WHERE system_id = $1', [sid])) as { netboot: boolean; owner_id: number | null }[];
+      expect(row.owner_id).toBeNull();
+      // The region powered it on to deploy and off to release, through the rack's webhook driver.
+      const actions = s.bmc.calls.filter((c) => c.index === i && c.systemId === sid).map((c) => c.action);
+      expect(actions.filter((a) => a === 'on').length).toBe(2);
+      expect(actions).toContain('off');
+      // The machine's own event log, in order: installer start, image written (configuring), the
+      // installed system's cloud-init, Deployed, then the release.
+      const events = (await h.ds.query('SELECT type, description FROM events WHERE system_id = $1 ORDER BY id', [sid])) as { type: string; description: string }[];
+      const at = (pred: (e: { type: string; description: string }) => boolean, after = -1) => events.findIndex((e, k) => k > after && pred(e));
+      const deployed = at((e) => e.type === 'Deployed');
+      const order = [
+        at((e) => e.description.startsWith('curtin cmd-install: ')),
+        at((e) => e.description.startsWith('curtin cmd-install/stage-curthooks')),
+        at((e) => e.description.startsWith('cloudinit init-local')),
+        deployed,
+        at((e) => e.type === 'Releasing' || e.type === 'Ready', deployed),
+      ];
+      expect(order.every((x) => x >= 0)).toBe(true);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+    }
+  }, 240_000);
 
   it('a machine added with its BMC whose commissioning script fails ends Failed commissioning, naming the script', async () => {
     const s = sim({ machines: 1, mode: 'commission', hostnamePrefix: 'simfail', failScripts: new Map([[0, new Set(['maas-lshw'])]]) });

@@ -42,6 +42,9 @@ export interface SpecialFilesystem {
 }
 
 @Entity('machines')
+// Allocation walks the free Ready machines cheapest first (see the migration that makes it); an
+// expression index TypeORM cannot describe, so the schema sync leaves it alone.
+@Index('IDX_machines_allocatable_cost', { synchronize: false })
 export class MachineEntity {
   @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
   @Index({ unique: true }) @Column({ name: 'system_id', type: 'varchar', length: 41 }) systemId!: string;

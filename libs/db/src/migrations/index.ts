@@ -20,6 +20,7 @@ import { AddBootSources1795800000070 } from './1795800000070-AddBootSources';
 import { AddInterfaceModel1795800000010 } from './1795800000010-AddInterfaceModel';
 import { AddUserReservedIps1795800000020 } from './1795800000020-AddUserReservedIps';
 import { AddMachineReleaseScriptSet1795800000030 } from './1795800000030-AddMachineReleaseScriptSet';
+import { AddAllocatableCostIndex1795800000050 } from './1795800000050-AddAllocatableCostIndex';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -44,4 +45,5 @@ export const MIGRATIONS: Function[] = [
   AddInterfaceModel1795800000010,
   AddUserReservedIps1795800000020,
   AddMachineReleaseScriptSet1795800000030,
+  AddAllocatableCostIndex1795800000050,
 ];
