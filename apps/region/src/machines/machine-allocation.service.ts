@@ -14,6 +14,7 @@ import { MachineLifecycleService, type Mutation } from './machine-lifecycle.serv
 import type { RunRequest } from '../scripts/script-runs.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { ConfigService } from '../settings/config.service';
+import { InterfaceFacts, matchInterfaces, parseInterfacesConstraint } from './interfaces.constraint';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
 
 /** What a deployment asks for (values as sent). */
@@ -26,10 +27,29 @@ export interface DeployInput extends RemovedOptionsInput {
   ephemeralDeploy?: string;
 }
 
-/** An allocated machine and, for a storage constraint, which disks met which label. */
+/** An allocated machine and, for storage and interfaces constraints, which disks and interfaces met which label. */
 export interface Allocation {
   rec: MachineRecord;
   storage: Record<string, number[]> | null;
+  interfaces: Record<string, number[]> | null;
+}
+
+/** A machine's interfaces as the interfaces constraint sees them: VLAN, fabric, spaces, linked subnets. */
+function interfaceFacts(rec: MachineRecord): InterfaceFacts[] {
+  const vlans = rec.net?.vlans ?? new Map();
+  const subnets = rec.net?.subnets ?? new Map();
+  return rec.interfaces.map((i) => {
+    const vlan = i.vlan_id != null ? vlans.get(i.vlan_id) : undefined;
+    const linked = (i.links ?? []).map((l) => (l.subnet_id != null ? subnets.get(l.subnet_id) : undefined)).filter((x) => x !== undefined);
+    const spaces = [vlan?.space, ...linked.map((sn) => vlans.get(sn.vlan_id)?.space)].filter((x): x is string => typeof x === 'string');
+    return {
+      id: i.id,
+      fabric: vlan?.fabric_name ?? null,
+      vid: vlan?.vid ?? null,
+      spaces: [...new Set(spaces)],
+      subnets: linked.map((sn) => ({ id: sn.id, name: sn.name, cidr: sn.cidr })),
+    };
+  });
 }
 
 /** The largest user data deploy takes (decoded), as EC2's user-data limit. */
@@ -131,13 +151,14 @@ export class MachineAllocationService {
     });
     const where = buildWhere(constraints, ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS);
     const storage = constraints.get('storage') ? parseStorageConstraint(constraints.get('storage')!) : null;
+    const interfaces = constraints.get('interfaces') ? parseInterfacesConstraint(constraints.get('interfaces')!) : null;
     const dryRun = boolField('dry_run', constraints.get('dry_run'), false);
     // Concurrent allocations can deadlock in Postgres (rows locked in different orders by the
     // lifecycle's writes): the loser's transaction is simply run again.
     const result = await retryOnConflict(() =>
       this.ds.transaction(async (em) => {
         // SKIP LOCKED: concurrent allocations never wait on each other and never get the same machine.
-        const limit = storage ? 200 : 1;
+        const limit = storage || interfaces ? 200 : 1;
         let candidates = await this.repo.allocatable(em, where, limit, dryRun ? undefined : 'skip-locked');
         if (!candidates.length && !dryRun) {
           // Every match may be locked for a moment by an unrelated write (an event, a power state):
@@ -147,12 +168,14 @@ export class MachineAllocationService {
         for (const c of candidates) {
           const mapping = storage ? matchStorage(storage, c.blockDevices) : null;
           if (storage && !mapping) continue;
-          if (dryRun) return { systemId: c.row.system_id, storage: mapping, jobs: [] };
+          const ifaceMapping = interfaces ? matchInterfaces(interfaces, interfaceFacts(c)) : null;
+          if (interfaces && !ifaceMapping) continue;
+          if (dryRun) return { systemId: c.row.system_id, storage: mapping, interfaces: ifaceMapping, jobs: [] };
           const m = (await this.repo.lockBySystemId(em, c.row.system_id))!;
           const t = await this.lifecycle.transition(em, m, { type: 'allocate' }, actor, (mm) => {
             if (constraints.has('agent_name')) mm.agentName = constraints.get('agent_name') ?? '';
           });
-          return { systemId: c.row.system_id, storage: mapping, jobs: t.jobs };
+          return { systemId: c.row.system_id, storage: mapping, interfaces: ifaceMapping, jobs: t.jobs };
         }
         return null;
       }),
@@ -166,7 +189,7 @@ export class MachineAllocationService {
       throw conflict(`No available machine matches constraints: [${text}]`);
     }
     await this.lifecycle.enqueue(result.jobs);
-    return { rec: (await this.repo.findBySystemId(result.systemId))!, storage: result.storage };
+    return { rec: (await this.repo.findBySystemId(result.systemId))!, storage: result.storage, interfaces: result.interfaces };
   }
 
   /** Releases several machines at once: all of them, or none when one may not be. */

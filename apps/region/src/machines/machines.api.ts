@@ -138,9 +138,9 @@ export class MachinesApi implements OnModuleInit {
               description: 'Allocates an available machine for deployment. Constraints parameters can be used to allocate a machine that possesses certain characteristics.',
               params: ALLOCATE_DOCS,
               run: async (r) => {
-                const { rec, storage } = await this.allocation.allocate(r.params, r.user!);
+                const { rec, storage, interfaces } = await this.allocation.allocate(r.params, r.user!);
                 return machineJson(rec, {
-                  constraints_by_type: { storage: storage ?? {}, interfaces: {} },
+                  constraints_by_type: { storage: storage ?? {}, interfaces: interfaces ?? {} },
                 });
               },
             },
