@@ -7,6 +7,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -259,6 +260,7 @@ func main() {
 	space := flag.String("space", "", "space constraint (interfaces) for allocation")
 	minMemory := flag.Int("min-memory", 0, "memory constraint (MiB) for allocation")
 	storageGB := flag.Int("storage-gb", 0, "root disk constraint (GB) for allocation")
+	distroSeries := flag.String("distro-series", "", "deploy the allocated machine with this release before releasing it")
 	deviceMAC := flag.String("device-mac", "", "MAC address of the device to create")
 	ifaceMAC := flag.String("device-iface-mac", "", "MAC address of a second interface on that device")
 	flag.Parse()
@@ -418,6 +420,17 @@ func main() {
 	s.Allocated = map[string]any{
 		"systemId": allocated.SystemID(), "hostname": allocated.Hostname(), "statusName": owned[0].StatusName(),
 		"matches": matched, "ownerData": owned[0].OwnerData(),
+	}
+
+	// Deploy as Juju starts a machine: a release and base64 cloud-init user data.
+	if *distroSeries != "" {
+		userData := base64.StdEncoding.EncodeToString([]byte("#cloud-config\n"))
+		if err := allocated.Start(gomaasapi.StartArgs{DistroSeries: *distroSeries, UserData: userData, Comment: "started by gomaasapi"}); err != nil {
+			fail("Machine.Start", err)
+		}
+		s.Allocated["startedStatusName"] = allocated.StatusName()
+		s.Allocated["startedDistroSeries"] = allocated.DistroSeries()
+		s.Allocated["startedOS"] = allocated.OperatingSystem()
 	}
 
 	if err := ctl.ReleaseMachines(gomaasapi.ReleaseMachinesArgs{SystemIDs: []string{allocated.SystemID()}, Comment: "released by gomaasapi"}); err != nil {

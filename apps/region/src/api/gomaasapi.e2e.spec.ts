@@ -29,7 +29,7 @@ interface Summary {
   spaces: { id: number; name: string; subnets: { id: number; name: string; cidr: string; space: string; gateway: string; dnsServers: string[]; vlanId: number }[] }[];
   staticRoutes: string[]; zones: string[]; pools: string[]; poolsError: string; domains: string[]; tags: string[];
   machines: Machine[]; machinesByTag: string[];
-  allocated: { systemId: string; hostname: string; statusName: string; matches: Record<string, number[]>; ownerData: Record<string, string> };
+  allocated: { systemId: string; hostname: string; statusName: string; matches: Record<string, number[]>; ownerData: Record<string, string>; startedStatusName: string; startedDistroSeries: string; startedOS: string };
   released: string[]; devices: Device[]; createdDevice: Device;
   files: string[]; fileContent: string; fileAnonymousUrl: string;
 }
@@ -114,7 +114,7 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
     try {
       ({ stdout: out } = await run(probe, [
         '-url', `${h.baseUrl}/MAAS/`, '-key', key, '-tag', 'gpu', '-zone', 'zone-b', '-pool', 'pool-juju', '-space', 'space-juju',
-        '-min-memory', '12000', '-storage-gb', '50', '-device-mac', '52:54:00:77:01:01',
+        '-min-memory', '12000', '-storage-gb', '50', '-distro-series', 'jammy', '-device-mac', '52:54:00:77:01:01',
       ], { maxBuffer: 16 * 1024 * 1024 }));
     } catch (e) {
       const err = e as { stderr?: string; stdout?: string };
@@ -168,6 +168,8 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
 
     // Allocation picked the one machine meeting every constraint and said which interface and disk matched.
     expect(s.allocated).toMatchObject({ systemId: machines[1].sid, hostname: 'juju-node-2', statusName: 'Allocated', ownerData: { 'juju-model-uuid': 'probe-model', 'juju-machine-id': '0' } });
+    // Started (deployed) with the release the region holds, then released while deploying.
+    expect(s.allocated).toMatchObject({ startedStatusName: 'Deploying', startedDistroSeries: 'jammy', startedOS: 'ubuntu' });
     expect(s.allocated.matches).toEqual({ 'interfaces:net0': [machines[1].eth0], 'storage:root': [machines[1].sda] });
     expect(s.released).toEqual([machines[1].sid]);
     expect(((await ok('GET', `machines/${machines[1].sid}/`)) as { status_name: string }).status_name).toBe('Ready');
