@@ -125,27 +125,31 @@ type deviceSummary struct {
 }
 
 type summary struct {
-	Version       string            `json:"version"`
-	Capabilities  []string          `json:"capabilities"`
-	BootResources []string          `json:"bootResources"`
-	Fabrics       []fabricSummary   `json:"fabrics"`
-	Spaces        []spaceSummary    `json:"spaces"`
-	StaticRoutes  []string          `json:"staticRoutes"`
-	Zones         []string          `json:"zones"`
-	Pools         []string          `json:"pools"`
-	PoolsError    string            `json:"poolsError"`
-	Domains       []string          `json:"domains"`
-	Tags          []string          `json:"tags"`
-	Machines      []machineSummary  `json:"machines"`
-	ByTag         []string          `json:"machinesByTag"`
-	Allocated     map[string]any    `json:"allocated"`
-	Released      []string          `json:"released"`
-	Devices       []deviceSummary   `json:"devices"`
-	Created       *deviceSummary    `json:"createdDevice"`
-	CreatedIface  *interfaceSummary `json:"createdInterface"`
-	Files         []string          `json:"files"`
-	FileContent   string            `json:"fileContent"`
-	FileURL       string            `json:"fileAnonymousUrl"`
+	Version            string            `json:"version"`
+	Capabilities       []string          `json:"capabilities"`
+	BootResources      []string          `json:"bootResources"`
+	Fabrics            []fabricSummary   `json:"fabrics"`
+	Spaces             []spaceSummary    `json:"spaces"`
+	StaticRoutes       []string          `json:"staticRoutes"`
+	Zones              []string          `json:"zones"`
+	Pools              []string          `json:"pools"`
+	PoolsError         string            `json:"poolsError"`
+	Domains            []string          `json:"domains"`
+	Tags               []string          `json:"tags"`
+	Machines           []machineSummary  `json:"machines"`
+	ByTag              []string          `json:"machinesByTag"`
+	ByZone             []string          `json:"machinesByZoneAndPool"`
+	NoMatch            bool              `json:"impossibleAllocationIsNoMatch"`
+	Children           []string          `json:"allocatedMachineDevices"`
+	MissingFileNoMatch bool              `json:"missingFileIsNoMatch"`
+	Allocated          map[string]any    `json:"allocated"`
+	Released           []string          `json:"released"`
+	Devices            []deviceSummary   `json:"devices"`
+	Created            *deviceSummary    `json:"createdDevice"`
+	CreatedIface       *interfaceSummary `json:"createdInterface"`
+	Files              []string          `json:"files"`
+	FileContent        string            `json:"fileContent"`
+	FileURL            string            `json:"fileAnonymousUrl"`
 }
 
 func fail(step string, err error) {
@@ -381,6 +385,30 @@ func main() {
 		sort.Strings(s.ByTag)
 	}
 
+	// Filters Juju uses to find its machines: zone, pool and host names.
+	inZone, err := ctl.Machines(gomaasapi.MachinesArgs{Zone: *zone, Pool: *pool})
+	if err != nil {
+		fail("Machines(zone, pool)", err)
+	}
+	s.ByZone = []string{}
+	for _, m := range inZone {
+		s.ByZone = append(s.ByZone, m.Hostname())
+	}
+	sort.Strings(s.ByZone)
+	if len(s.Machines) > 0 {
+		named, err := ctl.Machines(gomaasapi.MachinesArgs{Hostnames: []string{s.Machines[0].Hostname}})
+		if err != nil {
+			fail("Machines(hostnames)", err)
+		}
+		if len(named) != 1 || named[0].SystemID() != s.Machines[0].SystemID {
+			fail("Machines(hostnames)", fmt.Errorf("expected %s alone, got %d machines", s.Machines[0].Hostname, len(named)))
+		}
+	}
+
+	// A constraint nobody meets is a NoMatchError (409), which Juju tells apart from failures.
+	_, _, err = ctl.AllocateMachine(gomaasapi.AllocateMachineArgs{MinCPUCount: 100000})
+	s.NoMatch = gomaasapi.IsNoMatchError(err)
+
 	// Allocation as Juju asks for it: constraints, an agent name, and a comment.
 	args := gomaasapi.AllocateMachineArgs{MinMemory: *minMemory, Zone: *zone, Pool: *pool, AgentName: "juju-probe", Comment: "allocated by gomaasapi"}
 	if *tag != "" {
@@ -459,6 +487,14 @@ func main() {
 			s.CreatedIface = &is
 		}
 	}
+	children, err := allocated.Devices(gomaasapi.DevicesArgs{})
+	if err != nil {
+		fail("Machine.Devices", err)
+	}
+	s.Children = []string{}
+	for _, d := range children {
+		s.Children = append(s.Children, d.Hostname())
+	}
 	devices, err := ctl.Devices(gomaasapi.DevicesArgs{})
 	if err != nil {
 		fail("Devices", err)
@@ -481,6 +517,8 @@ func main() {
 	for _, f := range files {
 		s.Files = append(s.Files, f.Filename())
 	}
+	_, err = ctl.GetFile("juju-probe-missing")
+	s.MissingFileNoMatch = gomaasapi.IsNoMatchError(err)
 	file, err := ctl.GetFile("juju-probe-state")
 	if err != nil {
 		fail("GetFile", err)

@@ -28,7 +28,8 @@ interface Summary {
   fabrics: { id: number; name: string; classType: string; vlans: { id: number; name: string; fabric: string; vid: number; mtu: number; dhcp: boolean }[] }[];
   spaces: { id: number; name: string; subnets: { id: number; name: string; cidr: string; space: string; gateway: string; dnsServers: string[]; vlanId: number }[] }[];
   staticRoutes: string[]; zones: string[]; pools: string[]; poolsError: string; domains: string[]; tags: string[];
-  machines: Machine[]; machinesByTag: string[];
+  machines: Machine[]; machinesByTag: string[]; machinesByZoneAndPool: string[]; impossibleAllocationIsNoMatch: boolean;
+  allocatedMachineDevices: string[]; missingFileIsNoMatch: boolean;
   allocated: { systemId: string; hostname: string; statusName: string; matches: Record<string, number[]>; ownerData: Record<string, string>; startedStatusName: string; startedDistroSeries: string; startedOS: string };
   released: string[]; devices: Device[]; createdDevice: Device;
   files: string[]; fileContent: string; fileAnonymousUrl: string;
@@ -165,6 +166,8 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
       expect(part.uuid).toMatch(/^[0-9a-f-]{36}$/);
     }
     expect(s.machinesByTag).toEqual(['juju-node-2']);
+    expect(s.machinesByZoneAndPool).toEqual(['juju-node-2']);
+    expect(s.impossibleAllocationIsNoMatch).toBe(true);
 
     // Allocation picked the one machine meeting every constraint and said which interface and disk matched.
     expect(s.allocated).toMatchObject({ systemId: machines[1].sid, hostname: 'juju-node-2', statusName: 'Allocated', ownerData: { 'juju-model-uuid': 'probe-model', 'juju-machine-id': '0' } });
@@ -176,10 +179,12 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
 
     expect(s.createdDevice).toMatchObject({ hostname: 'juju-probe-device', parent: machines[1].sid, owner: 'admin' });
     expect(s.createdDevice.interfaces.map((i) => i.macAddress)).toEqual(['52:54:00:77:01:01']);
+    expect(s.allocatedMachineDevices).toEqual(['juju-probe-device']);
     const device = s.devices.find((d) => d.systemId === s.createdDevice.systemId)!;
     expect(device).toEqual(s.createdDevice);
 
     expect(s.files).toEqual(['juju-probe-state']);
+    expect(s.missingFileIsNoMatch).toBe(true);
     expect(s.fileContent).toBe('provider-state: juju-probe\n');
     // What Juju hands its agents: a URL that reads the file without credentials.
     const anon = await fetch(s.fileAnonymousUrl);
