@@ -16,10 +16,12 @@ cd "$(dirname "$0")/.."
 # sfdisk (fdisk) and debugfs (e2fsprogs) read what the installer wrote to a deployed VM's disk.
 # ssh and ssh-keygen (openssh-client): the owner logs in to a VM's rescue environment.
 # (Benchmark peers, such as Kea, atftpd and nginx, come from tools/bench/install-peers.sh.)
+# golang-go and golang-github-juju-gomaasapi-dev: Juju's MAAS client, built offline from Debian's Go
+# sources (GOPATH mode), drives the region in apps/region/src/api/gomaasapi.e2e.spec.ts.
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
   openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat \
   ovmf lshw dmidecode pciutils usbutils ethtool mmdebstrap squashfs-tools zstd xz-utils cloud-init \
-  e2fsprogs fdisk gzip openssh-client
+  e2fsprogs fdisk gzip openssh-client golang-go golang-github-juju-gomaasapi-dev
 ensure_postgres
 ensure_redis
 # Only the binary: every test that talks NATS starts a private server with Kiln's rendered config

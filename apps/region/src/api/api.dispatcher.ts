@@ -127,7 +127,9 @@ export class ApiDispatcher {
     const params = RequestParams.merge(query, body);
     context.params = params;
     checkRequestValues(params, match.pathParams);
-    const op = query.get('op') ?? body.get('op') ?? suffixOp ?? null;
+    // As MAAS reads it (`GET.get("op") or POST.get("op")`): an empty op is no op, so `POST devices/?op=`
+    // (what Juju's gomaasapi sends for a create) is the collection's create.
+    const op = query.get('op') || body.get('op') || suffixOp || null;
 
     const handler = user ? (match.auth ?? match.anon) : match.anon;
     const lookupMethod = method === 'HEAD' ? 'GET' : method;

@@ -66,6 +66,10 @@ describe('MAAS API 2.0 layer', () => {
     expect(op.text).toBe('Unrecognised signature: method=POST op=frobnicate');
     const method = await h.call(admin, 'DELETE', '/MAAS/api/2.0/machines/');
     expect(method.status).toBe(405);
+    // An empty op is no op (MAAS reads `op` with `or`): POST zones/?op= creates, as Juju's client sends it.
+    const emptyOp = await h.call(admin, 'POST', '/MAAS/api/2.0/zones/?op=', { name: 'empty-op-zone' });
+    expect(emptyOp.status).toBe(200);
+    expect(emptyOp.json()).toMatchObject({ name: 'empty-op-zone' });
   });
 
   it('accepts op in the query, in the body and as an /op-<name> suffix, with and without trailing slashes', async () => {

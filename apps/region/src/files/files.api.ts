@@ -31,6 +31,20 @@ export class FilesApi implements OnModuleInit {
       params: [{ name: 'key', required: true, doc: 'The file\'s key.' }],
       run: async (r: ApiRequest) => octets(await this.files.byKey(r.params.get('key'))),
     });
+    const add = async (r: ApiRequest) => {
+      const uploads = [...r.params.files].map(([name, f]) => ({ name, data: f.data }));
+      await this.files.add(r.user!.id, r.params.get('filename'), uploads);
+      return new ApiResponse(201, '', 'text/plain; charset=utf-8');
+    };
+    const addParams = [
+      { name: 'filename', required: true, doc: 'The file name to use in the storage.' },
+      { name: 'file', required: true, doc: 'Actual file data with content type application/octet-stream.' },
+    ];
+    const list = async (r: ApiRequest) => (await this.files.list(r.user!.id, r.params.get('prefix'))).map(listJson);
+    const remove = async (r: ApiRequest) => {
+      await this.files.delete(r.user!.id, r.params.get('filename'));
+      return ApiResponse.noContent();
+    };
     this.registry.register(
       {
         anon: {
@@ -43,22 +57,42 @@ export class FilesApi implements OnModuleInit {
           name: 'FilesHandler',
           doc: 'Manage the collection of all the files in this MAAS.',
           path: '/MAAS/api/2.0/files/',
+          // MAAS's restful create/read/delete (what Juju's gomaasapi calls) and the older ops alike.
           actions: [
+            {
+              name: 'create',
+              op: null,
+              method: 'POST',
+              title: 'Add a new file',
+              description: `Add a new file to the file storage, or replace the caller's file of that name. At most 16 MiB.`,
+              params: addParams,
+              run: add,
+            },
+            {
+              name: 'read',
+              op: null,
+              method: 'GET',
+              title: 'List files',
+              description: "List the caller's files, ordered by file name, without their content.",
+              params: [{ name: 'prefix', doc: 'Optional prefix used to filter out the returned files.' }],
+              run: list,
+            },
+            {
+              name: 'delete',
+              op: null,
+              method: 'DELETE',
+              title: 'Delete a file',
+              params: [{ name: 'filename', required: true, doc: 'The filename of the object to be deleted.' }],
+              run: remove,
+            },
             {
               name: 'add',
               op: 'add',
               method: 'POST',
               title: 'Add a new file',
               description: `Add a new file to the file storage, or replace the caller's file of that name. At most 16 MiB.`,
-              params: [
-                { name: 'filename', required: true, doc: 'The file name to use in the storage.' },
-                { name: 'file', required: true, doc: 'Actual file data with content type application/octet-stream.' },
-              ],
-              run: async (r: ApiRequest) => {
-                const uploads = [...r.params.files].map(([name, f]) => ({ name, data: f.data }));
-                await this.files.add(r.user!.id, r.params.get('filename'), uploads);
-                return new ApiResponse(201, '', 'text/plain; charset=utf-8');
-              },
+              params: addParams,
+              run: add,
             },
             {
               name: 'list',
@@ -67,7 +101,7 @@ export class FilesApi implements OnModuleInit {
               title: 'List files',
               description: "List the caller's files, ordered by file name, without their content.",
               params: [{ name: 'prefix', doc: 'Optional prefix used to filter out the returned files.' }],
-              run: async (r: ApiRequest) => (await this.files.list(r.user!.id, r.params.get('prefix'))).map(listJson),
+              run: list,
             },
             {
               name: 'get',
@@ -85,10 +119,7 @@ export class FilesApi implements OnModuleInit {
               method: 'POST',
               title: 'Delete a file',
               params: [{ name: 'filename', required: true, doc: 'The filename of the object to be deleted.' }],
-              run: async (r: ApiRequest) => {
-                await this.files.delete(r.user!.id, r.params.get('filename'));
-                return ApiResponse.noContent();
-              },
+              run: remove,
             },
           ],
         },

@@ -62,6 +62,17 @@ describe('files/ and files/{filename}/', () => {
     expect((await fetch(`${h.baseUrl}${listed[0].anon_resource_uri}`)).status).toBe(404);
   });
 
+  it('adds, lists and deletes without an op too, as MAAS 2 does (and Juju\'s gomaasapi calls it)', async () => {
+    const created = await h.call(alice, 'POST', `${API}/files/?op=`, multipart({ filename: 'juju-state' }, { file: Buffer.from('state') }));
+    expect(created.status).toBe(201);
+    const listed = (await h.call(alice, 'GET', `${API}/files/?prefix=juju-`)).json() as { filename: string }[];
+    expect(listed.map((f) => f.filename)).toEqual(['juju-state']);
+    expect((await h.call(bob, 'GET', `${API}/files/?prefix=juju-`)).json()).toEqual([]);
+    expect((await h.call(alice, 'DELETE', `${API}/files/?filename=juju-state`)).status).toBe(204);
+    expect((await h.call(alice, 'GET', `${API}/files/?prefix=juju-`)).json()).toEqual([]);
+    expect((await h.call(alice, 'DELETE', `${API}/files/?filename=juju-state`)).status).toBe(404);
+  });
+
   it('refuses missing names and files, oversize files, other users\' files and anonymous listing', async () => {
     expect((await h.call(alice, 'POST', `${API}/files/?op=add`, multipart({}, { file: Buffer.from('x') }))).status).toBe(400);
     expect((await h.call(alice, 'POST', `${API}/files/?op=add`, multipart({ filename: 'f' }, {}))).status).toBe(400);
@@ -84,7 +95,7 @@ describe('files/ and files/{filename}/', () => {
     const files = doc.resources.find((r) => r.name === 'FilesHandler')!;
     expect(files.anon!.name).toBe('AnonFilesHandler');
     expect(files.anon!.actions.map((a) => a.name)).toEqual(['get_by_key']);
-    expect(files.auth!.actions.map((a) => a.name).sort()).toEqual(['add', 'delete', 'get', 'get_by_key', 'list']);
+    expect(files.auth!.actions.map((a) => a.name).sort()).toEqual(['add', 'create', 'delete', 'delete', 'get', 'get_by_key', 'list', 'read']);
     expect(files.auth!.actions.every((a) => a.doc.includes(':param'))).toBe(true);
     expect(doc.resources.some((r) => r.name === 'FileHandler')).toBe(true);
   });

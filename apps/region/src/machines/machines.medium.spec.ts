@@ -279,6 +279,33 @@ describe('machines against a real region', () => {
     expect(badNum.status).toBe(400);
   });
 
+  it('allocates by the interfaces constraint (as Juju sends spaces) and says which interface met which label', async () => {
+    const fabric = (await h.call(admin, 'POST', `${API}/fabrics/`, { name: 'fabric-ifc' })).json() as { vlans: { id: number }[] };
+    const vlan = fabric.vlans[0].id;
+    await h.call(admin, 'POST', `${API}/spaces/`, { name: 'dmz' });
+    expect((await h.call(admin, 'PUT', `${API}/vlans/${vlan}/`, { space: 'dmz' })).status).toBe(200);
+    const cheap = await readyMachine();
+    const inSpace = await readyMachine();
+    await h.call(admin, 'POST', `${API}/zones/`, { name: 'ifc' });
+    await h.call(admin, 'PUT', `${API}/machines/${cheap.system_id}/`, { cpu_count: '1', memory: '1024', zone: 'ifc' });
+    await h.call(admin, 'PUT', `${API}/machines/${inSpace.system_id}/`, { cpu_count: '32', memory: '65536', zone: 'ifc' });
+    await h.ds.query(`UPDATE interfaces SET vlan_id = $2 WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [inSpace.system_id, vlan]);
+    const [iface]: { id: number }[] = await h.ds.query(`SELECT i.id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`, [inSpace.system_id]);
+    const picked = await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { zone: 'ifc', interfaces: 'net0:space=dmz', dry_run: 'true' });
+    expect(picked.status).toBe(200);
+    expect(picked.json()).toMatchObject({ system_id: inSpace.system_id, constraints_by_type: { storage: {}, interfaces: { net0: [iface.id] } } });
+    const plain = await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { zone: 'ifc', dry_run: 'true' });
+    expect((plain.json() as Machine).system_id).toBe(cheap.system_id);
+    const unmet = await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { zone: 'ifc', interfaces: 'net0:space=dmz;net1:space=dmz' });
+    expect(unmet.status).toBe(409);
+    expect(unmet.text).toBe('No available machine matches constraints: [zone=ifc, interfaces=net0:space=dmz;net1:space=dmz]');
+    const bad = await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { interfaces: 'net0:colour=red' });
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toEqual({ interfaces: [expect.stringContaining("Unknown key 'colour' in label 'net0'")] });
+    // Nothing was allocated by the refusals.
+    for (const m of [cheap, inSpace]) expect(((await h.call(admin, 'GET', `${API}/machines/${m.system_id}/`)).json() as Machine).status_name).toBe('Ready');
+  });
+
   it('filters the listing server-side and rejects unknown filters', async () => {
     const m = await readyMachine({ hostname: 'filter-me' });
     const mac = (m.interface_set as { mac_address: string }[])[0].mac_address;

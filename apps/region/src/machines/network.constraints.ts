@@ -176,8 +176,11 @@ function interfaceKey(field: string, key: string, v: string): SqlPart {
       return vlanSpec(field, v);
     case 'vid':
       return part('v.vid = ?', int(field, v, 4094));
-    case 'space':
-      return spaceSpec(field, v);
+    case 'space': {
+      // The space of the interface's VLAN, or of a subnet it is linked to.
+      const own = spaceSpec(field, v);
+      return anyOf([own, SUBNET_LINKS(spaceSpec(field, v))]);
+    }
     case 'subnet':
       return SUBNET_LINKS(subnetSpec(field, v));
     case 'subnet_cidr':
