@@ -15,6 +15,8 @@ import type { RunRequest } from '../scripts/script-runs.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { ConfigService } from '../settings/config.service';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
+import { installerRefusal } from './curtin-config.renderer';
+import { curtinMachine } from './machine-config.service';
 
 /** What a deployment asks for (values as sent). */
 export interface DeployInput extends RemovedOptionsInput {
@@ -100,6 +102,13 @@ export class MachineAllocationService {
         throw invalid({
           distro_series: [`'${series}' is not available: the region has no ${parsed.osystem}/${parsed.series} image for ${arch} (import one with kiln boot-resource-import).`],
         });
+      }
+      // The storage the installer would be given: a layout it cannot build is refused now, not
+      // as a failed deployment minutes later.
+      const refusal = installerRefusal(curtinMachine(rec));
+      if (refusal) {
+        const layout = rec.row.storage_layout?.layout ?? 'flat';
+        throw invalid({ storage_layout: [`The '${layout}' storage layout of ${rec.row.hostname} cannot be deployed: ${refusal}`] });
       }
     }
     return this.act(systemId, { type: 'deploy' }, actor, (m) => {

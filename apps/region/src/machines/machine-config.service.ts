@@ -284,7 +284,8 @@ function describeLayout(l: MachineStorageLayout, devices: readonly LayoutDevice[
   return `'${l.layout}'${opts.length ? ` (${opts.join(', ')})` : ''}`;
 }
 
-function curtinMachine(rec: MachineRecord): CurtinMachine {
+/** The machine as the curtin renderers take it: its disks, storage model or layout, interfaces. */
+export function curtinMachine(rec: MachineRecord): CurtinMachine {
   const r = rec.row;
   return {
     hostname: r.hostname,
