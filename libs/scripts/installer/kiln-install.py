@@ -710,7 +710,7 @@ def layout_only(path):
     cfg = json.load(open(path))
     storage = cfg.get("storage") or {}
     try:
-        devices = partition(storage, lambda msg: (log(msg), reporter.event("progress", "cmd-install/stage-partitioning", msg)))
+        devices = partition(storage)
         make_filesystems(storage, devices, have("mkfs.vfat"))
         settle()
     except StepFailed as e:
