@@ -371,7 +371,13 @@ def make_bcache(e, devices, progress):
     for d in (backing, cache):
         run(["wipefs", "-a", "-f", d])
     mode = e.get("cache_mode") or "writethrough"
-    run(["make-bcache", "--wipe-bcache"] + (["--writeback"] if mode == "writeback" else []) + ["-B", backing, "-C", cache])
+    # The kernel wants at least 1024 buckets in a cache: a small cache gets smaller buckets than
+    # make-bcache's 512 KiB.
+    bucket = 512 * 1024
+    cache_size = int(run(["blockdev", "--getsize64", cache]).strip())
+    while bucket > 64 * 1024 and cache_size // bucket < 2048:
+        bucket //= 2
+    run(["make-bcache", "--wipe-bcache", "--bucket", "%dk" % (bucket // 1024)] + (["--writeback"] if mode == "writeback" else []) + ["-B", backing, "-C", cache])
     settle()
     register_bcache(cache)
     register_bcache(backing)
@@ -387,6 +393,8 @@ def make_bcache(e, devices, progress):
     state = "/sys/block/%s/bcache/state" % name
     if cset and os.path.exists(state) and open(state).read().strip() == "no cache":
         write_sys("/sys/block/%s/bcache/attach" % name, cset[0])
+    if os.path.exists(state) and open(state).read().strip() == "no cache":
+        raise StepFailed("bcache %s: the cache %s did not attach to %s (see the kernel log)" % (e.get("id"), cache, name))
     write_sys("/sys/block/%s/bcache/cache_mode" % name, mode)
     dev = wait_for("/dev/" + name, "bcache %s" % e.get("id"))
     progress("bcache %s: %s cached by %s (%s)" % (name, backing, cache, mode))
