@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 apt_ensure curl iproute2 procps openssl python3 make g++ isc-dhcp-client udhcpc dhcpcd5 tftp-hpa \
   openipmi ipmitool freeipmi-tools libvirt-clients libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86 ipxe-qemu radvd socat \
   ovmf lshw dmidecode pciutils usbutils ethtool mmdebstrap squashfs-tools zstd xz-utils cloud-init \
-  e2fsprogs fdisk gzip openssh-client golang-go golang-github-juju-gomaasapi-dev
+  e2fsprogs fdisk gzip openssh-client golang-go golang-github-juju-gomaasapi-dev lvm2 bcache-tools mdadm
 ensure_postgres
 ensure_redis
 # Only the binary: every test that talks NATS starts a private server with Kiln's rendered config

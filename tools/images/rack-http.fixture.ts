@@ -22,6 +22,8 @@ export interface RackHttpOptions {
   guestHost: string;
   /** Printed on the guest's console by the enlistment user-data, proof that it ran. */
   userDataMarker: string;
+  /** The user-data served instead of the marker script (another test's script), given this server's base URL as the guest sees it. */
+  userData?: (base: string) => string;
 }
 
 export const SQUASHFS_PATH = '/images/ephemeral/bookworm/amd64/filesystem.squashfs';
@@ -112,6 +114,7 @@ export class RackHttpFixture {
       case `${md}meta-data/local-hostname`:
         return 'enlisting';
       case `${md}user-data`:
+        if (this.options.userData) return this.options.userData(this.guestUrl(''));
         // cloud-final runs after multi-user.target: the script reports the target's state.
         return [
           '#!/bin/sh',

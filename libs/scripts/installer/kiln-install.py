@@ -4,14 +4,19 @@
 # rendered for the machine (storage config v1, network config v1, the image source with its
 # sha256, the reporting webhook, the installed system's datasource), then:
 #
-#   partitioning  the disks as the storage config lays them out (flat layouts: disk, partition,
-#                 format, mount; LVM and bcache are refused with the reason)
+#   partitioning  the disks as the storage config lays them out: disk, partition, then in the
+#                 config's order raid (mdadm), lvm_volgroup (pvcreate, vgcreate), lvm_partition
+#                 (lvcreate), bcache (make-bcache, register, attach, cache mode); format, mount.
+#                 Other types (vmfs, ...) are refused with the reason before a disk is touched,
+#                 and so is a stack the running kernel cannot build (no device-mapper, md, bcache)
 #   formatting    ext4/ext3/ext2/xfs/btrfs here; vfat with the target's own mkfs.vfat
 #   extracting    streams the root tarball from the rack into the mounted target, checking its
 #                 size and sha256 (a mismatch fails the deployment and names both digests)
 #   configuring   fstab, hostname, swap file, the installed system's cloud-init (datasource MAAS
 #                 at the rack's metadata URL with the node's credentials, the reporting webhook,
 #                 the machine's network config)
+#   initramfs     when / or a mount sits on LVM, bcache or RAID: the installed system must have
+#                 the tools (lvm2, bcache-tools, mdadm) and its initramfs is rebuilt with them
 #   bootloader    GRUB from the target: BIOS (i386-pc) on the grub device, or UEFI (x86_64-efi,
 #                 removable path, no NVRAM) into the ESP when the machine booted UEFI
 #   netboot-off   tells the region the disk can boot now (the rack then answers "local boot")
@@ -24,6 +29,10 @@
 #
 # Python 3 standard library only (the ephemeral environment has python3; no PyYAML needed: the
 # configuration is JSON and cloud-init reads JSON as YAML).
+#
+#   kiln-install.py CONFIG                 the whole installation
+#   kiln-install.py --layout-only CONFIG   only the partitioning stage (disks, stacks, filesystems;
+#                                          nothing mounted); prints {id: device} as JSON
 
 import hashlib
 import json
@@ -176,21 +185,265 @@ def part_path(disk, number):
     return "%s%s%d" % (disk, "p" if disk[-1].isdigit() else "", number)
 
 
-def partition(storage, reporter=None):
+LAYOUT_TYPES = {"disk", "partition", "format", "mount", "lvm_volgroup", "lvm_partition", "bcache", "raid"}
+STACKS = {"lvm_volgroup": "lvm", "lvm_partition": "lvm", "bcache": "bcache", "raid": "raid"}
+
+
+def stacks_of(storage):
+    return sorted({STACKS[e.get("type")] for e in storage.get("config") or [] if e.get("type") in STACKS})
+
+
+def kernel_has(stack):
+    """Whether the running kernel can build the stack (loading its module where it can)."""
+    module, probe = {"lvm": ("dm_mod", lambda: "device-mapper" in open("/proc/misc").read() or os.path.exists("/dev/mapper/control")),
+                     "bcache": ("bcache", lambda: os.path.isdir("/sys/fs/bcache")),
+                     "raid": ("md_mod", lambda: os.path.exists("/proc/mdstat"))}[stack]
+    try:
+        if probe():
+            return True
+    except OSError:
+        pass
+    if have("modprobe"):
+        subprocess.run(["modprobe", module], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if module == "dm_mod":
+            subprocess.run(["dmsetup", "mknodes"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        return probe()
+    except OSError:
+        return False
+
+
+STACK_NEEDS = {
+    "lvm": (["pvcreate", "vgcreate", "lvcreate"], "lvm2", "device-mapper"),
+    "bcache": (["make-bcache"], "bcache-tools", "bcache"),
+    "raid": (["mdadm"], "mdadm", "md (software RAID)"),
+}
+
+
+def check_layout(storage):
+    """Refuses, before any disk is touched, a layout this installer or this kernel cannot build."""
     entries = storage.get("config") or []
-    unsupported = sorted({e.get("type") for e in entries} - {"disk", "partition", "format", "mount"})
+    unsupported = sorted({str(e.get("type")) for e in entries} - LAYOUT_TYPES)
     if unsupported:
-        raise StepFailed("this installer lays out flat storage only; the layout has %s" % ", ".join(unsupported))
+        raise StepFailed("this installer cannot lay out %s (it builds disks, partitions, LVM, bcache and RAID)" % ", ".join(unsupported))
+    for stack in stacks_of(storage):
+        tools, package, feature = STACK_NEEDS[stack]
+        missing = [t for t in tools if not have(t)]
+        if missing:
+            raise StepFailed("the layout has %s but this environment has no %s (package %s)" % (stack, ", ".join(missing), package))
+        if not kernel_has(stack):
+            raise StepFailed("the layout has %s but the running kernel has no %s" % (stack, feature))
+
+
+def holders(name):
+    """Every device stacked on /sys/class/block/<name> or its partitions, the top ones first."""
+    out = []
+    base = "/sys/class/block/" + name
+    names = [name] + [p for p in (os.listdir(base) if os.path.isdir(base) else []) if p.startswith(name)]
+    for n in names:
+        d = "/sys/class/block/%s/holders" % n
+        for h in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+            out = holders(h) + [h] + out
+    return out
+
+
+def release(dev):
+    """Stops what an earlier layout left active on the disk (volume groups, bcache, md arrays)."""
+    name = os.path.basename(os.path.realpath(dev))
+    for h in holders(name):
+        if h.startswith("dm-"):
+            dm = open("/sys/class/block/%s/dm/name" % h).read().strip()
+            subprocess.run(["dmsetup", "remove", "--retry", "-f", dm])
+        elif h.startswith("md"):
+            subprocess.run(["mdadm", "--stop", "/dev/" + h])
+        elif h.startswith("bcache"):
+            try:
+                with open("/sys/block/%s/bcache/stop" % h, "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
+    base = "/sys/class/block/" + name
+    for n in [name] + [p for p in (os.listdir(base) if os.path.isdir(base) else []) if p.startswith(name)]:
+        unregister = "/sys/class/block/%s/bcache/set/unregister" % n
+        if os.path.exists(unregister):
+            try:
+                with open(unregister, "w") as f:
+                    f.write("1")
+            except OSError:
+                pass
+
+
+def wait_for(path, what):
+    for _ in range(40):
+        if os.path.exists(path):
+            return path
+        ensure_node(path)
+        time.sleep(0.25)
+    raise StepFailed("%s did not appear as %s" % (what, path))
+
+
+def settle():
+    if have("udevadm"):
+        subprocess.run(["udevadm", "settle", "--timeout=30"])
+
+
+def write_sys(path, value):
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+        return True
+    except OSError as e:
+        log("%s <- %s: %s" % (path, value, e))
+        return False
+
+
+def ids_to_devices(e, key, devices):
+    out = []
+    for ref in e.get(key) or []:
+        if ref not in devices:
+            raise StepFailed("%s %s uses %s, which the layout has not made" % (e.get("type"), e.get("id"), ref))
+        out.append(devices[ref])
+    return out
+
+
+def make_raid(e, devices, progress):
+    members = ids_to_devices(e, "devices", devices)
+    spares = ids_to_devices(e, "spare_devices", devices)
+    name = e.get("name") or e["id"]
+    dev = "/dev/" + name if name.startswith("md") and name[2:].isdigit() else "/dev/md/" + name
+    for m in members + spares:
+        subprocess.run(["mdadm", "--zero-superblock", "--force", m], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run(["wipefs", "-a", "-f", m])
+    cmd = ["mdadm", "--create", dev, "--run", "--force", "--metadata=1.2", "--homehost=any", "--level=%s" % e["raidlevel"], "--raid-devices=%d" % len(members)]
+    if spares:
+        cmd.append("--spare-devices=%d" % len(spares))
+    run(cmd + members + spares)
+    settle()
+    real = os.path.realpath(dev)
+    wait_for(real, "RAID %s" % name)
+    progress("RAID %s (level %s) on %s" % (name, e["raidlevel"], ", ".join(members + spares)))
+    return real
+
+
+LVM_EXTENT = 4 * 1024 * 1024
+
+
+def make_volgroup(e, devices, progress):
+    pvs = ids_to_devices(e, "devices", devices)
+    for pv in pvs:
+        run(["wipefs", "-a", "-f", pv])
+        run(["pvcreate", "-ff", "-y", "--zero", "y", pv])
+    run(["vgcreate", "-y", "-s", "%db" % LVM_EXTENT, e["name"]] + pvs)
+    progress("volume group %s on %s" % (e["name"], ", ".join(pvs)))
+    return None
+
+
+def make_logical_volume(e, progress):
+    vg = e["volgroup"]
+    free = int(run(["vgs", "--noheadings", "--nosuffix", "-o", "vg_free_count", vg]).strip())
+    if e.get("size"):
+        want = size_bytes(e["size"]) // LVM_EXTENT
+        extents = min(want, free)
+        if extents < want:
+            log("logical volume %s/%s: %d extents asked, %d free; taking what is free" % (vg, e["name"], want, free))
+        size_arg = ["-l", str(extents)]
+    else:
+        size_arg = ["-l", "100%FREE"]
+    run(["lvcreate", "-y", "--wipesignatures", "y", "-Zy", "-n", e["name"]] + size_arg + [vg])
+    subprocess.run(["vgmknodes", vg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    settle()
+    dev = run(["lvs", "--noheadings", "-o", "lv_dm_path", "%s/%s" % (vg, e["name"])]).strip()
+    wait_for(dev, "logical volume %s/%s" % (vg, e["name"]))
+    progress("logical volume %s/%s (%s)" % (vg, e["name"], e.get("size") or "all free space"))
+    return dev
+
+
+def register_bcache(dev):
+    # udev's bcache rule may have registered it already: a second registration is refused, harmlessly.
+    write_sys("/sys/fs/bcache/register", dev)
+
+
+def make_bcache(e, devices, progress):
+    backing = devices.get(e.get("backing_device"))
+    cache = devices.get(e.get("cache_device"))
+    if not backing or not cache:
+        raise StepFailed("bcache %s needs a backing and a cache device the layout has made" % e.get("id"))
+    for d in (backing, cache):
+        run(["wipefs", "-a", "-f", d])
+    mode = e.get("cache_mode") or "writethrough"
+    # The kernel wants at least 1024 buckets in a cache: a small cache gets smaller buckets than
+    # make-bcache's 512 KiB.
+    bucket = 512 * 1024
+    cache_size = int(run(["blockdev", "--getsize64", cache]).strip())
+    while bucket > 64 * 1024 and cache_size // bucket < 2048:
+        bucket //= 2
+    run(["make-bcache", "--wipe-bcache", "--bucket", "%dk" % (bucket // 1024)] + (["--writeback"] if mode == "writeback" else []) + ["-B", backing, "-C", cache])
+    settle()
+    register_bcache(cache)
+    register_bcache(backing)
+    link = "/sys/class/block/%s/bcache/dev" % os.path.basename(backing)
+    for _ in range(40):
+        if os.path.exists(link):
+            break
+        time.sleep(0.25)
+    else:
+        raise StepFailed("bcache %s: the kernel made no bcache device for %s" % (e.get("id"), backing))
+    name = os.path.basename(os.path.realpath(link))
+    cset = [l.split()[-1] for l in run(["bcache-super-show", cache]).splitlines() if l.startswith("cset.uuid")]
+    state = "/sys/block/%s/bcache/state" % name
+    if cset and os.path.exists(state) and open(state).read().strip() == "no cache":
+        write_sys("/sys/block/%s/bcache/attach" % name, cset[0])
+    if os.path.exists(state) and open(state).read().strip() == "no cache":
+        raise StepFailed("bcache %s: the cache %s did not attach to %s (see the kernel log)" % (e.get("id"), cache, name))
+    write_sys("/sys/block/%s/bcache/cache_mode" % name, mode)
+    dev = wait_for("/dev/" + name, "bcache %s" % e.get("id"))
+    progress("bcache %s: %s cached by %s (%s)" % (name, backing, cache, mode))
+    return dev
+
+
+def build_stacks(entries, devices, progress):
+    for e in entries:
+        t = e.get("type")
+        if t == "raid":
+            devices[e["id"]] = make_raid(e, devices, progress)
+        elif t == "lvm_volgroup":
+            make_volgroup(e, devices, progress)
+        elif t == "lvm_partition":
+            devices[e["id"]] = make_logical_volume(e, progress)
+        elif t == "bcache":
+            devices[e["id"]] = make_bcache(e, devices, progress)
+
+
+def partition(storage, progress=lambda msg: log(msg)):
+    entries = storage.get("config") or []
+    check_layout(storage)
     disks = block_devices()
     devices = {}
+    ours = [find_disk(e, disks) for e in entries if e.get("type") == "disk"]
+    old_vgs = {}
+    if have("pvs"):
+        for line in subprocess.run(["pvs", "--noheadings", "-o", "pv_name,vg_name"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode().splitlines():
+            f = line.split()
+            if len(f) == 2:
+                old_vgs.setdefault(f[1], []).append(os.path.realpath(f[0]))
+    on_ours = lambda pv: any(pv == d or pv.startswith(d) for d in ours)  # noqa: E731
+    for e in entries:
+        pvs = old_vgs.get(e.get("name")) if e.get("type") == "lvm_volgroup" else None
+        if pvs and not all(on_ours(pv) for pv in pvs):
+            # A volume group of that name on a disk outside the layout would clash: refused, untouched.
+            raise StepFailed("a volume group named %s is already on this machine, on %s" % (e["name"], ", ".join(pvs)))
+    for dev in ours:
+        release(dev)
+    for vg, pvs in old_vgs.items():
+        if all(on_ours(pv) for pv in pvs):
+            run(["vgremove", "-ff", "-y", vg])
     formats = {e["volume"]: e for e in entries if e.get("type") == "format" and e.get("volume")}
     for e in entries:
         if e.get("type") != "disk":
             continue
         dev = find_disk(e, disks)
         devices[e["id"]] = dev
-        if reporter:
-            reporter.event("progress", "cmd-install/stage-partitioning", "partitioning %s" % os.path.basename(dev))
+        progress("partitioning %s" % os.path.basename(dev))
         run(["wipefs", "-a", "-f", dev])
         ptable = e.get("ptable")
         if ptable == "gpt":
@@ -236,6 +489,8 @@ def partition(storage, reporter=None):
             time.sleep(0.5)
         if not os.path.exists(v):
             raise StepFailed("%s did not appear as %s" % (k, v))
+    progress("%d disk(s) partitioned" % sum(1 for e in entries if e.get("type") == "disk"))
+    build_stacks(entries, devices, progress)
     return devices
 
 
@@ -449,7 +704,38 @@ def unmount_all():
 # ---------------------------------------------------------------------------------------------
 
 
+def rebuild_initramfs(stacks):
+    """The installed system's initramfs must assemble / : its tools, then update-initramfs."""
+    for stack in stacks:
+        tools, package, _ = STACK_NEEDS[stack]
+        if subprocess.run(["chroot", TARGET, "sh", "-c", "command -v " + tools[0]], stdout=subprocess.DEVNULL).returncode != 0:
+            raise StepFailed("the layout has %s but the installed image has no %s (package %s): it could not boot" % (stack, tools[0], package))
+    if "raid" in stacks:
+        conf = run(["mdadm", "--detail", "--scan"])
+        write("/etc/mdadm/mdadm.conf", "# written by Kiln's installer\nHOMEHOST <system>\n" + conf)
+    run(["chroot", TARGET, "update-initramfs", "-u", "-k", "all"])
+
+
+def layout_only(path):
+    cfg = json.load(open(path))
+    storage = cfg.get("storage") or {}
+    try:
+        devices = partition(storage)
+        make_filesystems(storage, devices, have("mkfs.vfat"))
+        settle()
+    except StepFailed as e:
+        log("FAILED partitioning: %s" % e)
+        return 1
+    sys.stdout.write(json.dumps(devices, sort_keys=True) + "\n")
+    return 0
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "--layout-only":
+        return layout_only(argv[2])
+    if len(argv) != 2 or argv[1].startswith("-"):
+        sys.stderr.write("usage: kiln-install.py [--layout-only] CONFIG\n")
+        return 2
     cfg = json.load(open(argv[1]))
     reporter = Reporter(cfg)
     storage = cfg.get("storage") or {}
@@ -464,7 +750,7 @@ def main(argv):
             raise StepFailed("the configuration names no image to install")
         step = "partitioning"
         reporter.event("start", "cmd-install/stage-partitioning", "partitioning the disks")
-        devices = partition(storage, reporter)
+        devices = partition(storage, lambda msg: (log(msg), reporter.event("progress", "cmd-install/stage-partitioning", msg)))
         make_filesystems(storage, devices, have_mkfs_vfat)
         mounts = mounts_of(storage, devices)
         mount_all(mounts, have_mkfs_vfat)
@@ -494,6 +780,12 @@ def main(argv):
         step = "bootloader"
         binds = bind_mounts()
         try:
+            stacks = stacks_of(storage)
+            if stacks:
+                step = "initramfs"
+                rebuild_initramfs(stacks)
+                reporter.event("progress", "cmd-install/stage-curthooks", "initramfs rebuilt for %s" % ", ".join(stacks))
+                step = "bootloader"
             install_grub(storage, devices, uefi)
         finally:
             for where in reversed(binds):

@@ -1,4 +1,4 @@
-import { curtinConfigYaml, CurtinMachine, kernelPackage, renderCurtinConfig, renderNetwork, renderStorage } from './curtin-config.renderer';
+import { curtinConfigYaml, CurtinMachine, installerRefusal, kernelPackage, renderCurtinConfig, renderNetwork, renderStorage } from './curtin-config.renderer';
 
 const GB = 1e9;
 const MIB = 1024 ** 2;
@@ -118,6 +118,18 @@ describe('renderCurtinConfig', () => {
     const big = { ...machine, biosBootMethod: null, disks: [{ ...machine.disks[0], size: 3 * 1024 ** 4 }] };
     expect(renderStorage(big).config[1]).toMatchObject({ id: 'sda-part1', flag: 'bios_grub', size: `${MIB}B` });
     expect(renderStorage({ ...machine, disks: [] })).toEqual({ version: 1, config: [] });
+  });
+
+  it("lets the installer lay out flat, lvm and bcache layouts, and names why not for vmfs and blank ones", () => {
+    const layout = (l: NonNullable<CurtinMachine['storageLayout']>) => installerRefusal({ ...machine, storageLayout: l });
+    const base = { boot_size: null, root_device: null, root_size: null };
+    expect(installerRefusal(machine)).toBeNull();
+    expect(layout({ layout: 'lvm', ...base, vg_name: 'vg0', lv_name: null, lv_size: null })).toBeNull();
+    expect(layout({ layout: 'bcache', ...base, cache_device: 2, cache_mode: null, cache_size: null, cache_no_part: false })).toBeNull();
+    expect(layout({ layout: 'vmfs6', ...base })).toBe("Kiln's installer cannot lay out vmfs6.");
+    expect(layout({ layout: 'blank', ...base })).toBe('it mounts no filesystem at /.');
+    // No disks known yet: nothing to judge.
+    expect(installerRefusal({ ...machine, disks: [], storageLayout: { layout: 'blank', ...base } })).toBeNull();
   });
 
   it('picks the kernel package of the release', () => {

@@ -349,6 +349,23 @@ export function renderCurtinConfig(m: CurtinMachine): Entry {
   };
 }
 
+/** The storage config entry types Kiln's installer (libs/scripts/installer/kiln-install.py) builds. */
+export const INSTALLER_STORAGE_TYPES: ReadonlySet<string> = new Set(['disk', 'partition', 'format', 'mount', 'lvm_volgroup', 'lvm_partition', 'bcache', 'raid']);
+
+/**
+ * Why Kiln's installer cannot lay out this storage config (null: it can): an entry type it does
+ * not build (vmfs datastores), or, on a machine with disks, nothing mounted at / (a blank layout).
+ */
+export function installerRefusal(m: CurtinMachine): string | null {
+  const storage = m.storageModel ? renderModelStorage(m.storageModel, m.specialFilesystems) : renderStorage(m);
+  const unsupported = [...new Set(storage.config.map((e) => String(e.type)).filter((t) => !INSTALLER_STORAGE_TYPES.has(t)))].sort();
+  if (unsupported.length) return `Kiln's installer cannot lay out ${unsupported.join(', ')}.`;
+  // A machine with no disks known (not commissioned) is not judged here: there is nothing to lay out yet.
+  const hasDisks = m.disks.some((d) => d.type === 'physical');
+  if (hasDisks && !storage.config.some((e) => e.type === 'mount' && e.path === '/' && e.device)) return 'it mounts no filesystem at /.';
+  return null;
+}
+
 /** The image the installer writes: its path under the rack's /images/, digest and size. */
 export interface InstallerImage {
   path: string;

@@ -17,6 +17,8 @@ import { ConfigService } from '../settings/config.service';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
 import { assignInterfaces, parseInterfacesConstraint } from './network.constraints';
 import { type LayoutDevice, layoutFitProblem } from './storage-layout.validator';
+import { installerRefusal } from './curtin-config.renderer';
+import { curtinMachine } from './machine-config.service';
 
 /** What a deployment asks for (values as sent). */
 export interface DeployInput extends RemovedOptionsInput {
@@ -143,11 +145,19 @@ export class MachineAllocationService {
           distro_series: [`'${series}' is not available: the region has no ${parsed.osystem}/${parsed.series} image for ${arch} (import one with kiln boot-resource-import).`],
         });
       }
+      // The storage the installer would be given: a layout it cannot build is refused now, not
+      // as a failed deployment minutes later.
+      const refusal = installerRefusal(curtinMachine(rec));
+      if (refusal) {
+        const layout = rec.row.storage_layout?.layout ?? 'flat';
+        throw invalid({ storage_layout: [`The '${layout}' storage layout of ${rec.row.hostname} cannot be deployed: ${refusal}`] });
+      }
       const physical = rec.blockDevices.filter((b) => b.type === 'physical');
       const devices: LayoutDevice[] = physical.map((b) => ({ id: b.id, name: b.name, size: Number(b.size), tags: b.tags ?? [] }));
       const bootRow = physical.find((b) => b.is_boot) ?? physical[0];
       const misfit = layoutFitProblem(rec.row.storage_layout, devices, bootRow ? devices.find((d) => d.id === bootRow.id)! : null);
       if (misfit) throw invalid({ storage_layout: [misfit] });
+      // Last, as it may read the whole image back: the image's bytes must be what was imported.
       const problem = await this.images.deployableImageProblem(image);
       if (problem) {
         throw invalid({

@@ -236,6 +236,29 @@ describe('machine configuration against a real region', () => {
     expect((await op(alice, sid, 'get_curtin_config', undefined, 'GET')).status).toBe(200);
   });
 
+  it('deploys lvm and bcache layouts, and refuses a blank layout at deploy with a 400 naming it', async () => {
+    for (const layout of ['lvm', 'bcache']) {
+      const { system_id: sid } = await readyMachine();
+      expect((await op(admin, sid, 'set_storage_layout', { storage_layout: layout })).status).toBe(200);
+      await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid });
+      const deployed = await h.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'jammy' });
+      expect(deployed.status).toBe(200);
+      expect(deployed.json()).toMatchObject({ status_name: 'Deploying' });
+      expect((await op(alice, sid, 'get_curtin_config', undefined, 'GET')).text).toContain(layout === 'lvm' ? 'type: lvm_partition' : 'type: bcache');
+    }
+
+    const m = await readyMachine();
+    const sid = m.system_id;
+    expect((await op(admin, sid, 'set_storage_layout', { storage_layout: 'blank' })).status).toBe(200);
+    await h.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid });
+    const refused = await h.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'jammy' });
+    expect(refused.status).toBe(400);
+    expect(refused.json()).toEqual({ storage_layout: [`The 'blank' storage layout of ${m.hostname} cannot be deployed: it mounts no filesystem at /.`] });
+    // Nothing changed: still Allocated, no release chosen.
+    const after = (await h.call(alice, 'GET', `${API}/machines/${sid}/`)).json() as Machine;
+    expect(after).toMatchObject({ status_name: 'Allocated' });
+  });
+
   it('answers details as BSON, get_token as null, and clear_default_gateways with the machine', async () => {
     const m = await readyMachine();
     const sid = m.system_id;

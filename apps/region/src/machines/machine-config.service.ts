@@ -333,7 +333,8 @@ function curtinInterfaces(rec: MachineRecord): CurtinInterface[] {
   }));
 }
 
-function curtinMachine(rec: MachineRecord): CurtinMachine {
+/** The machine as the curtin renderers take it: its disks, storage model or layout, interfaces. */
+export function curtinMachine(rec: MachineRecord): CurtinMachine {
   const r = rec.row;
   return {
     hostname: r.hostname,
