@@ -26,6 +26,8 @@ apt_ensure nats-server
 # Every tool the rack's power drivers run: ipmi (freeipmi's ipmipower, ipmitool), virsh, and curl
 # for redfish/webhook checks. A rack without one reports it when it registers.
 apt_ensure freeipmi-tools ipmitool libvirt-clients curl
+# The rack reads its neighbour table (ip -j neigh) for ARP discoveries.
+apt_ensure iproute2
 # The build compiles the rack's native addon (apps/rack/native, node-gyp): python3, make, a C compiler.
 apt_ensure python3 make g++
 
