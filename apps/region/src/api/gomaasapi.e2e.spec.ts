@@ -98,7 +98,7 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
       await ok('POST', `nodes/${sid}/interfaces/${iface.id}/?op=link_subnet`, { mode: 'STATIC', subnet: String(net.subnet), ip_address: `10.77.0.1${n}` });
       const part = await ok('POST', `nodes/${sid}/blockdevices/${disk.id}/partitions/`, { size: '20G' });
       await ok('POST', `nodes/${sid}/blockdevices/${disk.id}/partition/${part.id as number}?op=format`, { fstype: 'ext4' });
-      await ok('POST', `nodes/${sid}/blockdevices/${disk.id}/partition/${part.id as number}?op=mount`, { mount_point: '/srv' });
+      await ok('POST', `nodes/${sid}/blockdevices/${disk.id}/partition/${part.id as number}?op=mount`, { mount_point: '/' });
       machines.push({ sid, hostname: `juju-node-${n}`, eth0: iface.id, sda: disk.id, part: part.id as number });
     }
     await ok('POST', 'tags/gpu/?op=update_nodes', { add: machines[1].sid });
@@ -161,7 +161,7 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
       expect(m.blockDevices).toHaveLength(1);
       expect(m.blockDevices[0]).toMatchObject({ id: seeded.sda, name: 'sda', model: 'QEMU HARDDISK', size: 100000000000, tags: ['ssd'] });
       const part = m.blockDevices[0].partitions.find((p) => p.id === seeded.part)!;
-      expect(part).toMatchObject({ fsType: 'ext4', mountPoint: '/srv' });
+      expect(part).toMatchObject({ fsType: 'ext4', mountPoint: '/' });
       expect(part.size).toBeGreaterThan(19_000_000_000);
       expect(part.uuid).toMatch(/^[0-9a-f-]{36}$/);
     }

@@ -155,9 +155,9 @@ describe('simulated machines against a region and a rack', () => {
       const at = (pred: (e: { type: string; description: string }) => boolean, after = -1) => events.findIndex((e, k) => k > after && pred(e));
       const deployed = at((e) => e.type === 'Deployed');
       const order = [
-        at((e) => e.description.startsWith('curtin cmd-install: ')),
-        at((e) => e.description.startsWith('curtin cmd-install/stage-curthooks')),
-        at((e) => e.description.startsWith('cloudinit init-local')),
+        at((e) => e.description === 'Installing: curtin command install'),
+        at((e) => e.description === 'Installing: configuring the installed system'),
+        at((e) => e.description.startsWith('Installed system: init-local')),
         deployed,
         at((e) => e.type === 'Releasing' || e.type === 'Ready', deployed),
       ];
