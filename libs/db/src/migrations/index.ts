@@ -16,11 +16,11 @@ import { AddStorageModel1795700000002 } from './1795700000002-AddStorageModel';
 import { AddNetModel1795700000003 } from './1795700000003-AddNetModel';
 import { AddSettingsAndSmallHandlers1795700000004 } from './1795700000004-AddSettingsAndSmallHandlers';
 import { AddNeighbours1795700000005 } from './1795700000005-AddNeighbours';
-import { AddBootSources1795800000070 } from './1795800000070-AddBootSources';
 import { AddInterfaceModel1795800000010 } from './1795800000010-AddInterfaceModel';
 import { AddUserReservedIps1795800000020 } from './1795800000020-AddUserReservedIps';
 import { AddMachineReleaseScriptSet1795800000030 } from './1795800000030-AddMachineReleaseScriptSet';
 import { AddAllocatableCostIndex1795800000050 } from './1795800000050-AddAllocatableCostIndex';
+import { AddBootSources1795800000070 } from './1795800000070-AddBootSources';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -41,9 +41,9 @@ export const MIGRATIONS: Function[] = [
   AddNetModel1795700000003,
   AddSettingsAndSmallHandlers1795700000004,
   AddNeighbours1795700000005,
-  AddBootSources1795800000070,
   AddInterfaceModel1795800000010,
   AddUserReservedIps1795800000020,
   AddMachineReleaseScriptSet1795800000030,
   AddAllocatableCostIndex1795800000050,
+  AddBootSources1795800000070,
 ];
