@@ -34,7 +34,7 @@ import { ZoneEntity } from './entities/zone.entity';
 import { SpaceEntity } from './entities/space.entity';
 import { StaticRouteEntity } from './entities/static-route.entity';
 import { DnsDataEntity, DnsResourceEntity } from './entities/dns-resource.entity';
-import { DeviceEntity, DeviceInterfaceEntity } from './entities/device.entity';
+import { DeviceEntity } from './entities/device.entity';
 import { RegionControllerEntity } from './entities/region-controller.entity';
 import { MIGRATIONS } from './migrations';
 
@@ -80,7 +80,6 @@ export const ENTITIES = [
   DnsResourceEntity,
   DnsDataEntity,
   DeviceEntity,
-  DeviceInterfaceEntity,
   RegionControllerEntity,
 ];
 

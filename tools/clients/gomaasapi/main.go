@@ -147,6 +147,7 @@ type summary struct {
 	Devices            []deviceSummary   `json:"devices"`
 	Created            *deviceSummary    `json:"createdDevice"`
 	CreatedIface       *interfaceSummary `json:"createdInterface"`
+	DeviceDeleted      bool              `json:"deviceDeleted"`
 	Files              []string          `json:"files"`
 	FileContent        string            `json:"fileContent"`
 	FileURL            string            `json:"fileAnonymousUrl"`
@@ -466,26 +467,48 @@ func main() {
 	}
 	s.Released = []string{allocated.SystemID()}
 
-	// Devices: a device with one MAC (Juju's containers), then a second interface on it.
+	// Devices, as Juju places a container on a machine: a device with the container's first MAC,
+	// that interface renamed and put on the subnet's VLAN, a second interface created, both linked
+	// STATIC to the subnet (the region picks the addresses), then the device read back.
+	var created gomaasapi.Device
 	if *deviceMAC != "" {
-		created, err := ctl.CreateDevice(gomaasapi.CreateDeviceArgs{Hostname: "juju-probe-device", MACAddresses: []string{*deviceMAC}, Parent: allocated.SystemID()})
+		created, err = ctl.CreateDevice(gomaasapi.CreateDeviceArgs{Hostname: "juju-probe-device", MACAddresses: []string{*deviceMAC}, Parent: allocated.SystemID()})
 		if err != nil {
 			fail("CreateDevice", err)
 		}
-		cs := deviceOf(created)
-		s.Created = &cs
 		if *ifaceMAC != "" {
-			var vlan gomaasapi.VLAN
-			if len(fabrics) > 0 && len(fabrics[0].VLANs()) > 0 {
-				vlan = fabrics[0].VLANs()[0]
+			var subnet gomaasapi.Subnet
+			for _, sp := range spaces {
+				if sp.Name() == *space && len(sp.Subnets()) > 0 {
+					subnet = sp.Subnets()[0]
+				}
 			}
-			iface, err := created.CreateInterface(gomaasapi.CreateInterfaceArgs{Name: "eth1", MACAddress: *ifaceMAC, VLAN: vlan, Tags: []string{"probe"}})
+			if subnet == nil {
+				fail("Device interfaces", fmt.Errorf("space %q has no subnet", *space))
+			}
+			primary := created.InterfaceSet()[0]
+			if err := primary.Update(gomaasapi.UpdateInterfaceArgs{Name: "eth0", VLAN: subnet.VLAN()}); err != nil {
+				fail("Interface.Update", err)
+			}
+			iface, err := created.CreateInterface(gomaasapi.CreateInterfaceArgs{Name: "eth1", MACAddress: *ifaceMAC, VLAN: subnet.VLAN(), Tags: []string{"probe"}})
 			if err != nil {
 				fail("Device.CreateInterface", err)
 			}
+			for _, i := range []gomaasapi.Interface{primary, iface} {
+				if err := i.LinkSubnet(gomaasapi.LinkSubnetArgs{Mode: gomaasapi.LinkModeStatic, Subnet: subnet}); err != nil {
+					fail("Interface.LinkSubnet", err)
+				}
+			}
 			is := interfaceOf(iface)
 			s.CreatedIface = &is
+			again, err := ctl.Devices(gomaasapi.DevicesArgs{SystemIDs: []string{created.SystemID()}})
+			if err != nil || len(again) != 1 {
+				fail("Devices (read back)", fmt.Errorf("%v (%d devices)", err, len(again)))
+			}
+			created = again[0]
 		}
+		cs := deviceOf(created)
+		s.Created = &cs
 	}
 	children, err := allocated.Devices(gomaasapi.DevicesArgs{})
 	if err != nil {
@@ -502,6 +525,18 @@ func main() {
 	s.Devices = []deviceSummary{}
 	for _, d := range devices {
 		s.Devices = append(s.Devices, deviceOf(d))
+	}
+
+	// Juju deletes a container's device when the container goes.
+	if created != nil {
+		if err := created.Delete(); err != nil {
+			fail("Device.Delete", err)
+		}
+		gone, err := ctl.Devices(gomaasapi.DevicesArgs{SystemIDs: []string{created.SystemID()}})
+		if err != nil {
+			fail("Devices (after delete)", err)
+		}
+		s.DeviceDeleted = len(gone) == 0
 	}
 
 	// Files: Juju keeps its bootstrap state this way.

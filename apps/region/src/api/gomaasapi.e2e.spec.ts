@@ -31,7 +31,7 @@ interface Summary {
   machines: Machine[]; machinesByTag: string[]; machinesByZoneAndPool: string[]; impossibleAllocationIsNoMatch: boolean;
   allocatedMachineDevices: string[]; missingFileIsNoMatch: boolean;
   allocated: { systemId: string; hostname: string; statusName: string; matches: Record<string, number[]>; ownerData: Record<string, string>; startedStatusName: string; startedDistroSeries: string; startedOS: string };
-  released: string[]; devices: Device[]; createdDevice: Device;
+  released: string[]; devices: Device[]; createdDevice: Device; createdInterface: Iface; deviceDeleted: boolean;
   files: string[]; fileContent: string; fileAnonymousUrl: string;
 }
 
@@ -115,7 +115,7 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
     try {
       ({ stdout: out } = await run(probe, [
         '-url', `${h.baseUrl}/MAAS/`, '-key', key, '-tag', 'gpu', '-zone', 'zone-b', '-pool', 'pool-juju', '-space', 'space-juju',
-        '-min-memory', '12000', '-storage-gb', '50', '-distro-series', 'jammy', '-device-mac', '52:54:00:77:01:01',
+        '-min-memory', '12000', '-storage-gb', '50', '-distro-series', 'jammy', '-device-mac', '52:54:00:77:01:01', '-device-iface-mac', '52:54:00:77:01:02',
       ], { maxBuffer: 16 * 1024 * 1024 }));
     } catch (e) {
       const err = e as { stderr?: string; stdout?: string };
@@ -177,11 +177,28 @@ describe('gomaasapi (Juju\'s MAAS client) against a real region', () => {
     expect(s.released).toEqual([machines[1].sid]);
     expect(((await ok('GET', `machines/${machines[1].sid}/`)) as { status_name: string }).status_name).toBe('Ready');
 
+    // The container's device: its first interface renamed onto the subnet's VLAN, a second one
+    // created, both linked STATIC with addresses the region picked from the subnet.
     expect(s.createdDevice).toMatchObject({ hostname: 'juju-probe-device', parent: machines[1].sid, owner: 'admin' });
-    expect(s.createdDevice.interfaces.map((i) => i.macAddress)).toEqual(['52:54:00:77:01:01']);
+    expect(s.createdInterface).toMatchObject({ name: 'eth1', type: 'physical', macAddress: '52:54:00:77:01:02', vlanId: net.vlan, tags: ['probe'] });
+    const devIfaces = s.createdDevice.interfaces.map((i) => [i.name, i.macAddress, i.vlanId, i.links.map((l) => [l.mode, l.cidr])]);
+    expect(devIfaces).toEqual([
+      ['eth0', '52:54:00:77:01:01', net.vlan, [['static', '10.77.0.0/24']]],
+      ['eth1', '52:54:00:77:01:02', net.vlan, [['static', '10.77.0.0/24']]],
+    ]);
+    const devIps = s.createdDevice.interfaces.map((i) => i.links[0].ipAddress);
+    expect(new Set(devIps).size).toBe(2);
+    expect([...s.createdDevice.ipAddresses].sort()).toEqual([...devIps].sort());
+    // Not the machines' addresses (10.77.0.11, 10.77.0.12) nor the gateway.
+    for (const ip of devIps) expect(ip).toMatch(/^10\.77\.0\.(\d+)$/);
+    expect(devIps).not.toEqual(expect.arrayContaining(['10.77.0.1', '10.77.0.11', '10.77.0.12']));
     expect(s.allocatedMachineDevices).toEqual(['juju-probe-device']);
     const device = s.devices.find((d) => d.systemId === s.createdDevice.systemId)!;
     expect(device).toEqual(s.createdDevice);
+    // Deleted as Juju deletes a container's device, its addresses go back to the subnet.
+    expect(s.deviceDeleted).toBe(true);
+    const held: unknown[] = await h.ds.query(`SELECT 1 FROM static_ip_addresses WHERE host(ip) = ANY($1)`, [devIps]);
+    expect(held).toEqual([]);
 
     expect(s.files).toEqual(['juju-probe-state']);
     expect(s.missingFileIsNoMatch).toBe(true);

@@ -1,10 +1,14 @@
-import type { DeviceInterfaceRow, DeviceRow } from './devices.repository';
+import type { InterfaceNetRows, InterfaceRow } from '../machines/machines.repository';
+import { interfaceJson } from '../machines/machine.serializer';
+import type { DeviceRow } from './devices.repository';
 
 const API = '/MAAS/api/2.0';
 
 /** A device as MAAS's DeviceHandler shows it (DISPLAYED_DEVICE_FIELDS). */
-export function deviceJson(d: DeviceRow, interfaces: DeviceInterfaceRow[]) {
-  const own = interfaces.filter((i) => i.device_id === d.id);
+export function deviceJson(d: DeviceRow, loaded: { interfaces: InterfaceRow[]; net: InterfaceNetRows }) {
+  const own = loaded.interfaces.filter((i) => i.device_id === d.id);
+  const ips: string[] = [];
+  for (const i of own) for (const l of i.links ?? []) if (l.ip_address && !ips.includes(l.ip_address)) ips.push(l.ip_address);
   return {
     system_id: d.system_id,
     hostname: d.hostname,
@@ -25,24 +29,8 @@ export function deviceJson(d: DeviceRow, interfaces: DeviceInterfaceRow[]) {
     parent: d.parent,
     tag_names: [],
     address_ttl: null,
-    ip_addresses: [],
-    interface_set: own.map((i) => ({
-      id: i.id,
-      name: i.name,
-      type: 'physical',
-      mac_address: i.mac_address,
-      enabled: true,
-      links: [],
-      vlan: null,
-      tags: [],
-      params: '',
-      parents: [],
-      children: [],
-      effective_mtu: 1500,
-      discovered: null,
-      system_id: d.system_id,
-      resource_uri: `${API}/nodes/${d.system_id}/interfaces/${i.id}/`,
-    })),
+    ip_addresses: ips,
+    interface_set: own.map((i) => interfaceJson(d.system_id, i, loaded.net)),
     zone: { name: d.zone_name, description: d.zone_description, id: d.zone_id, resource_uri: `${API}/zones/${d.zone_name}/` },
     node_type: 1,
     node_type_name: 'Device',

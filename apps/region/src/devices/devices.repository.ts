@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { InterfaceNetRows, InterfaceRow, loadInterfaces } from '../machines/machines.repository';
 
 export interface DeviceRow {
   id: number;
@@ -19,13 +20,6 @@ export interface DeviceRow {
   parent_id: number | null;
   parent: string | null;
   owner_data: Record<string, string>;
-}
-
-export interface DeviceInterfaceRow {
-  id: number;
-  device_id: number;
-  name: string;
-  mac_address: string;
 }
 
 export interface DeviceFilter {
@@ -67,7 +61,7 @@ export class DevicesRepository {
     return this.ds.query(
       `${SELECT}
         WHERE ($1::text[] IS NULL OR v.system_id = ANY($1)) AND ($2::text[] IS NULL OR v.hostname = ANY($2))
-          AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM device_interfaces i WHERE i.device_id = v.id AND i.mac_address = ANY($3)))
+          AND ($3::text[] IS NULL OR EXISTS (SELECT 1 FROM interfaces i WHERE i.device_id = v.id AND i.mac_address = ANY($3)))
           AND ($4::text[] IS NULL OR d.name = ANY($4)) AND ($5::text[] IS NULL OR z.name = ANY($5))
           AND ($6::int IS NULL OR v.owner_id IS NULL OR v.owner_id = $6)
         ORDER BY v.id`,
@@ -80,8 +74,9 @@ export class DevicesRepository {
     return row ?? null;
   }
 
-  interfaces(deviceIds: number[]): Promise<DeviceInterfaceRow[]> {
-    return this.ds.query(`SELECT id, device_id, name, mac_address FROM device_interfaces WHERE device_id = ANY($1) ORDER BY id`, [deviceIds]);
+  /** The devices' interfaces with their links, and the VLANs and subnets those refer to. */
+  interfaces(deviceIds: number[]): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
+    return loadInterfaces(this.ds.manager, deviceIds, 'device');
   }
 
   /** Names of the node already using each MAC (machines' and devices' interfaces). */
@@ -89,8 +84,8 @@ export class DevicesRepository {
     return this.ds.query(
       `SELECT i.mac_address AS mac, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = ANY($1) AND i.type = 'physical'
        UNION ALL
-       SELECT i.mac_address, v.hostname FROM device_interfaces i JOIN devices v ON v.id = i.device_id
-        WHERE i.mac_address = ANY($1) AND v.id IS DISTINCT FROM $2`,
+       SELECT i.mac_address, v.hostname FROM interfaces i JOIN devices v ON v.id = i.device_id
+        WHERE i.mac_address = ANY($1) AND i.type = 'physical' AND v.id IS DISTINCT FROM $2`,
       [macs, exceptDeviceId],
     );
   }
@@ -141,7 +136,7 @@ export class DevicesRepository {
 
   async insertInterfaces(em: EntityManager, deviceId: number, macs: string[]): Promise<void> {
     for (const [i, mac] of macs.entries()) {
-      await em.query(`INSERT INTO device_interfaces (device_id, name, mac_address) VALUES ($1, $2, $3)`, [deviceId, `eth${i}`, mac]);
+      await em.query(`INSERT INTO interfaces (device_id, name, type, mac_address) VALUES ($1, $2, 'physical', $3)`, [deviceId, `eth${i}`, mac]);
     }
   }
 
@@ -156,11 +151,18 @@ export class DevicesRepository {
     await this.ds.query(`UPDATE devices SET owner_data = $2::jsonb, updated = now() WHERE id = $1`, [id, JSON.stringify(data)]);
   }
 
-  /** MAAS's restore of a device's networking: its physical interfaces, one per MAC, named eth0, eth1, ... again. */
-  async renameInterfaces(em: EntityManager, deviceId: number): Promise<void> {
+  /**
+   * MAAS's restore of a device's networking: its physical interfaces only, one per MAC, named
+   * eth0, eth1, ... again, without links (deleting a link frees its static address).
+   */
+  async resetInterfaces(em: EntityManager, deviceId: number): Promise<void> {
+    await em.query(`DELETE FROM interfaces WHERE device_id = $1 AND type <> 'physical'`, [deviceId]);
+    await em.query(`DELETE FROM interface_links l USING interfaces i WHERE i.id = l.interface_id AND i.device_id = $1`, [deviceId]);
+    // Two passes, so a rename never meets a name another interface still holds.
+    await em.query(`UPDATE interfaces SET name = 'restore-' || id WHERE device_id = $1`, [deviceId]);
     await em.query(
-      `UPDATE device_interfaces i SET name = 'eth' || (n.rn - 1) FROM
-         (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM device_interfaces WHERE device_id = $1) n WHERE n.id = i.id`,
+      `UPDATE interfaces i SET name = 'eth' || (n.rn - 1), vlan_id = NULL, tags = '{}', mtu = 1500, enabled = true FROM
+         (SELECT id, row_number() OVER (ORDER BY id) AS rn FROM interfaces WHERE device_id = $1) n WHERE n.id = i.id`,
       [deviceId],
     );
   }
@@ -170,7 +172,7 @@ export class DevicesRepository {
   }
 
   async macRegistered(mac: string): Promise<boolean> {
-    const [row] = await this.ds.query(`SELECT 1 FROM device_interfaces WHERE mac_address = $1`, [mac]);
+    const [row] = await this.ds.query(`SELECT 1 FROM interfaces WHERE mac_address = $1 AND device_id IS NOT NULL`, [mac]);
     return !!row;
   }
 

@@ -148,7 +148,7 @@ export class DevicesService {
   /** restore_networking_configuration / restore_default_configuration: one physical interface per MAC, as created. */
   async restoreNetworking(systemId: string, actor: Actor): Promise<DeviceRow> {
     const d = await this.editable(systemId, actor);
-    await this.repo.transaction((em) => this.repo.renameInterfaces(em, d.id));
+    await this.repo.transaction((em) => this.repo.resetInterfaces(em, d.id));
     return d;
   }
 
@@ -171,6 +171,6 @@ export class DevicesService {
   }
 
   interfaces(deviceIds: number[]) {
-    return deviceIds.length ? this.repo.interfaces(deviceIds) : Promise.resolve([]);
+    return this.repo.interfaces(deviceIds);
   }
 }

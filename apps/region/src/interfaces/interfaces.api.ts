@@ -51,7 +51,11 @@ const BRIDGE: ParamDoc[] = [
 ];
 const TAG: ParamDoc[] = [{ name: 'tag', required: true, doc: 'The tag.' }];
 
-/** nodes/{system_id}/interfaces/ (MAAS api/interfaces.py: InterfacesHandler and InterfaceHandler). */
+/**
+ * nodes/{system_id}/interfaces/ (MAAS api/interfaces.py: InterfacesHandler and InterfaceHandler),
+ * for machines and devices alike. Who may do what is the service's to decide (structure and tags:
+ * administrators on a machine, the owner on a device).
+ */
 @Injectable()
 export class InterfacesApi implements OnModuleInit {
   constructor(
@@ -82,7 +86,7 @@ export class InterfacesApi implements OnModuleInit {
         op: null,
         method: 'GET',
         title: 'List interfaces',
-        description: 'List all interfaces belonging to a machine.',
+        description: 'List all interfaces belonging to a machine or device.',
         run: async (r) => {
           const set = await this.svc.view(sid(r), actor(r));
           return set.interfaces.map((i) => set.json(i));
@@ -93,8 +97,7 @@ export class InterfacesApi implements OnModuleInit {
         op: 'create_physical',
         method: 'POST',
         title: 'Create a physical interface',
-        description: 'Administrators only; the machine must be New, Ready, Allocated or Broken.',
-        permission: 'admin',
+        description: 'On a machine: administrators only, while it is New, Ready, Allocated or Broken. On a device: its owner or an administrator, at any time.',
         params: [{ name: 'mac_address', required: true, doc: 'MAC address of the interface.' }, ...COMMON.filter((p) => p.name !== 'mac_address')],
         run: this.created((r) => this.svc.createPhysical(sid(r), form(r.params), actor(r))),
       },
@@ -104,7 +107,6 @@ export class InterfacesApi implements OnModuleInit {
         method: 'POST',
         title: 'Create a bond interface',
         description: 'Bonds physical interfaces; the MAC address defaults to the first parent\'s.',
-        permission: 'admin',
         params: [{ name: 'name', required: true, doc: 'Name of the interface.' }, ...COMMON.filter((p) => p.name !== 'name'), ...BOND],
         run: this.created((r) => this.svc.createBond(sid(r), form(r.params), r.params.getAll('parents'), actor(r))),
       },
@@ -114,7 +116,6 @@ export class InterfacesApi implements OnModuleInit {
         method: 'POST',
         title: 'Create a bridge interface',
         description: 'The name defaults to br-<parent>; the MAC address to the parent\'s.',
-        permission: 'admin',
         params: [...COMMON, ...BRIDGE],
         run: this.created((r) => this.svc.createBridge(sid(r), form(r.params), actor(r))),
       },
@@ -124,7 +125,6 @@ export class InterfacesApi implements OnModuleInit {
         method: 'POST',
         title: 'Create a VLAN interface',
         description: 'The VLAN must be tagged and on the parent\'s fabric; the name defaults to <parent>.<vid>.',
-        permission: 'admin',
         params: [
           { name: 'vlan', required: true, type: 'Int', doc: 'Tagged VLAN (id) the interface is connected to.' },
           { name: 'parent', required: true, type: 'Int', doc: 'Parent interface id for this VLAN interface.' },
@@ -145,7 +145,6 @@ export class InterfacesApi implements OnModuleInit {
         method: 'PUT',
         title: 'Update an interface',
         description: 'Deployed machines: name and mac_address only. Bonds take the bond_ params and parents, bridges the bridge_ params.',
-        permission: 'admin',
         params: [...COMMON, { name: 'enabled', type: 'Boolean', doc: 'Whether the interface is enabled.' }, ...BOND, ...BRIDGE.filter((p) => p.name !== 'parent')],
         run: this.after((r) => this.svc.update(sid(r), id(r), form(r.params), r.params.getAll('parents'), actor(r))),
       },
@@ -155,7 +154,6 @@ export class InterfacesApi implements OnModuleInit {
         method: 'DELETE',
         title: 'Delete an interface',
         description: 'Also deletes the VLAN interfaces and bridges built on it alone, and frees its static addresses.',
-        permission: 'admin',
         run: async (r) => {
           await this.svc.delete(sid(r), id(r), actor(r));
           return ApiResponse.noContent();
@@ -168,7 +166,7 @@ export class InterfacesApi implements OnModuleInit {
         title: 'Link interface to a subnet',
         description: 'STATIC without ip_address takes the first free address outside the dynamic and reserved ranges.',
         params: [
-          { name: 'mode', required: true, doc: 'AUTO, DHCP, STATIC or LINK_UP.' },
+          { name: 'mode', required: true, doc: 'AUTO, DHCP, STATIC or LINK_UP (a device: DHCP, STATIC or LINK_UP).' },
           { name: 'subnet', type: 'Int', doc: 'Subnet (id, cidr or name) to link to; required for AUTO and STATIC.' },
           { name: 'ip_address', doc: 'STATIC only: the address, in the subnet, outside its dynamic ranges and free.' },
           { name: 'default_gateway', type: 'Boolean', doc: 'AUTO and STATIC only: route the machine through this subnet\'s gateway.' },
@@ -199,8 +197,8 @@ export class InterfacesApi implements OnModuleInit {
         description: 'Removes every link (freeing static addresses) and the VLAN.',
         run: this.after((r) => this.svc.disconnect(sid(r), id(r), actor(r))),
       },
-      { name: 'add_tag', op: 'add_tag', method: 'POST', title: 'Add a tag to an interface', permission: 'admin', params: TAG, run: this.after((r) => this.svc.tag(sid(r), id(r), r.params.get('tag'), true, actor(r))) },
-      { name: 'remove_tag', op: 'remove_tag', method: 'POST', title: 'Remove a tag from an interface', permission: 'admin', params: TAG, run: this.after((r) => this.svc.tag(sid(r), id(r), r.params.get('tag'), false, actor(r))) },
+      { name: 'add_tag', op: 'add_tag', method: 'POST', title: 'Add a tag to an interface', params: TAG, run: this.after((r) => this.svc.tag(sid(r), id(r), r.params.get('tag'), true, actor(r))) },
+      { name: 'remove_tag', op: 'remove_tag', method: 'POST', title: 'Remove a tag from an interface', params: TAG, run: this.after((r) => this.svc.tag(sid(r), id(r), r.params.get('tag'), false, actor(r))) },
     ];
   }
 

@@ -3,14 +3,19 @@ import { DataSource, EntityManager } from 'typeorm';
 import { InterfaceNetRows, InterfaceRow, loadInterfaces } from '../machines/machines.repository';
 import { VLAN_SELECT, type VlanRow } from '../networking/networking.repository';
 
+/** The node whose interfaces are edited: a machine, or a device (no status, never locked). */
 export interface InterfaceMachineRow {
+  kind: 'machine' | 'device';
   id: number;
   system_id: string;
   hostname: string;
   owner_id: number | null;
   locked: boolean;
-  status: number;
+  /** The machine's status; null for a device. */
+  status: number | null;
 }
+
+const NODE_COLUMN = { machine: 'machine_id', device: 'device_id' } as const;
 
 /** What a new interface row holds. */
 export interface NewInterface {
@@ -36,17 +41,22 @@ export class InterfacesRepository {
     return em ?? this.ds.manager;
   }
 
-  /** The machine, locked FOR UPDATE when asked (inside a transaction), so edits on one machine queue. */
-  async machine(systemId: string, em?: EntityManager, lock = false): Promise<InterfaceMachineRow | undefined> {
-    const rows: InterfaceMachineRow[] = await this.q(em).query(
-      `SELECT id, system_id, hostname, owner_id, locked, status FROM machines WHERE system_id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+  /** The machine or device, locked FOR UPDATE when asked (inside a transaction), so edits on one node queue. */
+  async node(systemId: string, em?: EntityManager, lock = false): Promise<InterfaceMachineRow | undefined> {
+    const [machine]: InterfaceMachineRow[] = await this.q(em).query(
+      `SELECT 'machine' AS kind, id, system_id, hostname, owner_id, locked, status FROM machines WHERE system_id = $1 ${lock ? 'FOR UPDATE' : ''}`,
       [systemId],
     );
-    return rows[0];
+    if (machine) return machine;
+    const [device]: InterfaceMachineRow[] = await this.q(em).query(
+      `SELECT 'device' AS kind, id, system_id, hostname, owner_id, false AS locked, NULL::int AS status FROM devices WHERE system_id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+      [systemId],
+    );
+    return device;
   }
 
-  load(machineId: number, em?: EntityManager): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
-    return loadInterfaces(this.q(em), [machineId]);
+  load(node: InterfaceMachineRow, em?: EntityManager): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
+    return loadInterfaces(this.q(em), [node.id], node.kind);
   }
 
   async vlan(em: EntityManager, id: number): Promise<VlanRow | null> {
@@ -60,18 +70,19 @@ export class InterfacesRepository {
       `SELECT m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id
         WHERE i.mac_address = $1 AND i.type = 'physical' AND i.id IS DISTINCT FROM $2
        UNION ALL
-       SELECT v.hostname FROM device_interfaces i JOIN devices v ON v.id = i.device_id WHERE i.mac_address = $1
+       SELECT v.hostname FROM interfaces i JOIN devices v ON v.id = i.device_id
+        WHERE i.mac_address = $1 AND i.type = 'physical' AND i.id IS DISTINCT FROM $2
        LIMIT 1`,
       [mac, exceptInterfaceId],
     );
     return row?.hostname ?? null;
   }
 
-  async insertInterface(em: EntityManager, machineId: number, i: NewInterface, parentIds: number[]): Promise<number> {
+  async insertInterface(em: EntityManager, node: InterfaceMachineRow, i: NewInterface, parentIds: number[]): Promise<number> {
     const [row]: { id: number }[] = await em.query(
-      `INSERT INTO interfaces (machine_id, name, type, mac_address, vlan_id, mtu, tags, params, enabled)
+      `INSERT INTO interfaces (${NODE_COLUMN[node.kind]}, name, type, mac_address, vlan_id, mtu, tags, params, enabled)
        VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::jsonb, $9) RETURNING id`,
-      [machineId, i.name, i.type, i.macAddress, i.vlanId, i.mtu, i.tags, JSON.stringify(i.params), i.enabled],
+      [node.id, i.name, i.type, i.macAddress, i.vlanId, i.mtu, i.tags, JSON.stringify(i.params), i.enabled],
     );
     for (const parentId of parentIds) await em.query(`INSERT INTO interface_relationships (parent_id, child_id) VALUES ($1, $2)`, [parentId, row.id]);
     return row.id;
@@ -138,14 +149,14 @@ export class InterfacesRepository {
     return rows.map((r) => r.ip);
   }
 
-  /** Makes the link its machine's default gateway for the subnet's address family (family: 4 or 6). */
-  async setDefaultGateway(em: EntityManager, machineId: number, linkId: number, family: 4 | 6): Promise<void> {
+  /** Makes the link its node's default gateway for the subnet's address family (family: 4 or 6). */
+  async setDefaultGateway(em: EntityManager, node: InterfaceMachineRow, linkId: number, family: 4 | 6): Promise<void> {
     await em.query(
       `UPDATE interface_links l SET default_gateway = (l.id = $2)
          FROM interfaces i, subnets s
-        WHERE i.id = l.interface_id AND s.id = l.subnet_id AND i.machine_id = $1 AND family(s.cidr) = $3
+        WHERE i.id = l.interface_id AND s.id = l.subnet_id AND i.${NODE_COLUMN[node.kind]} = $1 AND family(s.cidr) = $3
           AND (l.default_gateway OR l.id = $2)`,
-      [machineId, linkId, family],
+      [node.id, linkId, family],
     );
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { NodeStatus, statusName } from '@kiln/lifecycle';
 import { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../common/actor';
-import { conflict, invalid, notFound } from '../common/domain.error';
+import { conflict, forbidden, invalid, notFound } from '../common/domain.error';
 import { MachineAccess, type MachineRight } from '../machines/machine.access';
 import { interfaceJson } from '../machines/machine.serializer';
 import type { InterfaceNetRows, InterfaceRow } from '../machines/machines.repository';
@@ -92,8 +92,19 @@ export class InterfacesService {
   ) {}
 
   private machineOf(m: InterfaceMachineRow | undefined): InterfaceMachineRow {
-    if (!m) throw notFound('No Machine matches the given query.');
+    if (!m) throw notFound('No Node matches the given query.');
     return m;
+  }
+
+  /**
+   * A device's interfaces (MAAS): anyone who may see the device reads them; its owner and
+   * administrators change them, at any time (a device has no lifecycle).
+   */
+  private static requireDevice(actor: Actor, d: InterfaceMachineRow, right: MachineRight): void {
+    const owner = d.owner_id !== null && d.owner_id === actor.id;
+    if (right === 'see' ? !(actor.isAdmin || owner || d.owner_id === null) : !(actor.isAdmin || owner)) {
+      throw forbidden(right === 'see' ? 'You do not have permission to view this device.' : 'You do not have permission to change this device.');
+    }
   }
 
   private static subject(m: InterfaceMachineRow) {
@@ -102,9 +113,10 @@ export class InterfacesService {
 
   /** The machine's interfaces for a caller who may see it. */
   async view(systemId: string, actor: Actor): Promise<InterfaceSet> {
-    const m = this.machineOf(await this.repo.machine(systemId));
-    this.access.require(actor, 'see', InterfacesService.subject(m));
-    const { interfaces, net } = await this.repo.load(m.id);
+    const m = this.machineOf(await this.repo.node(systemId));
+    if (m.kind === 'device') InterfacesService.requireDevice(actor, m, 'see');
+    else this.access.require(actor, 'see', InterfacesService.subject(m));
+    const { interfaces, net } = await this.repo.load(m);
     return new InterfaceSet(m, interfaces, net);
   }
 
@@ -121,15 +133,20 @@ export class InterfacesService {
    */
   private async edit<T>(systemId: string, actor: Actor, right: MachineRight, what: string, fn: (set: InterfaceSet, em: EntityManager) => Promise<T>, extra: readonly number[] = []): Promise<T> {
     return this.ds.transaction(async (em) => {
-      const m = this.machineOf(await this.repo.machine(systemId, em, true));
-      const subject = InterfacesService.subject(m);
-      this.access.require(actor, 'see', subject);
-      this.access.require(actor, right, subject);
-      this.access.requireUnlocked(subject);
-      if (!EDITABLE_STATUSES.includes(m.status) && !extra.includes(m.status)) {
-        throw conflict(`Cannot ${what} interface because the machine is not New, Ready, Allocated, or Broken (it is ${statusName(m.status as NodeStatus)}).`);
+      const m = this.machineOf(await this.repo.node(systemId, em, true));
+      if (m.kind === 'device') {
+        InterfacesService.requireDevice(actor, m, 'see');
+        InterfacesService.requireDevice(actor, m, 'edit');
+      } else {
+        const subject = InterfacesService.subject(m);
+        this.access.require(actor, 'see', subject);
+        this.access.require(actor, right, subject);
+        this.access.requireUnlocked(subject);
+        if (!EDITABLE_STATUSES.includes(m.status!) && !extra.includes(m.status!)) {
+          throw conflict(`Cannot ${what} interface because the machine is not New, Ready, Allocated, or Broken (it is ${statusName(m.status as NodeStatus)}).`);
+        }
       }
-      const { interfaces, net } = await this.repo.load(m.id, em);
+      const { interfaces, net } = await this.repo.load(m, em);
       return fn(new InterfaceSet(m, interfaces, net), em);
     });
   }
@@ -236,7 +253,7 @@ export class InterfacesService {
       const vlanId = await this.vlanField(errors, em, f.vlan);
       const mtu = intField(errors, 'mtu', f.mtu, 552, 65535);
       fail(errors);
-      return this.repo.insertInterface(em, set.machine.id, { name: name!, type: 'physical', macAddress: mac!, vlanId: vlanId ?? null, mtu: mtu ?? 1500, tags: InterfacesService.tags(f.tags) ?? [], params: {}, enabled: true }, []);
+      return this.repo.insertInterface(em, set.machine, { name: name!, type: 'physical', macAddress: mac!, vlanId: vlanId ?? null, mtu: mtu ?? 1500, tags: InterfacesService.tags(f.tags) ?? [], params: {}, enabled: true }, []);
     });
   }
 
@@ -257,7 +274,7 @@ export class InterfacesService {
       fail(errors);
       return this.repo.insertInterface(
         em,
-        set.machine.id,
+        set.machine,
         { name: name!, type: 'bond', macAddress: mac!, vlanId: vlanId === undefined ? (parents[0].vlan_id ?? null) : vlanId, mtu: mtu ?? 1500, tags: InterfacesService.tags(f.tags) ?? [], params, enabled: true },
         parents.map((p) => p.id),
       );
@@ -279,7 +296,7 @@ export class InterfacesService {
       fail(errors);
       return this.repo.insertInterface(
         em,
-        set.machine.id,
+        set.machine,
         { name: name!, type: 'bridge', macAddress: mac!, vlanId: vlanId === undefined ? (parent.vlan_id ?? null) : vlanId, mtu: mtu ?? 1500, tags: InterfacesService.tags(f.tags) ?? [], params, enabled: true },
         [parent.id],
       );
@@ -307,7 +324,7 @@ export class InterfacesService {
       fail(errors);
       return this.repo.insertInterface(
         em,
-        set.machine.id,
+        set.machine,
         { name: name!, type: 'vlan', macAddress: parent.mac_address, vlanId: vlan!.id, mtu: mtu ?? vlan!.mtu, tags: InterfacesService.tags(f.tags) ?? [], params: {}, enabled: true },
         [parent.id],
       );
@@ -448,6 +465,7 @@ export class InterfacesService {
       const errors: Errors = {};
       const mode = f.mode === undefined || f.mode.trim() === '' ? undefined : choiceField(errors, 'mode', f.mode.trim().toLowerCase(), LINK_MODES);
       if (f.mode === undefined || f.mode.trim() === '') errors.mode = ['This field is required.'];
+      else if (mode === 'auto' && set.machine.kind === 'device') errors.mode = ['AUTO is for machines, whose address is picked when they deploy; link a device STATIC (with or without ip_address), DHCP or LINK_UP.'];
       let subnet: SubnetRow | null = null;
       if (f.subnet !== undefined && f.subnet.trim() !== '') {
         subnet = await this.networks.subnetByKey(em, f.subnet.trim());
@@ -478,7 +496,7 @@ export class InterfacesService {
       if (subnet && (i.vlan_id === null || i.vlan_id === undefined)) await this.repo.updateInterface(em, i.id, { vlan_id: subnet.vlan_id });
       const staticIpId = ip ? await this.repo.insertStaticIp(em, { ip, subnetId: subnet!.id, interfaceId: i.id }) : null;
       const linkId = await this.repo.insertLink(em, { interfaceId: i.id, mode: mode!, subnetId: subnet?.id ?? null, staticIpId });
-      if (wantsGateway && subnet) await this.repo.setDefaultGateway(em, set.machine.id, linkId, parseCidr(subnet.cidr)!.family);
+      if (wantsGateway && subnet) await this.repo.setDefaultGateway(em, set.machine, linkId, parseCidr(subnet.cidr)!.family);
     });
   }
 
@@ -510,7 +528,7 @@ export class InterfacesService {
         const family = parseCidr(set.net.subnets.get(l.subnet_id!)!.cidr)!.family;
         if (done.has(family)) continue;
         done.add(family);
-        await this.repo.setDefaultGateway(em, set.machine.id, l.id, family);
+        await this.repo.setDefaultGateway(em, set.machine, l.id, family);
       }
     });
   }

@@ -74,7 +74,9 @@ export interface MachineRow {
 
 export interface InterfaceRow {
   id: number;
-  machine_id: number;
+  /** The machine or the device (exactly one) the interface belongs to. */
+  machine_id: number | null;
+  device_id?: number | null;
   name: string;
   type: string;
   mac_address: string;
@@ -118,7 +120,7 @@ export interface InterfaceNetRows {
   subnets: Map<number, SubnetRow>;
 }
 
-const SELECT_INTERFACES = `SELECT id, machine_id, name, type, mac_address, enabled, vendor, product, firmware_version, numa_node, sriov_max_vf,
+const SELECT_INTERFACES = `SELECT id, machine_id, device_id, name, type, mac_address, enabled, vendor, product, firmware_version, numa_node, sriov_max_vf,
        link_speed, interface_speed, link_connected, mtu, tags, host(ip_address) AS ip_address, is_boot, vlan_id, params
   FROM interfaces`;
 
@@ -126,8 +128,9 @@ const SELECT_INTERFACES = `SELECT id, machine_id, name, type, mac_address, enabl
  * The interfaces of machines with their parents, children and links, and the VLANs and subnets
  * they refer to (loaded only when some interface has a VLAN or a link).
  */
-export async function loadInterfaces(q: EntityManager, machineIds: number[]): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
-  const rows: Omit<InterfaceRow, 'parents' | 'children' | 'links'>[] = await q.query(`${SELECT_INTERFACES} WHERE machine_id = ANY($1) ORDER BY machine_id, id`, [machineIds]);
+export async function loadInterfaces(q: EntityManager, nodeIds: number[], of: 'machine' | 'device' = 'machine'): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
+  const column = of === 'device' ? 'device_id' : 'machine_id';
+  const rows: Omit<InterfaceRow, 'parents' | 'children' | 'links'>[] = await q.query(`${SELECT_INTERFACES} WHERE ${column} = ANY($1) ORDER BY ${column}, id`, [nodeIds]);
   const interfaces = rows.map((r) => ({ ...r, parents: [] as string[], children: [] as string[], links: [] as InterfaceLinkRow[] }));
   const net: InterfaceNetRows = { vlans: new Map(), subnets: new Map() };
   if (!interfaces.length) return { interfaces, net };
@@ -316,7 +319,7 @@ export class MachinesRepository {
       byMachine.set(row.id, rec);
       return rec;
     });
-    for (const i of ifaces) byMachine.get(i.machine_id)?.interfaces.push(i);
+    for (const i of ifaces) byMachine.get(i.machine_id!)?.interfaces.push(i);
     for (const b of disks) byMachine.get(b.machine_id)?.blockDevices.push(b);
     for (const n of numaNodes) byMachine.get(n.machine_id)?.numaNodes.push(n);
     const storageOf = (machineId: number): MachineStorageRows => {
@@ -386,8 +389,8 @@ export class MachinesRepository {
       `SELECT i.mac_address, i.machine_id, m.hostname FROM interfaces i JOIN machines m ON m.id = i.machine_id
         WHERE i.mac_address = ANY($1) AND i.type = 'physical'
        UNION ALL
-       SELECT i.mac_address, NULL::int, v.hostname FROM device_interfaces i JOIN devices v ON v.id = i.device_id
-        WHERE i.mac_address = ANY($1)`,
+       SELECT i.mac_address, NULL::int, v.hostname FROM interfaces i JOIN devices v ON v.id = i.device_id
+        WHERE i.mac_address = ANY($1) AND i.type = 'physical'`,
       [macs],
     );
   }

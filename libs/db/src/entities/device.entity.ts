@@ -27,13 +27,3 @@ export class DeviceEntity {
   @CreateDateColumn({ type: 'timestamptz' }) created!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated!: Date;
 }
-
-/** A network interface of a device: its MAC address (unique among devices). */
-@Entity('device_interfaces')
-export class DeviceInterfaceEntity {
-  @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
-  @Index() @Column({ name: 'device_id', type: 'int' }) deviceId!: number;
-  @ManyToOne(() => DeviceEntity, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'device_id' }) device?: DeviceEntity;
-  @Column({ type: 'varchar', length: 255 }) name!: string;
-  @Index({ unique: true }) @Column({ name: 'mac_address', type: 'varchar', length: 17 }) macAddress!: string;
-}

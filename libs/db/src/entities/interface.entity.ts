@@ -1,14 +1,23 @@
-import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { DeviceEntity } from './device.entity';
 import { MachineEntity } from './machine.entity';
 import { VlanEntity } from './vlan.entity';
 
+/**
+ * A network interface of a machine or of a device (exactly one of the two): MAAS keeps both on one
+ * Interface model, so links, static addresses and MAC uniqueness work the same for either.
+ */
 @Entity('interfaces')
 @Index(['machineId'])
+@Index(['deviceId'])
+@Check('CHK_interfaces_one_node', 'num_nonnulls("machine_id", "device_id") = 1')
 @Index(['macAddress'], { unique: true, where: `"type" = 'physical'` })
 export class InterfaceEntity {
   @PrimaryGeneratedColumn({ type: 'int' }) id!: number;
-  @Column({ name: 'machine_id', type: 'int' }) machineId!: number;
+  @Column({ name: 'machine_id', type: 'int', nullable: true }) machineId!: number | null;
   @ManyToOne(() => MachineEntity, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'machine_id' }) machine?: MachineEntity;
+  @Column({ name: 'device_id', type: 'int', nullable: true }) deviceId!: number | null;
+  @ManyToOne(() => DeviceEntity, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'device_id' }) device?: DeviceEntity;
   @Column({ type: 'varchar', length: 255 }) name!: string;
   /** 'physical', 'bond', 'bridge' or 'vlan'. */
   @Column({ type: 'varchar', length: 20, default: 'physical' }) type!: string;

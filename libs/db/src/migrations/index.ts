@@ -21,6 +21,7 @@ import { AddUserReservedIps1795800000020 } from './1795800000020-AddUserReserved
 import { AddMachineReleaseScriptSet1795800000030 } from './1795800000030-AddMachineReleaseScriptSet';
 import { AddAllocatableCostIndex1795800000050 } from './1795800000050-AddAllocatableCostIndex';
 import { AddBootSources1795800000070 } from './1795800000070-AddBootSources';
+import { AddDeviceInterfaces1795800000080 } from './1795800000080-AddDeviceInterfaces';
 
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const MIGRATIONS: Function[] = [
@@ -46,4 +47,5 @@ export const MIGRATIONS: Function[] = [
   AddMachineReleaseScriptSet1795800000030,
   AddAllocatableCostIndex1795800000050,
   AddBootSources1795800000070,
+  AddDeviceInterfaces1795800000080,
 ];
