@@ -95,11 +95,6 @@ export class CloneRepository {
     await em.query(`DELETE FROM interface_links WHERE interface_id = $1`, [interfaceId]);
   }
 
-  /** Serialises address allocation on a subnet for the rest of the transaction. */
-  async lockSubnet(em: EntityManager, subnetId: number): Promise<void> {
-    await em.query(`SELECT id FROM subnets WHERE id = $1 FOR UPDATE`, [subnetId]);
-  }
-
   async insertStickyIp(em: EntityManager, ip: string, subnetId: number, interfaceId: number): Promise<number> {
     const [row] = (await em.query(`INSERT INTO static_ip_addresses (ip, subnet_id, interface_id, alloc_type) VALUES ($1, $2, $3, 'sticky') RETURNING id`, [
       ip,

@@ -8,9 +8,8 @@ import { forbidden, invalid, isDomainError } from '../common/domain.error';
 import { MachineEvents } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { log } from '../logging/logger';
-import { parseCidr, usableRange } from '../networking/ip.address';
+import { AddressAllocator } from '../networking/address.allocator';
 import { NetworkingRepository } from '../networking/networking.repository';
-import { unreservedRanges } from '../networking/subnet.statistics';
 import { StorageRepository, StorageRows } from '../storage/storage.repository';
 import { CloneDisk, mapDisks } from './clone.disks';
 import { CloneInterfaceRow, CloneLinkRow, CloneMachineRow, CloneRepository } from './clone.repository';
@@ -63,6 +62,7 @@ export class CloneService {
     private readonly storage: StorageRepository,
     private readonly networking: NetworkingRepository,
     private readonly events: EventsRepository,
+    private readonly addresses: AddressAllocator,
   ) {}
 
   async clone(input: CloneInput, actor: Actor): Promise<CloneResult> {
@@ -271,7 +271,7 @@ export class CloneService {
     for (const link of links) {
       let staticIpId: number | null = null;
       if (link.mode === 'static' && link.subnet_id !== null) {
-        await this.repo.lockSubnet(em, link.subnet_id);
+        await this.addresses.lock(em, link.subnet_id);
         const ip = await this.freeAddress(em, link.subnet_id);
         if (ip === null) throw new DestinationRefused([{ code: 'networking', message: `No free address left on subnet ${link.subnet_id} for interface ${to.name}.` }]);
         staticIpId = await this.repo.insertStickyIp(em, ip, link.subnet_id, to.id);
@@ -280,15 +280,11 @@ export class CloneService {
     }
   }
 
-  /** The lowest address of the subnet outside its ranges, gateway, DNS servers and assigned addresses. */
+  /** The lowest free address of the subnet (AddressAllocator), with the subnet locked. */
   private async freeAddress(em: EntityManager, subnetId: number): Promise<string | null> {
     const [subnet] = await this.networking.subnets(em, { id: subnetId });
-    const cidr = subnet ? parseCidr(subnet.cidr) : null;
-    if (!subnet || !cidr) return null;
-    const ranges = await this.networking.ranges(em, { subnetId });
-    const staticIps = await this.networking.staticIps(em, { subnetId });
-    const free = unreservedRanges({ cidr, usable: usableRange(cidr), subnet, ranges, staticIps });
-    return free[0]?.start ?? null;
+    if (!subnet) return null;
+    return this.addresses.firstFree(em, subnet);
   }
 }
 

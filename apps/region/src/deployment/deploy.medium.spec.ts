@@ -251,4 +251,56 @@ describe('deployment against a real region', () => {
     expect(after.status_name).toBe('Failed deployment');
     expect(after.error_description).toBe('Deploying failed: curtin reported cmd-install failed: extract: image sha256 mismatch: expected aa, got bb');
   });
+
+  it('AUTO links take addresses when the deploy starts, the installed network carries them, release gives them back; a full subnet refuses the deploy', async () => {
+    image ??= await registerDeployableImage(h, { version: '20261204' });
+    const ok = async (method: string, path: string, body?: Record<string, string>) => {
+      const r = await h.call(admin, method, `${API}/${path}`, body);
+      if (r.status !== 200) throw new Error(`${method} ${path} → ${r.status} ${r.text}`);
+      return r.json() as { id: number; vlans: { id: number; vid: number }[] };
+    };
+    const fabric = await ok('POST', 'fabrics/', { description: 'auto' });
+    const vlan = String(fabric.vlans.find((v) => v.vid === 0)!.id);
+    const wide = (await ok('POST', 'subnets/', { cidr: '10.94.0.0/24', vlan, gateway_ip: '10.94.0.1', dns_servers: '10.94.0.2' })).id;
+    const tiny = (await ok('POST', 'subnets/', { cidr: '10.95.0.0/30', vlan, gateway_ip: '10.95.0.1' })).id;
+    await ok('POST', 'ipranges/', { type: 'reserved', start_ip: '10.94.0.3', end_ip: '10.94.0.9', subnet: String(wide) });
+    const linkAuto = (subnet: number) => async (sid: string) => {
+      await h.ds.query(`UPDATE interfaces SET vlan_id = $2 WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [sid, vlan]);
+      const [i]: { id: number }[] = await h.ds.query(`SELECT i.id FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`, [sid]);
+      await ok('POST', `nodes/${sid}/interfaces/${i.id}/?op=link_subnet`, { mode: 'AUTO', subnet: String(subnet), default_gateway: 'true' });
+    };
+    const links = async (sid: string) =>
+      ((await h.call(admin, 'GET', `${API}/nodes/${sid}/interfaces/`)).json() as { name: string; links: { mode: string; ip_address?: string }[] }[]).flatMap((i) =>
+        i.links.map((l) => ({ name: i.name, mode: l.mode, ip: l.ip_address ?? null })),
+      );
+
+    const m = await allocated({ beforeAllocate: linkAuto(wide) });
+    const sid = m.system_id;
+    const [{ name }] = await links(sid);
+    expect(await links(sid)).toEqual([{ name, mode: 'auto', ip: null }]);
+    expect((await deploy(sid, { distro_series: 'debian/12' })).status).toBe(200);
+    // The first address outside the gateway, the DNS server and the reserved range.
+    expect(await links(sid)).toEqual([{ name, mode: 'auto', ip: '10.94.0.10' }]);
+    const [held] = await h.ds.query(`SELECT alloc_type FROM static_ip_addresses WHERE host(ip) = '10.94.0.10'`);
+    expect(held).toEqual({ alloc_type: 'auto' });
+    const [event] = await h.ds.query(`SELECT description FROM events WHERE system_id = $1 AND type = 'Deploying'`, [sid]);
+    expect(event.description).toContain(`AUTO addresses: ${name} 10.94.0.10`);
+    const doc = parse((await h.call(alice, 'GET', `${API}/machines/${sid}/?op=get_curtin_config`)).text) as { network: { config: { name: string; subnets: unknown[] }[] } };
+    expect(doc.network.config.find((e) => e.name === name)!.subnets).toEqual([{ type: 'static', address: '10.94.0.10/24', gateway: '10.94.0.1', dns_nameservers: ['10.94.0.2'] }]);
+
+    // Released: the address goes back to the subnet; the link stays AUTO for the next deploy.
+    expect((await h.call(alice, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    expect(await links(sid)).toEqual([{ name, mode: 'auto', ip: null }]);
+    expect(await h.ds.query(`SELECT 1 FROM static_ip_addresses WHERE host(ip) = '10.94.0.10'`)).toEqual([]);
+
+    // A subnet with no address left refuses the deploy, naming it, and changes nothing.
+    const full = await allocated({ beforeAllocate: linkAuto(tiny) });
+    await ok('POST', 'ipaddresses/?op=reserve', { ip: '10.95.0.2' });
+    const before = await snapshot(full.system_id);
+    const refused = await deploy(full.system_id, { distro_series: 'debian/12' });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain(`no free address is left on subnet 10.95.0.0/30 for the AUTO link of ${name}`);
+    expect(await snapshot(full.system_id)).toEqual(before);
+    expect((await links(full.system_id))[0].ip).toBeNull();
+  });
 });

@@ -134,21 +134,6 @@ export class InterfacesRepository {
     return row.id;
   }
 
-  /** Locks the subnet row, so two machines picking addresses on it at once queue instead of colliding. */
-  async lockSubnet(em: EntityManager, subnetId: number): Promise<void> {
-    await em.query(`SELECT id FROM subnets WHERE id = $1 FOR UPDATE`, [subnetId]);
-  }
-
-  /** Addresses of the subnet already held: static addresses and addresses interfaces reported. */
-  async takenIps(em: EntityManager, subnetId: number, cidr: string): Promise<string[]> {
-    const rows: { ip: string }[] = await em.query(
-      `SELECT host(ip) AS ip FROM static_ip_addresses WHERE subnet_id = $1 OR ip << $2::cidr
-       UNION SELECT host(ip_address) FROM interfaces WHERE ip_address << $2::cidr`,
-      [subnetId, cidr],
-    );
-    return rows.map((r) => r.ip);
-  }
-
   /** Makes the link its node's default gateway for the subnet's address family (family: 4 or 6). */
   async setDefaultGateway(em: EntityManager, node: InterfaceMachineRow, linkId: number, family: 4 | 6): Promise<void> {
     await em.query(

@@ -6,6 +6,7 @@ import { conflict, forbidden, invalid, notFound } from '../common/domain.error';
 import { MachineAccess, type MachineRight } from '../machines/machine.access';
 import { interfaceJson } from '../machines/machine.serializer';
 import type { InterfaceNetRows, InterfaceRow } from '../machines/machines.repository';
+import { AddressAllocator } from '../networking/address.allocator';
 import { cidrContains, formatIp, parseCidr, parseIp, sameIp, usableRange } from '../networking/ip.address';
 import { NetworkingRepository, type SubnetRow } from '../networking/networking.repository';
 import { InterfaceChanges, InterfaceMachineRow, InterfacesRepository } from './interfaces.repository';
@@ -89,6 +90,7 @@ export class InterfacesService {
     private readonly repo: InterfacesRepository,
     private readonly networks: NetworkingRepository,
     private readonly access: MachineAccess,
+    private readonly addresses: AddressAllocator,
   ) {}
 
   private machineOf(m: InterfaceMachineRow | undefined): InterfaceMachineRow {
@@ -414,20 +416,6 @@ export class InterfacesService {
 
   // ---- links -----------------------------------------------------------------------------------
 
-  /** The first free address of the subnet outside its dynamic and reserved ranges and its gateway. */
-  private async firstFree(em: EntityManager, subnet: SubnetRow): Promise<string | null> {
-    const cidr = parseCidr(subnet.cidr)!;
-    const ranges = (await this.networks.ranges(em, { subnetId: subnet.id })).map((r) => ({ start: parseIp(r.start_ip)!.value, end: parseIp(r.end_ip)!.value }));
-    const taken = new Set((await this.repo.takenIps(em, subnet.id, subnet.cidr)).map((ip) => parseIp(ip)?.value));
-    const gateway = subnet.gateway_ip ? parseIp(subnet.gateway_ip)?.value : undefined;
-    const { first, last } = usableRange(cidr);
-    for (let v = first; v <= last && v - first < 1_000_000n; v++) {
-      if (v === gateway || taken.has(v) || ranges.some((r) => v >= r.start && v <= r.end)) continue;
-      return formatIp({ family: cidr.family, value: v });
-    }
-    return null;
-  }
-
   /** Checks a requested static address: in the subnet, outside dynamic ranges, not taken. */
   private async checkStaticIp(errors: Errors, em: EntityManager, subnet: SubnetRow, raw: string): Promise<string | undefined> {
     const ip = parseIp(raw);
@@ -451,7 +439,7 @@ export class InterfacesService {
       return undefined;
     }
     const text = formatIp(ip);
-    if ((await this.repo.takenIps(em, subnet.id, subnet.cidr)).some((t) => { const p = parseIp(t); return !!p && sameIp(p, ip); })) {
+    if ((await this.addresses.taken(em, subnet)).some((t) => { const p = parseIp(t); return !!p && sameIp(p, ip); })) {
       errors.ip_address = [`IP address ${text} is already in use.`];
       return undefined;
     }
@@ -482,10 +470,10 @@ export class InterfacesService {
       if (mode && mode !== 'link_up' && subnet && i.links?.some((l) => l.subnet_id === subnet!.id)) errors.subnet = [`${i.name} is already linked to subnet ${subnet.cidr}.`];
       let ip: string | undefined;
       if (mode === 'static' && subnet && !Object.keys(errors).length) {
-        await this.repo.lockSubnet(em, subnet.id);
+        await this.addresses.lock(em, subnet.id);
         if (f.ip_address !== undefined && f.ip_address.trim() !== '') ip = await this.checkStaticIp(errors, em, subnet, f.ip_address.trim());
         else {
-          ip = (await this.firstFree(em, subnet)) ?? undefined;
+          ip = (await this.addresses.firstFree(em, subnet)) ?? undefined;
           if (!ip) errors.ip_address = [`No free address is left on subnet ${subnet.cidr}.`];
         }
       }

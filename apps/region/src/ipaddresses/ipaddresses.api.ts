@@ -10,6 +10,7 @@ const API = '/MAAS/api/2.0';
 
 /** MAAS's IPADDRESS_TYPE numbers and names of the kinds of static address Kiln keeps. */
 const ALLOC_TYPES: Record<string, { type: number; name: string }> = {
+  auto: { type: 0, name: 'Automatic' },
   sticky: { type: 1, name: 'Sticky' },
   user_reserved: { type: 4, name: 'User reserved' },
   reserved: { type: 4, name: 'User reserved' },

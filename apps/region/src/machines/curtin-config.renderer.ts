@@ -268,10 +268,11 @@ const BOND_PARAMS: Record<string, string> = {
 
 /**
  * A link as a curtin subnet: static with its address (and gateway, DNS), DHCP per family, and
- * LINK_UP as manual. AUTO renders as DHCP: Kiln does not yet pick AUTO addresses at deployment.
+ * LINK_UP as manual. An AUTO link is static with the address it took when the deploy started; one
+ * without an address yet (the configuration read before a deploy) renders as DHCP.
  */
 function curtinSubnet(l: CurtinLink): Entry {
-  if (l.mode === 'static' && l.address) {
+  if ((l.mode === 'static' || l.mode === 'auto') && l.address) {
     return { type: 'static', address: l.address, gateway: l.gateway ?? undefined, dns_nameservers: l.dnsServers.length ? [...l.dnsServers] : undefined };
   }
   if (l.mode === 'dhcp' || l.mode === 'auto') return { type: l.family === 6 ? 'dhcp6' : 'dhcp' };

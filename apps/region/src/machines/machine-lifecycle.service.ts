@@ -11,6 +11,7 @@ import { lifecycleEventType } from '../events/event-types.catalogue';
 import { EventsRepository } from '../events/events.repository';
 import { JobPayloads, LIFECYCLE_QUEUE } from '../jobs/jobs.types';
 import { currentCorrelationId, log } from '../logging/logger';
+import { AutoAddressesService } from './auto-addresses.service';
 import { EffectOutboxRepository } from './effect-outbox.repository';
 import { refusalToDomainError } from './lifecycle-refusal.mapper';
 import { MachineAccess, type MachineRight } from './machine.access';
@@ -63,6 +64,7 @@ export class MachineLifecycleService {
     private readonly outbox: EffectOutboxRepository,
     private readonly access: MachineAccess,
     private readonly runs: ScriptRunsService,
+    private readonly autoAddresses: AutoAddressesService,
     @Inject(LIFECYCLE_QUEUE) private readonly queue: Queue,
     @Inject(REGION_CONFIG) private readonly config: RegionConfig,
   ) {}
@@ -142,6 +144,14 @@ export class MachineLifecycleService {
       await this.runs.startRelease(em, m, run?.erase ?? { secureErase: false, quickErase: false });
     }
     if (d.to !== d.from) await this.runs.statusChanged(em, m, d.from, d.to);
+    // AUTO links take their addresses as the machine starts deploying and give them back with
+    // the deployment (release); the event names what the deploy was given.
+    let autoNote = '';
+    if (d.to === NodeStatus.DEPLOYING && d.from !== NodeStatus.DEPLOYING) {
+      const got = await this.autoAddresses.claim(em, m);
+      if (got.length) autoNote = `; AUTO addresses: ${got.map((g) => `${g.interface} ${g.ip}`).join(', ')}`;
+    }
+    if (d.effects.some((e) => e.kind === 'clearDeployment')) await this.autoAddresses.release(em, m);
     m.status = d.to;
     if (d.previousStatus !== undefined) m.previousStatus = d.previousStatus;
     if (d.enlisting !== undefined) m.enlisting = d.enlisting;
@@ -154,7 +164,7 @@ export class MachineLifecycleService {
         hostname: m.hostname,
         type: lifecycleEventType(d.event.type),
         level: d.event.level,
-        description: d.event.description,
+        description: d.event.description + autoNote,
         action: event.type,
         username: actor?.username ?? '',
       },

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { NetworkingModule } from '../networking/networking.module';
 import { StorageModule } from '../storage/storage.module';
 import { CloneModule } from '../clone/clone.module';
 import { BootResourcesRepository } from '../boot-resources/boot-resources.repository';
@@ -8,6 +9,7 @@ import { EventsModule } from '../events/events.module';
 import { PowerModule } from '../power/power.module';
 import { ScriptsModule } from '../scripts/scripts.module';
 import { BmcRepository } from './bmc.repository';
+import { AutoAddressesService } from './auto-addresses.service';
 import { BmcService } from './bmc.service';
 import { EffectOutboxRepository } from './effect-outbox.repository';
 import { MachineAccess } from './machine.access';
@@ -26,7 +28,7 @@ import { MachinesRepository } from './machines.repository';
 
 /** Machines: their API, lifecycle, configuration and the jobs that carry out their effects. */
 @Module({
-  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule, StorageModule, CloneModule],
+  imports: [EventsModule, PowerModule, CommissioningModule, ScriptsModule, StorageModule, CloneModule, NetworkingModule],
   providers: [
     // Deploy and the installer read which images the region holds (stateless; the module itself
     // cannot be imported here: its upload controller depends on the API module, which needs this one).
@@ -40,6 +42,7 @@ import { MachinesRepository } from './machines.repository';
     MachineJsonCache,
     MachineJsonWarmer,
     MachineLifecycleService,
+    AutoAddressesService,
     MachineListingService,
     MachineEnlistmentService,
     MachineEditingService,

@@ -598,6 +598,37 @@ export class MachinesRepository {
     return em.getRepository(BlockDeviceEntity).insert(disks);
   }
 
+  /** The machine's AUTO links on a subnet that hold no address yet, on enabled interfaces, in link order. */
+  autoLinksWithoutAddress(em: EntityManager, machineId: number): Promise<{ link_id: number; interface_id: number; interface_name: string; subnet_id: number }[]> {
+    return em.query(
+      `SELECT l.id AS link_id, i.id AS interface_id, i.name AS interface_name, l.subnet_id
+         FROM interface_links l JOIN interfaces i ON i.id = l.interface_id
+        WHERE i.machine_id = $1 AND i.enabled AND l.mode = 'auto' AND l.subnet_id IS NOT NULL AND l.static_ip_id IS NULL
+        ORDER BY l.id`,
+      [machineId],
+    );
+  }
+
+  /** Gives an AUTO link its address (alloc_type 'auto', as MAAS's AUTO IPs). */
+  async assignAutoAddress(em: EntityManager, linkId: number, x: { ip: string; subnetId: number; interfaceId: number }): Promise<void> {
+    const [row]: { id: number }[] = await em.query(
+      `INSERT INTO static_ip_addresses (ip, subnet_id, interface_id, alloc_type, comment) VALUES ($1, $2, $3, 'auto', '') RETURNING id`,
+      [x.ip, x.subnetId, x.interfaceId],
+    );
+    await em.query(`UPDATE interface_links SET static_ip_id = $2 WHERE id = $1`, [linkId, row.id]);
+  }
+
+  /** Frees the addresses the machine's AUTO links took when it deployed; the links stay, AUTO again. How many. */
+  async releaseAutoAddresses(em: EntityManager, machineId: number): Promise<number> {
+    const rows: unknown[] = await em.query(
+      `DELETE FROM static_ip_addresses WHERE alloc_type = 'auto' AND id IN
+         (SELECT l.static_ip_id FROM interface_links l JOIN interfaces i ON i.id = l.interface_id WHERE i.machine_id = $1 AND l.mode = 'auto')
+       RETURNING id`,
+      [machineId],
+    );
+    return rows.length;
+  }
+
   async delete(id: number): Promise<void> {
     await this.ds.getRepository(MachineEntity).delete({ id });
   }

@@ -354,8 +354,8 @@ export class NetworkingApi implements OnModuleInit {
                 const s = await this.svc.subnetOr404(subnetKey(r));
                 return (await this.repo.staticIps(undefined, { subnetId: s.id })).map((x) => ({
                   ip: x.ip,
-                  alloc_type: x.alloc_type === 'sticky' ? 1 : 4,
-                  alloc_type_name: x.alloc_type === 'sticky' ? 'Sticky' : 'User reserved',
+                  alloc_type: x.alloc_type === 'auto' ? 0 : x.alloc_type === 'sticky' ? 1 : 4,
+                  alloc_type_name: x.alloc_type === 'auto' ? 'Automatic' : x.alloc_type === 'sticky' ? 'Sticky' : 'User reserved',
                   mac_address: x.mac_address,
                   node_summary: x.system_id ? { system_id: x.system_id, hostname: x.hostname, node_type: 0 } : undefined,
                 }));

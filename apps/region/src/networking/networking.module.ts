@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AddressAllocator } from './address.allocator';
 import { DhcpConfigBuilder } from './dhcp-config.builder';
 import { DhcpConfigPublisher } from './dhcp-config.publisher';
 import { DhcpConfigRepository } from './dhcp-config.repository';
@@ -8,7 +9,7 @@ import { NetworkingService } from './networking.service';
 
 /** Fabrics, VLANs, subnets, IP ranges and reserved IPs, and the DHCP configuration racks serve from them. */
 @Module({
-  providers: [NetworkingRepository, DhcpConfigRepository, DhcpConfigBuilder, DhcpConfigPublisher, NetworkingService, NetworkingApi],
-  exports: [NetworkingRepository, DhcpConfigBuilder, DhcpConfigPublisher],
+  providers: [AddressAllocator, NetworkingRepository, DhcpConfigRepository, DhcpConfigBuilder, DhcpConfigPublisher, NetworkingService, NetworkingApi],
+  exports: [AddressAllocator, NetworkingRepository, DhcpConfigBuilder, DhcpConfigPublisher],
 })
 export class NetworkingModule {}

@@ -174,6 +174,21 @@ export class NetworkingRepository {
     return this.q(em).query(`${STATIC_SELECT} ORDER BY s.id`);
   }
 
+  /** Locks the subnet row, so allocations of its addresses queue instead of colliding. */
+  async lockSubnet(em: EntityManager, subnetId: number): Promise<void> {
+    await em.query(`SELECT id FROM subnets WHERE id = $1 FOR UPDATE`, [subnetId]);
+  }
+
+  /** Addresses of the subnet already held: static addresses and addresses interfaces reported. */
+  async heldAddresses(em: EntityManager, subnetId: number, cidr: string): Promise<string[]> {
+    const rows: { ip: string }[] = await em.query(
+      `SELECT host(ip) AS ip FROM static_ip_addresses WHERE subnet_id = $1 OR ip << $2::cidr
+       UNION SELECT host(ip_address) FROM interfaces WHERE ip_address << $2::cidr`,
+      [subnetId, cidr],
+    );
+    return rows.map((r) => r.ip);
+  }
+
   /** Rack by system_id or hostname (MAAS's NodeChoiceField accepts both). */
   async rackByKey(em: EntityManager | undefined, key: string): Promise<{ id: number; system_id: string; status: string } | null> {
     const [row] = await this.q(em).query(

@@ -6,7 +6,7 @@ import { MigrationInterface, QueryRunner } from "typeorm";
  * tags, MTUs and subnet links with static addresses through nodes/{system_id}/interfaces/, and a
  * MAC is unique across machines and devices in one index. The device_interfaces rows move over.
  *
- * Deleting a link now frees the sticky static address it held, whatever deleted it (an interface,
+ * Deleting a link now frees the sticky (or AUTO) address it held, whatever deleted it (an interface,
  * machine or device deleted with it): before, deleting a machine left its addresses taken.
  */
 export class AddDeviceInterfaces1795800000080 implements MigrationInterface {
@@ -25,7 +25,7 @@ export class AddDeviceInterfaces1795800000080 implements MigrationInterface {
         await queryRunner.query(`DELETE FROM "static_ip_addresses" WHERE "alloc_type" = 'sticky' AND "interface_id" IS NULL`);
         await queryRunner.query(`CREATE FUNCTION kiln_free_sticky_ip() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-              DELETE FROM static_ip_addresses WHERE id = OLD.static_ip_id AND alloc_type = 'sticky';
+              DELETE FROM static_ip_addresses WHERE id = OLD.static_ip_id AND alloc_type IN ('sticky', 'auto');
               RETURN NULL;
             END $$`);
         await queryRunner.query(`CREATE TRIGGER interface_links_free_sticky_ip AFTER DELETE ON "interface_links" FOR EACH ROW WHEN (OLD.static_ip_id IS NOT NULL) EXECUTE FUNCTION kiln_free_sticky_ip()`);
