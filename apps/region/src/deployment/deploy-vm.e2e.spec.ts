@@ -116,6 +116,8 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     expect((await h.call(admin, 'POST', `${API}/machines/${systemId}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
 
     await lab.up();
+    // The boot loaders a UEFI machine's PXE asks for (shim, GRUB), as deploy/up.sh installs them.
+    await lab.installBootLoaders(join(lab.dir, 'rack', 'boot'));
     t = Date.now();
     await lab.startServingRack(rack, h, admin, { stateDir: join(lab.dir, 'rack'), hostname: `rack-${lab.prefix}` });
     await pollUntil(
@@ -292,5 +294,71 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     expect(allZero(await readAt(DISK_BYTES - 2 * MIB, 2 * MIB))).toBe(true);
     // Quick: the middle of the disk (the root filesystem's superblock) is untouched.
     expect(await ext4Magic()).toBe(0xef53);
+  }, 3 * PHASE_TIMEOUT_MS);
+
+  it('a UEFI VM (OVMF) deploys too: GPT with an EFI system partition, GRUB for UEFI, booted from its disk, Deployed', async () => {
+    const UEFI_MAC = '52:54:00:77:00:32';
+    const UEFI_SERIAL = 'KILNDISK02';
+    const r = await h!.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: UEFI_MAC, power_type: 'manual', deployed: 'true' });
+    const sid = (r.json() as { system_id: string }).system_id;
+    // As commissioning leaves a machine that booted UEFI: its boot method and its disk.
+    await h!.ds.query(`UPDATE machines SET bios_boot_method = 'uefi' WHERE system_id = $1`, [sid]);
+    await h!.ds.query(
+      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
+       SELECT id, 'vda', $2, '', $3, true, '{}'::text[] FROM machines WHERE system_id = $1`,
+      [sid, DISK_BYTES, UEFI_SERIAL],
+    );
+    expect((await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    const uefiMarker = `${MARKER}-uefi`;
+    const userData = `#!/bin/sh\necho ${uefiMarker} > /root/kiln-marker\nsync\necho kiln-marker-written\n`;
+    expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') })).status).toBe(200);
+    const status = async () => (await h!.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { status_name: string; error_description: string };
+    const uefiDisk = join(lab.dir, 'vm1-disk.raw');
+    await run('truncate', ['-s', String(DISK_BYTES), uefiDisk]);
+
+    // OVMF's own PXE: shim and GRUB from the rack, the ephemeral environment, the installer.
+    let t = Date.now();
+    const install = await lab.startVm('vm1', 4, UEFI_MAC, 'uefi-pxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk: uefiDisk, diskSerial: UEFI_SERIAL });
+    await pollUntil(
+      async () => ({ alive: qemuAlive(install), m: await status() }),
+      (x) => !x.alive || x.m.status_name !== 'Deploying',
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the UEFI installer to finish' },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(install).slice(-8000)}`);
+    });
+    timings.uefiInstallMs = Date.now() - t;
+    const after = await status();
+    if (after.status_name !== 'Deploying') throw new Error(`UEFI deployment: ${after.status_name} ${after.error_description}\n${lab.serial(install).slice(-8000)}`);
+    const events = (await h!.ds.query('SELECT description FROM events WHERE system_id = $1 ORDER BY id', [sid])) as { description: string }[];
+    expect(events.map((e) => e.description)).toContain('Installing: GRUB installed (UEFI), system configured');
+    const { stdout: table } = await run('sfdisk', ['-J', uefiDisk]);
+    const pt = JSON.parse(table).partitiontable as { label: string; partitions: { type: string }[] };
+    expect(pt.label).toBe('gpt');
+    expect(pt.partitions.map((p) => p.type)).toContain('C12A7328-F81F-11D2-BA4B-00A0C93EC93B');
+
+    // Power on again: OVMF boots GRUB from the EFI system partition (or PXE, where the rack says
+    // "local disk" and GRUB exits to the next boot option), Debian starts and fetches its user-data.
+    t = Date.now();
+    const installed = await lab.startVm('vm1-disk', 5, UEFI_MAC, 'uefi-pxe', { memoryMb: 1024, cpus: 2, tbMb: 256, disk: uefiDisk, diskSerial: UEFI_SERIAL });
+    await pollUntil(status, (m) => m.status_name !== 'Deploying', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the installed UEFI system to fetch its user-data' }).catch(
+      (e: Error) => {
+        throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(installed).slice(-8000)}`);
+      },
+    );
+    timings.uefiFirstBootMs = Date.now() - t;
+    expect((await status()).status_name).toBe('Deployed');
+    await pollUntil(
+      () => lab.serial(installed),
+      (x) => /Cloud-init v\. .* finished/.test(x),
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 3000, what: "the UEFI system's cloud-init final stage" },
+    );
+    timings.uefiCloudInitDoneMs = Date.now() - t;
+    await new Promise((res) => setTimeout(res, 5000));
+    process.kill(Number(readFileSync(join(installed, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
+    await pollUntil(async () => qemuAlive(installed), (alive) => !alive, { timeoutMs: 30_000, intervalMs: 500, what: 'QEMU to stop' });
+    const tail = lab.serial(installed).slice(-6000);
+    expect({ marker: (await readFromDisk(uefiDisk, '/root/kiln-marker')).trim(), tail }).toEqual({ marker: uefiMarker, tail });
+    expect({ keys: await readFromDisk(uefiDisk, '/home/debian/.ssh/authorized_keys'), tail }).toEqual({ keys: expect.stringContaining(OWNER_KEY), tail });
   }, 3 * PHASE_TIMEOUT_MS);
 });

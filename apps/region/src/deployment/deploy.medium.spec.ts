@@ -66,6 +66,9 @@ describe('deployment against a real region', () => {
     expect(malformed.json()).toHaveProperty('distro_series');
 
     image = await registerDeployableImage(h, { version: '20261204' });
+    const kernel = await deploy(m.system_id, { distro_series: 'debian/12', hwe_kernel: 'hwe-22.04' });
+    expect(kernel.status).toBe(400);
+    expect(kernel.json()).toEqual({ hwe_kernel: ['hwe_kernel applies to Ubuntu releases; debian/bookworm installs the kernel its image carries.'] });
     const big = await deploy(m.system_id, { distro_series: 'debian/12', user_data: Buffer.alloc(16 * 1024 + 1, 'a').toString('base64') });
     expect(big.status).toBe(400);
     expect(big.json()).toEqual({ user_data: ['User data is 16385 bytes; the limit is 16384 bytes.'] });

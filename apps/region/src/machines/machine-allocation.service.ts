@@ -17,6 +17,7 @@ import { ConfigService } from '../settings/config.service';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
 import { assignInterfaces, parseInterfacesConstraint } from './network.constraints';
 import { type LayoutDevice, layoutFitProblem } from './storage-layout.validator';
+import { hweKernelProblem } from './hwe-kernel';
 import { installerRefusal } from './curtin-config.renderer';
 import { curtinMachine } from './machine-config.service';
 
@@ -137,6 +138,8 @@ export class MachineAllocationService {
       throw invalid({ user_data: [`User data is ${userData.length} bytes; the limit is ${USER_DATA_LIMIT} bytes.`] });
     }
     const rec = await this.repo.findBySystemId(systemId);
+    const kernelProblem = hweKernelProblem(parsed.osystem, parsed.series, input.hweKernel, rec?.row.min_hwe_kernel);
+    if (kernelProblem) throw invalid({ hwe_kernel: [kernelProblem] });
     if (rec && !ephemeral) {
       const arch = rec.row.architecture || 'amd64/generic';
       const image = await this.images.deployableImage(parsed.osystem, parsed.series, arch);
@@ -168,7 +171,7 @@ export class MachineAllocationService {
     return this.act(systemId, { type: 'deploy' }, actor, (m) => {
       m.osystem = parsed.osystem;
       m.distroSeries = parsed.series;
-      m.hweKernel = input.hweKernel ?? m.hweKernel ?? null;
+      m.hweKernel = input.hweKernel?.trim() || m.hweKernel || null;
       if (input.agentName !== undefined) m.agentName = input.agentName;
       m.ephemeralDeploy = ephemeral;
       // The installer boots from the network; it turns netboot off once the disk can boot.
