@@ -47,6 +47,20 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
     this.sub?.unsubscribe();
   }
 
+  /**
+   * MAAS's kernel options for a boot: the kernel_opts setting, then those of the machine's tags
+   * that have any, in tag name order (so a tag's options can override the global ones).
+   */
+  private async kernelOpts(machineId: number | null): Promise<string | null> {
+    const global = ((await this.settings.get('kernel_opts')) as string | null)?.trim() ?? '';
+    const tags: { kernel_opts: string }[] = machineId === null ? [] : await this.ds.query(
+      `SELECT t.kernel_opts FROM machine_tags mt JOIN tags t ON t.id = mt.tag_id WHERE mt.machine_id = $1 AND btrim(t.kernel_opts) <> '' ORDER BY t.name`,
+      [machineId],
+    );
+    const all = [global, ...tags.map((t) => t.kernel_opts.trim())].filter(Boolean).join(' ');
+    return all || null;
+  }
+
   async answer(req: RequestOf<typeof GetBootConfig>): Promise<BootConfig> {
     const [row] = await this.ds.query(
       `SELECT m.id, m.system_id, m.hostname, m.status, m.architecture, m.ephemeral_deploy, m.netboot
@@ -57,7 +71,7 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
       row && isNodeStatus(row.status)
         ? { systemId: row.system_id, hostname: row.hostname, status: row.status, architecture: row.architecture, ephemeralDeploy: row.ephemeral_deploy, netboot: row.netboot }
         : null;
-    const config = decideBootConfig(machine, req, await this.images.netbootImages(), { kernelOpts: (await this.settings.get('kernel_opts')) as string | null });
+    const config = decideBootConfig(machine, req, await this.images.netbootImages(), { kernelOpts: await this.kernelOpts(row?.id ?? null) });
     if (config.kind === 'no-image') log().warn({ systemId: machine?.systemId, arch: config.arch, purpose: config.purpose }, config.message);
     else log().info({ systemId: machine?.systemId, kind: config.kind, purpose: config.purpose, iface: req.iface }, 'boot config answered');
     if (row) {

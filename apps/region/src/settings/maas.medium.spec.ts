@@ -83,6 +83,16 @@ describe('maas/: get_config and set_config', () => {
     expect(await ask()).toMatch(/get_enlist_preseed$/);
     expect((await set('kernel_opts', 'console=ttyS1,115200 nomodeset')).status).toBe(200);
     expect(await ask()).toMatch(/get_enlist_preseed console=ttyS1,115200 nomodeset$/);
+
+    // A known machine's tags with kernel options add theirs after the setting's, by tag name.
+    const created = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: '52:54:00:cf:00:98', power_type: 'manual', commission: 'false' });
+    const sid = (created.json() as { system_id: string }).system_id;
+    for (const [name, opts] of [['zz-serial', 'console=ttyS2'], ['aa-iommu', 'intel_iommu=on'], ['plain', '']]) {
+      expect((await h.call(admin, 'POST', `${API}/tags/`, { name, kernel_opts: opts })).status).toBe(200);
+      expect((await h.call(admin, 'POST', `${API}/tags/${name}/?op=update_nodes`, { add: sid })).status).toBe(200);
+    }
+    const known = await h.bus.request(GetBootConfig, ['cfg-rack'], { rackId: 'cfg-rack', mac: '52:54:00:cf:00:98', serverAddress: '10.77.0.2', clientArch: 7 });
+    expect('cmdline' in known ? known.cmdline : '').toMatch(/get_preseed console=ttyS1,115200 nomodeset intel_iommu=on console=ttyS2$/);
   });
 
   it('deploys with default_osystem/default_distro_series when no series is given', async () => {
