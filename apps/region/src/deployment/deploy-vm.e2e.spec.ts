@@ -361,4 +361,25 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     expect({ marker: (await readFromDisk(uefiDisk, '/root/kiln-marker')).trim(), tail }).toEqual({ marker: uefiMarker, tail });
     expect({ keys: await readFromDisk(uefiDisk, '/home/debian/.ssh/authorized_keys'), tail }).toEqual({ keys: expect.stringContaining(OWNER_KEY), tail });
   }, 3 * PHASE_TIMEOUT_MS);
+
+  it('a second machine with a smaller disk refuses a storage clone from the deployed VM, naming the disk, and changes nothing', async () => {
+    const small = 2 * 1024 ** 3;
+    const r = await h!.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: '52:54:00:77:00:33', power_type: 'manual', deployed: 'true' });
+    const sid = (r.json() as { system_id: string }).system_id;
+    await h!.ds.query(
+      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
+       SELECT id, 'vda', $2, '', 'KILNDISK03', true, '{}'::text[] FROM machines WHERE system_id = $1`,
+      [sid, small],
+    );
+    expect((await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    const partitions = async () => (await h!.ds.query(`SELECT count(*)::int AS n FROM partitions WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [sid]))[0].n as number;
+    const before = await partitions();
+    const c = await h!.call(admin, 'POST', `${API}/machines/?op=clone`, { source: systemId, destinations: sid, storage: 'true' });
+    expect(c.status).toBe(400);
+    expect(c.json()).toEqual({
+      cloned: [],
+      destinations: [{ system_id: sid, code: 'storage', message: `Destination disk vda (${small} bytes, 2.1 GB) is smaller than source disk vda (${DISK_BYTES} bytes, 4.3 GB).` }],
+    });
+    expect(await partitions()).toBe(before);
+  });
 });
