@@ -91,6 +91,37 @@ export class InventoryApi implements OnModuleInit {
               },
             },
             {
+              name: 'nodes',
+              op: 'nodes',
+              method: 'GET',
+              title: 'List all nodes with this tag',
+              description: 'Kiln tags machines only, so these are the machines with the tag.',
+              run: async (r) => {
+                const recs = await this.inventory.machinesWithTag(r.pathParams.name, r.user!);
+                return ApiResponse.rawJson(`[${recs.map(writeMachineJson).join(',')}]`);
+              },
+            },
+            ...(['devices', 'rack_controllers', 'region_controllers'] as const).map((op) => ({
+              name: op,
+              op,
+              method: 'GET' as const,
+              title: `List all ${op.replace('_', ' ')} with this tag`,
+              description: `Kiln tags machines only (update_nodes takes machines), so no ${op.replace('_', ' ')} carry a tag: always an empty list.`,
+              run: async (r: ApiRequest) => {
+                await this.inventory.tag(r.pathParams.name);
+                return [];
+              },
+            })),
+            {
+              name: 'rebuild',
+              op: 'rebuild',
+              method: 'POST',
+              title: 'Manually trigger a rebuild the tag - node mapping',
+              description: 'Re-evaluates the tag\'s definition (MAAS answers {"rebuilding": <name>}). Kiln\'s tags have no definitions, so the mapping stays as update_nodes made it.',
+              permission: 'admin',
+              run: async (r) => ({ rebuilding: (await this.inventory.tag(r.pathParams.name)).name }),
+            },
+            {
               name: 'update_nodes',
               op: 'update_nodes',
               method: 'POST',
