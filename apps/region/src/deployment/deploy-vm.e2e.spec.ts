@@ -382,4 +382,60 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     });
     expect(await partitions()).toBe(before);
   });
+
+  it('a machine laid out with LVM installs onto a logical volume and boots from it, Deployed', async () => {
+    const LVM_MAC = '52:54:00:77:00:34';
+    const LVM_SERIAL = 'KILNDISK04';
+    const r = await h!.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: LVM_MAC, power_type: 'manual', deployed: 'true' });
+    const sid = (r.json() as { system_id: string }).system_id;
+    await h!.ds.query(
+      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
+       SELECT id, 'vda', $2, '', $3, true, '{}'::text[] FROM machines WHERE system_id = $1`,
+      [sid, DISK_BYTES, LVM_SERIAL],
+    );
+    expect((await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    const laid = await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=set_storage_layout`, { storage_layout: 'lvm' });
+    expect(laid.status).toBe(200);
+    expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    // The installed system says on its console what its root filesystem sits on.
+    const userData = '#!/bin/sh\necho "kiln-root-source: $(findmnt -n -o SOURCE /)"\necho "kiln-root-lv: $(lvs --noheadings -o vg_name,lv_name | tr -s \' \')"\n';
+    expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') })).status).toBe(200);
+    const status = async () => (await h!.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { status_name: string; error_description: string };
+    const lvmDisk = join(lab.dir, 'vm2-disk.raw');
+    await run('truncate', ['-s', String(DISK_BYTES), lvmDisk]);
+
+    let t = Date.now();
+    const install = await lab.startVm('vm2', 6, LVM_MAC, 'bios-ipxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk: lvmDisk, diskSerial: LVM_SERIAL });
+    await pollUntil(
+      async () => ({ alive: qemuAlive(install), m: await status() }),
+      (x) => !x.alive || x.m.status_name !== 'Deploying',
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the LVM installation to finish' },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(install).slice(-8000)}`);
+    });
+    timings.lvmInstallMs = Date.now() - t;
+    const after = await status();
+    if (after.status_name !== 'Deploying') throw new Error(`LVM deployment: ${after.status_name} ${after.error_description}\n${lab.serial(install).slice(-8000)}`);
+    expect(lab.serial(install)).toMatch(/kiln-install: \$ lvcreate .*vgroot/);
+
+    t = Date.now();
+    const installed = await lab.startVm('vm2-disk', 7, LVM_MAC, 'bios-ipxe', { memoryMb: 1024, cpus: 2, tbMb: 256, disk: lvmDisk, diskSerial: LVM_SERIAL });
+    await pollUntil(status, (m) => m.status_name !== 'Deploying', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the system on LVM to fetch its user-data' }).catch(
+      (e: Error) => {
+        throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(installed).slice(-8000)}`);
+      },
+    );
+    timings.lvmFirstBootMs = Date.now() - t;
+    expect((await status()).status_name).toBe('Deployed');
+    const said = await pollUntil(
+      () => lab.serial(installed),
+      (x) => /kiln-root-lv: .*\S/.test(x),
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 3000, what: "the user-data's report of the root filesystem" },
+    );
+    timings.lvmUserDataMs = Date.now() - t;
+    expect(said).toMatch(/kiln-root-source: \/dev\/mapper\/vgroot-\S*lvroot/);
+    expect(said).toMatch(/kiln-root-lv: ?vgroot \S*lvroot/);
+    process.kill(Number(readFileSync(join(installed, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
+    await pollUntil(async () => qemuAlive(installed), (alive) => !alive, { timeoutMs: 30_000, intervalMs: 500, what: 'QEMU to stop' });
+  }, 3 * PHASE_TIMEOUT_MS);
 });

@@ -5,7 +5,7 @@ import { InterfacesApi } from './interfaces.api';
 import { InterfacesRepository } from './interfaces.repository';
 import { InterfacesService } from './interfaces.service';
 
-/** A machine's network interfaces: physical, bond, bridge and VLAN, and their links to subnets. */
+/** Machines' and devices' network interfaces: physical, bond, bridge and VLAN, and their links to subnets. */
 @Module({
   imports: [NetworkingModule],
   providers: [InterfacesRepository, InterfacesService, InterfacesApi, MachineAccess],

@@ -4,7 +4,7 @@ import { InterfaceNetRows, InterfaceRow, loadInterfaces } from '../machines/mach
 import { VLAN_SELECT, type VlanRow } from '../networking/networking.repository';
 
 /** The node whose interfaces are edited: a machine, or a device (no status, never locked). */
-export interface InterfaceMachineRow {
+export interface InterfaceNodeRow {
   kind: 'machine' | 'device';
   id: number;
   system_id: string;
@@ -42,20 +42,20 @@ export class InterfacesRepository {
   }
 
   /** The machine or device, locked FOR UPDATE when asked (inside a transaction), so edits on one node queue. */
-  async node(systemId: string, em?: EntityManager, lock = false): Promise<InterfaceMachineRow | undefined> {
-    const [machine]: InterfaceMachineRow[] = await this.q(em).query(
+  async node(systemId: string, em?: EntityManager, lock = false): Promise<InterfaceNodeRow | undefined> {
+    const [machine]: InterfaceNodeRow[] = await this.q(em).query(
       `SELECT 'machine' AS kind, id, system_id, hostname, owner_id, locked, status FROM machines WHERE system_id = $1 ${lock ? 'FOR UPDATE' : ''}`,
       [systemId],
     );
     if (machine) return machine;
-    const [device]: InterfaceMachineRow[] = await this.q(em).query(
+    const [device]: InterfaceNodeRow[] = await this.q(em).query(
       `SELECT 'device' AS kind, id, system_id, hostname, owner_id, false AS locked, NULL::int AS status FROM devices WHERE system_id = $1 ${lock ? 'FOR UPDATE' : ''}`,
       [systemId],
     );
     return device;
   }
 
-  load(node: InterfaceMachineRow, em?: EntityManager): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
+  load(node: InterfaceNodeRow, em?: EntityManager): Promise<{ interfaces: InterfaceRow[]; net: InterfaceNetRows }> {
     return loadInterfaces(this.q(em), [node.id], node.kind);
   }
 
@@ -78,7 +78,7 @@ export class InterfacesRepository {
     return row?.hostname ?? null;
   }
 
-  async insertInterface(em: EntityManager, node: InterfaceMachineRow, i: NewInterface, parentIds: number[]): Promise<number> {
+  async insertInterface(em: EntityManager, node: InterfaceNodeRow, i: NewInterface, parentIds: number[]): Promise<number> {
     const [row]: { id: number }[] = await em.query(
       `INSERT INTO interfaces (${NODE_COLUMN[node.kind]}, name, type, mac_address, vlan_id, mtu, tags, params, enabled)
        VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::jsonb, $9) RETURNING id`,
@@ -135,7 +135,7 @@ export class InterfacesRepository {
   }
 
   /** Makes the link its node's default gateway for the subnet's address family (family: 4 or 6). */
-  async setDefaultGateway(em: EntityManager, node: InterfaceMachineRow, linkId: number, family: 4 | 6): Promise<void> {
+  async setDefaultGateway(em: EntityManager, node: InterfaceNodeRow, linkId: number, family: 4 | 6): Promise<void> {
     await em.query(
       `UPDATE interface_links l SET default_gateway = (l.id = $2)
          FROM interfaces i, subnets s

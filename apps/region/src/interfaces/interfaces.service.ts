@@ -9,7 +9,7 @@ import type { InterfaceNetRows, InterfaceRow } from '../machines/machines.reposi
 import { AddressAllocator } from '../networking/address.allocator';
 import { cidrContains, formatIp, parseCidr, parseIp, sameIp, usableRange } from '../networking/ip.address';
 import { NetworkingRepository, type SubnetRow } from '../networking/networking.repository';
-import { InterfaceChanges, InterfaceMachineRow, InterfacesRepository } from './interfaces.repository';
+import { InterfaceChanges, InterfaceNodeRow, InterfacesRepository } from './interfaces.repository';
 
 /** Form fields as the request sent them (first value of each). */
 export type InterfaceForm = Readonly<Record<string, string | undefined>>;
@@ -58,10 +58,10 @@ function choiceField<T extends string>(errors: Errors, field: string, raw: strin
   return v;
 }
 
-/** The interfaces of one machine as loaded, with lookups. */
+/** The interfaces of one machine or device as loaded, with lookups. */
 export class InterfaceSet {
   constructor(
-    readonly machine: InterfaceMachineRow,
+    readonly machine: InterfaceNodeRow,
     readonly interfaces: InterfaceRow[],
     readonly net: InterfaceNetRows,
   ) {}
@@ -80,7 +80,7 @@ export class InterfaceSet {
 }
 
 /**
- * A machine's network interfaces (MAAS api/interfaces.py and its forms): physical, bond, bridge
+ * A machine's or device's network interfaces (MAAS api/interfaces.py and its forms): physical, bond, bridge
  * and VLAN interfaces, and their links to subnets with sticky static addresses.
  */
 @Injectable()
@@ -93,7 +93,7 @@ export class InterfacesService {
     private readonly addresses: AddressAllocator,
   ) {}
 
-  private machineOf(m: InterfaceMachineRow | undefined): InterfaceMachineRow {
+  private machineOf(m: InterfaceNodeRow | undefined): InterfaceNodeRow {
     if (!m) throw notFound('No Node matches the given query.');
     return m;
   }
@@ -102,14 +102,14 @@ export class InterfacesService {
    * A device's interfaces (MAAS): anyone who may see the device reads them; its owner and
    * administrators change them, at any time (a device has no lifecycle).
    */
-  private static requireDevice(actor: Actor, d: InterfaceMachineRow, right: MachineRight): void {
+  private static requireDevice(actor: Actor, d: InterfaceNodeRow, right: MachineRight): void {
     const owner = d.owner_id !== null && d.owner_id === actor.id;
     if (right === 'see' ? !(actor.isAdmin || owner || d.owner_id === null) : !(actor.isAdmin || owner)) {
       throw forbidden(right === 'see' ? 'You do not have permission to view this device.' : 'You do not have permission to change this device.');
     }
   }
 
-  private static subject(m: InterfaceMachineRow) {
+  private static subject(m: InterfaceNodeRow) {
     return { ownerId: m.owner_id, hostname: m.hostname, locked: m.locked };
   }
 
