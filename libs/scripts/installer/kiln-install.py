@@ -704,8 +704,33 @@ def unmount_all():
 # ---------------------------------------------------------------------------------------------
 
 
+# What the installed system's initramfs carries when it can assemble each stack at boot: the file
+# its initramfs-tools hook copies in (lvm2: the lvm binary; bcache-tools: the udev helper that
+# registers bcache devices; mdadm: the mdadm binary).
+INITRAMFS_CARRIES = {"lvm": "lvm", "bcache": "bcache-register", "raid": "mdadm"}
+
+
+def initramfs_carries(name):
+    """Whether every initramfs of the installed image already holds `name` (built with the image)."""
+    boot = TARGET + "/boot"
+    images = sorted(f for f in os.listdir(boot) if f.startswith("initrd.img-")) if os.path.isdir(boot) else []
+    if not images:
+        return False
+    for image in images:
+        out = subprocess.run(["chroot", TARGET, "lsinitramfs", "/boot/" + image], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if out.returncode != 0 or not any(line.rsplit("/", 1)[-1] == name for line in out.stdout.decode(errors="replace").split("\n")):
+            return False
+    return True
+
+
 def rebuild_initramfs(stacks):
-    """The installed system's initramfs must assemble / : its tools, then update-initramfs."""
+    """
+    The installed system's initramfs must assemble / : its tools, then an initramfs that carries
+    them. Kiln's deployable image is built with lvm2, bcache-tools and mdadm, so its initramfs
+    already does for LVM and bcache and is kept (update-initramfs takes seconds on hardware but
+    many minutes in an emulated VM); a RAID needs its arrays in mdadm.conf, so it is rebuilt, as
+    is any image whose initramfs lacks a stack's tools. Returns what was rebuilt for, if anything.
+    """
     for stack in stacks:
         tools, package, _ = STACK_NEEDS[stack]
         if subprocess.run(["chroot", TARGET, "sh", "-c", "command -v " + tools[0]], stdout=subprocess.DEVNULL).returncode != 0:
@@ -713,7 +738,12 @@ def rebuild_initramfs(stacks):
     if "raid" in stacks:
         conf = run(["mdadm", "--detail", "--scan"])
         write("/etc/mdadm/mdadm.conf", "# written by Kiln's installer\nHOMEHOST <system>\n" + conf)
-    run(["chroot", TARGET, "update-initramfs", "-u", "-k", "all"])
+    missing = [s for s in stacks if s == "raid" or not initramfs_carries(INITRAMFS_CARRIES[s])]
+    if missing:
+        run(["chroot", TARGET, "update-initramfs", "-u", "-k", "all"])
+    else:
+        log("the image's initramfs already assembles %s; kept" % ", ".join(stacks))
+    return missing
 
 
 def layout_only(path):
@@ -783,8 +813,9 @@ def main(argv):
             stacks = stacks_of(storage)
             if stacks:
                 step = "initramfs"
-                rebuild_initramfs(stacks)
-                reporter.event("progress", "cmd-install/stage-curthooks", "initramfs rebuilt for %s" % ", ".join(stacks))
+                rebuilt = rebuild_initramfs(stacks)
+                reporter.event("progress", "cmd-install/stage-curthooks",
+                               "initramfs rebuilt for %s" % ", ".join(rebuilt) if rebuilt else "initramfs of the image assembles %s" % ", ".join(stacks))
                 step = "bootloader"
             install_grub(storage, devices, uefi)
         finally:
