@@ -6,7 +6,7 @@ import { DhcpConfigBuilder } from '../networking/dhcp-config.builder';
 import { DhcpConfigPublisher } from '../networking/dhcp-config.publisher';
 import { cidrContains, formatIp, Ip, parseCidr, parseIp, usableRange } from '../networking/ip.address';
 import { NetworkingRepository, SubnetRow } from '../networking/networking.repository';
-import { firstFreeAddress } from './free-address';
+import { firstFreeAddress } from '../networking/free-address';
 import { IpAddressesRepository, IpAddressRow, TakenRow } from './ipaddresses.repository';
 
 /** Who calls ipaddresses/. */

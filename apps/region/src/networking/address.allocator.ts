@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { firstFreeAddress } from './free-address';
 import { formatIp, parseCidr, parseIp, usableRange } from './ip.address';
 import { NetworkingRepository, type SubnetRow } from './networking.repository';
 
@@ -28,22 +29,16 @@ export class AddressAllocator {
   async firstFree(em: EntityManager, subnet: SubnetRow): Promise<string | null> {
     const cidr = parseCidr(subnet.cidr);
     if (!cidr) return null;
-    const ranges = (await this.networks.ranges(em, { subnetId: subnet.id })).map((r) => ({ start: parseIp(r.start_ip)!.value, end: parseIp(r.end_ip)!.value }));
-    const excluded = new Set<bigint>();
+    const taken: [bigint, bigint][] = [];
+    for (const r of await this.networks.ranges(em, { subnetId: subnet.id })) {
+      const [start, end] = [parseIp(r.start_ip), parseIp(r.end_ip)];
+      if (start && end && start.family === cidr.family) taken.push([start.value, end.value]);
+    }
     for (const ip of [...(await this.taken(em, subnet)), subnet.gateway_ip, ...(subnet.dns_servers ?? [])]) {
       const p = ip ? parseIp(ip) : null;
-      if (p && p.family === cidr.family) excluded.add(p.value);
+      if (p && p.family === cidr.family) taken.push([p.value, p.value]);
     }
-    const { first, last } = usableRange(cidr);
-    for (let v = first; v <= last && v - first < 1_000_000n; v++) {
-      if (excluded.has(v)) continue;
-      const inRange = ranges.find((r) => v >= r.start && v <= r.end);
-      if (inRange) {
-        v = inRange.end;
-        continue;
-      }
-      return formatIp({ family: cidr.family, value: v });
-    }
-    return null;
+    const free = firstFreeAddress(usableRange(cidr), taken);
+    return free === null ? null : formatIp({ family: cidr.family, value: free });
   }
 }
