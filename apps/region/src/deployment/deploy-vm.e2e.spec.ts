@@ -111,14 +111,7 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     timings.importMs = Date.now() - t;
 
     // The machine as commissioning would have left it: its NIC and its disk.
-    const r = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: MAC, power_type: 'manual', deployed: 'true' });
-    systemId = (r.json() as { system_id: string }).system_id;
-    await h.ds.query(
-      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
-       SELECT id, 'vda', $2, '', $3, true, '{}'::text[] FROM machines WHERE system_id = $1`,
-      [systemId, DISK_BYTES, DISK_SERIAL],
-    );
-    expect((await h.call(admin, 'POST', `${API}/machines/${systemId}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    systemId = await readyMachine(MAC, DISK_SERIAL, DISK_BYTES);
 
     await lab.up();
     // The boot loaders a UEFI machine's PXE asks for (shim, GRUB), as deploy/up.sh installs them.
@@ -149,6 +142,53 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
       return false;
     }
   };
+
+  /**
+   * A Ready machine as commissioning leaves it: its NIC, its one disk vda (and, for a machine that
+   * booted UEFI, its boot method). Its system_id.
+   */
+  async function readyMachine(mac: string, serial: string, bytes: number, opts: { uefi?: boolean } = {}): Promise<string> {
+    const r = await h!.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: mac, power_type: 'manual', deployed: 'true' });
+    const sid = (r.json() as { system_id: string }).system_id;
+    if (opts.uefi) await h!.ds.query(`UPDATE machines SET bios_boot_method = 'uefi' WHERE system_id = $1`, [sid]);
+    await h!.ds.query(
+      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
+       SELECT id, 'vda', $2, '', $3, true, '{}'::text[] FROM machines WHERE system_id = $1`,
+      [sid, bytes, serial],
+    );
+    expect((await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    return sid;
+  }
+
+  const statusOf = async (sid: string) => (await h!.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { status_name: string; error_description: string };
+
+  interface VmSpec { mac: string; serial: string; disk: string; firmware: 'bios-ipxe' | 'uefi-pxe'; what: string }
+
+  /** Powers the deploying machine on (VM `name`, tap `idx`) and waits until its installer is done and the VM stopped. The VM's directory. */
+  async function runInstaller(sid: string, name: string, idx: number, vm: VmSpec): Promise<string> {
+    const dir = await lab.startVm(name, idx, vm.mac, vm.firmware, { memoryMb: 1536, cpus: 2, tbMb: 256, disk: vm.disk, diskSerial: vm.serial });
+    await pollUntil(
+      async () => ({ alive: qemuAlive(dir), m: await statusOf(sid) }),
+      (x) => !x.alive || x.m.status_name !== 'Deploying',
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: `the ${vm.what} installation to finish` },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(dir).slice(-8000)}`);
+    });
+    const after = await statusOf(sid);
+    if (after.status_name !== 'Deploying') throw new Error(`${vm.what} deployment: ${after.status_name} ${after.error_description}\n${lab.serial(dir).slice(-8000)}`);
+    return dir;
+  }
+
+  /** Powers the installed machine on again and waits until its installed system made it leave Deploying. The VM's directory. */
+  async function bootInstalled(sid: string, name: string, idx: number, vm: VmSpec): Promise<string> {
+    const dir = await lab.startVm(name, idx, vm.mac, vm.firmware, { memoryMb: 1024, cpus: 2, tbMb: 256, disk: vm.disk, diskSerial: vm.serial });
+    await pollUntil(() => statusOf(sid), (m) => m.status_name !== 'Deploying', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: `the installed ${vm.what} system to fetch its user-data` }).catch(
+      (e: Error) => {
+        throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(dir).slice(-8000)}`);
+      },
+    );
+    return dir;
+  }
 
   it('installs, reboots from its disk, ends Deployed, with the marker and the owner key on the disk', async () => {
     const a = await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: systemId });
@@ -304,37 +344,20 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
   it('a UEFI VM (OVMF) deploys too: GPT with an EFI system partition, GRUB for UEFI, booted from its disk, Deployed', async () => {
     const UEFI_MAC = '52:54:00:77:00:32';
     const UEFI_SERIAL = 'KILNDISK02';
-    const r = await h!.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: UEFI_MAC, power_type: 'manual', deployed: 'true' });
-    const sid = (r.json() as { system_id: string }).system_id;
-    // As commissioning leaves a machine that booted UEFI: its boot method and its disk.
-    await h!.ds.query(`UPDATE machines SET bios_boot_method = 'uefi' WHERE system_id = $1`, [sid]);
-    await h!.ds.query(
-      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
-       SELECT id, 'vda', $2, '', $3, true, '{}'::text[] FROM machines WHERE system_id = $1`,
-      [sid, DISK_BYTES, UEFI_SERIAL],
-    );
-    expect((await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    const sid = await readyMachine(UEFI_MAC, UEFI_SERIAL, DISK_BYTES, { uefi: true });
     expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
     const uefiMarker = `${MARKER}-uefi`;
     const userData = `#!/bin/sh\necho ${uefiMarker} > /root/kiln-marker\nsync\necho kiln-marker-written\n`;
     expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') })).status).toBe(200);
-    const status = async () => (await h!.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { status_name: string; error_description: string };
+    const status = () => statusOf(sid);
     const uefiDisk = join(lab.dir, 'vm1-disk.raw');
     await run('truncate', ['-s', String(DISK_BYTES), uefiDisk]);
+    const vm: VmSpec = { mac: UEFI_MAC, serial: UEFI_SERIAL, disk: uefiDisk, firmware: 'uefi-pxe', what: 'UEFI' };
 
     // OVMF's own PXE: shim and GRUB from the rack, the ephemeral environment, the installer.
     let t = Date.now();
-    const install = await lab.startVm('vm1', 4, UEFI_MAC, 'uefi-pxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk: uefiDisk, diskSerial: UEFI_SERIAL });
-    await pollUntil(
-      async () => ({ alive: qemuAlive(install), m: await status() }),
-      (x) => !x.alive || x.m.status_name !== 'Deploying',
-      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the UEFI installer to finish' },
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(install).slice(-8000)}`);
-    });
+    await runInstaller(sid, 'vm1', 4, vm);
     timings.uefiInstallMs = Date.now() - t;
-    const after = await status();
-    if (after.status_name !== 'Deploying') throw new Error(`UEFI deployment: ${after.status_name} ${after.error_description}\n${lab.serial(install).slice(-8000)}`);
     const events = (await h!.ds.query('SELECT description FROM events WHERE system_id = $1 ORDER BY id', [sid])) as { description: string }[];
     expect(events.map((e) => e.description)).toContain('Installing: GRUB installed (UEFI), system configured');
     const { stdout: table } = await run('sfdisk', ['-J', uefiDisk]);
@@ -345,12 +368,7 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     // Power on again: OVMF boots GRUB from the EFI system partition (or PXE, where the rack says
     // "local disk" and GRUB exits to the next boot option), Debian starts and fetches its user-data.
     t = Date.now();
-    const installed = await lab.startVm('vm1-disk', 5, UEFI_MAC, 'uefi-pxe', { memoryMb: 1024, cpus: 2, tbMb: 256, disk: uefiDisk, diskSerial: UEFI_SERIAL });
-    await pollUntil(status, (m) => m.status_name !== 'Deploying', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the installed UEFI system to fetch its user-data' }).catch(
-      (e: Error) => {
-        throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(installed).slice(-8000)}`);
-      },
-    );
+    const installed = await bootInstalled(sid, 'vm1-disk', 5, vm);
     timings.uefiFirstBootMs = Date.now() - t;
     expect((await status()).status_name).toBe('Deployed');
     await pollUntil(
@@ -369,14 +387,7 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
 
   it('a second machine with a smaller disk refuses a storage clone from the deployed VM, naming the disk, and changes nothing', async () => {
     const small = 2 * 1024 ** 3;
-    const r = await h!.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: '52:54:00:77:00:33', power_type: 'manual', deployed: 'true' });
-    const sid = (r.json() as { system_id: string }).system_id;
-    await h!.ds.query(
-      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
-       SELECT id, 'vda', $2, '', 'KILNDISK03', true, '{}'::text[] FROM machines WHERE system_id = $1`,
-      [sid, small],
-    );
-    expect((await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    const sid = await readyMachine('52:54:00:77:00:33', 'KILNDISK03', small);
     const partitions = async () => (await h!.ds.query(`SELECT count(*)::int AS n FROM partitions WHERE machine_id = (SELECT id FROM machines WHERE system_id = $1)`, [sid]))[0].n as number;
     const before = await partitions();
     const c = await h!.call(admin, 'POST', `${API}/machines/?op=clone`, { source: systemId, destinations: sid, storage: 'true' });
@@ -391,45 +402,25 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
   it('a machine laid out with LVM installs onto a logical volume and boots from it, Deployed', async () => {
     const LVM_MAC = '52:54:00:77:00:34';
     const LVM_SERIAL = 'KILNDISK04';
-    const r = await h!.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: LVM_MAC, power_type: 'manual', deployed: 'true' });
-    const sid = (r.json() as { system_id: string }).system_id;
-    await h!.ds.query(
-      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
-       SELECT id, 'vda', $2, '', $3, true, '{}'::text[] FROM machines WHERE system_id = $1`,
-      [sid, DISK_BYTES, LVM_SERIAL],
-    );
-    expect((await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=release`)).json()).toMatchObject({ status_name: 'Ready' });
+    const sid = await readyMachine(LVM_MAC, LVM_SERIAL, DISK_BYTES);
     const laid = await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=set_storage_layout`, { storage_layout: 'lvm' });
     expect(laid.status).toBe(200);
     expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
     // The installed system says on its console what its root filesystem sits on.
     const userData = '#!/bin/sh\necho "kiln-root-source: $(findmnt -n -o SOURCE /)"\necho "kiln-root-lv: $(lvs --noheadings -o vg_name,lv_name | tr -s \' \')"\n';
     expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') })).status).toBe(200);
-    const status = async () => (await h!.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { status_name: string; error_description: string };
+    const status = () => statusOf(sid);
     const lvmDisk = join(lab.dir, 'vm2-disk.raw');
     await run('truncate', ['-s', String(DISK_BYTES), lvmDisk]);
+    const vm: VmSpec = { mac: LVM_MAC, serial: LVM_SERIAL, disk: lvmDisk, firmware: 'bios-ipxe', what: 'LVM' };
 
     let t = Date.now();
-    const install = await lab.startVm('vm2', 6, LVM_MAC, 'bios-ipxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk: lvmDisk, diskSerial: LVM_SERIAL });
-    await pollUntil(
-      async () => ({ alive: qemuAlive(install), m: await status() }),
-      (x) => !x.alive || x.m.status_name !== 'Deploying',
-      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the LVM installation to finish' },
-    ).catch((e: Error) => {
-      throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(install).slice(-8000)}`);
-    });
+    const install = await runInstaller(sid, 'vm2', 6, vm);
     timings.lvmInstallMs = Date.now() - t;
-    const after = await status();
-    if (after.status_name !== 'Deploying') throw new Error(`LVM deployment: ${after.status_name} ${after.error_description}\n${lab.serial(install).slice(-8000)}`);
     expect(lab.serial(install)).toMatch(/kiln-install: \$ lvcreate .*vgroot/);
 
     t = Date.now();
-    const installed = await lab.startVm('vm2-disk', 7, LVM_MAC, 'bios-ipxe', { memoryMb: 1024, cpus: 2, tbMb: 256, disk: lvmDisk, diskSerial: LVM_SERIAL });
-    await pollUntil(status, (m) => m.status_name !== 'Deploying', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the system on LVM to fetch its user-data' }).catch(
-      (e: Error) => {
-        throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(installed).slice(-8000)}`);
-      },
-    );
+    const installed = await bootInstalled(sid, 'vm2-disk', 7, vm);
     timings.lvmFirstBootMs = Date.now() - t;
     expect((await status()).status_name).toBe('Deployed');
     const said = await pollUntil(

@@ -1,5 +1,5 @@
 import type { InterfaceNetRows, InterfaceRow } from '../machines/machines.repository';
-import { interfaceJson } from '../machines/machine.serializer';
+import { interfaceAddresses, interfaceJson } from '../machines/machine.serializer';
 import type { DeviceRow } from './devices.repository';
 
 const API = '/MAAS/api/2.0';
@@ -7,8 +7,6 @@ const API = '/MAAS/api/2.0';
 /** A device as MAAS's DeviceHandler shows it (DISPLAYED_DEVICE_FIELDS). */
 export function deviceJson(d: DeviceRow, loaded: { interfaces: InterfaceRow[]; net: InterfaceNetRows }) {
   const own = loaded.interfaces.filter((i) => i.device_id === d.id);
-  const ips: string[] = [];
-  for (const i of own) for (const l of i.links ?? []) if (l.ip_address && !ips.includes(l.ip_address)) ips.push(l.ip_address);
   return {
     system_id: d.system_id,
     hostname: d.hostname,
@@ -29,7 +27,7 @@ export function deviceJson(d: DeviceRow, loaded: { interfaces: InterfaceRow[]; n
     parent: d.parent,
     tag_names: [],
     address_ttl: null,
-    ip_addresses: ips,
+    ip_addresses: interfaceAddresses(own),
     interface_set: own.map((i) => interfaceJson(d.system_id, i, loaded.net)),
     zone: { name: d.zone_name, description: d.zone_description, id: d.zone_id, resource_uri: `${API}/zones/${d.zone_name}/` },
     node_type: 1,

@@ -40,6 +40,12 @@ export class InventoryApi implements OnModuleInit {
     private readonly inventory: InventoryService,
   ) {}
 
+  /** The machines carrying the tag that the caller may see, as the machine listing writes them. */
+  private async taggedMachines(r: ApiRequest): Promise<ApiResponse> {
+    const recs = await this.inventory.machinesWithTag(r.pathParams.name, r.user!);
+    return ApiResponse.rawJson(`[${recs.map(writeMachineJson).join(',')}]`);
+  }
+
   onModuleInit() {
     this.registry.register(
       this.collection('TagsHandler', 'Manage all tags known to MAAS.', `${API}/tags/`, 'Tag', {
@@ -85,10 +91,7 @@ export class InventoryApi implements OnModuleInit {
               op: 'machines',
               method: 'GET',
               title: 'List all machines with this tag',
-              run: async (r) => {
-                const recs = await this.inventory.machinesWithTag(r.pathParams.name, r.user!);
-                return ApiResponse.rawJson(`[${recs.map(writeMachineJson).join(',')}]`);
-              },
+              run: (r) => this.taggedMachines(r),
             },
             {
               name: 'nodes',
@@ -96,10 +99,7 @@ export class InventoryApi implements OnModuleInit {
               method: 'GET',
               title: 'List all nodes with this tag',
               description: 'Kiln tags machines only, so these are the machines with the tag.',
-              run: async (r) => {
-                const recs = await this.inventory.machinesWithTag(r.pathParams.name, r.user!);
-                return ApiResponse.rawJson(`[${recs.map(writeMachineJson).join(',')}]`);
-              },
+              run: (r) => this.taggedMachines(r),
             },
             ...(['devices', 'rack_controllers', 'region_controllers'] as const).map((op) => ({
               name: op,

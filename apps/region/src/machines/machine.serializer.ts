@@ -89,12 +89,17 @@ export function interfaceHasModel(i: InterfaceRow): boolean {
   return (i.vlan_id !== null && i.vlan_id !== undefined) || !!i.links?.length || !!i.parents?.length || !!i.children?.length || !!(i.params && Object.keys(i.params).length);
 }
 
+/** A node's addresses: those its interfaces reported, then its links' addresses. */
+export function interfaceAddresses(interfaces: readonly InterfaceRow[]): string[] {
+  const out: string[] = [];
+  for (const i of interfaces) if (i.ip_address && !out.includes(i.ip_address)) out.push(i.ip_address);
+  for (const i of interfaces) for (const l of i.links ?? []) if (l.ip_address && !out.includes(l.ip_address)) out.push(l.ip_address);
+  return out;
+}
+
 /** The machine's addresses: those its interfaces reported, then its static links' addresses. */
 export function machineIpAddresses(rec: MachineRecord): string[] {
-  const out: string[] = [];
-  for (const i of rec.interfaces) if (i.ip_address && !out.includes(i.ip_address)) out.push(i.ip_address);
-  for (const i of rec.interfaces) for (const l of i.links ?? []) if (l.ip_address && !out.includes(l.ip_address)) out.push(l.ip_address);
-  return out;
+  return interfaceAddresses(rec.interfaces);
 }
 
 /** MAAS default_gateways: per family, the link chosen with set_default_gateway (or default_gateway on link_subnet). */
