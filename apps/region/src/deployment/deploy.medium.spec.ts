@@ -1,7 +1,8 @@
 import { parse } from 'yaml';
 import { decideBootConfig } from '../racks/boot-config.decider';
 import { nodeKey } from '../testing/metadata.testing';
-import { registerDeployableImage } from '../testing/boot-images.fixture';
+import { BootConfigHandler } from '../racks/boot-config.handler';
+import { registerBootImage, registerDeployableImage } from '../testing/boot-images.fixture';
 import { ApiKey, RegionHarness } from '../testing/region.harness';
 
 const API = '/MAAS/api/2.0';
@@ -233,6 +234,84 @@ describe('deployment against a real region', () => {
     // Fetched again after a reboot: still the user's data, still Deployed.
     expect((await h.call(node, 'GET', `${MD}/2012-03-01/user-data`)).text).toBe(userData);
     expect((await get(sid)).status_name).toBe('Deployed');
+  });
+
+  it('deploys in memory: the release\'s netboot image is the system, its user-data fetch makes it Deployed, SSH is started, release ends it', async () => {
+    const m = await allocated();
+    const sid = m.system_id;
+    const [{ mac_address: mac }] = await h.ds.query(
+      `SELECT i.mac_address FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE m.system_id = $1`,
+      [sid],
+    );
+    const userData = '#!/bin/sh\necho kiln-in-memory\n';
+    const ud = Buffer.from(userData).toString('base64');
+    const before = await snapshot(sid);
+
+    // No netboot image of the release: refused before anything changes, naming what is missing.
+    const missing = await deploy(sid, { distro_series: 'ubuntu/noble', ephemeral_deploy: 'true', user_data: ud });
+    expect(missing.status).toBe(400);
+    expect(missing.json()).toEqual({
+      distro_series: [
+        "'ubuntu/noble' cannot be deployed in memory: the region has no ubuntu/noble netboot image for amd64/generic (kernel, initrd and squashfs; import one with kiln boot-resource-import).",
+      ],
+    });
+    expect(await snapshot(sid)).toEqual(before);
+
+    // Two netboot images: the ephemeral environment's (debian/bookworm) and ubuntu/noble.
+    const files = (what: string) => ({
+      'boot-kernel': Buffer.from(`${what} kernel`),
+      'boot-initrd': Buffer.from(`${what} initrd`),
+      squashfs: Buffer.from(`${what} squashfs`),
+    });
+    await registerBootImage(h, { name: 'debian/bookworm', version: '20261204.1', files: files('bookworm') });
+    await registerBootImage(h, { name: 'ubuntu/noble', version: '20261204.2', files: files('noble') });
+    const d = await deploy(sid, { distro_series: 'ubuntu/noble', ephemeral_deploy: 'true', user_data: ud });
+    expect(d.status).toBe(200);
+    expect(d.json()).toMatchObject({ status_name: 'Deploying', osystem: 'ubuntu', distro_series: 'noble', ephemeral_deploy: true });
+
+    // The rack netboots the release deployed (not the ephemeral environment's image), Deploying and Deployed alike.
+    const boots = h.app.get(BootConfigHandler);
+    const bootReq = { rackId: 'rack-mem', mac, serverAddress: '10.9.0.1' } as Parameters<BootConfigHandler['answer']>[0];
+    const netbooted = await boots.answer(bootReq);
+    expect(netbooted).toMatchObject({ kind: 'ephemeral', purpose: 'deploying', systemId: sid, kernel: 'ubuntu/noble/amd64/generic/20261204.2/boot-kernel' });
+
+    // Its preseed: the plain metadata URL (no installer), nothing powers it off or reboots it.
+    const preseed = async () => {
+      const r = await h.call(null, 'GET', `${MD}/latest/by-id/${sid}/?op=get_preseed`, undefined, { 'x-forwarded-host': '10.9.0.1:5248' });
+      expect(r.status).toBe(200);
+      return parse(r.text) as { datasource: { MAAS: { metadata_url: string } }; power_state?: unknown };
+    };
+    const p1 = await preseed();
+    expect(p1.datasource.MAAS.metadata_url).toBe('http://10.9.0.1:5248/MAAS/metadata/');
+    expect(p1.power_state).toBeUndefined();
+
+    // vendor-data starts the SSH server (the image leaves it off) as a vendor script.
+    const node = await nodeKey(h, sid);
+    const vendor = parse((await h.call(node, 'GET', `${MD}/2012-03-01/meta-data/vendor-data`)).text) as { 'cloud-init': string };
+    expect(vendor['cloud-init']).toContain('Content-Type: text/x-shellscript');
+    expect(vendor['cloud-init']).toContain('systemctl start ssh.service');
+    expect(vendor['cloud-init']).toContain('manage_etc_hosts: true');
+
+    // cloud-init of the running system fetches the owner's key and user-data: Deployed.
+    expect((await h.call(node, 'GET', `${MD}/2012-03-01/meta-data/public-keys`)).text).toBe('ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKilnTestKeyOfAlice alice@kiln');
+    const fetched = await h.call(node, 'GET', `${MD}/2012-03-01/user-data`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.text).toBe(userData);
+    expect(await get(sid)).toMatchObject({ status_name: 'Deployed', osystem: 'ubuntu', distro_series: 'noble' });
+    const events = (await h.ds.query('SELECT description FROM events WHERE system_id = $1 ORDER BY id', [sid])) as { description: string }[];
+    expect(events.map((e) => e.description)).toContain('Deployment finished');
+
+    // Rebooted while Deployed: netbooted the same way, still no power_state, still SSH.
+    expect(await boots.answer(bootReq)).toMatchObject({ kind: 'ephemeral', kernel: 'ubuntu/noble/amd64/generic/20261204.2/boot-kernel' });
+    expect((await preseed()).power_state).toBeUndefined();
+    expect((await h.call(node, 'GET', `${MD}/2012-03-01/meta-data/vendor-data`)).text).toContain('systemctl start ssh.service');
+
+    // Released: Ready, no longer in memory; the machine boots its disk (Ready) and its vendor-data is plain.
+    const rel = await h.call(alice, 'POST', `${API}/machines/${sid}/?op=release`);
+    expect(rel.status).toBe(200);
+    const released = await get(sid);
+    expect(released).toMatchObject({ status_name: 'Ready', ephemeral_deploy: false, osystem: '', distro_series: '' });
+    expect(await boots.answer(bootReq)).toMatchObject({ kind: 'local' });
   });
 
   it('fails the deployment with the step and reason the installer reports', async () => {

@@ -140,6 +140,17 @@ export class MachineAllocationService {
     const rec = await this.repo.findBySystemId(systemId);
     const kernelProblem = hweKernelProblem(parsed.osystem, parsed.series, input.hweKernel, rec?.row.min_hwe_kernel);
     if (kernelProblem) throw invalid({ hwe_kernel: [kernelProblem] });
+    if (rec && ephemeral) {
+      // In memory: the machine runs the release's netboot image (kernel, initrd, squashfs) as its
+      // system, so the region must hold that image for its architecture; its disks are not touched.
+      const arch = rec.row.architecture || 'amd64/generic';
+      const held = (await this.images.netbootImages()).some((i) => i.name === `${parsed.osystem}/${parsed.series}` && i.architecture.split('/')[0] === arch.split('/')[0]);
+      if (!held) {
+        throw invalid({
+          distro_series: [`'${series}' cannot be deployed in memory: the region has no ${parsed.osystem}/${parsed.series} netboot image for ${arch} (kernel, initrd and squashfs; import one with kiln boot-resource-import).`],
+        });
+      }
+    }
     if (rec && !ephemeral) {
       const arch = rec.row.architecture || 'amd64/generic';
       const image = await this.images.deployableImage(parsed.osystem, parsed.series, arch);

@@ -121,6 +121,7 @@ export class MachineLifecycleService {
           m.agentName = '';
           m.ownerData = {};
           m.userData = null;
+          m.ephemeralDeploy = false;
           break;
         case 'setLocked':
           m.locked = e.locked;

@@ -111,8 +111,10 @@ export class MetadataService {
         return { body: (await this.publicKeysVisible(m)) ? (await this.repo.sshKeys(m.owner_id!)).join('\n') : '', contentType: TEXT };
       case 'x509':
         return { body: '', contentType: TEXT };
-      case 'vendor-data':
-        return { body: renderVendorData(), contentType: 'application/x-yaml; charset=utf-8' };
+      case 'vendor-data': {
+        const inMemory = m.ephemeral_deploy && (m.status === NodeStatus.DEPLOYING || m.status === NodeStatus.DEPLOYED);
+        return { body: renderVendorData({ startSsh: inMemory }), contentType: 'application/x-yaml; charset=utf-8' };
+      }
       default:
         throw notFound(`Unknown metadata attribute: ${item}`);
     }
@@ -127,7 +129,7 @@ export class MetadataService {
     if (!node) return { body: renderUserData({ metadataUrl: url, phase: 'enlistment', runner: this.runner() }), contentType: BINARY };
     const m = await this.machine(node);
     const credentials = { consumerKey: node.consumerKey, tokenKey: node.tokenKey, tokenSecret: node.tokenSecret };
-    if (m.status === NodeStatus.DEPLOYING && !m.ephemeral_deploy) {
+    if (m.status === NodeStatus.DEPLOYING && (!m.ephemeral_deploy || !curtin)) {
       if (curtin) {
         // The ephemeral environment of a deployment: the installer, with what it installs.
         const config = await this.config.installerConfig(m.system_id, origin.replace(/\/+$/, ''), credentials);
@@ -144,6 +146,7 @@ export class MetadataService {
       } else {
         // The installed system's cloud-init asks for its user-data: the deployment is done
         // (reference 4.4/4.13: this request, and not the curtin one, flips DEPLOYING -> DEPLOYED).
+        // So does the ephemeral environment's of a machine deployed in memory: it is the system.
         await this.lifecycle.apply(m.system_id, { type: 'deployed' }, null);
         if (m.user_data) return { body: m.user_data, contentType: BINARY };
         throw notFound('');

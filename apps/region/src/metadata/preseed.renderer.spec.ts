@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
 import { NodeStatus } from '@kiln/lifecycle';
 import { powerStateFor, renderEnlistPreseed, renderNodePreseed, renderVendorData } from './preseed.renderer';
@@ -37,6 +38,8 @@ describe('preseeds', () => {
     const ram = parse(renderNodePreseed({ ...input, ephemeralDeploy: true }));
     expect(ram.datasource.MAAS.metadata_url).toBe('http://10.0.0.2:5248/MAAS/metadata/');
     expect(ram.power_state).toBeUndefined();
+    // Booted again once Deployed: still the running system, never powered off after an hour.
+    expect(parse(renderNodePreseed({ ...input, status: NodeStatus.DEPLOYED, ephemeralDeploy: true })).power_state).toBeUndefined();
   });
 
   it('gives an unknown machine the metadata URL only', () => {
@@ -49,5 +52,27 @@ describe('preseeds', () => {
     const doc = parse(renderVendorData()) as Record<string, string>;
     expect(Object.keys(doc)).toEqual(['cloud-init']);
     expect(doc['cloud-init'].startsWith('#cloud-config\n')).toBe(true);
+  });
+
+  it("adds a vendor script that starts SSH, which cloud-init's own processor reads as a script beside the cloud-config", () => {
+    // cloud-init (Debian's, as in the images) converts the MAAS vendor-data and splits it into parts.
+    const program = `
+import json, sys, yaml
+from cloudinit import sources
+from cloudinit.user_data import UserDataProcessor
+from cloudinit import helpers
+vd = sources.convert_vendordata(yaml.safe_load(sys.stdin.read()))
+msg = UserDataProcessor(helpers.Paths({})).process(vd)
+print(json.dumps([[p.get_content_type(), p.get_filename(), p.get_payload(decode=True).decode()] for p in msg.walk() if not p.is_multipart()]))
+`;
+    const r = spawnSync('/usr/bin/python3', ['-c', program], { input: renderVendorData({ startSsh: true }), encoding: 'utf8' });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const parts = JSON.parse(r.stdout.trim().split('\n').pop()!) as [string, string, string][];
+    expect(parts.map(([type, name]) => [type, name])).toEqual([
+      ['text/cloud-config', 'kiln-vendor.cfg'],
+      ['text/x-shellscript', 'kiln-start-ssh.sh'],
+    ]);
+    expect(parse(parts[0][2])).toEqual({ manage_etc_hosts: true });
+    expect(parts[1][2]).toMatch(/^#!\/bin\/sh\n[^]*\nsystemctl start ssh\.service\n$/);
   });
 });

@@ -68,13 +68,36 @@ export function renderNodePreseed(input: NodePreseedInput): string {
     reporting: { maas: { type: 'webhook', endpoint: `${url}status/${input.systemId}`, ...creds } },
     manage_etc_hosts: true,
   };
-  // An ephemeral deployment is the running system: nothing powers it off or reboots it.
-  const power = input.status === NodeStatus.DEPLOYING && input.ephemeralDeploy ? null : powerStateFor(input.status, input.enableSsh);
+  // An ephemeral deployment is the running system (booted again the same way while Deployed):
+  // nothing powers it off or reboots it.
+  const inMemory = input.ephemeralDeploy && (input.status === NodeStatus.DEPLOYING || input.status === NodeStatus.DEPLOYED);
+  const power = inMemory ? null : powerStateFor(input.status, input.enableSsh);
   if (power) body.power_state = power;
   return document(body);
 }
 
-/** vendor-data: one key, `cloud-init`, holding Kiln's vendor cloud-config (§4.2). */
-export function renderVendorData(): string {
-  return stringify({ 'cloud-init': '#cloud-config\nmanage_etc_hosts: true\n' });
+const VENDOR_BOUNDARY = '===============kiln-vendor-data==';
+
+/**
+ * vendor-data: one key, `cloud-init`, holding Kiln's vendor cloud-config (§4.2). A machine
+ * deployed in memory runs the ephemeral image, whose SSH server is off unless asked for: its
+ * vendor-data also starts it, as a vendor script (scripts-vendor), which the owner's user-data
+ * cannot replace by having a runcmd of its own.
+ */
+export function renderVendorData(opts: { startSsh?: boolean } = {}): string {
+  const config = '#cloud-config\nmanage_etc_hosts: true\n';
+  if (!opts.startSsh) return stringify({ 'cloud-init': config });
+  const script = '#!/bin/sh\n# Kiln: a machine deployed in memory is reachable over SSH, as a deployed one is.\nsystemctl start ssh.service\n';
+  const part = (type: string, name: string, body: string) =>
+    [`--${VENDOR_BOUNDARY}`, `Content-Type: ${type}; charset="utf-8"`, 'MIME-Version: 1.0', `Content-Disposition: attachment; filename="${name}"`, '', body].join('\n');
+  const multipart = [
+    `Content-Type: multipart/mixed; boundary="${VENDOR_BOUNDARY}"`,
+    'MIME-Version: 1.0',
+    '',
+    part('text/cloud-config', 'kiln-vendor.cfg', config),
+    part('text/x-shellscript', 'kiln-start-ssh.sh', script),
+    `--${VENDOR_BOUNDARY}--`,
+    '',
+  ].join('\n');
+  return stringify({ 'cloud-init': multipart });
 }

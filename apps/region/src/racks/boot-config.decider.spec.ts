@@ -71,6 +71,18 @@ describe('decideBootConfig', () => {
     expect(pickImage([arm], 'amd64/generic')).toBeNull();
   });
 
+  it('boots a machine deployed in memory with the image of its release, or says the region has none', () => {
+    const noble: BootImageRef = { name: 'ubuntu/noble', architecture: 'amd64/generic', version: '3' };
+    expect(pickImage([bookworm, noble], 'amd64/generic', 'ubuntu/noble')).toBe(noble);
+    expect(pickImage([bookworm], 'amd64/generic', 'ubuntu/noble')).toBeNull();
+    const inMemory = { ...machine(NodeStatus.DEPLOYED), ephemeralDeploy: true, release: 'ubuntu/noble' };
+    expect(decideBootConfig(inMemory, req, [bookworm, noble])).toMatchObject({ kind: 'ephemeral', purpose: 'deploying', kernel: 'ubuntu/noble/amd64/generic/3/boot-kernel' });
+    expect(decideBootConfig(inMemory, req, [bookworm])).toMatchObject({
+      kind: 'no-image',
+      message: expect.stringContaining('no ubuntu/noble boot image for amd64 to deploy in memory'),
+    });
+  });
+
   it("builds boot URLs with the rack's own HTTP port when it has another one", () => {
     const c = netboot(decideBootConfig(null, { ...req, httpPort: 8248 }, images));
     expect(c.cmdline).toContain('fetch=http://10.0.0.2:8248/images/');

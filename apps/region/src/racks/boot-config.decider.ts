@@ -10,6 +10,8 @@ export interface BootMachine {
   ephemeralDeploy: boolean;
   /** false once the installer said the disk can boot (netboot_off): Deploying then boots locally. */
   netboot?: boolean;
+  /** The release being deployed (`<osystem>/<series>`): an ephemeral deployment boots that image. */
+  release?: string | null;
 }
 
 /** An image the region holds complete (a boot resource's newest set with its netboot files). */
@@ -44,12 +46,13 @@ export function debianArch(machineArch: string | null, clientArch: number | unde
  * The image a machine of `arch` (Debian "amd64", or MAAS "amd64/generic") boots: one of its
  * architecture, the machine's own subarchitecture first, then the ephemeral image's name
  * (EPHEMERAL_IMAGE_NAMES), then the newest version. null: the region has none. Pure.
+ * With `only` (an ephemeral deployment's release), images of that name alone.
  */
-export function pickImage(images: readonly BootImageRef[], arch: string): BootImageRef | null {
+export function pickImage(images: readonly BootImageRef[], arch: string, only?: string): BootImageRef | null {
   const [base, sub] = arch.split('/');
   const rank = (i: BootImageRef) => {
     const [ib, is] = i.architecture.split('/');
-    if (ib !== base) return -1;
+    if (ib !== base || (only !== undefined && i.name !== only)) return -1;
     const named = (EPHEMERAL_IMAGE_NAMES as readonly string[]).indexOf(i.name);
     return (sub && is === sub ? 4 : is === 'generic' ? 2 : 0) + (named >= 0 ? 1 : 0);
   };
@@ -108,8 +111,8 @@ export function decideBootConfig(
 ): BootConfig {
   const rack = req.serverAddress;
   const arch = debianArch(m?.architecture || null, req.clientArch);
-  const netboot = (kind: 'enlist' | 'ephemeral' | 'installer', purpose: Purpose): BootConfig => {
-    const image = pickImage(images, m?.architecture || arch);
+  const netboot = (kind: 'enlist' | 'ephemeral' | 'installer', purpose: Purpose, release?: string): BootConfig => {
+    const image = pickImage(images, m?.architecture || arch, release);
     if (!image) {
       return {
         kind: 'no-image',
@@ -117,7 +120,9 @@ export function decideBootConfig(
         systemId: m?.systemId ?? null,
         hostname: m?.hostname ?? null,
         arch,
-        message: `The region has no boot image for ${arch}: import one (kiln boot-resource-import <dir>, or POST boot-resources/).`,
+        message: release
+          ? `The region has no ${release} boot image for ${arch} to deploy in memory: import one (kiln boot-resource-import <dir>, or POST boot-resources/).`
+          : `The region has no boot image for ${arch}: import one (kiln boot-resource-import <dir>, or POST boot-resources/).`,
       };
     }
     const base = `http://${rack}:${req.httpPort ?? RACK_HTTP_PORT}`;
@@ -136,7 +141,8 @@ export function decideBootConfig(
   const ephemeral = EPHEMERAL.get(m.status);
   if (ephemeral) return netboot('ephemeral', ephemeral);
   if (m.ephemeralDeploy && (m.status === NodeStatus.DEPLOYING || m.status === NodeStatus.DEPLOYED)) {
-    return netboot('ephemeral', 'deploying');
+    // The release deployed in memory is the image booted (deploy checked that the region has it).
+    return netboot('ephemeral', 'deploying', m.release || undefined);
   }
   // Deploying with netboot off: the installer is done and the machine boots its new system.
   if (m.status === NodeStatus.DEPLOYING && m.netboot !== false) return netboot('installer', 'deploying');

@@ -63,13 +63,14 @@ export class BootConfigHandler implements OnApplicationBootstrap, OnModuleDestro
 
   async answer(req: RequestOf<typeof GetBootConfig>): Promise<BootConfig> {
     const [row] = await this.ds.query(
-      `SELECT m.id, m.system_id, m.hostname, m.status, m.architecture, m.ephemeral_deploy, m.netboot
+      `SELECT m.id, m.system_id, m.hostname, m.status, m.architecture, m.ephemeral_deploy, m.netboot, m.osystem, m.distro_series
          FROM interfaces i JOIN machines m ON m.id = i.machine_id WHERE i.mac_address = $1 AND i.type = 'physical'`,
       [req.mac],
     );
     const machine: BootMachine | null =
       row && isNodeStatus(row.status)
-        ? { systemId: row.system_id, hostname: row.hostname, status: row.status, architecture: row.architecture, ephemeralDeploy: row.ephemeral_deploy, netboot: row.netboot }
+        ? { systemId: row.system_id, hostname: row.hostname, status: row.status, architecture: row.architecture, ephemeralDeploy: row.ephemeral_deploy, netboot: row.netboot,
+            release: row.osystem && row.distro_series ? `${row.osystem}/${row.distro_series}` : null }
         : null;
     const config = decideBootConfig(machine, req, await this.images.netbootImages(), { kernelOpts: await this.kernelOpts(row?.id ?? null) });
     if (config.kind === 'no-image') log().warn({ systemId: machine?.systemId, arch: config.arch, purpose: config.purpose }, config.message);
