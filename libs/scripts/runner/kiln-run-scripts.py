@@ -297,8 +297,13 @@ class HeartBeat(threading.Thread):
             except Exception as e:  # noqa: BLE001 (a missed heartbeat must not end the run)
                 log("heartbeat failed: %s" % e)
 
-    def stop(self):
+    def stop(self, wait=0):
+        """Stops beating; with `wait`, lets a beat in flight finish first (up to `wait` seconds), so
+        that no heartbeat reaches the region after the final signal has ended the run (and revoked
+        the token it would be signed with)."""
         self.stopped.set()
+        if wait and self.is_alive() and threading.current_thread() is not self:
+            self.join(wait)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -652,25 +657,30 @@ def run(client, work_dir, heartbeat_interval):
     heart = HeartBeat(client, heartbeat_interval)
     heart.beat(first=True)
     heart.start()
+
+    def finish(status, message):
+        heart.stop(wait=30)
+        client.signal(status, message)
+
     try:
         runner = Runner(client, work_dir)
         generation = 0
         got = download_scripts(client, work_dir, generation)
         if got is None:
-            client.signal("OK", "All scripts successfully ran")
+            finish("OK", "All scripts successfully ran")
             return 0
         scripts_dir, index = got
         commissioning = index.get("commissioning_scripts") or []
         if commissioning:
             failed = runner.run_set(scripts_dir, "commissioning_scripts", commissioning)
             if failed:
-                client.signal("FAILED", "%d commissioning scripts failed to run" % failed)
+                finish("FAILED", "%d commissioning scripts failed to run" % failed)
                 return 1
             # The region may have added scripts for the hardware just discovered (for_hardware).
             generation += 1
             got = download_scripts(client, work_dir, generation)
             if got is None:
-                client.signal("OK", "All scripts successfully ran")
+                finish("OK", "All scripts successfully ran")
                 return 0
             scripts_dir, index = got
         for set_key in ("testing_scripts", "release_scripts", "deployment_scripts"):
@@ -680,9 +690,9 @@ def run(client, work_dir, heartbeat_interval):
             client.signal(SET_SIGNAL[set_key])
             failed = runner.run_set(scripts_dir, set_key, scripts)
             if failed:
-                client.signal("FAILED", "%d %s scripts failed to run" % (failed, SET_WORD[set_key]))
+                finish("FAILED", "%d %s scripts failed to run" % (failed, SET_WORD[set_key]))
                 return 1
-        client.signal("OK", "All scripts successfully ran")
+        finish("OK", "All scripts successfully ran")
         return 0
     finally:
         heart.stop()

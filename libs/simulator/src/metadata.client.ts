@@ -115,6 +115,15 @@ export class Transport {
   }
 }
 
+/**
+ * What a 401/403 said, without the keys and nonces it names ("Authorization Error: Nonce already
+ * used"), so that the report counts refusals by their cause.
+ */
+export function refusalKind(body: string): string {
+  const text = body.replace(/^"|"$/g, '').replace(/^Authorization Error:\s*'?/, '').replace(/node token \S+/, 'node token');
+  return text.split(/[:.]/)[0].replace(/\s+/g, ' ').trim().slice(0, 60) || 'no reason given';
+}
+
 /** One machine's client of the metadata API (and, for enlistment, of the anonymous machines API). */
 export class MetadataClient {
   creds: NodeCredentials | null;
@@ -156,7 +165,7 @@ export class MetadataClient {
         if (signed && (reply.status === 401 || reply.status === 403) && reply.headers.date) {
           this.skewS = Date.parse(reply.headers.date) / 1000 - Date.now() / 1000;
           last = `${method} ${url}: ${reply.status} ${reply.body.toString('utf8', 0, 200)}`;
-          reason = String(reply.status);
+          reason = `${reply.status} ${refusalKind(reply.body.toString('utf8', 0, 200))}`;
         } else if (reply.status < 500) {
           return reply;
         } else {

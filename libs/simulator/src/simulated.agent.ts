@@ -241,28 +241,36 @@ export class SimulatedAgent {
   private async run(client: MetadataClient, aborted: () => boolean): Promise<'ok' | 'failed'> {
     const started = performance.now();
     await client.signal('WORKING');
+    let beating: Promise<void> = Promise.resolve();
     const timer = setInterval(() => {
       if (aborted()) return;
-      client.signal('WORKING', `Elapsed time (real): ${((performance.now() - started) / 1000).toFixed(2)}s`).catch(() => undefined);
+      beating = client.signal('WORKING', `Elapsed time (real): ${((performance.now() - started) / 1000).toFixed(2)}s`).catch(() => undefined);
     }, this.opts.heartbeatMs);
     timer.unref();
+    // As the runner: the heartbeat stops, and one in flight lands, before the final signal ends
+    // the run (and revokes the token a later heartbeat would be signed with).
+    const final = async (status: 'OK' | 'FAILED', message: string) => {
+      clearInterval(timer);
+      await beating;
+      await client.signal(status, message);
+    };
     try {
       let index = await this.downloadScripts(client);
       if (index === null) {
-        await client.signal('OK', 'All scripts successfully ran');
+        await final('OK', 'All scripts successfully ran');
         return 'ok';
       }
       const commissioning = index.commissioning_scripts ?? [];
       if (commissioning.length) {
         const failed = await this.runSet(client, 'commissioning_scripts', commissioning, aborted, true);
         if (failed) {
-          await client.signal('FAILED', `${failed} commissioning scripts failed to run`);
+          await final('FAILED', `${failed} commissioning scripts failed to run`);
           return 'failed';
         }
         // The region may have added scripts for the hardware just discovered (for_hardware).
         index = await this.downloadScripts(client);
         if (index === null) {
-          await client.signal('OK', 'All scripts successfully ran');
+          await final('OK', 'All scripts successfully ran');
           return 'ok';
         }
       }
@@ -272,11 +280,11 @@ export class SimulatedAgent {
         await client.signal(SET_SIGNAL[key]!);
         const failed = await this.runSet(client, key, scripts, aborted, true);
         if (failed) {
-          await client.signal('FAILED', `${failed} ${SET_WORD[key]} scripts failed to run`);
+          await final('FAILED', `${failed} ${SET_WORD[key]} scripts failed to run`);
           return 'failed';
         }
       }
-      await client.signal('OK', 'All scripts successfully ran');
+      await final('OK', 'All scripts successfully ran');
       return 'ok';
     } finally {
       clearInterval(timer);
