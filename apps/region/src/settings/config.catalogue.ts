@@ -163,11 +163,37 @@ for (const s of CONFIG_SETTINGS) if (SECRETS.has(s.name)) s.secret = true;
 
 const BY_NAME = new Map(CONFIG_SETTINGS.map((s) => [s.name, s]));
 
-/** MAAS's renamed settings: the old name reads and writes the new one. */
-const RENAMED: Record<string, string> = { http_proxy_host: 'http_proxy' };
+/**
+ * MAAS's renamed settings: the old name reads and writes the new one (MAAS's api/maas.py rewrites
+ * ntp_server to ntp_servers; python-libmaas's get_ntp_server/set_ntp_server still use the old name).
+ */
+const RENAMED: Record<string, string> = { http_proxy_host: 'http_proxy', ntp_server: 'ntp_servers' };
 
 export function configSetting(name: string): ConfigSetting | undefined {
   return BY_NAME.get(RENAMED[name] ?? name);
+}
+
+export interface ArchiveSetting {
+  /** The default package repository this setting stands for: the first default one with any of these. */
+  arches: readonly string[];
+  parse: Parse;
+}
+
+const requiredUrl: Parse = (raw) => (raw.trim() === '' ? fail('This field is required.') : url(raw));
+
+/**
+ * MAAS's settings that moved out of its config table into the default package repositories
+ * (`migrated_config_values` in MAAS's api/maas.py): get_config answers the URL of the default
+ * repository for these architectures (MAAS's PackageRepository.MAIN_ARCHES / PORTS_ARCHES) and
+ * set_config changes it. python-libmaas's get_main_archive/get_ports_archive read them.
+ */
+const ARCHIVE_SETTINGS: Readonly<Record<string, ArchiveSetting>> = {
+  main_archive: { arches: ['amd64', 'i386'], parse: requiredUrl },
+  ports_archive: { arches: ['armhf', 'arm64', 'ppc64el', 's390x'], parse: requiredUrl },
+};
+
+export function archiveSetting(name: string): ArchiveSetting | undefined {
+  return Object.prototype.hasOwnProperty.call(ARCHIVE_SETTINGS, name) ? ARCHIVE_SETTINGS[name] : undefined;
 }
 
 /** The names of settings Kiln stores without acting on them (README and describe/ list them). */
@@ -178,6 +204,7 @@ export function configNamesDoc(): string {
   const acted = CONFIG_SETTINGS.filter((s) => s.acted).map((s) => `${s.name} (${s.acted})`);
   return (
     `The name of the configuration item. Available items: ${CONFIG_SETTINGS.map((s) => s.name).join(', ')}. ` +
+    `Also ${Object.keys(ARCHIVE_SETTINGS).join(', ')} (the URL of the default package repositories) and ntp_server (ntp_servers). ` +
     `Kiln acts on: ${acted.join('; ')}. The others are stored and read back but not acted on yet.`
   );
 }

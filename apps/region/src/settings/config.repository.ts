@@ -25,6 +25,24 @@ export class ConfigRepository {
     );
   }
 
+  /** The URL of the first default package repository for any of `arches` (MAAS's get_main_archive_url), or null. */
+  async archiveUrl(arches: readonly string[]): Promise<string | null> {
+    const [row] = await this.ds.query(`SELECT url FROM package_repositories WHERE "default" AND arches && $1::text[] ORDER BY id LIMIT 1`, [arches]);
+    return row?.url ?? null;
+  }
+
+  /** Points that repository at `url`, or creates it (called `name`) when there is none, as MAAS's UbuntuForm does. */
+  async setArchiveUrl(name: string, arches: readonly string[], url: string): Promise<void> {
+    await this.ds.transaction(async (em) => {
+      const [row] = await em.query(
+        `SELECT id FROM package_repositories WHERE "default" AND arches && $1::text[] ORDER BY id LIMIT 1 FOR UPDATE`,
+        [arches],
+      );
+      if (row) await em.query(`UPDATE package_repositories SET url = $2, updated = now() WHERE id = $1`, [row.id, url]);
+      else await em.query(`INSERT INTO package_repositories (name, url, arches, "default") VALUES ($1, $2, $3, true)`, [name, url, arches]);
+    });
+  }
+
   /**
    * Listens on `kiln_config` on a connection of its own (a pooled one would go back to the pool).
    * `onChange` gets each changed name; `onLost` is called once if the connection fails. Returns

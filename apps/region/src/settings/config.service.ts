@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { forbidden, invalid } from '../common/domain.error';
 import { log } from '../logging/logger';
 import { SECRET_BOX, SecretBox } from '../power/secret-box';
-import { CONFIG_SETTINGS, ConfigValue, configSetting } from './config.catalogue';
+import { archiveSetting, CONFIG_SETTINGS, ConfigValue, configSetting } from './config.catalogue';
 import { ConfigRepository } from './config.repository';
 
 const RELISTEN_MS = 2000;
@@ -73,6 +73,8 @@ export class ConfigService implements OnModuleInit, OnModuleDestroy {
 
   /** A setting's value: what was set, else MAAS's default. Throws INVALID for an unknown name. */
   async get(name: string): Promise<ConfigValue> {
+    const archive = archiveSetting(name);
+    if (archive) return this.repo.archiveUrl(archive.arches);
     const s = configSetting(name);
     if (!s) throw invalid({ name: [`${name} is not a valid config setting (valid settings are: ${CONFIG_SETTINGS.map((c) => c.name).join(', ')}).`] });
     const rows = await this.stored();
@@ -98,6 +100,13 @@ export class ConfigService implements OnModuleInit, OnModuleDestroy {
   /** Validates `raw` as MAAS's settings form would and stores it. */
   async set(name: string | undefined, raw: string | undefined): Promise<void> {
     if (!name) throw invalid({ name: ['This field is required.'] });
+    const archive = archiveSetting(name);
+    if (archive) {
+      const parsed = archive.parse(raw ?? '');
+      if (!parsed.ok) throw invalid({ [name]: [parsed.error] });
+      await this.repo.setArchiveUrl(name, archive.arches, String(parsed.value));
+      return;
+    }
     const s = configSetting(name);
     if (!s) throw invalid({ name: [`${name} is not a valid config setting (valid settings are: ${CONFIG_SETTINGS.map((c) => c.name).join(', ')}).`] });
     const parsed = s.parse(raw ?? '');

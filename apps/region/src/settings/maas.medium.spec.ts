@@ -58,6 +58,24 @@ describe('maas/: get_config and set_config', () => {
     expect((await h.call(null, 'GET', `${API}/maas/?op=get_config&name=maas_name`)).status).toBe(401);
   });
 
+  it('answers the names MAAS still accepts for moved settings: ntp_server, main_archive, ports_archive', async () => {
+    // MAAS rewrites ntp_server to ntp_servers (python-libmaas's get_ntp_server/set_ntp_server use it).
+    expect((await set('ntp_server', 'ntp9.example')).status).toBe(200);
+    expect((await get('ntp_server')).json()).toBe('ntp9.example');
+    expect((await get('ntp_servers')).json()).toBe('ntp9.example');
+    // main_archive and ports_archive are the URLs of the default package repositories.
+    expect((await get('main_archive')).json()).toBe('http://archive.ubuntu.com/ubuntu');
+    expect((await get('ports_archive')).json()).toBe('http://ports.ubuntu.com/ubuntu-ports');
+    expect((await set('main_archive', 'http://mirror.example/ubuntu')).status).toBe(200);
+    expect((await get('main_archive')).json()).toBe('http://mirror.example/ubuntu');
+    const repos = (await h.call(user, 'GET', `${API}/package-repositories/`)).json() as { name: string; url: string }[];
+    expect(repos.find((r) => r.name === 'main_archive')!.url).toBe('http://mirror.example/ubuntu');
+    expect((await set('main_archive', 'not a url')).json()).toEqual({ main_archive: ['Enter a valid URL.'] });
+    expect((await set('ports_archive', '')).status).toBe(400);
+    expect((await set('ports_archive', 'http://x.example/', user)).status).toBe(403);
+    expect((await set('main_archive', 'http://archive.ubuntu.com/ubuntu')).status).toBe(200);
+  });
+
   it('seals credentials at rest and shows them to administrators only', async () => {
     expect((await set('vcenter_password', 'hunter2')).status).toBe(200);
     expect((await get('vcenter_password', admin)).json()).toBe('hunter2');
