@@ -90,6 +90,12 @@ export class NetworkingApi implements OnModuleInit {
     private readonly svc: NetworkingService,
   ) {}
 
+  /** A fabric path's id; 0 is MAAS's default fabric. */
+  private async fabricId(raw: string): Promise<number> {
+    const fid = id(raw, 'Fabric');
+    return fid === 0 ? this.svc.defaultFabricId() : fid;
+  }
+
   private async fabric(fid: number) {
     const f = await this.svc.fabricOr404(fid);
     return fabricJson(f, await this.repo.vlanMap());
@@ -118,7 +124,7 @@ export class NetworkingApi implements OnModuleInit {
   /** A VLAN path: vlans/{vlan_id}/ or fabrics/{fabric_id}/vlans/{vid}/ (vid may be "untagged"). */
   private async vlanId(r: ApiRequest): Promise<number> {
     if (r.pathParams.vlan_id !== undefined) return id(r.pathParams.vlan_id, 'VLAN');
-    const fid = id(r.pathParams.fabric_id, 'Fabric');
+    const fid = await this.fabricId(r.pathParams.fabric_id);
     const rawVid = r.pathParams.vid === 'untagged' ? '0' : r.pathParams.vid;
     const v = await this.repo.vlanByFabricVid(undefined, fid, id(rawVid, 'VLAN'));
     if (!v) throw new NotFoundError('No VLAN matches the given query.');
@@ -195,7 +201,7 @@ export class NetworkingApi implements OnModuleInit {
           doc: 'Manage a fabric.',
           path: `${API}/fabrics/{id}/`,
           actions: [
-            { name: 'read', op: null, method: 'GET', title: 'Read a fabric', run: (r) => this.fabric(id(r.pathParams.id, 'Fabric')) },
+            { name: 'read', op: null, method: 'GET', title: 'Read a fabric', run: async (r) => this.fabric(await this.fabricId(r.pathParams.id)) },
             {
               name: 'update',
               op: null,
@@ -208,7 +214,7 @@ export class NetworkingApi implements OnModuleInit {
                 { name: 'class_type', doc: 'Class type of the fabric.' },
               ],
               run: async (r) => {
-                const fid = id(r.pathParams.id, 'Fabric');
+                const fid = await this.fabricId(r.pathParams.id);
                 await this.svc.updateFabric(fid, form(r.params, FABRIC_FIELDS));
                 return this.fabric(fid);
               },
@@ -220,7 +226,7 @@ export class NetworkingApi implements OnModuleInit {
               title: 'Delete a fabric',
               permission: 'admin',
               run: async (r) => {
-                await this.svc.deleteFabric(id(r.pathParams.id, 'Fabric'));
+                await this.svc.deleteFabric(await this.fabricId(r.pathParams.id));
                 return ApiResponse.noContent();
               },
             },
@@ -239,7 +245,7 @@ export class NetworkingApi implements OnModuleInit {
               method: 'GET',
               title: 'List VLANs',
               run: async (r) => {
-                const fid = id(r.pathParams.fabric_id, 'Fabric');
+                const fid = await this.fabricId(r.pathParams.fabric_id);
                 await this.svc.fabricOr404(fid);
                 const vlans = await this.repo.vlanMap();
                 return [...vlans.values()].filter((v) => v.fabric_id === fid).map((v) => vlanJson(v, vlans));
@@ -254,7 +260,7 @@ export class NetworkingApi implements OnModuleInit {
               params: VLAN_PARAMS.filter((p) => ['name', 'description', 'vid', 'mtu', 'space'].includes(p.name)).map((p) =>
                 p.name === 'vid' ? { ...p, required: true } : p,
               ),
-              run: async (r) => this.vlan(await this.svc.createVlan(id(r.pathParams.fabric_id, 'Fabric'), form(r.params, VLAN_FIELDS))),
+              run: async (r) => this.vlan(await this.svc.createVlan(await this.fabricId(r.pathParams.fabric_id), form(r.params, VLAN_FIELDS))),
             },
           ],
         },

@@ -39,6 +39,20 @@ describe('networking model and the DHCP configuration pushed to racks', () => {
   };
   const snapshot = (rackId: string) => h.bus.request(GetDhcpConfig, [rackId], { rackId });
 
+  it("answers fabrics/0/ with the default fabric, as python-libmaas's fabrics.get_default() reads it", async () => {
+    const before = (await ok('GET', 'fabrics/')) as unknown as Json[];
+    const d = await ok('GET', 'fabrics/0/');
+    // The first fabric; with none yet, fabric-0 created with its untagged VLAN, as MAAS creates its default.
+    if (before.length) expect(d.id).toBe(Math.min(...before.map((f) => f.id as number)));
+    else expect(d).toMatchObject({ name: 'fabric-0', vlans: [expect.objectContaining({ vid: 0 })] });
+    expect((await ok('GET', 'fabrics/0/')).id).toBe(d.id);
+    expect(((await ok('GET', 'fabrics/')) as unknown as Json[]).length).toBe(Math.max(1, before.length));
+    const vlans = (await ok('GET', 'fabrics/0/vlans/')) as unknown as Json[];
+    expect(vlans.map((v) => v.fabric_id)).toEqual(vlans.map(() => d.id));
+    expect((await ok('GET', 'fabrics/0/vlans/untagged/')).fabric_id).toBe(d.id);
+    expect((await call('GET', 'fabrics/999999/')).status).toBe(404);
+  });
+
   it('creates fabrics with their untagged VLAN, VLANs and subnets in MAAS shapes', async () => {
     const f = await ok('POST', 'fabrics/', { description: 'lab' });
     expect(f).toMatchObject({ name: `fabric-${f.id}`, class_type: null, resource_uri: `${API}/fabrics/${f.id}/` });

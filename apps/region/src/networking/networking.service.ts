@@ -164,6 +164,18 @@ export class NetworkingService {
     );
   }
 
+  /**
+   * MAAS's fabric 0, the default fabric (python-libmaas's `fabrics.get_default()` reads
+   * `fabrics/0/`): Kiln's first fabric, or fabric-0 created with its untagged VLAN, as MAAS creates
+   * its default fabric, when there is none yet.
+   */
+  async defaultFabricId(): Promise<number> {
+    return this.repo.transaction(async (em) => {
+      const vlan = await this.repo.vlan(em, await this.repo.ensureDefaultVlan(em));
+      return vlan!.fabric_id;
+    });
+  }
+
   async fabricOr404(id: number) {
     const [f] = await this.repo.fabrics(undefined, id);
     if (!f) throw notFound('No Fabric matches the given query.');
