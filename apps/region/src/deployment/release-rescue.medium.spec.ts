@@ -159,6 +159,78 @@ describe('release with disk erasing and rescue mode against a real region', () =
     expect((await op(sid, 'release', { erase: 'true', quick_erase: 'true' })).json()).toMatchObject({ status_name: 'Disk erasing' });
   });
 
+  it('runs release scripts: Releasing while the ephemeral environment runs them (with wipe-disks when erasing), Ready after; a failing one fails the release naming it', async () => {
+    // An operator's release script, uploaded as the maas CLI does (script_type release, a parameter).
+    const text = [
+      '#!/bin/sh',
+      '# --- Start MAAS 1.0 script metadata ---',
+      '# name: scrub-bmc-users',
+      '# script_type: release',
+      '# tags: [scrub]',
+      '# timeout: 60',
+      '# parameters:',
+      '#   keep: {type: string, default: admin}',
+      '# --- End MAAS 1.0 script metadata ---',
+      'echo "removing BMC users but $1"',
+      '',
+    ].join('\n');
+    const form = new FormData();
+    form.set('name', 'scrub-bmc-users');
+    form.set('script', new Blob([text]), 'scrub-bmc-users.sh');
+    const up = await fetch(`${h.baseUrl}${API}/scripts/`, { method: 'POST', body: form, headers: { authorization: RegionHarness.oauthHeader(admin) } });
+    expect(up.status).toBe(200);
+
+    // Unknown names are refused, naming them; nothing changes.
+    const sid = await deployed();
+    const bad = await op(sid, 'release', { scripts: 'scrub-bmc-users,no-such-script' });
+    expect(bad.status).toBe(400);
+    expect(bad.json()).toEqual({ scripts: ['Select a valid choice. no-such-script is not one of the available choices.'] });
+    expect((await get(sid)).status_name).toBe('Deployed');
+
+    // By tag, with a parameter, and erasing: Releasing (not Disk erasing), both scripts in the run.
+    const r = await op(sid, 'release', { scripts: 'scrub', keep: 'ops', erase: 'true', quick_erase: 'true' });
+    expect(r.status).toBe(200);
+    expect(r.json()).toMatchObject({ status_name: 'Releasing', osystem: '' });
+    const key = await boot(sid);
+    expect(key.purpose).toBe('release');
+    const scripts = await releaseScripts(key);
+    expect(scripts.map((x) => x.name).sort()).toEqual(['scrub-bmc-users', 'wipe-disks']);
+    const scrub = scripts.find((x) => x.name === 'scrub-bmc-users')!;
+    expect(scrub.parameters.keep.value).toBe('ops');
+    expect(scripts.find((x) => x.name === 'wipe-disks')!.parameters.quick_erase.value).toBe('true');
+    expect((await signal(h, key, { status: 'RELEASING' })).status).toBe(200);
+    for (const x of scripts) {
+      const id = String(x.script_result_id);
+      expect((await signal(h, key, { status: 'WORKING', script_result_id: id, exit_status: '0', runtime: '1' }, { [x.name]: 'done\n' })).status).toBe(200);
+    }
+    expect((await signal(h, key, { status: 'OK', error: 'All scripts successfully ran' })).status).toBe(200);
+    expect((await get(sid)).status_name).toBe('Releasing');
+    expect((await cloudInitFinished(key, sid)).status).toBe(204);
+    expect(await get(sid)).toMatchObject({ status_name: 'Ready', owner: null });
+    expect(await events(sid)).toEqual(expect.arrayContaining([expect.stringMatching(/^Releasing: Release with release scripts requested by admin/)]));
+
+    // scripts=wipe-disks alone is an erase (Disk erasing, the settings' options).
+    const wiped = await deployed();
+    expect((await op(wiped, 'release', { scripts: 'wipe-disks' })).json()).toMatchObject({ status_name: 'Disk erasing' });
+    expect((await releaseScripts(await boot(wiped))).map((x) => x.name)).toEqual(['wipe-disks']);
+    // scripts=none is a plain release.
+    const plain = await deployed();
+    expect((await op(plain, 'release', { scripts: 'none' })).json()).toMatchObject({ status_name: 'Ready' });
+
+    // A release script that fails: Failed releasing, naming it; the owner keeps the machine.
+    const failing = await deployed();
+    expect((await op(failing, 'release', { scripts: 'scrub-bmc-users' })).json()).toMatchObject({ status_name: 'Releasing' });
+    const fkey = await boot(failing);
+    const [only] = await releaseScripts(fkey);
+    expect(only.name).toBe('scrub-bmc-users');
+    await signal(h, fkey, { status: 'RELEASING' });
+    await signal(h, fkey, { status: 'WORKING', script_result_id: String(only.script_result_id), exit_status: '3', runtime: '1' }, { 'scrub-bmc-users': 'BMC unreachable\n' });
+    expect((await signal(h, fkey, { status: 'FAILED', error: '1 release scripts failed to run' })).status).toBe(200);
+    const after = await get(failing);
+    expect(after).toMatchObject({ status_name: 'Releasing failed', owner: 'admin' });
+    expect(after.error_description).toBe('Releasing failed: 1 release scripts failed to run; release scripts failed: scrub-bmc-users (BMC unreachable)');
+  });
+
   it('refuses erasing where release is refused, on an unconfigured power type, and with a bad flag, changing nothing', async () => {
     const created = await h.call(admin, 'POST', `${API}/machines/`, { architecture: 'amd64/generic', mac_addresses: nextMac(), power_type: 'manual', commission: 'false' });
     const fresh = (created.json() as Machine).system_id;

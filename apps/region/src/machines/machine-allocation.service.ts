@@ -11,7 +11,7 @@ import { ALLOCATE_CONSTRAINTS, ALLOCATE_OPTIONS, buildWhere } from './machine.fi
 import { MachineAccess } from './machine.access';
 import { boolField, refuseRemovedOptions, type RemovedOptionsInput } from './machine.fields';
 import { MachineLifecycleService, type Mutation } from './machine-lifecycle.service';
-import type { RunRequest } from '../scripts/script-runs.service';
+import { WIPE_DISKS, type RunRequest } from '../scripts/script-runs.service';
 import { MachineRecord, MachinesRepository } from './machines.repository';
 import { ConfigService } from '../settings/config.service';
 import { matchStorage, parseStorageConstraint } from './storage.constraint';
@@ -36,6 +36,10 @@ export interface ReleaseInput {
   erase?: string;
   secureErase?: string;
   quickErase?: string;
+  /** Release scripts: comma-separated names and tags (`none`: none). */
+  scripts?: string;
+  /** Their parameters: `<param>=value` or `<script>_<param>=value`. */
+  parameters?: [string, string][];
 }
 
 /** An allocated machine and, for storage and interfaces constraints, which disks and interfaces met which label. */
@@ -93,17 +97,25 @@ export class MachineAllocationService {
    * erasing release is DISK_ERASING with a run of wipe-disks, started in the same transaction.
    * Bad flags are refused before anything changes.
    */
+  /**
+   * Releases: at once (after power off), or through the ephemeral environment when the release
+   * runs scripts: Disk erasing when wipe-disks is all it runs (erase, the setting, or
+   * scripts=wipe-disks), Releasing with any other release script.
+   */
   async release(systemId: string, input: ReleaseInput, actor: Actor): Promise<MachineRecord> {
-    const run = await this.eraseRun(input);
-    if (!run) return this.act(systemId, { type: 'release' }, actor);
-    await this.lifecycle.apply(systemId, { type: 'release', erase: true }, actor, { require: 'see', run });
+    const scripts = (input.scripts ?? '').split(',').map((w) => w.trim()).filter((w) => w && w !== 'none');
+    const others = scripts.filter((w) => w !== WIPE_DISKS);
+    const erase = await this.eraseRun(input, scripts.includes(WIPE_DISKS));
+    if (!erase && !others.length) return this.act(systemId, { type: 'release' }, actor);
+    const run: RunRequest = { ...(erase ?? {}), releaseScripts: others.join(','), parameters: input.parameters ?? [] };
+    await this.lifecycle.apply(systemId, { type: 'release', erase: !others.length, scripts: others.length > 0 }, actor, { require: 'see', run });
     return (await this.repo.findBySystemId(systemId))!;
   }
 
   /** The wipe-disks run a release asks for (flags as sent, else the settings), or null for none. */
-  private async eraseRun(input: ReleaseInput): Promise<RunRequest | null> {
+  private async eraseRun(input: ReleaseInput, wipeNamed = false): Promise<RunRequest | null> {
     const flag = (name: string, raw: string | undefined) => (raw === undefined || raw === '' ? undefined : boolField(name, raw, false));
-    const askedErase = flag('erase', input.erase);
+    const askedErase = flag('erase', input.erase) || wipeNamed;
     const secureAsked = flag('secure_erase', input.secureErase);
     const quickAsked = flag('quick_erase', input.quickErase);
     if (!askedErase && !(await this.config.getBool('enable_disk_erasing_on_release'))) return null;

@@ -141,8 +141,8 @@ export class MachineLifecycleService {
     if (d.effects.some((e) => e.kind === 'abortScripts')) await this.runs.abort(em, m);
     if (d.effects.some((e) => e.kind === 'startCommissioning')) await this.runs.startCommissioning(em, m, run);
     if (d.effects.some((e) => e.kind === 'startTesting')) await this.runs.startTesting(em, m, run, d.from === NodeStatus.DEPLOYED);
-    if (d.effects.some((e) => e.kind === 'startReleaseScripts') && d.to === NodeStatus.DISK_ERASING) {
-      await this.runs.startRelease(em, m, run?.erase ?? { secureErase: false, quickErase: false });
+    if (d.effects.some((e) => e.kind === 'startReleaseScripts') && (d.to === NodeStatus.DISK_ERASING || d.to === NodeStatus.RELEASING)) {
+      await this.runs.startRelease(em, m, run ?? {});
     }
     if (d.to !== d.from) await this.runs.statusChanged(em, m, d.from, d.to);
     // AUTO links take their addresses as the machine starts deploying and give them back with

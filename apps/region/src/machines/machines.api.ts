@@ -7,7 +7,7 @@ import { BadRequestError, ForbiddenError, NotFoundError } from '../api/http/http
 import { parseBool, RequestParams } from '../api/http/params';
 import type { PowerSettingsInput } from './machine.fields';
 import { writeMachineJson } from './machine.json-writer';
-import { MachineAllocationService, type DeployInput } from './machine-allocation.service';
+import { MachineAllocationService, type DeployInput, type ReleaseInput } from './machine-allocation.service';
 import { MachineConfigService } from './machine-config.service';
 import { MachineEditingService, type UpdateMachineInput } from './machine-editing.service';
 import { MachineEnlistmentService, type CreateMachineInput } from './machine-enlistment.service';
@@ -415,22 +415,19 @@ export class MachinesApi implements OnModuleInit {
               method: 'POST',
               title: 'Release a machine',
               description:
-                'Releases a machine. With disk erasing (erase, or the setting enable_disk_erasing_on_release) the machine boots the ephemeral environment, runs wipe-disks and becomes Ready when it is done; Failed disk erasing, with the reason, when the wipe fails.',
+                'Releases a machine. With disk erasing (erase, or the setting enable_disk_erasing_on_release) the machine boots the ephemeral environment, runs wipe-disks and becomes Ready when it is done; Failed disk erasing, with the reason, when the wipe fails. With release scripts (scripts) it is Releasing while the ephemeral environment runs them (and wipe-disks, when erasing), Failed releasing, with the reason, when one fails.',
               params: [
                 { name: 'comment', doc: 'Optional comment for the event log.' },
                 { name: 'erase', type: 'Boolean', doc: 'Erase the disk when releasing.' },
                 { name: 'secure_erase', type: 'Boolean', doc: "Use the drive's secure erase feature if available (falls back to quick_erase, then to zeroing the whole disk). Defaults to the setting disk_erase_with_secure_erase." },
                 { name: 'quick_erase', type: 'Boolean', doc: 'Wipe 2MiB at the start and at the end of the drive. Defaults to the setting disk_erase_with_quick_erase.' },
                 { name: 'force', type: 'Boolean', doc: 'Will force the release of a machine.' },
+                {
+                  name: 'scripts',
+                  doc: 'A comma separated list of release script names and tags to be run in the ephemeral environment before the machine is Ready (none: none). Their parameters as <script>_<param>=value or <param>=value.',
+                },
               ],
-              run: async (r) =>
-                json(
-                  await this.allocation.release(
-                    sid(r),
-                    { erase: r.params.get('erase'), secureErase: r.params.get('secure_erase'), quickErase: r.params.get('quick_erase') },
-                    r.user!,
-                  ),
-                ),
+              run: async (r) => json(await this.allocation.release(sid(r), releaseInput(r.params), r.user!)),
             },
             lifecycleOp('mark_broken', 'Mark a node as \'broken\'', (r) => ({
               type: 'markBroken',
@@ -675,6 +672,18 @@ function createInput(p: RequestParams): CreateMachineInput {
     power: powerInput(p),
     commission: p.get('commission'),
     deployed: p.get('deployed'),
+  };
+}
+
+const RELEASE_FIELDS = new Set(['op', 'comment', 'erase', 'secure_erase', 'quick_erase', 'force', 'scripts']);
+
+function releaseInput(p: RequestParams): ReleaseInput {
+  return {
+    erase: p.get('erase'),
+    secureErase: p.get('secure_erase'),
+    quickErase: p.get('quick_erase'),
+    scripts: p.has('scripts') ? p.getAll('scripts').join(',') : undefined,
+    parameters: p.names().filter((n) => !RELEASE_FIELDS.has(n)).map((n) => [n, p.get(n) ?? '']),
   };
 }
 

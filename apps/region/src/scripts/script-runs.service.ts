@@ -23,6 +23,8 @@ export interface RunRequest {
   parameters?: [string, string][];
   /** Release with disk erasing: the wipe-disks options, already resolved against the settings. */
   erase?: EraseOptions;
+  /** Release scripts (comma-separated names and tags) run before the machine is Ready again. */
+  releaseScripts?: string;
 }
 
 /** How wipe-disks erases (MAAS: secure erase when the drive has it, else quick or full zeroing). */
@@ -141,15 +143,36 @@ export class ScriptRunsService {
   }
 
   /**
-   * Release with disk erasing: a release run with the built-in wipe-disks script and its
-   * options, and a token for the ephemeral environment that runs it. Mutates the machine row.
+   * A release run: the release scripts asked for (names and tags of release scripts, with their
+   * parameters as for tests) and, with disk erasing, the built-in wipe-disks with its options; a
+   * token for the ephemeral environment that runs them. Mutates the machine row. A name that is
+   * no release script is a 400 naming it (the transaction, and the release, roll back).
    */
-  async startRelease(em: EntityManager, m: MachineEntity, erase: EraseOptions): Promise<void> {
-    const wipe = (await this.runs.scriptsOfType(em, SCRIPT_TYPE_CODES.release)).find((s) => s.name === WIPE_DISKS);
-    if (!wipe) throw invalid(`The built-in release script ${WIPE_DISKS} is missing; disks cannot be erased.`);
-    const setId = await this.runs.createSet(em, m.id, RESULT_TYPE.release, [WIPE_DISKS]);
-    const params = { secure_erase: String(erase.secureErase), quick_erase: String(erase.quickErase) };
-    await this.addResults(em, setId, { script: wipe, params }, [], [], false);
+  async startRelease(em: EntityManager, m: MachineEntity, req: RunRequest): Promise<void> {
+    const all = await this.runs.scriptsOfType(em, SCRIPT_TYPE_CODES.release);
+    const errors: Record<string, string[]> = {};
+    const asked = splitList(req.releaseScripts).filter((w) => w !== 'none');
+    const picked = select(all, asked, 'scripts', errors);
+    const wipe = all.find((s) => s.name === WIPE_DISKS);
+    if (req.erase) {
+      if (!wipe) throw invalid(`The built-in release script ${WIPE_DISKS} is missing; disks cannot be erased.`);
+      picked.add(wipe.id);
+    }
+    if (Object.keys(errors).length) throw invalid(errors);
+    const scripts = all.filter((s) => picked.has(s.id));
+    if (!scripts.length) throw invalid({ scripts: ['No release scripts found!'] });
+    const disks = await this.runs.disksOf(em, m.id);
+    const ifaces = await this.runs.interfacesOf(em, m.id);
+    const params = parameterValues(scripts, req.parameters ?? [], disks, ifaces, errors);
+    if (Object.keys(errors).length) throw invalid(errors);
+    const requested = [...new Set([...(req.erase ? [WIPE_DISKS] : []), ...asked])];
+    const setId = await this.runs.createSet(em, m.id, RESULT_TYPE.release, requested);
+    for (const s of scripts) {
+      const own = params.get(s.id) ?? {};
+      // wipe-disks erases as the release asked (erase, secure_erase, quick_erase or the settings).
+      const values = s.id === wipe?.id && req.erase ? { ...own, secure_erase: String(req.erase.secureErase), quick_erase: String(req.erase.quickErase) } : own;
+      await this.addResults(em, setId, { script: s, params: values }, disks, ifaces, false);
+    }
     m.currentReleaseScriptSetId = setId;
     await this.issueToken(em, m.id, 'release');
   }
