@@ -18,7 +18,8 @@
 # KILN_VM_MEMORY_MB (default 256), KILN_VM_CPUS (default 1) and KILN_VM_TB_MB (TCG's translation
 # buffer, default 64) size the VM: booting Kiln's ephemeral image needs about 1.5 GB (its root is
 # copied into RAM). KILN_VM_DISKS (comma-separated paths of raw disk images, made beforehand, e.g.
-# with truncate) gives the VM those disks as virtio-blk drives; KILN_VM_MAC2 gives it a second
+# with truncate; path@SERIAL for a disk with a serial number) gives the VM those disks as
+# virtio-blk drives; KILN_VM_MAC2 gives it a second
 # virtio-net NIC with that MAC on tapIDXb (also on br0, without a boot ROM: only the first NIC
 # network-boots).
 # KILN_VM_DISK names a raw disk image to attach as a virtio disk (serial KILN_VM_DISK_SERIAL): the
@@ -67,9 +68,17 @@ ip -n "$ns" link set "$tap" master br0 up
 extra=()
 if [[ -n "${KILN_VM_DISKS:-}" ]]; then
   IFS=, read -r -a disks <<< "$KILN_VM_DISKS"
+  n=1
   for d in "${disks[@]}"; do
-    [[ -f "$d" ]] || lab_die "disk image $d does not exist"
-    extra+=(-drive "file=$d,format=raw,if=virtio,cache=unsafe")
+    # path@SERIAL gives the disk a serial number (the installer finds disks by serial).
+    path="${d%%@*}"
+    [[ -f "$path" ]] || lab_die "disk image $path does not exist"
+    if [[ $d == *@* ]]; then
+      extra+=(-drive "file=$path,if=none,id=x$n,format=raw,cache=unsafe" -device "virtio-blk-pci,drive=x$n,serial=${d#*@}")
+    else
+      extra+=(-drive "file=$path,format=raw,if=virtio,cache=unsafe")
+    fi
+    n=$((n + 1))
   done
 fi
 if [[ -n "${KILN_VM_MAC2:-}" ]]; then

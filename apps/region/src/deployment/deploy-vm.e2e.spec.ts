@@ -74,6 +74,9 @@ async function readFromDisk(disk: string, path: string): Promise<string> {
  * GPT with an EFI system partition; install 207 s, first boot to Deployed 40 s alone on the host)
  * and a BIOS VM laid out with LVM (root on vgroot/lvroot, the image's initramfs assembling it;
  * install 171 s, first boot 50 s). A fourth machine with a smaller disk refuses a storage clone.
+ * A fifth is laid out with bcache (root on bcache0, its boot disk behind an SSD cache disk) and
+ * boots from it. A sixth is deployed in memory (ephemeral_deploy): one boot of the netbooted image, Deployed when
+ * its cloud-init fetches the user-data, the owner's SSH login, a disk never written.
  */
 describe('a VM is deployed with the Debian image and boots it from its own disk (e2e)', () => {
   const lab = new VmLab();
@@ -162,11 +165,12 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
 
   const statusOf = async (sid: string) => (await h!.call(admin, 'GET', `${API}/machines/${sid}/`)).json() as { status_name: string; error_description: string };
 
-  interface VmSpec { mac: string; serial: string; disk: string; firmware: 'bios-ipxe' | 'uefi-pxe'; what: string }
+  /** A machine's VM: its boot disk (and serial), further disks as path@SERIAL, firmware, and what to call it. */
+  interface VmSpec { mac: string; serial: string; disk: string; disks?: string[]; firmware: 'bios-ipxe' | 'uefi-pxe'; what: string }
 
   /** Powers the deploying machine on (VM `name`, tap `idx`) and waits until its installer is done and the VM stopped. The VM's directory. */
   async function runInstaller(sid: string, name: string, idx: number, vm: VmSpec): Promise<string> {
-    const dir = await lab.startVm(name, idx, vm.mac, vm.firmware, { memoryMb: 1536, cpus: 2, tbMb: 256, disk: vm.disk, diskSerial: vm.serial });
+    const dir = await lab.startVm(name, idx, vm.mac, vm.firmware, { memoryMb: 1536, cpus: 2, tbMb: 256, disk: vm.disk, diskSerial: vm.serial, disks: vm.disks });
     await pollUntil(
       async () => ({ alive: qemuAlive(dir), m: await statusOf(sid) }),
       (x) => !x.alive || x.m.status_name !== 'Deploying',
@@ -181,7 +185,7 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
 
   /** Powers the installed machine on again and waits until its installed system made it leave Deploying. The VM's directory. */
   async function bootInstalled(sid: string, name: string, idx: number, vm: VmSpec): Promise<string> {
-    const dir = await lab.startVm(name, idx, vm.mac, vm.firmware, { memoryMb: 1024, cpus: 2, tbMb: 256, disk: vm.disk, diskSerial: vm.serial });
+    const dir = await lab.startVm(name, idx, vm.mac, vm.firmware, { memoryMb: 1024, cpus: 2, tbMb: 256, disk: vm.disk, diskSerial: vm.serial, disks: vm.disks });
     await pollUntil(() => statusOf(sid), (m) => m.status_name !== 'Deploying', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: `the installed ${vm.what} system to fetch its user-data` }).catch(
       (e: Error) => {
         throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(dir).slice(-8000)}`);
@@ -434,4 +438,112 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     process.kill(Number(readFileSync(join(installed, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
     await pollUntil(async () => qemuAlive(installed), (alive) => !alive, { timeoutMs: 30_000, intervalMs: 500, what: 'QEMU to stop' });
   }, 3 * PHASE_TIMEOUT_MS);
+
+  it('a machine laid out with bcache (its root on bcache0: the boot disk behind a cache disk) installs and boots from it, Deployed', async () => {
+    const BC_MAC = '52:54:00:77:00:36';
+    const BC_SERIAL = 'KILNDISK06';
+    const CACHE_SERIAL = 'KILNCACHE06';
+    const CACHE_BYTES = 1024 ** 3;
+    const sid = await readyMachine(BC_MAC, BC_SERIAL, DISK_BYTES);
+    // Its second disk, an SSD: the cache device the bcache layout picks.
+    await h!.ds.query(
+      `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
+       SELECT id, 'vdb', $2, '', $3, false, '{ssd}'::text[] FROM machines WHERE system_id = $1`,
+      [sid, CACHE_BYTES, CACHE_SERIAL],
+    );
+    const laid = await h!.call(admin, 'POST', `${API}/machines/${sid}/?op=set_storage_layout`, { storage_layout: 'bcache' });
+    expect(laid.status).toBe(200);
+    expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    const userData =
+      '#!/bin/sh\necho "kiln-root-source: $(findmnt -n -o SOURCE /)"\nb=$(basename "$(findmnt -n -o SOURCE /)")\necho "kiln-bcache-state: $(cat /sys/block/$b/bcache/state) cache=$(ls /sys/block/$b/bcache/cache/ 2>/dev/null | grep -c bdev)"\n';
+    expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') })).status).toBe(200);
+    const bcDisk = join(lab.dir, 'vm4-disk.raw');
+    const cacheDisk = join(lab.dir, 'vm4-cache.raw');
+    await run('truncate', ['-s', String(DISK_BYTES), bcDisk]);
+    await run('truncate', ['-s', String(CACHE_BYTES), cacheDisk]);
+    const vm: VmSpec = { mac: BC_MAC, serial: BC_SERIAL, disk: bcDisk, disks: [`${cacheDisk}@${CACHE_SERIAL}`], firmware: 'bios-ipxe', what: 'bcache' };
+
+    let t = Date.now();
+    const install = await runInstaller(sid, 'vm4', 9, vm);
+    timings.bcacheInstallMs = Date.now() - t;
+    expect(lab.serial(install)).toMatch(/kiln-install: \$ make-bcache /);
+
+    t = Date.now();
+    const installed = await bootInstalled(sid, 'vm4-disk', 10, vm);
+    timings.bcacheFirstBootMs = Date.now() - t;
+    expect((await statusOf(sid)).status_name).toBe('Deployed');
+    const said = await pollUntil(
+      () => lab.serial(installed),
+      (x) => /kiln-bcache-state: \S+/.test(x),
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 3000, what: "the user-data's report of the root filesystem" },
+    );
+    timings.bcacheUserDataMs = Date.now() - t;
+    expect(said).toMatch(/kiln-root-source: \/dev\/bcache\d+/);
+    // The backing device is attached to its cache set: clean or dirty, never "no cache".
+    expect(said).toMatch(/kiln-bcache-state: (clean|dirty) /);
+    process.kill(Number(readFileSync(join(installed, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
+    await pollUntil(async () => qemuAlive(installed), (alive) => !alive, { timeoutMs: 30_000, intervalMs: 500, what: 'QEMU to stop' });
+  }, 3 * PHASE_TIMEOUT_MS);
+
+  it('deploys a machine in memory (ephemeral_deploy): Deployed from the netbooted image, user-data run, the owner logs in over SSH, the disk untouched; release ends Ready', async () => {
+    const MEM_MAC = '52:54:00:77:00:35';
+    const MEM_SERIAL = 'KILNDISK05';
+    const MIB = 1024 * 1024;
+    const sid = await readyMachine(MEM_MAC, MEM_SERIAL, DISK_BYTES);
+    const memDisk = join(lab.dir, 'vm3-disk.raw');
+    await run('truncate', ['-s', String(64 * MIB), memDisk]);
+    const keyFile = join(lab.dir, 'alice-memory-key');
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'alice-memory@kiln', '-f', keyFile]);
+    await h!.ds.query(`INSERT INTO ssh_keys (user_id, key) SELECT id, $1 FROM users WHERE username = 'alice'`, [readFileSync(`${keyFile}.pub`, 'utf8').trim()]);
+    expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    const userData = '#!/bin/sh\necho kiln-in-memory > /run/kiln-marker\n';
+    const d = await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, {
+      distro_series: 'debian/12',
+      ephemeral_deploy: 'true',
+      user_data: Buffer.from(userData).toString('base64'),
+    });
+    expect(d.status).toBe(200);
+    expect(d.json()).toMatchObject({ status_name: 'Deploying', ephemeral_deploy: true });
+
+    // Power on: the rack netboots the release's image; its cloud-init's user-data fetch is the deployment's end.
+    const t = Date.now();
+    const vm = await lab.startVm('vm3', 8, MEM_MAC, 'bios-ipxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk: memDisk, diskSerial: MEM_SERIAL });
+    await pollUntil(() => statusOf(sid), (m) => m.status_name !== 'Deploying', { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 5000, what: 'the in-memory system to fetch its user-data' }).catch(
+      (e: Error) => {
+        throw new Error(`${e.message}\n--- serial.log (end) ---\n${lab.serial(vm).slice(-8000)}`);
+      },
+    );
+    timings.inMemoryDeployedMs = Date.now() - t;
+    expect({ status: (await statusOf(sid)).status_name, tail: lab.serial(vm).slice(-4000) }).toMatchObject({ status: 'Deployed' });
+    expect(lab.serial(vm)).not.toContain('kiln-install:');
+
+    // The owner logs in (the vendor-data started SSH) and finds the user-data's marker, on a root in RAM.
+    const acks = rack.lines('dhcp reply sent').filter((l) => l.type === 'ack' && String(l.mac).toLowerCase() === MEM_MAC);
+    const ip = String(acks[acks.length - 1]?.yiaddr);
+    const sshArgs = ['netns', 'exec', lab.ns('rack'), 'ssh', '-i', keyFile, '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10'];
+    const out = await pollUntil(
+      () => run('ip', [...sshArgs, `debian@${ip}`, 'cat /run/kiln-marker; findmnt -n -o FSTYPE /'], { timeout: 30_000 }).then((x) => x.stdout, (e: Error) => `failed: ${e.message}`),
+      (o) => !o.startsWith('failed:') && o.includes('kiln-in-memory'),
+      { timeoutMs: 5 * 60_000, intervalMs: 5000, what: `SSH to the in-memory system at ${ip} and its marker` },
+    );
+    timings.inMemorySshMs = Date.now() - t;
+    expect(out.trim().split('\n')).toEqual(['kiln-in-memory', 'overlay']);
+    // Nothing powers it off: it keeps running Deployed.
+    expect(qemuAlive(vm)).toBe(true);
+
+    // Release (manual power: Ready at once), then the VM is switched off; its disk was never written.
+    const rel = await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=release`);
+    expect(rel.status).toBe(200);
+    expect(await statusOf(sid)).toMatchObject({ status_name: 'Ready' });
+    process.kill(Number(readFileSync(join(vm, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
+    await pollUntil(async () => qemuAlive(vm), (alive) => !alive, { timeoutMs: 30_000, intervalMs: 500, what: 'QEMU to stop' });
+    const fh = await open(memDisk, 'r');
+    try {
+      const buf = Buffer.alloc(64 * MIB);
+      await fh.read(buf, 0, buf.length, 0);
+      expect(buf.every((x) => x === 0)).toBe(true);
+    } finally {
+      await fh.close();
+    }
+  }, 2 * PHASE_TIMEOUT_MS);
 });
