@@ -92,15 +92,12 @@ export class MachineAllocationService {
   }
 
   /**
-   * Release (MAAS semantics): disks are erased when `erase` is asked or the setting
-   * enable_disk_erasing_on_release is on; secure/quick erase default to their settings. An
-   * erasing release is DISK_ERASING with a run of wipe-disks, started in the same transaction.
-   * Bad flags are refused before anything changes.
-   */
-  /**
-   * Releases: at once (after power off), or through the ephemeral environment when the release
-   * runs scripts: Disk erasing when wipe-disks is all it runs (erase, the setting, or
-   * scripts=wipe-disks), Releasing with any other release script.
+   * Release (MAAS semantics): at once (after power off), or through the ephemeral environment
+   * when the release runs scripts, started in the same transaction. Disks are erased when `erase`
+   * is asked, `scripts` names wipe-disks or the setting enable_disk_erasing_on_release is on;
+   * secure/quick erase default to their settings. Disk erasing when wipe-disks is all it runs,
+   * Releasing with any other release script. Bad flags and unknown scripts are refused before
+   * anything changes.
    */
   async release(systemId: string, input: ReleaseInput, actor: Actor): Promise<MachineRecord> {
     const scripts = (input.scripts ?? '').split(',').map((w) => w.trim()).filter((w) => w && w !== 'none');
