@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -75,7 +77,10 @@ async function readFromDisk(disk: string, path: string): Promise<string> {
  * and a BIOS VM laid out with LVM (root on vgroot/lvroot, the image's initramfs assembling it;
  * install 171 s, first boot 50 s). A fourth machine with a smaller disk refuses a storage clone.
  * A fifth is laid out with bcache (root on bcache0, its boot disk behind an SSD cache disk) and
- * boots from it. A sixth is deployed in memory (ephemeral_deploy): one boot of the netbooted image, Deployed when
+ * boots from it. A sixth has a webhook BMC (a server in the test that starts and stops its VM): the
+ * region powers it on to deploy, to erase its disk, to test and to commission it, and off when
+ * each is aborted (Allocated, Failed disk erasing, Ready, New). A seventh is deployed in
+ * memory (ephemeral_deploy): one boot of the netbooted image, Deployed when
  * its cloud-init fetches the user-data, the owner's SSH login, a disk never written.
  */
 describe('a VM is deployed with the Debian image and boots it from its own disk (e2e)', () => {
@@ -89,6 +94,7 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
   let disk: string;
   let deployable: Manifest;
   const timings: Record<string, number> = {};
+  let bmc: Server | undefined;
 
   beforeAll(async () => {
     VmLab.assertRoot();
@@ -120,7 +126,8 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     // The boot loaders a UEFI machine's PXE asks for (shim, GRUB), as deploy/up.sh installs them.
     await lab.installBootLoaders(join(lab.dir, 'rack', 'boot'));
     t = Date.now();
-    await lab.startServingRack(rack, h, admin, { stateDir: join(lab.dir, 'rack'), hostname: `rack-${lab.prefix}` });
+    // power too: one machine has a webhook BMC that starts and stops its VM.
+    await lab.startServingRack(rack, h, admin, { stateDir: join(lab.dir, 'rack'), hostname: `rack-${lab.prefix}`, env: { KILN_RACK_SERVICES: 'dhcp,tftp,http,power' } });
     await pollUntil(
       () => rack.lines('boot image file fetched and verified'),
       (l) => l.length === 4,
@@ -132,6 +139,7 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
   }, 60 * 60_000);
 
   afterAll(async () => {
+    await new Promise<void>((r) => (bmc ? bmc.close(() => r()) : r()));
     process.stderr.write(`deploy VM e2e timings: ${JSON.stringify(timings)}\n`);
     await lab.stopAll(rack, h);
   }, 60_000);
@@ -444,7 +452,9 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     const BC_SERIAL = 'KILNDISK06';
     const CACHE_SERIAL = 'KILNCACHE06';
     const CACHE_BYTES = 1024 ** 3;
-    const sid = await readyMachine(BC_MAC, BC_SERIAL, DISK_BYTES);
+    // bcache's layout has a 1 GiB /boot before the backing partition: a larger (sparse) disk.
+    const BC_BYTES = 6 * 1024 ** 3;
+    const sid = await readyMachine(BC_MAC, BC_SERIAL, BC_BYTES);
     // Its second disk, an SSD: the cache device the bcache layout picks.
     await h!.ds.query(
       `INSERT INTO block_devices (machine_id, name, size, model, serial, is_boot, tags)
@@ -456,10 +466,11 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
     const userData =
       '#!/bin/sh\necho "kiln-root-source: $(findmnt -n -o SOURCE /)"\nb=$(basename "$(findmnt -n -o SOURCE /)")\necho "kiln-bcache-state: $(cat /sys/block/$b/bcache/state) cache=$(ls /sys/block/$b/bcache/cache/ 2>/dev/null | grep -c bdev)"\n';
-    expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') })).status).toBe(200);
+    const d = await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12', user_data: Buffer.from(userData).toString('base64') });
+    expect({ status: d.status, body: d.status === 200 ? '' : d.text }).toEqual({ status: 200, body: '' });
     const bcDisk = join(lab.dir, 'vm4-disk.raw');
     const cacheDisk = join(lab.dir, 'vm4-cache.raw');
-    await run('truncate', ['-s', String(DISK_BYTES), bcDisk]);
+    await run('truncate', ['-s', String(BC_BYTES), bcDisk]);
     await run('truncate', ['-s', String(CACHE_BYTES), cacheDisk]);
     const vm: VmSpec = { mac: BC_MAC, serial: BC_SERIAL, disk: bcDisk, disks: [`${cacheDisk}@${CACHE_SERIAL}`], firmware: 'bios-ipxe', what: 'bcache' };
 
@@ -484,6 +495,106 @@ describe('a VM is deployed with the Debian image and boots it from its own disk 
     process.kill(Number(readFileSync(join(installed, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
     await pollUntil(async () => qemuAlive(installed), (alive) => !alive, { timeoutMs: 30_000, intervalMs: 500, what: 'QEMU to stop' });
   }, 3 * PHASE_TIMEOUT_MS);
+
+  it('aborts deploying, disk erasing, testing and commissioning on a VM with a webhook BMC: the region powers it on for each and off on abort', async () => {
+    const WH_MAC = '52:54:00:77:00:37';
+    const WH_SERIAL = 'KILNDISK07';
+    const whDisk = join(lab.dir, 'vm5-disk.raw');
+    await run('truncate', ['-s', String(DISK_BYTES), whDisk]);
+    // The BMC: a webhook server the rack reaches in its namespace; on starts the VM, off stops it.
+    const calls: string[] = [];
+    let vmDir: string | null = null;
+    let boots = 0;
+    const alive = () => vmDir !== null && qemuAlive(vmDir);
+    bmc = createHttpServer((req, res) => {
+      const action = (req.url ?? '').replace(/^\//, '');
+      calls.push(action);
+      void (async () => {
+        if (action === 'on' && !alive()) {
+          vmDir = await lab.startVm(`vm5-${++boots}`, 10 + boots, WH_MAC, 'bios-ipxe', { memoryMb: 1536, cpus: 2, tbMb: 256, disk: whDisk, diskSerial: WH_SERIAL });
+        } else if (action === 'off' && alive()) {
+          process.kill(Number(readFileSync(join(vmDir!, 'qemu.pid'), 'utf8').trim()), 'SIGTERM');
+          await pollUntil(async () => alive(), (a) => !a, { timeoutMs: 30_000, intervalMs: 250, what: 'QEMU to stop' });
+        }
+        res.end(JSON.stringify({ status: alive() ? 'running' : 'stopped' }));
+      })().catch((e: Error) => {
+        res.statusCode = 500;
+        res.end(e.message);
+      });
+    });
+    const bmcPort = await new Promise<number>((r) => bmc!.listen(0, '127.0.0.1', () => r((bmc!.address() as AddressInfo).port)));
+    await lab.forwardIntoRack(18081, { host: '127.0.0.1', port: bmcPort });
+
+    const sid = await readyMachine(WH_MAC, WH_SERIAL, DISK_BYTES);
+    const bmcUrl = 'http://127.0.0.1:18081';
+    const p = await h!.call(admin, 'PUT', `${API}/machines/${sid}/`, {
+      power_type: 'webhook',
+      power_parameters_power_on_uri: `${bmcUrl}/on`,
+      power_parameters_power_off_uri: `${bmcUrl}/off`,
+      power_parameters_power_query_uri: `${bmcUrl}/query`,
+    });
+    expect(p.status).toBe(200);
+    expect((await h!.call(alice, 'POST', `${API}/machines/?op=allocate`, { system_id: sid })).status).toBe(200);
+    expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=deploy`, { distro_series: 'debian/12' })).status).toBe(200);
+
+    // The region powers it on through the rack; the VM netboots the installer.
+    const t = Date.now();
+    await pollUntil(
+      async () => (await h!.ds.query(`SELECT description FROM events WHERE system_id = $1`, [sid])).map((e: { description: string }) => e.description),
+      (d: string[]) => d.includes('The machine started the installer'),
+      { timeoutMs: PHASE_TIMEOUT_MS, intervalMs: 3000, what: 'the installer to start on the VM the region powered on' },
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\nBMC calls: ${calls.join(',')}\n--- serial.log (end) ---\n${vmDir ? lab.serial(vmDir).slice(-8000) : '(never started)'}`);
+    });
+    timings.webhookInstallerStartMs = Date.now() - t;
+    expect(calls).toContain('on');
+    expect(alive()).toBe(true);
+
+    // Abort: Allocated, and the region powers the VM off through the rack.
+    const a = await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=abort`);
+    expect(a.status).toBe(200);
+    expect((a.json() as { status_name: string }).status_name).toBe('Allocated');
+    await pollUntil(async () => ({ off: calls.includes('off'), alive: alive() }), (x) => x.off && !x.alive, {
+      timeoutMs: 120_000,
+      intervalMs: 1000,
+      what: 'the region to power the VM off through the webhook',
+    });
+    timings.webhookAbortOffMs = Date.now() - t - timings.webhookInstallerStartMs;
+    expect(await statusOf(sid)).toMatchObject({ status_name: 'Allocated' });
+    const events = (await h!.ds.query('SELECT description FROM events WHERE system_id = $1 ORDER BY id', [sid])) as { description: string }[];
+    expect(events.map((e) => e.description).join('\n')).toMatch(/Deployment aborted/i);
+
+    // Then each operation that boots the ephemeral environment: the region powers the VM on;
+    // aborted while it boots, the machine goes where table 1.4.2 says and the VM is powered off.
+    const acks = () => rack.lines('dhcp reply sent').filter((l) => l.type === 'ack' && String(l.mac).toLowerCase() === WH_MAC).length;
+    const count = (what: string) => calls.filter((c) => c === what).length;
+    const abortWhileBooting = async (who: ApiKey, op: string, params: Record<string, string>, during: string, after: string) => {
+      const [acked, ons] = [acks(), count('on')];
+      const r = await h!.call(who, 'POST', `${API}/machines/${sid}/?op=${op}`, params);
+      expect({ op, status: r.status, name: (r.json() as { status_name: string }).status_name }).toEqual({ op, status: 200, name: during });
+      await pollUntil(async () => ({ ons: count('on'), acks: acks() }), (x) => x.ons > ons && x.acks > acked, {
+        timeoutMs: 5 * 60_000,
+        intervalMs: 1000,
+        what: `the region to power the VM on for ${op} and the VM to take its address`,
+      });
+      const offs = count('off');
+      const ab = await h!.call(who, 'POST', `${API}/machines/${sid}/?op=abort`);
+      expect({ op, status: ab.status, name: (ab.json() as { status_name: string }).status_name }).toEqual({ op, status: 200, name: after });
+      await pollUntil(async () => ({ offs: count('off'), alive: alive() }), (x) => x.offs > offs && !x.alive, {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        what: `the region to power the VM off after aborting ${op}`,
+      });
+      expect((await statusOf(sid)).status_name).toBe(after);
+    };
+    await abortWhileBooting(alice, 'release', { erase: 'true' }, 'Disk erasing', 'Failed disk erasing');
+    // Released without erasing: the region powers it off (it is already) and it is Ready.
+    expect((await h!.call(alice, 'POST', `${API}/machines/${sid}/?op=release`)).status).toBe(200);
+    await pollUntil(() => statusOf(sid), (m) => m.status_name === 'Ready', { timeoutMs: 120_000, intervalMs: 1000, what: 'the release to end Ready' });
+    await abortWhileBooting(admin, 'test', {}, 'Testing', 'Ready');
+    await abortWhileBooting(admin, 'commission', { testing_scripts: 'none' }, 'Commissioning', 'New');
+    timings.webhookAbortsMs = Date.now() - t;
+  }, 2 * PHASE_TIMEOUT_MS);
 
   it('deploys a machine in memory (ephemeral_deploy): Deployed from the netbooted image, user-data run, the owner logs in over SSH, the disk untouched; release ends Ready', async () => {
     const MEM_MAC = '52:54:00:77:00:35';
