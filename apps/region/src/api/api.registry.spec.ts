@@ -47,6 +47,19 @@ describe('ApiRegistry', () => {
     expect(doc.resources[3].anon).toMatchObject({ name: 'AnonThingsHandler' });
   });
 
+  it('routes undescribed actions but leaves them out of describe/, and refuses two described actions of a name', () => {
+    const r = new ApiRegistry();
+    const h = handler('StuffHandler', '/MAAS/api/2.0/stuff/', [[null, 'GET']]);
+    h.actions.push({ name: 'read', op: 'read', method: 'GET', title: 'old read', undescribed: true, run: () => 'old' });
+    r.register({ auth: h });
+    expect(ApiRegistry.findAction(r.match('/MAAS/api/2.0/stuff/')!.auth, 'GET', 'read')?.title).toBe('old read');
+    const doc = r.describe('').doc as { resources: { auth: { actions: { name: string; op: string | null }[] } }[] };
+    expect(doc.resources[0].auth.actions).toEqual([expect.objectContaining({ name: 'read', op: null })]);
+
+    const twice = handler('TwiceHandler', '/MAAS/api/2.0/twice/', [[null, 'GET'], ['read', 'GET']]);
+    expect(() => new ApiRegistry().register({ auth: twice })).toThrow(/TwiceHandler describes two actions named 'read'/);
+  });
+
   it('writes :param and :type lines the maas CLI needs', () => {
     const doc = actionDoc({
       name: 'deploy',

@@ -34,6 +34,7 @@ export class ApiRegistry {
         [r.anon, true],
       ] as const) {
         if (!h) continue;
+        assertDescribedNamesUnique(h);
         this.routes.push(compile(h, anonymous));
       }
     }
@@ -101,7 +102,8 @@ export class ApiRegistry {
             path: h.path,
             uri: `${origin}${h.path}`,
             params: placeholders(h.path),
-            actions: [...h.actions]
+            actions: h.actions
+              .filter((a) => !a.undescribed)
               .sort((a, b) => ordinal(a.name, b.name) || ordinal(a.method, b.method))
               .map((a) => ({
                 name: a.name,
@@ -132,6 +134,20 @@ export function actionDoc(a: ActionDef): string {
     }
   }
   return doc;
+}
+
+/**
+ * The maas CLI turns each described action into a subcommand named after it, and argparse refuses a
+ * repeated name: one handler with two described actions of a name breaks every command of every
+ * profile logged in to this region (MAAS never describes two). Routed-only spellings are undescribed.
+ */
+function assertDescribedNamesUnique(h: HandlerDef): void {
+  const seen = new Set<string>();
+  for (const a of h.actions) {
+    if (a.undescribed) continue;
+    if (seen.has(a.name)) throw new Error(`${h.name} describes two actions named '${a.name}'; mark the older one undescribed`);
+    seen.add(a.name);
+  }
 }
 
 /** Code-point order, as MAAS (Python) sorts names. */

@@ -29,8 +29,12 @@ export class ApiResponse {
     readonly headers: Record<string, string> = {},
   ) {}
 
+  /**
+   * 204 with MAAS's (Django's default) Content-Type: the maas CLI reads every response's type to
+   * decide how to print it, and fails ("'NoneType' object has no attribute 'endswith'") without one.
+   */
   static noContent(): ApiResponse {
-    return new ApiResponse(204, undefined, '');
+    return new ApiResponse(204, undefined, 'text/html; charset=utf-8');
   }
 
   static text(status: number, text: string): ApiResponse {
@@ -75,6 +79,11 @@ export interface ActionDef {
   params?: ParamDoc[];
   /** Who may call it at all; finer checks (owner, locked) happen in the service. */
   permission?: Permission;
+  /**
+   * Routed, but left out of describe/: an older spelling of an action the handler describes under
+   * the same name (the maas CLI makes one subcommand per action name and fails on a repeated one).
+   */
+  undescribed?: boolean;
   run(req: ApiRequest): Promise<unknown> | unknown;
 }
 

@@ -114,11 +114,14 @@ export class FilesApi implements OnModuleInit {
             },
             getByKey('authenticated'),
             {
+              // The older POST op=delete: still routed, but describe/ lists only the restful delete
+              // above, as MAAS does (two actions named delete break the maas CLI).
               name: 'delete',
               op: 'delete',
               method: 'POST',
               title: 'Delete a file',
               params: [{ name: 'filename', required: true, doc: 'The filename of the object to be deleted.' }],
+              undescribed: true,
               run: remove,
             },
           ],

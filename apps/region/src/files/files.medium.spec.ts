@@ -56,7 +56,10 @@ describe('files/ and files/{filename}/', () => {
     expect((await add(alice, 'tools-a.tgz', Buffer.from('new'))).status).toBe(201);
     expect(Buffer.from(await (await fetch(`${h.baseUrl}${listed[0].anon_resource_uri}`)).arrayBuffer()).toString()).toBe('new');
 
-    expect((await h.call(alice, 'DELETE', `${API}/files/tools-a.tgz/`)).status).toBe(204);
+    const deleted = await h.call(alice, 'DELETE', `${API}/files/tools-a.tgz/`);
+    expect(deleted.status).toBe(204);
+    // With a Content-Type, as Django sends one on a 204: the maas CLI fails on a response without.
+    expect(deleted.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect((await h.call(alice, 'POST', `${API}/files/?op=delete`, { filename: 'tools-b.tgz' })).status).toBe(204);
     expect(((await h.call(alice, 'GET', `${API}/files/?op=list`)).json() as { filename: string }[]).map((f) => f.filename)).toEqual(['other']);
     expect((await fetch(`${h.baseUrl}${listed[0].anon_resource_uri}`)).status).toBe(404);
@@ -95,7 +98,10 @@ describe('files/ and files/{filename}/', () => {
     const files = doc.resources.find((r) => r.name === 'FilesHandler')!;
     expect(files.anon!.name).toBe('AnonFilesHandler');
     expect(files.anon!.actions.map((a) => a.name)).toEqual(['get_by_key']);
-    expect(files.auth!.actions.map((a) => a.name).sort()).toEqual(['add', 'create', 'delete', 'delete', 'get', 'get_by_key', 'list', 'read']);
+    // One action per name, as MAAS describes them (the maas CLI makes a subcommand of each name):
+    // the older POST op=delete stays routed but undescribed.
+    expect(files.auth!.actions.map((a) => a.name)).toEqual(['add', 'create', 'delete', 'get', 'get_by_key', 'list', 'read']);
+    expect(files.auth!.actions.find((a) => a.name === 'delete')).toMatchObject({ method: 'DELETE', op: null });
     expect(files.auth!.actions.every((a) => a.doc.includes(':param'))).toBe(true);
     expect(doc.resources.some((r) => r.name === 'FileHandler')).toBe(true);
   });
